@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     #: Envoy's per-route timeout for REST and gRPC calls, in seconds (long audio work).
     gateway_route_timeout_s: float = 330.0
 
+    #: The services this deployment runs: the supervisor starts them and /health checks them.
+    mesh_services: Annotated[list[str], NoDecode] = ["pitch", "studio"]
+
     # Where each service listens (bind) and where the others find it (address).
     service_bind_host: str = "0.0.0.0"
     pitch_address: str = f"127.0.0.1:{SERVICE_PORTS['pitch']}"
@@ -93,12 +96,12 @@ class Settings(BaseSettings):
     #: Write finished spans to the log (useful without a collector).
     otel_console_export: bool = False
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @field_validator("cors_allowed_origins", "mesh_services", mode="before")
     @classmethod
     def _split_comma_separated(cls, value: object) -> object:
         # CORS_ALLOWED_ORIGINS=http://a.example,http://b.example
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     def address_of(self, service: str) -> str:

@@ -1,0 +1,206 @@
+"""Renders Envoy's bootstrap configuration from the mesh's settings.
+
+One listener serves REST (HTTP/1.1 and HTTP/2) and gRPC on the same port. REST calls are
+turned into gRPC by the transcoder from the descriptor set that `make protos` writes;
+gRPC calls pass straight through. Routes are by protobuf service, one cluster per
+service. The admin interface listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import descriptor_pb2
+
+from services.common.settings import MEBIBYTE, Settings
+
+DEFAULT_DESCRIPTOR_PATH = Path(__file__).resolve().parents[1] / "gen" / "descriptor.binpb"
+PROTO_PACKAGE_PREFIX = "expertmusic."
+HTTP_FILTER_TYPES = {
+    "cors": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
+    "buffer": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+    "transcoder": (
+        "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder"
+    ),
+    "router": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+}
+
+
+def mesh_protobuf_services(descriptor_path: Path, service_names: list[str]) -> dict[str, str]:
+    """Fully-qualified protobuf services of the deployed services -> the service they run in.
+
+    ``expertmusic.pitch.v1.PitchService`` belongs to the ``pitch`` service by its package.
+    """
+    descriptor_set = descriptor_pb2.FileDescriptorSet.FromString(descriptor_path.read_bytes())
+    services: dict[str, str] = {}
+    for file in descriptor_set.file:
+        if not file.package.startswith(PROTO_PACKAGE_PREFIX):
+            continue
+        owner = file.package.split(".")[1]
+        if owner not in service_names:
+            continue
+        for service in file.service:
+            services[f"{file.package}.{service.name}"] = owner
+    return services
+
+
+def _cluster(name: str, address: str, connect_timeout_s: float = 2.0) -> dict[str, Any]:
+    host, port = address.rsplit(":", 1)
+    return {
+        "name": name,
+        "type": "STRICT_DNS",
+        "connect_timeout": f"{connect_timeout_s}s",
+        "lb_policy": "ROUND_ROBIN",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {"address": host, "port_value": int(port)}
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
+    }
+
+
+def _cors_policy(settings: Settings) -> dict[str, Any]:
+    return {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+        "allow_origin_string_match": [
+            {"exact": origin} for origin in settings.cors_allowed_origins
+        ],
+        "allow_methods": "GET, POST, PUT, DELETE, OPTIONS",
+        "allow_headers": (
+            "content-type, authorization, x-grpc-web, grpc-timeout, x-user-agent, traceparent"
+        ),
+        "expose_headers": "grpc-status, grpc-message, content-disposition",
+        "max_age": "600",
+    }
+
+
+def envoy_config(settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_PATH) -> dict[str, Any]:
+    """The whole Envoy bootstrap as a dict (dumped to YAML by the launcher)."""
+    protobuf_services = mesh_protobuf_services(descriptor_path, settings.mesh_services)
+    route_timeout = f"{settings.gateway_route_timeout_s}s"
+    # The buffer filter is what answers 413 for an oversized REST upload; native gRPC
+    # streams must not be buffered, so it is switched off on their routes. REST paths
+    # match no route until the transcoder has rewritten them, so they keep the limit.
+    no_buffering = {
+        "envoy.filters.http.buffer": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+            "disabled": True,
+        }
+    }
+    routes = [
+        {
+            "match": {"prefix": f"/{full_name}/"},
+            "route": {
+                "cluster": owner,
+                "timeout": route_timeout,
+                "max_stream_duration": {"grpc_timeout_header_max": route_timeout},
+            },
+            "typed_per_filter_config": no_buffering,
+        }
+        for full_name, owner in sorted(protobuf_services.items())
+    ]
+    http_connection_manager = {
+        "@type": (
+            "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager"
+            ".v3.HttpConnectionManager"
+        ),
+        "stat_prefix": "gateway",
+        "codec_type": "AUTO",
+        "stream_idle_timeout": route_timeout,
+        "request_timeout": "0s",
+        "common_http_protocol_options": {"idle_timeout": "300s"},
+        "route_config": {
+            "name": "mesh",
+            "virtual_hosts": [
+                {
+                    "name": "expert-music-ai",
+                    "domains": ["*"],
+                    "routes": routes,
+                    "typed_per_filter_config": {"envoy.filters.http.cors": _cors_policy(settings)},
+                }
+            ],
+        },
+        "http_filters": [
+            {"name": "envoy.filters.http.cors", "typed_config": {"@type": HTTP_FILTER_TYPES["cors"]}},
+            {
+                "name": "envoy.filters.http.buffer",
+                "typed_config": {
+                    "@type": HTTP_FILTER_TYPES["buffer"],
+                    # Room for multipart framing around a file of the maximum size;
+                    # the services enforce the exact limit with a clearer message.
+                    "max_request_bytes": settings.max_upload_bytes + MEBIBYTE,
+                },
+            },
+            {
+                "name": "envoy.filters.http.grpc_json_transcoder",
+                "typed_config": {
+                    "@type": HTTP_FILTER_TYPES["transcoder"],
+                    "proto_descriptor": str(descriptor_path),
+                    "services": sorted(protobuf_services),
+                    "print_options": {
+                        "add_whitespace": False,
+                        "always_print_primitive_fields": True,
+                        "always_print_enums_as_ints": False,
+                        "preserve_proto_field_names": True,
+                    },
+                    "convert_grpc_status": True,
+                    "request_validation_options": {"reject_unknown_method": True},
+                    "max_request_body_size": settings.max_upload_bytes + 2 * MEBIBYTE,
+                    "max_response_body_size": 256 * MEBIBYTE,
+                },
+            },
+            {"name": "envoy.filters.http.router", "typed_config": {"@type": HTTP_FILTER_TYPES["router"]}},
+        ],
+    }
+    return {
+        "admin": {
+            "address": {
+                "socket_address": {"address": "127.0.0.1", "port_value": settings.envoy_admin_port}
+            }
+        },
+        "static_resources": {
+            "listeners": [
+                {
+                    "name": "gateway",
+                    "address": {
+                        "socket_address": {
+                            "address": settings.gateway_host,
+                            "port_value": settings.gateway_port,
+                        }
+                    },
+                    "filter_chains": [
+                        {
+                            "filters": [
+                                {
+                                    "name": "envoy.filters.network.http_connection_manager",
+                                    "typed_config": http_connection_manager,
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ],
+            "clusters": [
+                _cluster(name, settings.address_of(name))
+                for name in sorted(set(protobuf_services.values()))
+            ],
+        },
+    }

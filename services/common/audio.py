@@ -1,0 +1,146 @@
+"""The one audio decoder of the project: uploaded bytes in, mono float32 samples out.
+
+Every service that accepts audio calls :func:`decode_audio`. PyAV (FFmpeg inside the wheel)
+reads wav, flac, ogg/opus, mp3, webm/opus and m4a/aac alike; soxr resamples when a caller
+needs a fixed rate. Errors are ``ValueError`` subclasses whose messages can be shown to the
+person who uploaded the file.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+import numpy as np
+import numpy.typing as npt
+import soundfile
+import soxr
+
+Float32Array = npt.NDArray[np.float32]
+
+# Containers whose header states a duration let us refuse a long upload before decoding it;
+# the running sample count below catches the rest (streams without metadata, lying headers).
+_AV_TIME_BASE_S = 1e-6
+
+
+class AudioDecodeError(ValueError):
+    """The upload is not audio we can read, or holds no samples."""
+
+
+class AudioTooLongError(ValueError):
+    """The audio is longer than the caller's limit."""
+
+    def __init__(self, duration_s: float, max_duration_s: float, *, at_least: bool = False):
+        self.duration_s = duration_s
+        self.max_duration_s = max_duration_s
+        qualifier = "at least " if at_least else ""
+        super().__init__(
+            f"the audio is {qualifier}{duration_s:.1f} s long; the limit is {max_duration_s:g} s"
+        )
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Mono audio: ``samples`` has shape (n_samples,), float32 in [-1, 1]."""
+
+    samples: Float32Array
+    sample_rate_hz: int
+    format_name: str  # FFmpeg's name of the container, e.g. "wav", "ogg", "mov,mp4,m4a,..."
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate_hz
+
+
+def decode_audio(
+    data: bytes,
+    *,
+    max_duration_s: float | None = None,
+    target_sample_rate_hz: int | None = None,
+) -> DecodedAudio:
+    """Decode an uploaded audio file of any common format to mono float32 samples.
+
+    Args:
+        data: The whole file as bytes (wav, flac, ogg/opus, mp3, webm/opus, m4a/aac, ...).
+        max_duration_s: Refuse audio longer than this many seconds. The container's
+            stated duration is checked before decoding and the decoded length while
+            decoding, so a huge upload is never decoded in full.
+        target_sample_rate_hz: Resample to this rate (soxr, high quality); None keeps
+            the file's own rate.
+
+    Returns:
+        DecodedAudio with samples of shape (n_samples,), float32, clipped to [-1, 1].
+
+    Raises:
+        AudioDecodeError: Empty upload, not decodable as audio, or no samples in it.
+        AudioTooLongError: Longer than max_duration_s.
+    """
+    if not data:
+        raise AudioDecodeError("the upload is empty")
+    if target_sample_rate_hz is not None and target_sample_rate_hz <= 0:
+        raise ValueError(f"target_sample_rate_hz must be positive, got {target_sample_rate_hz}")
+    try:
+        samples, sample_rate_hz, format_name = _decode_mono(data, max_duration_s)
+    except (av.FFmpegError, UnicodeDecodeError, IndexError) as error:
+        raise AudioDecodeError(f"could not decode the upload as audio: {error}") from error
+    if samples.size == 0:
+        raise AudioDecodeError("the audio has no samples")
+    if target_sample_rate_hz is not None and target_sample_rate_hz != sample_rate_hz:
+        samples = soxr.resample(samples, sample_rate_hz, target_sample_rate_hz, quality="HQ")
+        sample_rate_hz = target_sample_rate_hz
+    samples = np.clip(np.nan_to_num(samples), -1.0, 1.0).astype(np.float32, copy=False)
+    return DecodedAudio(samples=samples, sample_rate_hz=sample_rate_hz, format_name=format_name)
+
+
+def _decode_mono(data: bytes, max_duration_s: float | None) -> tuple[Float32Array, int, str]:
+    with av.open(io.BytesIO(data), mode="r") as container:
+        if not container.streams.audio:
+            raise AudioDecodeError("could not decode the upload as audio: it has no audio stream")
+        stream = container.streams.audio[0]
+        if max_duration_s is not None:
+            stated_s = _stated_duration_s(container, stream)
+            if stated_s is not None and stated_s > max_duration_s:
+                raise AudioTooLongError(stated_s, max_duration_s)
+        sample_rate_hz = int(stream.codec_context.sample_rate or stream.rate or 0)
+        if sample_rate_hz <= 0:
+            raise AudioDecodeError("could not decode the upload as audio: no sample rate")
+        # FFmpeg's resampler converts every codec's sample format to planar float; the
+        # mixdown is our own channel mean, since FFmpeg's downmix matrix boosts correlated
+        # stereo by 3 dB and can clip.
+        converter = av.AudioResampler(format="fltp", rate=sample_rate_hz)
+        max_samples = None if max_duration_s is None else int(max_duration_s * sample_rate_hz)
+        chunks: list[Float32Array] = []
+        n_samples = 0
+        for frame in container.decode(stream):
+            for planar in converter.resample(frame):
+                chunk = _mean_of_channels(planar)
+                chunks.append(chunk)
+                n_samples += chunk.size
+            if max_samples is not None and max_duration_s is not None and n_samples > max_samples:
+                raise AudioTooLongError(n_samples / sample_rate_hz, max_duration_s, at_least=True)
+        chunks.extend(_mean_of_channels(planar) for planar in converter.resample(None))
+        format_name = str(container.format.name)
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    return samples, sample_rate_hz, format_name
+
+
+def _mean_of_channels(frame: av.AudioFrame) -> Float32Array:
+    planes = frame.to_ndarray()  # (channels, n_samples) for a planar format
+    return planes.mean(axis=0, dtype=np.float32) if planes.shape[0] > 1 else planes[0]
+
+
+def _stated_duration_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration * _AV_TIME_BASE_S
+    return None
+
+
+def encode_wav(samples: npt.ArrayLike, sample_rate_hz: int) -> bytes:
+    """Encode mono samples of shape (n_samples,), floats in [-1, 1], as a 16-bit PCM WAV file."""
+    signal = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, signal, sample_rate_hz, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()

@@ -1,0 +1,52 @@
+"""Channels between services: tracing, message limits and health checks, in one place."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.server import grpc_message_options
+from services.common.settings import Settings
+from services.common.telemetry import tracing_client_interceptor
+
+
+def open_channel(address: str, settings: Settings) -> grpc.Channel:
+    """A channel to host:port whose calls carry the caller's trace context."""
+    channel = grpc.insecure_channel(
+        address,
+        options=[*grpc_message_options(settings), ("grpc.enable_retries", 1)],
+    )
+    return grpc.intercept_channel(channel, tracing_client_interceptor())
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What one gRPC health check found."""
+
+    status: str  # "SERVING", "NOT_SERVING", "UNKNOWN", "UNREACHABLE"
+    latency_ms: float
+    detail: str = ""
+
+    @property
+    def serving(self) -> bool:
+        return self.status == "SERVING"
+
+
+def check_health(channel: grpc.Channel, timeout_s: float = 1.0, service: str = "") -> HealthReport:
+    """Asks a server's grpc.health.v1 service; never raises."""
+    started = time.perf_counter()
+    try:
+        response = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout_s
+        )
+    except grpc.RpcError as error:
+        latency_ms = (time.perf_counter() - started) * 1000
+        code = error.code() if isinstance(error, grpc.Call) else None
+        detail = error.details() if isinstance(error, grpc.Call) else str(error)
+        return HealthReport("UNREACHABLE", latency_ms, f"{code.name if code else ''}: {detail}")
+    latency_ms = (time.perf_counter() - started) * 1000
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    return HealthReport(status, latency_ms)

@@ -1,0 +1,109 @@
+"""Maps domain exceptions to gRPC status codes, in one place for every service.
+
+Domain modules raise plain Python exceptions with messages written for a person; the
+servicer methods are wrapped with :func:`grpc_errors`, which aborts the call with the
+matching status. Anything unexpected becomes INTERNAL with a generic message (the
+details go to the log, not to the caller).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import grpc
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidInputError(ValueError):
+    """The caller sent something we cannot work with (INVALID_ARGUMENT / HTTP 400)."""
+
+
+class NotFoundError(LookupError):
+    """A named thing does not exist (NOT_FOUND / HTTP 404)."""
+
+
+class PreconditionError(Exception):
+    """The input is well-formed but the work cannot be done on it (FAILED_PRECONDITION)."""
+
+
+class UnavailableError(Exception):
+    """A dependency (service or external provider) cannot be reached (UNAVAILABLE / 503)."""
+
+
+class ResourceLimitError(Exception):
+    """A configured limit was exceeded (upload size, duration...)."""
+
+
+# Order matters: the first matching class wins.
+_STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
+    (ResourceLimitError, grpc.StatusCode.INVALID_ARGUMENT),
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFoundError, grpc.StatusCode.NOT_FOUND),
+    (PreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
+    (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
+)
+
+
+def status_for(error: BaseException) -> grpc.StatusCode:
+    """The gRPC status for a domain exception (INTERNAL for anything unexpected)."""
+    for error_type, code in _STATUS_BY_EXCEPTION:
+        if isinstance(error, error_type):
+            return code
+    # Duck-typed provider errors (e.g. services.common.retry.ProviderUnavailableError).
+    if type(error).__name__.endswith("UnavailableError"):
+        return grpc.StatusCode.UNAVAILABLE
+    return grpc.StatusCode.INTERNAL
+
+
+def abort_with(context: grpc.ServicerContext, error: BaseException) -> None:
+    """Aborts the call with the status and message that fit ``error``; never returns."""
+    code = status_for(error)
+    if code is grpc.StatusCode.INTERNAL:
+        logger.exception("unexpected error", exc_info=error)
+        message = "internal error; the service logged the details"
+    else:
+        logger.info("request refused", extra={"code": code.name, "reason": str(error)})
+        message = str(error)
+    context.abort(code, message)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def grpc_errors(method: F) -> F:
+    """Decorates a servicer method (unary or streaming) so domain errors become statuses."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def stream_wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            try:
+                yield from method(self, request, context)
+            except Exception as error:
+                if _already_aborted(context):
+                    raise
+                abort_with(context, error)
+
+        return stream_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def unary_wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return method(self, request, context)
+        except Exception as error:
+            if _already_aborted(context):
+                raise
+            abort_with(context, error)
+
+    return unary_wrapper  # type: ignore[return-value]
+
+
+def _already_aborted(context: grpc.ServicerContext) -> bool:
+    # context.abort() records the status, then raises a bare Exception: let it through.
+    code = context.code()
+    return code is not None and code is not grpc.StatusCode.OK

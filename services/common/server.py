@@ -1,0 +1,122 @@
+"""The one server bootstrap every service uses.
+
+A service describes itself with a :class:`ServiceSpec` (its name, the protobuf services
+it implements and a function that adds its servicers to a ``grpc.Server``); this module
+adds the rest: message-size limits, tracing and metrics interceptors, gRPC health and
+reflection, structured logs and a graceful shutdown on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from dataclasses import dataclass
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.common.logs import configure_logging
+from services.common.settings import MEBIBYTE, Settings, get_settings
+from services.common.telemetry import (
+    MetricsInterceptor,
+    configure_tracing,
+    start_metrics_server,
+    tracing_server_interceptor,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What a service brings to the bootstrap."""
+
+    #: Short name: "pitch", "lyrics", ... (also picks its address from the settings).
+    name: str
+    #: Fully-qualified protobuf service names, e.g. "expertmusic.pitch.v1.PitchService".
+    protobuf_services: Sequence[str]
+    #: Adds the servicers to the server; receives the settings to build domain objects.
+    register: Callable[[grpc.Server, Settings], None]
+
+
+def grpc_message_options(settings: Settings) -> list[tuple[str, int]]:
+    """Channel/server options that let a whole upload (plus framing) through in one message.
+
+    The REST gateway sends an uploaded file as one message, so the limit must be above
+    ``max_upload_bytes``; the service then enforces the real limit with a clear message.
+    """
+    limit_bytes = settings.max_upload_bytes + 4 * MEBIBYTE
+    return [
+        ("grpc.max_receive_message_length", limit_bytes),
+        ("grpc.max_send_message_length", max(limit_bytes, 64 * MEBIBYTE)),
+    ]
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    health: health.HealthServicer
+    port: int
+    spec: ServiceSpec
+
+    def stop(self, grace_s: float) -> None:
+        """Reports NOT_SERVING first so load balancers drain, then finishes calls in flight."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace_s).wait()
+
+
+def start_server(spec: ServiceSpec, settings: Settings, port: int | None = None) -> RunningServer:
+    """Builds and starts the server; ``port=0`` picks a free port (tests)."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(
+            max_workers=settings.grpc_workers, thread_name_prefix=f"{spec.name}-rpc"
+        ),
+        interceptors=[tracing_server_interceptor(), MetricsInterceptor()],
+        options=[*grpc_message_options(settings), ("grpc.so_reuseport", 0)],
+        maximum_concurrent_rpcs=settings.grpc_workers * 4,
+    )
+    spec.register(server, settings)
+
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*spec.protobuf_services, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+
+    bind_port = settings.port_of(spec.name) if port is None else port
+    bound_port = server.add_insecure_port(f"{settings.service_bind_host}:{bind_port}")
+    if bound_port == 0:
+        raise OSError(f"{spec.name}: cannot listen on {settings.service_bind_host}:{bind_port}")
+    server.start()
+    for name in ("", *spec.protobuf_services):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server=server, health=health_servicer, port=bound_port, spec=spec)
+
+
+def serve(spec: ServiceSpec) -> None:
+    """Runs a service until SIGTERM or SIGINT: the body of each ``python -m services.X``."""
+    settings = get_settings()
+    configure_logging(spec.name, settings.log_level, settings.log_format)
+    configure_tracing(spec.name, settings)
+    start_metrics_server(settings.metrics_port_of(spec.name))
+    running = start_server(spec, settings)
+    logger.info(
+        "%s serving gRPC on %s:%d", spec.name, settings.service_bind_host, running.port
+    )
+
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("%s received %s, shutting down", spec.name, signal.Signals(signum).name)
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    stop_requested.wait()
+    running.stop(settings.grace_period_s)
+    logger.info("%s stopped", spec.name)

@@ -1,0 +1,95 @@
+"""gRPC wiring of the pitch service: protobuf in, domain calls, protobuf out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
+from google.api import httpbody_pb2
+
+from services.common.audio import decode_audio
+from services.common.convert import melody_to_proto
+from services.common.errors import grpc_errors
+from services.common.music import Melody
+from services.common.server import ServiceSpec
+from services.common.settings import Settings
+from services.common.uploads import check_upload_size, read_streamed_upload
+from services.pitch.melody import extract_melody
+from services.pitch.midi import melody_to_midi
+
+MIDI_CONTENT_TYPE = "audio/midi"
+
+
+class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @grpc_errors
+    def ExtractMelody(
+        self, request_iterator: Iterator[pitch_pb2.ExtractMelodyRequest], context: grpc.ServicerContext
+    ) -> pitch_pb2.ExtractMelodyResponse:
+        options, data = read_streamed_upload(
+            request_iterator, max_bytes=self._settings.max_upload_bytes
+        )
+        melody = self._melody_of(data, options or pitch_pb2.ExtractionOptions())
+        return pitch_pb2.ExtractMelodyResponse(melody=melody_to_proto(melody))
+
+    @grpc_errors
+    def UploadMelody(
+        self, request: pitch_pb2.UploadMelodyRequest, context: grpc.ServicerContext
+    ) -> pitch_pb2.UploadMelodyResponse:
+        options = pitch_pb2.ExtractionOptions(
+            engine=request.engine,
+            include_contour=request.include_contour,
+            min_note_duration_s=request.min_note_duration_s,
+        )
+        melody = self._melody_of(self._checked_body(request.audio), options)
+        return pitch_pb2.UploadMelodyResponse(melody=melody_to_proto(melody))
+
+    @grpc_errors
+    def ExportMidi(
+        self, request_iterator: Iterator[pitch_pb2.ExportMidiRequest], context: grpc.ServicerContext
+    ) -> pitch_pb2.ExportMidiResponse:
+        options, data = read_streamed_upload(
+            request_iterator, max_bytes=self._settings.max_upload_bytes
+        )
+        melody = self._melody_of(data, options or pitch_pb2.ExtractionOptions())
+        return pitch_pb2.ExportMidiResponse(
+            midi_file=melody_to_midi(melody), melody=melody_to_proto(melody)
+        )
+
+    @grpc_errors
+    def UploadMidi(
+        self, request: pitch_pb2.UploadMidiRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        options = pitch_pb2.ExtractionOptions(
+            engine=request.engine, min_note_duration_s=request.min_note_duration_s
+        )
+        melody = self._melody_of(self._checked_body(request.audio), options)
+        return httpbody_pb2.HttpBody(content_type=MIDI_CONTENT_TYPE, data=melody_to_midi(melody))
+
+    def _checked_body(self, body: httpbody_pb2.HttpBody) -> bytes:
+        check_upload_size(len(body.data), self._settings.max_upload_bytes)
+        return body.data
+
+    def _melody_of(self, data: bytes, options: pitch_pb2.ExtractionOptions) -> Melody:
+        audio = decode_audio(data, max_duration_s=self._settings.max_audio_duration_s)
+        return extract_melody(
+            audio.samples,
+            audio.sample_rate_hz,
+            engine=options.engine or self._settings.default_pitch_engine,
+            include_contour=options.include_contour,
+            min_note_duration_s=options.min_note_duration_s or None,
+        )
+
+
+def register(server: grpc.Server, settings: Settings) -> None:
+    pitch_pb2_grpc.add_PitchServiceServicer_to_server(PitchServicer(settings), server)
+
+
+SPEC = ServiceSpec(
+    name="pitch",
+    protobuf_services=[pitch_pb2.DESCRIPTOR.services_by_name["PitchService"].full_name],
+    register=register,
+)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.mesh import Mesh, running_mesh
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    """pitch + studio + Envoy, started by the real supervisor on free ports."""
+    data_dir: Path = tmp_path_factory.mktemp("mesh-data")
+    with running_mesh(["pitch", "studio"], data_dir) as started:
+        yield started

@@ -1,0 +1,43 @@
+"""Encodes test signals into the containers users upload (wav, flac, mp3, ogg, webm, m4a)."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+#: container format -> (PyAV format name, codec, codec sample rate or None to keep)
+FORMATS: dict[str, tuple[str, str, int | None]] = {
+    "wav": ("wav", "pcm_s16le", None),
+    "flac": ("flac", "flac", None),
+    "mp3": ("mp3", "libmp3lame", 44100),
+    "ogg": ("ogg", "libopus", 48000),
+    "webm": ("webm", "libopus", 48000),
+    "m4a": ("ipod", "aac", 44100),
+}
+
+
+def encode(samples: npt.NDArray[np.floating], sample_rate_hz: int, file_format: str) -> bytes:
+    """The mono float signal as a complete file of ``file_format`` (see FORMATS)."""
+    container_format, codec, codec_rate_hz = FORMATS[file_format]
+    output = io.BytesIO()
+    with av.open(output, mode="w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=codec_rate_hz or sample_rate_hz)
+        stream.layout = "mono"  # type: ignore[attr-defined]
+        pcm = np.clip(samples, -1.0, 1.0).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(pcm[np.newaxis, :], format="flt", layout="mono")
+        frame.sample_rate = sample_rate_hz
+        resampler = av.AudioResampler(
+            format=stream.format.name,  # type: ignore[attr-defined]
+            layout="mono",
+            rate=codec_rate_hz or sample_rate_hz,
+            frame_size=stream.frame_size or None,  # type: ignore[attr-defined]
+        )
+        for resampled in [*resampler.resample(frame), *resampler.resample(None)]:
+            for packet in stream.encode(resampled):  # type: ignore[attr-defined]
+                container.mux(packet)
+        for packet in stream.encode(None):  # type: ignore[attr-defined]
+            container.mux(packet)
+    return output.getvalue()

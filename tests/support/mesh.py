@@ -1,0 +1,103 @@
+"""Starts the real mesh (``python -m services.supervisor``) on free ports for a test session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """Where a running test mesh answers."""
+
+    base_url: str  # http://127.0.0.1:PORT, Envoy: REST and gRPC
+    gateway_target: str  # 127.0.0.1:PORT, for gRPC channels through Envoy
+    addresses: dict[str, str]  # service name -> 127.0.0.1:PORT (direct gRPC)
+    admin_url: str
+    environment: dict[str, str]
+
+
+def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
+    gateway_port = free_port()
+    environment = {
+        "MESH_SERVICES": ",".join(services),
+        "GATEWAY_HOST": "127.0.0.1",
+        "SERVICE_BIND_HOST": "127.0.0.1",
+        "EXPERT_MUSIC_AI_PORT": str(gateway_port),
+        "ENVOY_ADMIN_PORT": str(free_port()),
+        "METRICS_PORT_OFFSET": "0",
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(data_dir),
+    }
+    for name in ("pitch", "lyrics", "synth", "registry", "studio"):
+        environment[f"{name.upper()}_ADDRESS"] = f"127.0.0.1:{free_port()}"
+    return environment
+
+
+@contextmanager
+def running_mesh(
+    services: Sequence[str], data_dir: Path, extra_environment: dict[str, str] | None = None
+) -> Iterator[Mesh]:
+    """The supervisor with the given services and Envoy, torn down gracefully afterwards."""
+    environment = mesh_environment(services, data_dir) | (extra_environment or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.supervisor"],
+        cwd=REPO_ROOT,
+        env=os.environ | environment,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{environment['EXPERT_MUSIC_AI_PORT']}"
+    mesh = Mesh(
+        base_url=base_url,
+        gateway_target=f"127.0.0.1:{environment['EXPERT_MUSIC_AI_PORT']}",
+        addresses={
+            name: environment[f"{name.upper()}_ADDRESS"]
+            for name in ("pitch", "lyrics", "synth", "registry", "studio")
+        },
+        admin_url=f"http://127.0.0.1:{environment['ENVOY_ADMIN_PORT']}",
+        environment=environment,
+    )
+    try:
+        _wait_until_healthy(base_url, process, timeout_s=90)
+        yield mesh
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the supervisor exited with {process.returncode} before ready")
+        try:
+            with urllib.request.urlopen(f"{base_url}/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"the mesh at {base_url} was not healthy within {timeout_s} s")
