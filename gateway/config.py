@@ -54,7 +54,9 @@ def _cluster(name: str, address: str, connect_timeout_s: float = 2.0) -> dict[st
         "lb_policy": "ROUND_ROBIN",
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "@type": (
+                    "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+                ),
                 "explicit_http_config": {"http2_protocol_options": {}},
             }
         },
@@ -92,7 +94,9 @@ def _cors_policy(settings: Settings) -> dict[str, Any]:
     }
 
 
-def envoy_config(settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_PATH) -> dict[str, Any]:
+def envoy_config(
+    settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_PATH
+) -> dict[str, Any]:
     """The whole Envoy bootstrap as a dict (dumped to YAML by the launcher)."""
     protobuf_services = mesh_protobuf_services(descriptor_path, settings.mesh_services)
     route_timeout = f"{settings.gateway_route_timeout_s}s"
@@ -139,7 +143,10 @@ def envoy_config(settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_
             ],
         },
         "http_filters": [
-            {"name": "envoy.filters.http.cors", "typed_config": {"@type": HTTP_FILTER_TYPES["cors"]}},
+            {
+                "name": "envoy.filters.http.cors",
+                "typed_config": {"@type": HTTP_FILTER_TYPES["cors"]},
+            },
             {
                 "name": "envoy.filters.http.buffer",
                 "typed_config": {
@@ -167,7 +174,10 @@ def envoy_config(settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_
                     "max_response_body_size": 256 * MEBIBYTE,
                 },
             },
-            {"name": "envoy.filters.http.router", "typed_config": {"@type": HTTP_FILTER_TYPES["router"]}},
+            {
+                "name": "envoy.filters.http.router",
+                "typed_config": {"@type": HTTP_FILTER_TYPES["router"]},
+            },
         ],
     }
     return {

@@ -39,7 +39,7 @@ class Child:
     restarts: list[float] = field(default_factory=list)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command)  # noqa: S603 - our own modules
+        self.process = subprocess.Popen(self.command)
         logger.info("started %s (pid %d)", self.name, self.process.pid)
 
     def exited(self) -> int | None:
@@ -92,6 +92,10 @@ class Supervisor:
             if not self._restart_crashed():
                 return 1
         return 0
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -150,7 +154,7 @@ def main() -> int:
     supervisor.start()
     try:
         if not supervisor.wait_until_healthy(timeout_s=120):
-            if not supervisor._stopping.is_set():
+            if not supervisor.stopping:
                 logger.error("the mesh did not become healthy within 120 s")
             return 1
         base = gateway_url(settings)

@@ -63,9 +63,7 @@ def melody_to_proto(melody: Melody) -> pitch_pb2.Melody:
         message.contour.hop_s = melody.contour.hop_s
         message.contour.times_s.extend(melody.contour.times_s.tolist())
         message.contour.frequencies_hz.extend(melody.contour.frequencies_hz.tolist())
-        message.contour.voicing_probabilities.extend(
-            melody.contour.voicing_probabilities.tolist()
-        )
+        message.contour.voicing_probabilities.extend(melody.contour.voicing_probabilities.tolist())
     return message
 
 

@@ -105,9 +105,7 @@ def serve(spec: ServiceSpec) -> None:
     configure_tracing(spec.name, settings)
     start_metrics_server(settings.metrics_port_of(spec.name))
     running = start_server(spec, settings)
-    logger.info(
-        "%s serving gRPC on %s:%d", spec.name, settings.service_bind_host, running.port
-    )
+    logger.info("%s serving gRPC on %s:%d", spec.name, settings.service_bind_host, running.port)
 
     stop_requested = threading.Event()
 

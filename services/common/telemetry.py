@@ -85,12 +85,15 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
+        found = continuation(handler_call_details)
+        if found is None:
             return None
+        handler: Any = found  # a namedtuple at run time: _replace() swaps the behaviour
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
         if handler.unary_unary:
-            return handler._replace(unary_unary=self._wrap_unary(handler.unary_unary, service, method))
+            return handler._replace(
+                unary_unary=self._wrap_unary(handler.unary_unary, service, method)
+            )
         if handler.stream_unary:
             return handler._replace(
                 stream_unary=self._wrap_unary(handler.stream_unary, service, method)
@@ -115,7 +118,9 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         return wrapper
 
     @staticmethod
-    def _wrap_stream(behaviour: Callable[..., Any], service: str, method: str) -> Callable[..., Any]:
+    def _wrap_stream(
+        behaviour: Callable[..., Any], service: str, method: str
+    ) -> Callable[..., Any]:
         def wrapper(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             started = time.perf_counter()
             try:
@@ -127,6 +132,6 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
 
 def _record(service: str, method: str, context: grpc.ServicerContext, started: float) -> None:
-    code = context.code() or grpc.StatusCode.OK
+    code = context.code() or grpc.StatusCode.OK  # type: ignore[attr-defined]
     REQUESTS_HANDLED.labels(service, method, code.name).inc()
     REQUEST_SECONDS.labels(service, method).observe(time.perf_counter() - started)

@@ -27,7 +27,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
 
     @grpc_errors
     def ExtractMelody(
-        self, request_iterator: Iterator[pitch_pb2.ExtractMelodyRequest], context: grpc.ServicerContext
+        self,
+        request_iterator: Iterator[pitch_pb2.ExtractMelodyRequest],
+        context: grpc.ServicerContext,
     ) -> pitch_pb2.ExtractMelodyResponse:
         options, data = read_streamed_upload(
             request_iterator, max_bytes=self._settings.max_upload_bytes

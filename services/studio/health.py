@@ -59,7 +59,8 @@ def mesh_health(
     """
     with ThreadPoolExecutor(max_workers=max(1, len(channels))) as pool:
         pending = {
-            name: pool.submit(check_health, channel, timeout_s) for name, channel in channels.items()
+            name: pool.submit(check_health, channel, timeout_s)
+            for name, channel in channels.items()
         }
         services = {name: future.result() for name, future in pending.items()}
     if "studio" in settings.mesh_services:

@@ -39,12 +39,14 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
             raise UnavailableError(
                 "not serving: "
                 + "; ".join(
-                    f"{name} at {self._settings.address_of(name)} ({health.services[name].status}"
-                    f"{': ' + health.services[name].detail if health.services[name].detail else ''})"
+                    f"{name} at {self._settings.address_of(name)}"
+                    f" ({health.services[name].status} {health.services[name].detail})".rstrip()
                     for name in health.services_down
                 )
             )
-        response = studio_pb2.GetHealthResponse(status=health.status, version=self._settings.version)
+        response = studio_pb2.GetHealthResponse(
+            status=health.status, version=self._settings.version
+        )
         for name, report in health.services.items():
             response.services[name].CopyFrom(
                 studio_pb2.ServiceHealth(

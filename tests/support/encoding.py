@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import av
 import numpy as np
@@ -24,20 +25,22 @@ def encode(samples: npt.NDArray[np.floating], sample_rate_hz: int, file_format: 
     container_format, codec, codec_rate_hz = FORMATS[file_format]
     output = io.BytesIO()
     with av.open(output, mode="w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=codec_rate_hz or sample_rate_hz)
-        stream.layout = "mono"  # type: ignore[attr-defined]
+        stream = cast(
+            av.AudioStream, container.add_stream(codec, rate=codec_rate_hz or sample_rate_hz)
+        )
+        stream.layout = "mono"
         pcm = np.clip(samples, -1.0, 1.0).astype(np.float32)
         frame = av.AudioFrame.from_ndarray(pcm[np.newaxis, :], format="flt", layout="mono")
         frame.sample_rate = sample_rate_hz
         resampler = av.AudioResampler(
-            format=stream.format.name,  # type: ignore[attr-defined]
+            format=stream.format.name,
             layout="mono",
             rate=codec_rate_hz or sample_rate_hz,
-            frame_size=stream.frame_size or None,  # type: ignore[attr-defined]
+            frame_size=stream.frame_size or None,
         )
         for resampled in [*resampler.resample(frame), *resampler.resample(None)]:
-            for packet in stream.encode(resampled):  # type: ignore[attr-defined]
+            for packet in stream.encode(resampled):
                 container.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[attr-defined]
+        for packet in stream.encode(None):
             container.mux(packet)
     return output.getvalue()

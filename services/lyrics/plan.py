@@ -1,0 +1,162 @@
+"""The syllable plan: how many syllables each line needs and where its strong beats are.
+
+A melody gives one line per phrase and one syllable per note. A note is *strong* (a
+good place for a stressed syllable) when it is long for its phrase or falls on a beat
+of the melody's tempo; when the notes give no such hint, strong and weak alternate so
+that the line ends on a strong note, the commonest shape of a sung line.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.common.music import Melody, Note, Phrase
+from services.lyrics.errors import LyricsInputError
+
+#: A note this much longer than its phrase's median note is strong on its own.
+LONG_NOTE_RATIO = 1.4
+#: An onset this close to a beat (as a fraction of a beat) is on the beat.
+ON_BEAT_TOLERANCE = 0.15
+#: A note on the beat is strong unless it is this much shorter than the median.
+SHORT_NOTE_RATIO = 0.6
+#: A rest at least this long ends a phrase when a melody comes without phrases, in seconds.
+PHRASE_GAP_S = 0.3
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """One line to write.
+
+    phrase_index: index of the melody phrase (or of the line in a plain syllable plan).
+    note_indices: the note each syllable is sung on, in order.
+    strong: per syllable, whether its note is a strong position.
+    """
+
+    phrase_index: int
+    note_indices: tuple[int, ...]
+    strong: tuple[bool, ...]
+
+    @property
+    def syllable_count(self) -> int:
+        return len(self.note_indices)
+
+
+@dataclass(frozen=True)
+class SyllablePlan:
+    """Every line to write, in order."""
+
+    lines: tuple[LinePlan, ...]
+
+    @property
+    def syllable_counts(self) -> tuple[int, ...]:
+        return tuple(line.syllable_count for line in self.lines)
+
+
+def plan_from_counts(syllables_per_line: Sequence[int], *, max_syllables: int) -> SyllablePlan:
+    """A plan from bare counts: syllables numbered 0, 1, 2 ... across lines."""
+    if not syllables_per_line:
+        raise LyricsInputError("give a melody or at least one line's syllable count")
+    if any(count < 1 for count in syllables_per_line):
+        raise LyricsInputError("every line needs at least one syllable")
+    if sum(syllables_per_line) > max_syllables:
+        raise LyricsInputError(
+            f"{sum(syllables_per_line)} syllables asked for; at most {max_syllables} "
+            "fit in one request"
+        )
+    lines, next_index = [], 0
+    for line_number, count in enumerate(syllables_per_line):
+        indices = tuple(range(next_index, next_index + count))
+        lines.append(LinePlan(line_number, indices, alternating_strong(count)))
+        next_index += count
+    return SyllablePlan(tuple(lines))
+
+
+def plan_from_melody(melody: Melody, *, max_notes: int) -> SyllablePlan:
+    """One line per phrase of ``melody``, one syllable per note."""
+    if not melody.notes:
+        raise LyricsInputError(
+            "the melody has no notes to write words for (was the recording silent?)"
+        )
+    if len(melody.notes) > max_notes:
+        raise LyricsInputError(
+            f"the melody has {len(melody.notes)} notes; at most {max_notes} fit in one "
+            "request (split the song into sections)"
+        )
+    phrases = melody.phrases or phrases_by_gaps(melody.notes)
+    _check_phrases(phrases, len(melody.notes))
+    beat_s = 60.0 / melody.tempo_bpm if melody.tempo_bpm > 0 else 0.0
+    origin_s = melody.notes[0].onset_s
+    lines = []
+    for phrase_index, phrase in enumerate(phrases):
+        notes = melody.phrase_notes(phrase)
+        lines.append(
+            LinePlan(
+                phrase_index,
+                tuple(phrase.note_indices),
+                strong_positions(notes, beat_s=beat_s, origin_s=origin_s),
+            )
+        )
+    return SyllablePlan(tuple(lines))
+
+
+def strong_positions(notes: Sequence[Note], *, beat_s: float, origin_s: float) -> tuple[bool, ...]:
+    """Which notes of a phrase suit a stressed syllable.
+
+    beat_s: length of a beat in seconds (0 when the tempo is unknown).
+    origin_s: a time known to be on a beat (the melody's first onset), in seconds.
+    """
+    median_s = statistics.median(note.duration_s for note in notes)
+    strong = []
+    for note in notes:
+        ratio = note.duration_s / median_s if median_s > 0 else 1.0
+        on_beat = beat_s > 0 and _beat_distance(note.onset_s - origin_s, beat_s) <= (
+            ON_BEAT_TOLERANCE
+        )
+        strong.append(ratio >= LONG_NOTE_RATIO or (on_beat and ratio >= SHORT_NOTE_RATIO))
+    if not any(strong) or all(strong):
+        # Nothing stands out (even notes, or every note on a beat): use metre instead.
+        return alternating_strong(len(notes))
+    return tuple(strong)
+
+
+def alternating_strong(count: int) -> tuple[bool, ...]:
+    """Weak-strong alternation that ends on a strong syllable ("da-DUM da-DUM")."""
+    return tuple((count - 1 - position) % 2 == 0 for position in range(count))
+
+
+def phrases_by_gaps(notes: Sequence[Note]) -> list[Phrase]:
+    """Group notes into phrases at rests of at least ``PHRASE_GAP_S``."""
+    phrases, first = [], 0
+    for index in range(1, len(notes) + 1):
+        at_end = index == len(notes)
+        if at_end or notes[index].onset_s - notes[index - 1].offset_s >= PHRASE_GAP_S:
+            onset_s = notes[first].onset_s
+            phrases.append(
+                Phrase(first, index - first, onset_s, notes[index - 1].offset_s - onset_s)
+            )
+            first = index
+    return phrases
+
+
+def _beat_distance(time_s: float, beat_s: float) -> float:
+    """Distance from time_s to the nearest beat, as a fraction of a beat (0..0.5)."""
+    position = time_s / beat_s
+    return abs(position - round(position))
+
+
+def _check_phrases(phrases: Sequence[Phrase], note_count: int) -> None:
+    previous_end = 0
+    for number, phrase in enumerate(phrases):
+        if phrase.note_count < 1:
+            raise LyricsInputError(f"phrase {number} has no notes")
+        if phrase.first_note_index < previous_end:
+            raise LyricsInputError(f"phrase {number} overlaps the phrase before it")
+        end = phrase.first_note_index + phrase.note_count
+        if end > note_count:
+            raise LyricsInputError(
+                f"phrase {number} refers to notes up to {end - 1}, but the melody has "
+                f"{note_count} notes"
+            )
+        previous_end = end

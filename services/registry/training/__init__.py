@@ -1,0 +1,1 @@
+"""Training backends: each turns a prepared dataset into a registered model version."""

