@@ -17,6 +17,8 @@ from services.common.settings import MEBIBYTE, Settings
 
 DEFAULT_DESCRIPTOR_PATH = Path(__file__).resolve().parents[1] / "gen" / "descriptor.binpb"
 PROTO_PACKAGE_PREFIX = "expertmusic."
+#: The service behind `GET /` and `GET /health`, always deployed.
+FRONT_SERVICE = "studio"
 HTTP_FILTER_TYPES = {
     "cors": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
     "buffer": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
@@ -121,6 +123,17 @@ def envoy_config(
         }
         for full_name, owner in sorted(protobuf_services.items())
     ]
+    # REST paths are only rewritten to gRPC paths by the transcoder, after the CORS and
+    # buffer filters have looked up their route: this catch-all gives those filters the
+    # virtual host's policies (they ignore direct-response routes). A path that maps to
+    # no method never reaches the cluster: the transcoder answers 404 itself.
+    routes.append(
+        {
+            "match": {"prefix": "/"},
+            "route": {"cluster": FRONT_SERVICE, "timeout": route_timeout},
+        }
+    )
+
     http_connection_manager = {
         "@type": (
             "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager"

@@ -82,7 +82,8 @@ class Supervisor:
         while time.monotonic() < deadline and not self._stopping.is_set():
             if gateway_healthy(self._settings):
                 return True
-            self._restart_crashed()
+            if not self._restart_crashed():
+                return False
             time.sleep(0.2)
         return False
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry.instrumentation.grpc.grpcext import intercept_channel
 
 from services.common.server import grpc_message_options
 from services.common.settings import Settings
@@ -19,7 +20,7 @@ def open_channel(address: str, settings: Settings) -> grpc.Channel:
         address,
         options=[*grpc_message_options(settings), ("grpc.enable_retries", 1)],
     )
-    return grpc.intercept_channel(channel, tracing_client_interceptor())
+    return intercept_channel(channel, tracing_client_interceptor())
 
 
 @dataclass(frozen=True)

