@@ -39,7 +39,9 @@ def clip_names(directory: Path) -> list[str]:
     """Clips with audio and at least one annotation, e.g. ["vocadito_1", "vocadito_10"]."""
     vocadito = directory / "vocadito"
     names = sorted(
-        path.stem for path in vocadito.glob("*.wav") if any(vocadito.glob(f"{path.stem}_notes*.csv"))
+        path.stem
+        for path in vocadito.glob("*.wav")
+        if any(vocadito.glob(f"{path.stem}_notes*.csv"))
     )
     return sorted(names, key=lambda name: (len(name), name))
 
@@ -53,7 +55,9 @@ class Score:
 
 def load_reference(directory: Path, clip: str, annotator: str) -> tuple[np.ndarray, np.ndarray]:
     """Annotated notes: intervals (n, 2) in seconds and frequencies (n,) in Hz."""
-    rows = np.loadtxt(directory / "vocadito" / f"{clip}_notes{annotator}.csv", delimiter=",", ndmin=2)
+    rows = np.loadtxt(
+        directory / "vocadito" / f"{clip}_notes{annotator}.csv", delimiter=",", ndmin=2
+    )
     return np.column_stack([rows[:, 0], rows[:, 0] + rows[:, 2]]), rows[:, 1]
 
 
@@ -78,7 +82,9 @@ def note_f1(
     return Score(float(precision), float(recall), float(f1))
 
 
-def transcribe(samples: np.ndarray, sample_rate_hz: int, engine: str) -> list[tuple[float, float, float]]:
+def transcribe(
+    samples: np.ndarray, sample_rate_hz: int, engine: str
+) -> list[tuple[float, float, float]]:
     """(onset_s, offset_s, frequency_hz) of each note, from our pipeline or the baseline."""
     if engine == SWIFT_BASELINE:
         import swift_f0
@@ -125,14 +131,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not (directory / "vocadito").is_dir():
         raise SystemExit(f"no eval data at {directory}; set EXPERT_MUSIC_EVAL_DIR")
     engines = [SWIFT_BASELINE, "swift", "crepe-tiny"] + (["crepe-full"] if args.crepe_full else [])
-    print(f"{'engine':<22} {'clip':<13} " + " ".join(f"{a + ' P/R/F1':>19}" for a in ANNOTATORS) + "  seconds")
+    print(
+        f"{'engine':<22} {'clip':<13} "
+        + " ".join(f"{a + ' P/R/F1':>19}" for a in ANNOTATORS)
+        + "  seconds"
+    )
     for clip in clip_names(directory):
         for engine in engines:
             started = time.perf_counter()
             scores = score_clip(clip, engine, directory=directory)
             elapsed_s = time.perf_counter() - started
             cells = " ".join(
-                f"{s.precision:5.3f} {s.recall:5.3f} {s.f1:5.3f}" if (s := scores.get(a)) else f"{'-':>17}"
+                f"{s.precision:5.3f} {s.recall:5.3f} {s.f1:5.3f}"
+                if (s := scores.get(a))
+                else f"{'-':>17}"
                 for a in ANNOTATORS
             )
             print(f"{engine:<22} {clip:<13} {cells}  {elapsed_s:7.2f}")

@@ -194,6 +194,20 @@ def envoy_config(
         ],
     }
     return {
+        "overload_manager": {
+            "resource_monitors": [
+                {
+                    "name": "envoy.resource_monitors.global_downstream_max_connections",
+                    "typed_config": {
+                        "@type": (
+                            "type.googleapis.com/envoy.extensions.resource_monitors"
+                            ".downstream_connections.v3.DownstreamConnectionsConfig"
+                        ),
+                        "max_active_downstream_connections": settings.gateway_max_connections,
+                    },
+                }
+            ]
+        },
         "admin": {
             "address": {
                 "socket_address": {"address": "127.0.0.1", "port_value": settings.envoy_admin_port}

@@ -130,7 +130,9 @@ def _mean_of_channels(frame: av.AudioFrame) -> Float32Array:
     return planes.mean(axis=0, dtype=np.float32) if planes.shape[0] > 1 else planes[0]
 
 
-def _stated_duration_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:
+def _stated_duration_s(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:

@@ -18,7 +18,13 @@ def open_channel(address: str, settings: Settings) -> grpc.Channel:
     """A channel to host:port whose calls carry the caller's trace context."""
     channel = grpc.insecure_channel(
         address,
-        options=[*grpc_message_options(settings), ("grpc.enable_retries", 1)],
+        options=[
+            *grpc_message_options(settings),
+            ("grpc.enable_retries", 1),
+            # Behind a headless Kubernetes Service the name resolves to every pod: spread
+            # calls over all of them instead of sticking to the first.
+            ("grpc.lb_policy_name", "round_robin"),
+        ],
     )
     return intercept_channel(channel, tracing_client_interceptor())
 

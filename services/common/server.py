@@ -77,7 +77,14 @@ def start_server(spec: ServiceSpec, settings: Settings, port: int | None = None)
             max_workers=settings.grpc_workers, thread_name_prefix=f"{spec.name}-rpc"
         ),
         interceptors=[tracing_server_interceptor(), MetricsInterceptor()],
-        options=[*grpc_message_options(settings), ("grpc.so_reuseport", 0)],
+        options=[
+            *grpc_message_options(settings),
+            ("grpc.so_reuseport", 0),
+            # Clients reconnect now and then, so new replicas get a share of the calls;
+            # calls in flight get as long as the gateway's route timeout to finish.
+            ("grpc.max_connection_age_ms", 60_000),
+            ("grpc.max_connection_age_grace_ms", int(settings.gateway_route_timeout_s * 1000)),
+        ],
         maximum_concurrent_rpcs=settings.grpc_workers * 4,
     )
     spec.register(server, settings)

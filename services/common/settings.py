@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     ]
     #: Envoy's per-route timeout for REST and gRPC calls, in seconds (long audio work).
     gateway_route_timeout_s: float = 330.0
+    #: Connections Envoy accepts at once before refusing new ones.
+    gateway_max_connections: int = 10_000
 
     #: The services this deployment runs: the supervisor starts them and /health checks them.
     mesh_services: Annotated[list[str], NoDecode] = ["pitch", "studio"]
@@ -74,6 +76,28 @@ class Settings(BaseSettings):
     # Pitch
     default_pitch_engine: str = "swift"
 
+    # Lyrics
+    #: Who writes when a request names no provider: "local", "anthropic", "openai", "auto".
+    lyrics_default_provider: str = "local"
+    #: Rhyme scheme when a request names none ("AABB", "ABAB", ... or "none").
+    lyrics_default_rhyme_scheme: str = "AABB"
+    #: Most notes (syllables) one request may ask words for.
+    lyrics_max_notes: int = 1000
+    #: Longest theme, and longest mood or genre, in characters (they are sent to LLMs).
+    lyrics_max_theme_chars: int = 500
+    lyrics_max_style_chars: int = 60
+    #: Longest user-written lyrics to fit, in characters.
+    lyrics_max_user_lyrics_chars: int = 5000
+    #: One LLM call's timeout, in seconds (the whole request has lyrics_timeout_s).
+    lyrics_llm_call_timeout_s: float = 20.0
+    #: Tries per LLM provider (first call included) and the backoff between them.
+    lyrics_retry_attempts: int = 3
+    lyrics_retry_base_delay_s: float = 0.5
+    lyrics_retry_max_delay_s: float = 8.0
+    #: A provider that failed within this many seconds (and has not succeeded since)
+    #: shows as degraded in /health.
+    lyrics_degraded_window_s: float = 300.0
+
     # Optional providers: each switches on when its key is set.
     anthropic_api_key: str = ""
     anthropic_base_url: str = ""
@@ -83,12 +107,47 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o"
     replicate_api_token: str = ""
     replicate_base_url: str = ""
+    #: Model versions ("owner/name:version-id") of the synth's Replicate engines; the
+    #: MusicGen one is the seed's registry entry "melody".
+    replicate_bark_version: str = (
+        "suno-ai/bark:b76242b40d67c76ab6742e987628a2a9ac019e11d56ab96c4e91ce03b79b2787"
+    )
+    replicate_musicgen_melody_version: str = (
+        "meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
+    )
+    #: Seconds between polls of a running prediction, and per HTTP request to Replicate.
+    replicate_poll_interval_s: float = 1.0
+    replicate_request_timeout_s: float = 30.0
+    #: Tries per Replicate call (create, poll, fetch) for transient failures, and the
+    #: first backoff in seconds (doubled per retry).
+    replicate_retry_attempts: int = 3
+    replicate_retry_base_delay_s: float = 1.0
     database_url: str = ""
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
 
     # Local storage
     data_dir: Path = Path("var")
+
+    # Registry: training job queue
+    #: How long a worker's claim on a training job lasts without a heartbeat, in seconds.
+    registry_lease_s: float = 60.0
+    #: Claims a training job gets (the first run plus resumptions) before it fails.
+    registry_max_attempts: int = 3
+    #: How often an idle training worker looks for queued jobs, in seconds.
+    registry_worker_poll_s: float = 2.0
+    #: Shortest time between two persisted progress reports of one job, in seconds.
+    registry_progress_interval_s: float = 1.0
+
+    # Registry: training-data uploads (a raw audio file or a zip of them)
+    dataset_max_upload_bytes: int = 200 * MEBIBYTE
+    #: Total size of a zip's members once extracted, in bytes.
+    dataset_max_uncompressed_bytes: int = 1024 * MEBIBYTE
+    dataset_max_zip_members: int = 500
+    #: Largest uncompressed/compressed size ratio of a zip member (zip bombs reach 1000+).
+    dataset_max_compression_ratio: float = 100.0
+    #: Total audio in one dataset, in seconds.
+    dataset_max_duration_s: float = 3600.0
 
     # Tracing: OTLP/gRPC collector endpoint, e.g. http://otel-collector:4317 ("" = none).
     otel_exporter_otlp_endpoint: str = ""

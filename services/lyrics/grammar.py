@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from services.lyrics.pronunciation import VOWELS, pronounce
 from services.lyrics.vocabulary import Vocabulary, Word, stress_matches
@@ -21,11 +21,11 @@ from services.lyrics.vocabulary import Vocabulary, Word, stress_matches
 CONTENT_SLOTS = {"N": "noun", "A": "adj", "V": "verb", "T": "tverb"}
 #: Function-word slots, filled from these fixed lists (their lengths vary, which helps
 #: to hit an exact syllable count: "in" / "into" / "beneath").
-FUNCTION_SLOTS = {
-    "P": "in through on by from beneath across along into under over beyond behind "
-    "inside above around beside".split(),
-    "D": "the my your our this".split(),
-}
+_PREPOSITIONS = """
+    in through on by from beneath across along into under over beyond behind
+    inside above around beside
+"""
+FUNCTION_SLOTS = {"P": _PREPOSITIONS.split(), "D": ["the", "my", "your", "our", "this"]}
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def fill(
 
 def _slot_sizes(template: Template, vocabulary: Vocabulary, end_size: int) -> list[tuple[int, ...]]:
     tokens = template.tokens
-    options = []
+    options: list[tuple[int, ...]] = []
     for index, token in enumerate(tokens):
         if index == len(tokens) - 1 and end_size:
             options.append((end_size,))
@@ -166,7 +166,7 @@ def _pick_sizes(
     return sizes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _function_sizes(slot: str) -> tuple[int, ...]:
     return tuple(sorted({pronounce(word).syllable_count for word in FUNCTION_SLOTS[slot]}))
 
@@ -178,10 +178,9 @@ def _choose_function_word(slot: str, size: int, strong: Sequence[bool], rng: ran
 
 
 def _agree_articles(words: list[str]) -> list[str]:
-    """"a" before a vowel sound becomes "an" ("an ocean")."""
+    """ "a" before a vowel sound becomes "an" ("an ocean")."""
     result = list(words)
     for index, word in enumerate(words[:-1]):
         if word == "a" and pronounce(words[index + 1]).phonemes[0][:2] in VOWELS:
             result[index] = "an"
     return result
-

@@ -58,10 +58,11 @@ class LocalLyricist:
         lines: list[ComposedLine] = []
         for index, line_plan in enumerate(plan.lines):
             partner = partners[index]
+            partner_end = lines[partner].end_word if partner is not None else None
             end_candidates: list[Word] | None = None
-            if partner is not None and lines[partner].end_word is not None:
+            if partner_end is not None:
                 end_candidates = self.rhyme_candidates(
-                    lines[partner].end_word, lines, labels, labels[index], line_plan
+                    partner_end, lines, labels, labels[index], line_plan
                 )
             elif labels[index] and partner is None:
                 later = [
@@ -175,8 +176,12 @@ class LocalLyricist:
         clauses.append(final)
         if end_word is None:
             end_word = self._word_for(final[-1], final_template.ending)
-        words = tuple(word for clause in clauses for word in clause)
-        return ComposedLine(words, _sentence(clauses), end_word, frozenset(avoid - self._used))
+        return ComposedLine(
+            tuple(word for clause in clauses for word in clause),
+            _sentence(clauses),
+            end_word,
+            frozenset(avoid - self._used),
+        )
 
     def _pick_end_word(self, candidates: Sequence[Word], strong: Sequence[bool]) -> Word:
         weights = [

@@ -11,34 +11,34 @@ A pronunciation is a tuple of ARPAbet phonemes; vowels carry a stress digit
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pronouncing
 
-VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
+_VOWELS_TEXT = "AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW"
+VOWELS = frozenset(_VOWELS_TEXT.split())
 
 #: Monosyllables that are sung unstressed even though cmudict gives some of them a "1"
 #: ("of", "to", "from"): articles, pronouns, prepositions, auxiliaries, conjunctions.
-FUNCTION_WORDS = frozenset(
-    """a an the of to in on at by for from with as and or but nor so if than that
-    this these those it its is am are was were be been do does did has have had can
-    could will would shall should may might must i me my we us our you your he him his
-    she her they them their there's it's i'm i'll we're you're they're let's up
-    into onto through till when while where what who how""".split()
-)
+_FUNCTION_WORDS_TEXT = """
+    a an the of to in on at by for from with as and or but nor so if than that this
+    these those it its is am are was were be been do does did has have had can could
+    will would shall should may might must i me my we us our you your he him his she
+    her they them their there's it's i'm i'll we're you're they're let's up into
+    onto through till when while where what who how
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 
-#: Consonant pairs that may begin an English syllable, for splitting words into syllables
-#: (the maximal-onset principle: "a-gain", "un-der", "re-stless" is avoided by this list).
-_TWO_CONSONANT_ONSETS = frozenset(
-    tuple(pair.split("+"))
-    for pair in """P+R T+R K+R B+R D+R G+R F+R TH+R SH+R P+L K+L B+L G+L F+L S+L
-    S+P S+T S+K S+M S+N S+W T+W K+W D+W G+W P+Y B+Y F+Y M+Y K+Y V+Y HH+Y""".split()
-)
-_THREE_CONSONANT_ONSETS = frozenset(
-    tuple(triple.split("+")) for triple in "S+T+R S+P+R S+K+R S+P+L S+K+W S+K+Y".split()
-)
+#: Consonant clusters that may begin an English syllable, for splitting words into
+#: syllables by the maximal-onset principle ("a-gain", "mon-ster", "rest-less").
+_ONSETS_TEXT = """
+    P+R T+R K+R B+R D+R G+R F+R TH+R SH+R P+L K+L B+L G+L F+L S+L S+P S+T S+K S+M S+N
+    S+W T+W K+W D+W G+W P+Y B+Y F+Y M+Y K+Y V+Y HH+Y S+T+R S+P+R S+K+R S+P+L S+K+W S+K+Y
+"""
+_ONSETS = frozenset(tuple(cluster.split("+")) for cluster in _ONSETS_TEXT.split())
 
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d")
@@ -153,22 +153,19 @@ def split_syllables(phonemes: tuple[str, ...] | list[str]) -> tuple[tuple[str, .
     if not nuclei:
         return (phonemes,) if phonemes else ()
     boundaries = [0]
-    for left, right in zip(nuclei, nuclei[1:], strict=False):
+    for left, right in itertools.pairwise(nuclei):
         cluster = phonemes[left + 1 : right]
         boundaries.append(right - _onset_length(cluster))
     boundaries.append(len(phonemes))
-    return tuple(
-        phonemes[start:end] for start, end in zip(boundaries, boundaries[1:], strict=False)
-    )
+    return tuple(phonemes[start:end] for start, end in itertools.pairwise(boundaries))
 
 
 def _onset_length(cluster: tuple[str, ...]) -> int:
     if not cluster:
         return 0
-    if len(cluster) >= 3 and cluster[-3:] in _THREE_CONSONANT_ONSETS:
-        return 3
-    if len(cluster) >= 2 and cluster[-2:] in _TWO_CONSONANT_ONSETS:
-        return 2
+    for length in (3, 2):
+        if len(cluster) >= length and cluster[-length:] in _ONSETS:
+            return length
     return 1
 
 

@@ -41,10 +41,11 @@ def rhyme_labels(scheme: str, line_count: int) -> tuple[str, ...]:
     if not pattern:
         return ("",) * line_count
     repeated = {letter for letter in pattern if pattern.count(letter) > 1} - {FREE_LINE}
-    labels, names = [], {}
+    labels: list[str] = []
+    names: dict[tuple[int, str], str] = {}
     for line in range(line_count):
-        stanza, letter = divmod(line, len(pattern))
-        letter = pattern[letter]
+        stanza, position = divmod(line, len(pattern))
+        letter = pattern[position]
         if letter not in repeated:
             labels.append("")
             continue
@@ -84,9 +85,7 @@ def count_rhymes(end_words: Sequence[str], labels: Sequence[str]) -> tuple[int, 
     """
     requested = achieved = 0
     for line, label in enumerate(labels):
-        earlier = [
-            end_words[other] for other in range(line) if label and labels[other] == label
-        ]
+        earlier = [end_words[other] for other in range(line) if label and labels[other] == label]
         if not earlier:
             continue
         requested += 1

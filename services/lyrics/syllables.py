@@ -7,6 +7,7 @@ preferring the singer's usual one (see ``pronunciation.pronounce``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -100,7 +101,7 @@ def spell_syllables(word: str, count: int) -> list[str]:
     if len(groups) > 1 and word.lower().endswith("e") and not word.lower().endswith("le"):
         groups = groups[:-1] if groups[-1][0] == len(word) - 1 else groups  # silent final e
     cuts = []
-    for (_, left_end), (right_start, _) in zip(groups, groups[1:], strict=False):
+    for (_, left_end), (right_start, _) in itertools.pairwise(groups):
         consonants = right_start - left_end
         cuts.append(left_end if consonants <= 1 else left_end + 1)
     if len(cuts) >= count - 1:
@@ -116,6 +117,6 @@ def spell_syllables(word: str, count: int) -> list[str]:
             break
         cuts = sorted({*cuts, bounds[index] + length // 2})
     bounds = [0, *sorted(set(cuts)), len(word)]
-    pieces = [word[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    pieces = [word[start:end] for start, end in itertools.pairwise(bounds)]
     pieces += ["-"] * (count - len(pieces))  # a word shorter than its syllables: "I" held
     return pieces

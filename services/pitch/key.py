@@ -43,4 +43,6 @@ def estimate_key(notes: Sequence[Note]) -> KeyEstimate:
             if r > best_r:
                 best_r = r
                 best = KeyEstimate(tonic=PITCH_CLASS_NAMES[tonic], mode=mode, confidence=0.0)
-    return KeyEstimate(tonic=best.tonic, mode=best.mode, confidence=float(np.clip(best_r, 0.0, 1.0)))
+    return KeyEstimate(
+        tonic=best.tonic, mode=best.mode, confidence=float(np.clip(best_r, 0.0, 1.0))
+    )

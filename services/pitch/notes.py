@@ -91,15 +91,19 @@ def segment_notes(
     )
     voicing = np.clip(np.nan_to_num(track.voicing_probabilities), 0.0, 1.0)
     pitch_weight = np.where(voiced, voicing, 0.0)
-    clipped = np.clip(pitch_weight, 0.01, 0.99)
+    clipped = np.clip(voicing, 0.01, 0.99)
     frame_cost = -np.log(clipped / (1.0 - clipped))
     if loudness_db is not None:
         frame_cost += config.dip_weight_per_db * loudness_dip_db(
-            loudness_db, radius_frames=max(1, round(config.dip_window_s / hop_s)), margin_db=config.dip_margin_db
+            loudness_db,
+            radius_frames=max(1, round(config.dip_window_s / hop_s)),
+            margin_db=config.dip_margin_db,
         )
     note_cost = np.full(n_frames, config.hold_s / hop_s)
     if onset_strength is not None:
-        peaks = onset_peaks(onset_strength, radius_frames=max(1, round(config.onset_peak_radius_s / hop_s)))
+        peaks = onset_peaks(
+            onset_strength, radius_frames=max(1, round(config.onset_peak_radius_s / hop_s))
+        )
         note_cost *= 1.0 - config.onset_weight * peaks
 
     low, high = np.percentile(semitones[voiced], [0.5, 99.5])
@@ -107,7 +111,9 @@ def segment_notes(
     spans = _optimal_partition(
         semitones, pitch_weight, frame_cost, note_cost, levels, config.pitch_cap_semitones
     )
-    min_frames = (config.min_note_duration_s if min_note_duration_s is None else min_note_duration_s) / hop_s
+    min_frames = (
+        config.min_note_duration_s if min_note_duration_s is None else min_note_duration_s
+    ) / hop_s
     spans = _merge_short_spans(spans, min_frames)
     return [_note(track, voicing, start, end, levels[level]) for start, end, level in spans]
 
@@ -207,7 +213,7 @@ def _optimal_partition(
 def _merge_short_spans(
     spans: list[tuple[int, int, int]], min_frames: float
 ) -> list[tuple[int, int, int]]:
-    """Fold spans shorter than min_frames into a touching neighbour (closest level), or drop them."""
+    """Fold spans shorter than min_frames into a touching neighbour (nearest level) or drop them."""
     merged = list(spans)
     while True:
         short = [i for i, (start, end, _) in enumerate(merged) if end - start < min_frames]

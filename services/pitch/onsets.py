@@ -92,7 +92,9 @@ def _band_filters(n_fft: int, sample_rate_hz: int) -> FloatArray:
     edges_hz = FLUX_FMIN_HZ * 2.0 ** (np.arange(n_bands + 2) / FLUX_BANDS_PER_OCTAVE)
     bin_hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz)
     low, centre, high = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
-    filters = np.maximum(0.0, np.minimum((bin_hz - low) / (centre - low), (high - bin_hz) / (high - centre)))
+    filters = np.maximum(
+        0.0, np.minimum((bin_hz - low) / (centre - low), (high - bin_hz) / (high - centre))
+    )
     # Low bands are narrower than one FFT bin: give each at least its nearest bin.
     nearest = np.abs(bin_hz[None, :] - centre).argmin(axis=1)
     filters[np.arange(n_bands), nearest] = np.maximum(filters[np.arange(n_bands), nearest], 1.0)

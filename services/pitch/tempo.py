@@ -22,8 +22,9 @@ def estimate_tempo_bpm(notes: Sequence[Note]) -> float:
 
     The onsets become a pulse train (Gaussian pulses of 25 ms) whose autocorrelation is read
     at every beat period between 40 and 240 BPM. Each period scores its autocorrelation plus
-    that of its double and half (a beat shows up at its multiples), weighted by a log-normal
-    prior around 110 BPM; the best period wins, refined by parabolic interpolation.
+    half that of its double (a beat recurs at its multiples), weighted by a log-normal prior
+    around 110 BPM, which settles the half/double ambiguity of evenly spaced notes (they read
+    as 78-155 BPM); the best period wins, refined by parabolic interpolation.
 
     Args:
         notes: Notes in time order (onset_s in seconds).
@@ -49,7 +50,7 @@ def estimate_tempo_bpm(notes: Sequence[Note]) -> float:
         return np.interp(period_s / _GRID_S, np.arange(n_bins), autocorrelation, right=0.0)
 
     prior = np.exp(-0.5 * (np.log2(60.0 / periods_s / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
-    score = (at(periods_s) + 0.5 * at(2 * periods_s) + 0.5 * at(periods_s / 2)) * prior
+    score = (at(periods_s) + 0.5 * at(2 * periods_s)) * prior
     best = int(np.argmax(score))
     if score[best] <= 1e-6:
         return 0.0

@@ -109,9 +109,8 @@ class Database:
             self.dialect = "postgresql"
             self._sqlite_path: Path | None = None
         else:
-            path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite://") else url
-            if url.startswith("sqlite:///"):
-                path = "/" + path if not path.startswith("/") and url.startswith("sqlite:////") else path
+            # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path.
+            path = url.removeprefix("sqlite:///")
             if not path or path == ":memory:":
                 raise ValueError("the registry needs a database file, not an in-memory one")
             self.dialect = "sqlite"
@@ -129,16 +128,18 @@ class Database:
         return cls(str(settings.data_dir / "registry.sqlite3"))
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, readonly: bool = False) -> Iterator[Transaction]:
         """Runs the block in one transaction: committed on success, rolled back on error.
 
-        SQLite transactions start with BEGIN IMMEDIATE (the write lock up front), so two
-        writers queue on the busy timeout instead of failing when a reader upgrades.
+        On SQLite a writing transaction starts with BEGIN IMMEDIATE (the write lock up
+        front), so two writers queue on the busy timeout instead of one failing when its
+        read lock cannot be upgraded; ``readonly`` ones start deferred and, with WAL, run
+        beside a writer.
         """
         connection = self._connection()
         if self.dialect == "sqlite":
             cursor = connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
             try:
                 yield Transaction(cursor, self.dialect)
             except BaseException:

@@ -287,14 +287,15 @@ def _transposition(
         centre = (lowest + highest) / 2
         shift = round(centre - (min(pitches) + max(pitches)) / 2)
     else:
-        # Fewest notes outside the range; among equals, the median closest to the centre.
+        # Fewest notes outside the range, then the smallest move, then the median nearest
+        # the centre of the range.
         centre = (lowest + highest) / 2
         median = statistics.median(pitches)
 
-        def cost(octaves: int) -> tuple[int, float]:
+        def cost(octaves: int) -> tuple[int, int, float]:
             moved = [p + 12 * octaves for p in pitches]
             outside = sum(1 for p in moved if not lowest <= p <= highest)
-            return outside, abs(median + 12 * octaves - centre)
+            return outside, abs(octaves), abs(median + 12 * octaves - centre)
 
         shift = 12 * min(range(-4, 5), key=cost)
     return shift + options.transpose_semitones

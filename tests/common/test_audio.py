@@ -26,10 +26,13 @@ def _stereo_tone(sample_rate_hz: int, duration_s: float) -> np.ndarray:
     return np.stack([left, left]).astype(np.float32)  # (channels, n_samples)
 
 
-def _encode_with_pyav(container_format: str, codec: str, sample_rate_hz: int, duration_s: float = 1.0) -> bytes:
+def _encode_with_pyav(
+    container_format: str, codec: str, sample_rate_hz: int, duration_s: float = 1.0
+) -> bytes:
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=sample_rate_hz)
+        assert isinstance(stream, av.AudioStream)
         stream.layout = "stereo"
         frame = av.AudioFrame.from_ndarray(
             _stereo_tone(sample_rate_hz, duration_s), format="fltp", layout="stereo"
@@ -44,7 +47,9 @@ def _encode_with_pyav(container_format: str, codec: str, sample_rate_hz: int, du
 
 def _dominant_frequency_hz(decoded: DecodedAudio) -> float:
     spectrum = np.abs(np.fft.rfft(decoded.samples * np.hanning(len(decoded.samples))))
-    return float(np.fft.rfftfreq(len(decoded.samples), 1 / decoded.sample_rate_hz)[np.argmax(spectrum)])
+    return float(
+        np.fft.rfftfreq(len(decoded.samples), 1 / decoded.sample_rate_hz)[np.argmax(spectrum)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,7 +120,9 @@ def test_too_long_audio_without_a_stated_duration_stops_while_decoding(monkeypat
     monkeypatch.setattr(audio, "_stated_duration_s", lambda container, stream: None)
     upload = _encode_with_pyav("flac", "flac", 44_100, duration_s=20.0)
 
-    with pytest.raises(AudioTooLongError, match=r"the audio is at least 2\.\d s long; the limit is 2 s"):
+    with pytest.raises(
+        AudioTooLongError, match=r"the audio is at least 2\.\d s long; the limit is 2 s"
+    ):
         decode_audio(upload, max_duration_s=2)
 
 

@@ -48,7 +48,9 @@ def test_track_marks_silence_unvoiced_and_the_hum_voiced(engine):
 
 def test_engines_are_loaded_once_per_process_even_from_many_threads():
     trackers = []
-    threads = [threading.Thread(target=lambda: trackers.append(get_tracker("swift"))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: trackers.append(get_tracker("swift"))) for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -64,12 +66,3 @@ def test_unknown_engine_lists_the_valid_names():
     assert isinstance(raised.value, ValueError)
     assert "'CREPE'" in str(raised.value)
     assert all(name in str(raised.value) for name in ENGINE_NAMES)
-
-
-def test_torchaudio_is_never_needed_by_crepe():
-    import importlib.util
-    import sys
-
-    import services.pitch.crepe  # noqa: F401
-
-    assert importlib.util.find_spec("torchaudio") is None or "torchaudio" in sys.modules

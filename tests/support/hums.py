@@ -106,7 +106,9 @@ def synthesize_hum(
         tone = np.zeros(length)
         for harmonic in range(1, int(0.45 * sample_rate_hz / note.frequency_hz) + 1):
             tone += _formant_gain(harmonic * note.frequency_hz) * np.sin(harmonic * phase)
-        voice[start : start + length] += tone[: n_samples - start] * _envelope(length, sample_rate_hz)[: n_samples - start]
+        voice[start : start + length] += (
+            tone[: n_samples - start] * _envelope(length, sample_rate_hz)[: n_samples - start]
+        )
     loudest = float(np.max(np.abs(voice))) if n_samples else 0.0
     if loudest > 0:
         voice *= peak / loudest

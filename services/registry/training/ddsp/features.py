@@ -71,7 +71,8 @@ def a_weighted_loudness_db(
         window="hann",
         center=True,
     )[:, :n_frames]
-    frequencies_hz = librosa.fft_frequencies(sr=sample_rate_hz, n_fft=n_fft)
+    # The DC bin is weighted as 1 Hz: the A-curve's log of 0 Hz is undefined (-inf dB).
+    frequencies_hz = np.maximum(librosa.fft_frequencies(sr=sample_rate_hz, n_fft=n_fft), 1.0)
     weights = librosa.db_to_power(librosa.A_weighting(frequencies_hz))[:, np.newaxis]
     window = librosa.filters.get_window("hann", n_fft, fftbins=True)
     # Parseval over a one-sided spectrum: both halves count, so twice the positive bins.

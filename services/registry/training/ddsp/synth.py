@@ -80,6 +80,12 @@ def harmonic_synth(
 ) -> torch.Tensor:
     """Additive synthesis of a harmonic tone.
 
+    Harmonic amplitudes are interpolated linearly from one frame to the next. Within a
+    frame that interpolation is a blend of the frame's and the next frame's amplitudes,
+    so each frame's audio is two matrix products of its oscillators with the two
+    amplitude vectors: far cheaper to differentiate than upsampling every harmonic's
+    amplitude to the audio rate.
+
     Args:
         f0_hz: (batch, n_frames, 1), fundamental per frame, Hz.
         amplitude: (batch, n_frames, 1), overall linear amplitude per frame.
@@ -92,14 +98,21 @@ def harmonic_synth(
     Returns:
         Audio, (batch, n_frames * hop_samples).
     """
-    n_harmonics = harmonic_distribution.shape[-1]
-    distribution = remove_above_nyquist(harmonic_distribution, f0_hz, sample_rate_hz)
-    harmonic_amplitudes = upsample_frames(amplitude * distribution, hop_samples)
+    batch, n_frames, n_harmonics = harmonic_distribution.shape
+    amplitudes = amplitude * remove_above_nyquist(harmonic_distribution, f0_hz, sample_rate_hz)
+    following = torch.cat([amplitudes[:, 1:], amplitudes[:, -1:]], dim=1)
+    # (batch * n_frames, n_harmonics, 2): this frame's and the next frame's amplitudes.
+    endpoints = torch.stack([amplitudes, following], dim=-1).reshape(-1, n_harmonics, 2)
+
     phases = oscillator_phases(upsample_frames(f0_hz, hop_samples)[..., 0], sample_rate_hz)
     k = torch.arange(1, n_harmonics + 1, device=f0_hz.device, dtype=torch.float32)
     # k * phase stays below K cycles, well within float32 precision.
     oscillators = torch.sin(2.0 * math.pi * phases[..., None] * k)
-    return (harmonic_amplitudes * oscillators).sum(dim=-1)
+    per_frame = torch.bmm(oscillators.reshape(-1, hop_samples, n_harmonics), endpoints)
+
+    blend = torch.arange(hop_samples, device=f0_hz.device, dtype=torch.float32) / hop_samples
+    audio = per_frame[..., 0] * (1.0 - blend) + per_frame[..., 1] * blend
+    return audio.reshape(batch, n_frames * hop_samples)
 
 
 def filtered_noise(

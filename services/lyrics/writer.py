@@ -1,0 +1,311 @@
+"""The lyrics service's entry point: ``write_lyrics(request, settings) -> Lyrics``.
+
+1. Check the request (English only, sizes within limits, a valid rhyme scheme).
+2. Plan the syllables: one line per phrase, one syllable per note.
+3. Ask the chosen provider. ``auto`` tries Claude if its key is set, then OpenAI, then
+   the local lyricist. A provider that times out, is rate limited or fails with a 5xx
+   is retried with backoff (``services.common.retry``), then the next one is used.
+4. Fit: count the lines, re-ask the LLM once with the exact mismatches, repair the
+   rest locally (see fit.py). The answer always fits its notes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+
+from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
+from services.common.settings import Settings, get_settings
+from services.lyrics.domain import FitMetrics, LyricLine, Lyrics, LyricsRequest, Provider
+from services.lyrics.errors import LyricsInputError
+from services.lyrics.fit import FitResult, Mismatch, fit_lines, reflow
+from services.lyrics.health import TRACKER, HealthTracker, ProviderState, ProviderStatus
+from services.lyrics.local import LocalLyricist
+from services.lyrics.plan import SyllablePlan, plan_from_counts, plan_from_melody
+from services.lyrics.prompting import (
+    SYSTEM_PROMPT,
+    ChatMessage,
+    lyrics_prompt,
+    parse_lines,
+    repair_prompt,
+)
+from services.lyrics.pronunciation import words_of
+from services.lyrics.providers import (
+    AnthropicProvider,
+    LLMProvider,
+    OpenAIProvider,
+    ProviderCallError,
+)
+from services.lyrics.rhyme import count_rhymes, normalize_scheme, rhyme_labels
+from services.lyrics.vocabulary import build_vocabulary
+
+__all__ = [
+    "FitMetrics",
+    "LyricLine",
+    "Lyrics",
+    "LyricsInputError",
+    "LyricsRequest",
+    "ProviderStatus",
+    "provider_health",
+    "write_lyrics",
+]
+
+log = logging.getLogger(__name__)
+
+_ENGLISH = frozenset({"", "en", "eng", "english"})
+
+
+def write_lyrics(
+    request: LyricsRequest,
+    settings: Settings | None = None,
+    *,
+    tracker: HealthTracker = TRACKER,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Lyrics:
+    """Words for every note of the request's melody (or syllable plan).
+
+    Raises LyricsInputError when the request cannot be served as asked. Never fails
+    because an LLM did: the local lyricist writes instead, and a warning says so.
+    """
+    settings = settings or get_settings()
+    _check(request, settings)
+    plan = _plan(request, settings)
+    labels = rhyme_labels(
+        request.rhyme_scheme or settings.lyrics_default_rhyme_scheme, len(plan.lines)
+    )
+    seed = request.seed if request.seed is not None else secrets.randbits(32)
+    lyricist = LocalLyricist(
+        build_vocabulary(request.theme, request.mood, request.genre), random.Random(seed)
+    )
+    deadline_s = time.monotonic() + settings.lyrics_timeout_s
+    warnings: list[str] = []
+    for provider in _llm_chain(request.provider or settings.lyrics_default_provider, settings):
+        try:
+            result = _write_with_llm(
+                provider, request, plan, labels, lyricist, settings, sleep, deadline_s, warnings
+            )
+        except ProviderUnavailableError as error:
+            tracker.record_failure(error.provider, error.message)
+            log.warning("lyrics provider unavailable: %s", error)
+            warnings.append(f"{error.provider} was unavailable ({error.message})")
+            continue
+        tracker.record_success(provider.name)
+        return _lyrics(result, plan, provider.name, provider.model, seed, warnings)
+    if warnings:
+        warnings.append("the local lyricist wrote these words instead")
+    if request.user_lyrics.strip():
+        raw_lines = _user_lines(request.user_lyrics, plan)
+    else:
+        raw_lines = [line.text for line in lyricist.write(plan, labels)]
+    result = fit_lines(raw_lines, plan, labels, lyricist)
+    return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
+
+
+def provider_health(
+    settings: Settings | None = None, *, tracker: HealthTracker = TRACKER
+) -> dict[str, ProviderStatus]:
+    """Each provider's state for /health: configured, not_configured or degraded."""
+    settings = settings or get_settings()
+    statuses = {Provider.LOCAL.value: ProviderStatus(ProviderState.CONFIGURED)}
+    for name, configured in (
+        (Provider.ANTHROPIC.value, _anthropic_configured(settings)),
+        (Provider.OPENAI.value, _openai_configured(settings)),
+    ):
+        failure = tracker.recent_failure(name, settings.lyrics_degraded_window_s)
+        if not configured:
+            statuses[name] = ProviderStatus(ProviderState.NOT_CONFIGURED)
+        elif failure is not None:
+            statuses[name] = ProviderStatus(ProviderState.DEGRADED, failure)
+        else:
+            statuses[name] = ProviderStatus(ProviderState.CONFIGURED)
+    return statuses
+
+
+def _anthropic_configured(settings: Settings) -> bool:
+    return bool(settings.anthropic_api_key)
+
+
+def _openai_configured(settings: Settings) -> bool:
+    # A local OpenAI-compatible server (llama.cpp, Ollama) usually needs no key.
+    return bool(settings.openai_api_key or settings.openai_base_url)
+
+
+def _llm_chain(requested: str, settings: Settings) -> list[LLMProvider]:
+    """The LLM providers to try in order (the local lyricist always comes after them)."""
+    name = requested.strip().lower()
+    try:
+        provider = Provider(name)
+    except ValueError:
+        choices = ", ".join(p.value for p in Provider)
+        raise LyricsInputError(f"unknown provider {requested!r}; choose one of {choices}") from None
+    timeout_s = min(settings.lyrics_llm_call_timeout_s, settings.lyrics_timeout_s)
+    chain: list[LLMProvider] = []
+    if provider is Provider.ANTHROPIC and not _anthropic_configured(settings):
+        raise LyricsInputError("provider 'anthropic' is not configured: set ANTHROPIC_API_KEY")
+    if provider is Provider.OPENAI and not _openai_configured(settings):
+        raise LyricsInputError(
+            "provider 'openai' is not configured: set OPENAI_API_KEY (or OPENAI_BASE_URL "
+            "for an OpenAI-compatible server)"
+        )
+    if provider in (Provider.ANTHROPIC, Provider.AUTO) and _anthropic_configured(settings):
+        chain.append(AnthropicProvider(settings, timeout_s=timeout_s))
+    if provider in (Provider.OPENAI, Provider.AUTO) and _openai_configured(settings):
+        chain.append(OpenAIProvider(settings, timeout_s=timeout_s))
+    return chain
+
+
+def _write_with_llm(
+    provider: LLMProvider,
+    request: LyricsRequest,
+    plan: SyllablePlan,
+    labels: Sequence[str],
+    lyricist: LocalLyricist,
+    settings: Settings,
+    sleep: Callable[[float], None],
+    deadline_s: float,
+    warnings: list[str],
+) -> FitResult:
+    policy = RetryPolicy(
+        attempts=settings.lyrics_retry_attempts,
+        base_delay_s=settings.lyrics_retry_base_delay_s,
+        max_delay_s=settings.lyrics_retry_max_delay_s,
+    )
+
+    def ask(messages: list[ChatMessage]) -> str:
+        return _call(provider, messages, policy, sleep, deadline_s)
+
+    first = [
+        ChatMessage(
+            "user",
+            lyrics_prompt(
+                plan,
+                labels,
+                theme=request.theme,
+                mood=request.mood,
+                genre=request.genre,
+                user_lyrics=request.user_lyrics,
+            ),
+        )
+    ]
+    answer = ask(first)
+
+    def reask(lines: Sequence[str], missed: Sequence[Mismatch]) -> list[str] | None:
+        follow_up = [
+            *first,
+            ChatMessage("assistant", answer),
+            ChatMessage("user", repair_prompt(missed, len(plan.lines))),
+        ]
+        try:
+            return parse_lines(ask(follow_up))
+        except ProviderUnavailableError as error:
+            # The first answer is still usable: repair it locally.
+            warnings.append(f"{error.provider} could not fix its line lengths ({error.message})")
+            return None
+
+    return fit_lines(parse_lines(answer), plan, labels, lyricist, reask=reask)
+
+
+def _call(
+    provider: LLMProvider,
+    messages: Sequence[ChatMessage],
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    deadline_s: float,
+) -> str:
+    """The provider's answer, retried per ``policy``; ProviderUnavailableError if none."""
+
+    def once() -> str:
+        if time.monotonic() >= deadline_s:
+            raise ProviderUnavailableError(provider.name, "the request ran out of time")
+        return provider.complete(SYSTEM_PROMPT, messages)
+
+    def on_retry(retry: int, error: BaseException, delay_s: float) -> None:
+        log.info("retry %d of %s in %.2f s after: %s", retry, provider.name, delay_s, error)
+
+    try:
+        return call_with_retries(
+            once,
+            policy=policy,
+            is_retryable=lambda error: isinstance(error, ProviderCallError) and error.retryable,
+            sleep=sleep,
+            on_retry=on_retry,
+        )
+    except ProviderCallError as error:
+        attempts = f" after {policy.attempts} attempts" if error.retryable else ""
+        raise ProviderUnavailableError(provider.name, error.message + attempts) from error
+
+
+def _check(request: LyricsRequest, settings: Settings) -> None:
+    if request.language.strip().lower().split("-")[0].split("_")[0] not in _ENGLISH:
+        raise LyricsInputError(
+            f"only English lyrics can be written so far; language {request.language!r} "
+            "is not supported"
+        )
+    if request.melody is not None and request.syllables_per_line:
+        raise LyricsInputError("give either a melody or syllables per line, not both")
+    if len(request.theme) > settings.lyrics_max_theme_chars:
+        raise LyricsInputError(
+            f"the theme has {len(request.theme)} characters; at most "
+            f"{settings.lyrics_max_theme_chars} are allowed"
+        )
+    for name, value in (("mood", request.mood), ("genre", request.genre)):
+        if len(value) > settings.lyrics_max_style_chars:
+            raise LyricsInputError(
+                f"the {name} may have at most {settings.lyrics_max_style_chars} characters"
+            )
+    if len(request.user_lyrics) > settings.lyrics_max_user_lyrics_chars:
+        raise LyricsInputError(
+            f"the lyrics to fit may have at most {settings.lyrics_max_user_lyrics_chars} characters"
+        )
+    if request.user_lyrics.strip() and not words_of(request.user_lyrics):
+        raise LyricsInputError("the lyrics to fit contain no words")
+    normalize_scheme(request.rhyme_scheme or settings.lyrics_default_rhyme_scheme)
+
+
+def _plan(request: LyricsRequest, settings: Settings) -> SyllablePlan:
+    if request.melody is not None:
+        return plan_from_melody(request.melody, max_notes=settings.lyrics_max_notes)
+    return plan_from_counts(request.syllables_per_line, max_syllables=settings.lyrics_max_notes)
+
+
+def _user_lines(user_lyrics: str, plan: SyllablePlan) -> list[str]:
+    """The user's lines as written if there is one per phrase, else their words
+    reflowed over the phrases."""
+    lines = [line.strip() for line in user_lyrics.splitlines() if line.strip()]
+    return lines if len(lines) == len(plan.lines) else reflow(" ".join(lines), plan)
+
+
+def _lyrics(
+    result: FitResult,
+    plan: SyllablePlan,
+    provider: str,
+    model: str,
+    seed: int,
+    warnings: Sequence[str],
+) -> Lyrics:
+    lines = result.lines
+    matched = sum(
+        len(line.syllables) == planned.syllable_count
+        for line, planned in zip(lines, plan.lines, strict=True)
+    )
+    strong_total = strong_stressed = 0
+    for line, planned in zip(lines, plan.lines, strict=True):
+        for syllable, strong in zip(line.syllables, planned.strong, strict=True):
+            strong_total += strong
+            strong_stressed += strong and syllable.stressed
+    end_words = [(words_of(line.text) or [""])[-1] for line in lines]
+    requested, achieved = count_rhymes(end_words, [line.rhyme_label for line in lines])
+    fit = FitMetrics(
+        syllable_match_rate=matched / len(lines),
+        raw_syllable_match_rate=result.raw_match_rate,
+        raw_llm_fit=result.raw_fit,
+        rhymes_requested=requested,
+        rhymes_achieved=achieved,
+        stress_on_strong_rate=strong_stressed / strong_total if strong_total else 1.0,
+        llm_repair_requests=result.llm_repair_requests,
+        locally_repaired_lines=result.locally_repaired_lines,
+    )
+    return Lyrics(lines, provider, fit, model=model, seed=seed, warnings=tuple(warnings))

@@ -1,0 +1,225 @@
+"""The synth service's entry point: a SingRequest in, a stream of events out.
+
+    for event in sing(request):
+        if isinstance(event, AudioChunk):
+            player.feed(event.data)
+
+``sing`` checks the whole request first and raises :class:`SynthInputError` (or
+``VoiceUnavailableError``) before any work, so a bad request fails fast; then it returns
+an iterator that renders phrase by phrase. Each phrase's audio is encoded and handed out
+as soon as it is sung, so the first chunk arrives after the first phrase, not after the
+song. Replicate engines render remotely in one piece, which is then streamed the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import soxr
+
+from services.common.settings import Settings, get_settings
+from services.synth import replicate_engines
+from services.synth.contour import Expression
+from services.synth.encode import open_encoder
+from services.synth.score import Score, make_score
+from services.synth.singing import RenderedPhrase
+from services.synth.types import (
+    AudioChunk,
+    Engine,
+    OutputFormat,
+    Progress,
+    SingEvent,
+    SingRequest,
+    SingSummary,
+)
+from services.synth.voices import LocalVoice, VoiceInfo, local_voice, voice_info
+
+Float32Array = npt.NDArray[np.float32]
+
+#: Replicate audio is handed out in pieces of this length, in seconds.
+REMOTE_CHUNK_S = 1.0
+
+
+def sing(request: SingRequest, *, settings: Settings | None = None) -> Iterator[SingEvent]:
+    """Sing ``request``: progress events, audio chunks, then one SingSummary.
+
+    Raises (at once, before rendering): SynthInputError for a request that cannot be
+    sung, VoiceUnavailableError for a local voice missing here. While iterating, a
+    Replicate engine may raise ProviderUnavailableError.
+    """
+    settings = settings or get_settings()
+    started = time.perf_counter()
+    info = voice_info(request.engine, request.voice_id)
+    score = make_score(
+        request.melody,
+        request.syllables,
+        request.options,
+        voice_range_midi=(info.lowest_midi, info.highest_midi),
+        max_duration_s=settings.max_audio_duration_s,
+    )
+    if request.engine is Engine.LOCAL:
+        voice = local_voice(info.voice_id)
+        return _sing_locally(request, score, voice, started)
+    return _sing_remotely(request, score, info, settings, started)
+
+
+def sing_to_bytes(request: SingRequest, *, settings: Settings | None = None) -> bytes:
+    """The whole file of ``sing(request)`` at once (for the REST form)."""
+    return b"".join(
+        event.data for event in sing(request, settings=settings) if isinstance(event, AudioChunk)
+    )
+
+
+def _sing_locally(
+    request: SingRequest, score: Score, voice: LocalVoice, started: float
+) -> Iterator[SingEvent]:
+    options = request.options
+    expression = Expression(options.vibrato_depth_cents, options.vibrato_rate_hz)
+    timings = {"plan": time.perf_counter() - started, "sing": 0.0}
+    yield Progress("singing", 0.0)
+
+    def phrases() -> Iterator[tuple[RenderedPhrase, float]]:
+        for index, phrase in enumerate(score.phrases):
+            begun = time.perf_counter()
+            rendered = voice.sing_phrase(
+                phrase, expression, breathiness=options.breathiness, seed=index
+            )
+            timings["sing"] += time.perf_counter() - begun
+            # Nothing later starts before the next phrase's earliest consonant.
+            if index + 1 < len(score.phrases):
+                following = score.phrases[index + 1]
+                safe_until_s = following.onset_s - following.preroll_s
+            else:
+                safe_until_s = score.duration_s
+            yield rendered, safe_until_s
+
+    sample_rate_hz = options.sample_rate_hz or voice.info.sample_rate_hz
+    yield from _stream(
+        phrases(),
+        duration_s=score.duration_s,
+        sample_rate_hz=sample_rate_hz,
+        output_format=options.output_format,
+        phrase_count=len(score.phrases),
+        timings=timings,
+        started=started,
+    )
+    yield SingSummary(
+        duration_s=score.duration_s,
+        sample_rate_hz=sample_rate_hz,
+        engine=Engine.LOCAL,
+        voice_id=voice.info.voice_id,
+        output_format=options.output_format,
+        applied_transpose_semitones=score.applied_transpose_semitones,
+        timings_s=timings | {"total": time.perf_counter() - started},
+        warnings=list(score.warnings),
+    )
+
+
+def _sing_remotely(
+    request: SingRequest, score: Score, info: VoiceInfo, settings: Settings, started: float
+) -> Iterator[SingEvent]:
+    timings = {"plan": time.perf_counter() - started}
+    yield Progress("waiting for " + request.engine.value, 0.0)
+    begun = time.perf_counter()
+    audio = replicate_engines.render(request.engine, score, info, settings)
+    timings["provider"] = time.perf_counter() - begun
+    sample_rate_hz = request.options.sample_rate_hz or audio.sample_rate_hz
+    duration_s = audio.samples.size / audio.sample_rate_hz
+    step = max(1, int(REMOTE_CHUNK_S * audio.sample_rate_hz))
+    pieces = (
+        (
+            RenderedPhrase(audio.samples[i : i + step], audio.sample_rate_hz, i / audio.sample_rate_hz),
+            min(duration_s, (i + step) / audio.sample_rate_hz),
+        )
+        for i in range(0, audio.samples.size, step)
+    )
+    yield from _stream(
+        pieces,
+        duration_s=duration_s,
+        sample_rate_hz=sample_rate_hz,
+        output_format=request.options.output_format,
+        phrase_count=math.ceil(audio.samples.size / step),
+        timings=timings,
+        started=started,
+    )
+    yield SingSummary(
+        duration_s=duration_s,
+        sample_rate_hz=sample_rate_hz,
+        engine=request.engine,
+        voice_id=info.voice_id,
+        output_format=request.options.output_format,
+        applied_transpose_semitones=score.applied_transpose_semitones,
+        timings_s=timings | {"total": time.perf_counter() - started},
+        warnings=list(score.warnings),
+    )
+
+
+@dataclass
+class _Timeline:
+    """Mixes placed pieces of audio and releases finished stretches in order."""
+
+    emitted: int = 0  # samples already handed out
+    pending: Float32Array | None = None  # samples from ``emitted`` on, not yet final
+
+    def add(self, samples: Float32Array, start: int) -> None:
+        start = max(start, self.emitted)  # a piece cannot reach back into sent audio
+        end = start + samples.size
+        pending = self.pending if self.pending is not None else np.zeros(0, np.float32)
+        if end - self.emitted > pending.size:
+            pending = np.concatenate([pending, np.zeros(end - self.emitted - pending.size, np.float32)])
+        pending[start - self.emitted : end - self.emitted] += samples[: end - start]
+        self.pending = pending
+
+    def release(self, until: int) -> Float32Array:
+        """Samples [emitted, until), silence where nothing was placed."""
+        count = max(0, until - self.emitted)
+        pending = self.pending if self.pending is not None else np.zeros(0, np.float32)
+        out = np.zeros(count, np.float32)
+        taken = min(count, pending.size)
+        out[:taken] = pending[:taken]
+        self.pending = pending[taken:]
+        self.emitted += count
+        return out
+
+
+def _stream(
+    pieces: Iterable[tuple[RenderedPhrase, float]],
+    *,
+    duration_s: float,
+    sample_rate_hz: int,
+    output_format: OutputFormat,
+    phrase_count: int,
+    timings: dict[str, float],
+    started: float,
+) -> Iterator[SingEvent]:
+    """Encode placed pieces as they come; each comes with the time before which the
+    audio is final (no later piece reaches earlier)."""
+    total_samples = int(round(duration_s * sample_rate_hz))
+    encoder = open_encoder(output_format, sample_rate_hz, total_samples)
+    timeline = _Timeline()
+    timings["encode"] = 0.0
+    for number, (piece, final_until_s) in enumerate(pieces, start=1):
+        begun = time.perf_counter()
+        samples = piece.samples
+        if piece.sample_rate_hz != sample_rate_hz:
+            samples = soxr.resample(samples, piece.sample_rate_hz, sample_rate_hz).astype(np.float32)
+        start = int(round(piece.start_s * sample_rate_hz))
+        limit = total_samples - max(start, 0)
+        timeline.add(samples[max(0, -start) :][:limit], max(start, 0))
+        start_s = timeline.emitted / sample_rate_hz
+        until = min(total_samples, int(round(final_until_s * sample_rate_hz)))
+        data = encoder.write(timeline.release(until))
+        timings["encode"] += time.perf_counter() - begun
+        if data:
+            timings.setdefault("first_chunk", time.perf_counter() - started)
+            yield AudioChunk(data, start_s, timeline.emitted / sample_rate_hz, encoder.media_type, sample_rate_hz)
+        yield Progress("singing", number / max(phrase_count, 1))
+    start_s = timeline.emitted / sample_rate_hz
+    rest = timeline.release(total_samples)
+    data = encoder.write(rest) + encoder.finish()
+    yield AudioChunk(data, start_s, duration_s, encoder.media_type, sample_rate_hz)
