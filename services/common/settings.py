@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     gateway_max_connections: int = 10_000
 
     #: The services this deployment runs: the supervisor starts them and /health checks them.
-    mesh_services: Annotated[list[str], NoDecode] = ["pitch", "studio"]
+    mesh_services: Annotated[list[str], NoDecode] = ["pitch", "lyrics", "synth", "studio"]
 
     # Where each service listens (bind) and where the others find it (address).
     service_bind_host: str = "0.0.0.0"
@@ -129,6 +129,15 @@ class Settings(BaseSettings):
     # Local storage
     data_dir: Path = Path("var")
 
+    # Studio
+    #: How long takes are kept before they are deleted, in seconds (a day by default).
+    take_time_to_live_s: float = 86_400.0
+    #: How often expired takes are swept away, in seconds.
+    take_sweep_interval_s: float = 600.0
+    #: The URL clients reach the gateway at, for links in responses; empty means
+    #: http://localhost:<EXPERT_MUSIC_AI_PORT>.
+    public_base_url: str = ""
+
     # Registry: training job queue
     #: How long a worker's claim on a training job lasts without a heartbeat, in seconds.
     registry_lease_s: float = 60.0
@@ -161,6 +170,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_base_url or f"http://localhost:{self.gateway_port}").rstrip("/")
 
     def address_of(self, service: str) -> str:
         """host:port where the named service is reached."""

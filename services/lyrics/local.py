@@ -243,7 +243,7 @@ class LocalLyricist:
         stress_fit = stress_matches(stresses, strong) / max(len(strong), 1)
         themed = len(line.content_words & self._themed)
         repeats = len(set(line.words) & self._used)
-        return stress_fit + 0.15 * themed - 0.1 * repeats
+        return stress_fit + 0.25 * themed - 0.1 * repeats
 
 
 def _sentence(clauses: Sequence[Sequence[str]]) -> str:

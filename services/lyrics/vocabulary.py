@@ -21,8 +21,8 @@ from services.lyrics.pronunciation import (
     words_of,
 )
 
-THEME_WEIGHT = 6.0
-BANK_WEIGHT = 2.5
+THEME_WEIGHT = 20.0
+BANK_WEIGHT = 8.0
 GENERAL_WEIGHT = 1.0
 #: Multiplier for bank words that rhyme with a theme word.
 THEME_RHYME_BONUS = 1.5

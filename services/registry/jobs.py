@@ -159,6 +159,11 @@ def _event_from_row(row: Row) -> JobEvent:
     )
 
 
+def engine_of_backend(backend: str) -> Engine:
+    """Where a model trained by ``backend`` runs."""
+    return Engine.REPLICATE if backend == Engine.REPLICATE.value else Engine.LOCAL
+
+
 def validate_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
     """Flat JSON: string keys, number/string/bool values, at most 4 KiB serialized."""
     checked: dict[str, Any] = {}
@@ -313,7 +318,7 @@ class JobQueue:
         job = self.get(job_id)
         now = self._clock()
         with self._database.transaction() as tx:
-            if tx.execute(
+            changed = tx.execute(
                 "UPDATE training_jobs SET status = ?, message = ?, finished_at = ?,"
                 " updated_at = ? WHERE id = ? AND status = ?",
                 (
@@ -324,13 +329,17 @@ class JobQueue:
                     job_id,
                     JobStatus.QUEUED.value,
                 ),
-            ):
-                self._add_event(tx, job_id, now)
-            elif tx.execute(
+            ) or tx.execute(
                 "UPDATE training_jobs SET cancel_requested = 1, message = ?, updated_at = ?"
                 " WHERE id = ? AND status = ? AND cancel_requested = 0",
-                ("cancel requested; waiting for the worker to stop", now, job_id, "running"),
-            ):
+                (
+                    "cancel requested; waiting for the worker to stop",
+                    now,
+                    job_id,
+                    JobStatus.RUNNING.value,
+                ),
+            )
+            if changed:
                 self._add_event(tx, job_id, now)
         job = self.get(job_id)
         if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
@@ -440,26 +449,34 @@ class JobQueue:
         return LeaseState(held=True, cancel_requested=bool(row["cancel_requested"]))
 
     def succeed(
-        self, job_id: str, worker_id: str, *, version: str, description: str = ""
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        version: str,
+        engine: Engine | None = None,
+        description: str = "",
     ) -> TrainingJob:
         """Registers the trained model (name, version, lineage) and finishes the job, in one
-        transaction. Raises PreconditionError when the worker no longer holds the job."""
+        transaction. Raises PreconditionError when the worker no longer holds the job.
+
+        ``engine`` defaults to the one the job's backend implies: Replicate models for the
+        "replicate" backend, local models (files in the artifact store) for any other.
+        """
         now = self._clock()
         with self._database.transaction() as tx:
             row = self._owned_row(tx, job_id, worker_id)
             model_id = self._models.register_fine_tuned(
                 tx,
                 name=row["model_name"],
-                engine=Engine(row["backend"]),
+                engine=engine or engine_of_backend(row["backend"]),
                 version=version,
                 instrument=row["instrument"],
                 description=description,
                 dataset_id=row["dataset_id"],
                 job_id=job_id,
             )
-            self._finish(
-                tx, job_id, JobStatus.SUCCEEDED, f"registered as {version}", now, model_id
-            )
+            self._finish(tx, job_id, JobStatus.SUCCEEDED, f"registered as {version}", now, model_id)
         return self.get(job_id)
 
     def fail(self, job_id: str, worker_id: str, reason: str) -> None:
@@ -484,7 +501,11 @@ class JobQueue:
             row = self._owned_row(tx, job_id, worker_id)
             if row["attempts"] >= row["max_attempts"]:
                 self._finish(
-                    tx, job_id, JobStatus.FAILED, f"{reason} (after {row['attempts']} attempts)", now
+                    tx,
+                    job_id,
+                    JobStatus.FAILED,
+                    f"{reason} (after {row['attempts']} attempts)",
+                    now,
                 )
             else:
                 tx.execute(

@@ -173,7 +173,9 @@ class ModelRepository:
         to remove). Base models belong to the seed and cannot be deleted."""
         model = self.get(model_id)
         if model.kind is ModelKind.BASE:
-            raise PreconditionError(f"{model.name!r} is a base model; only fine-tuned models can be deleted")
+            raise PreconditionError(
+                f"{model.name!r} is a base model; only fine-tuned models can be deleted"
+            )
         with self._database.transaction() as tx:
             tx.execute("DELETE FROM models WHERE id = ?", (model_id,))
         return model

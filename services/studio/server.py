@@ -1,15 +1,32 @@
-"""gRPC wiring of the studio service: the banner, the mesh's health (and later the pipeline)."""
+"""gRPC wiring of the studio service: banner, mesh health, the pipeline and its takes."""
 
 from __future__ import annotations
 
-import grpc
-from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
+import logging
+import threading
+from collections.abc import Iterator
 
+import grpc
+from expertmusic.lyrics.v1 import lyrics_pb2_grpc
+from expertmusic.pitch.v1 import pitch_pb2_grpc
+from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
+from expertmusic.synth.v1 import synth_pb2_grpc
+from google.api import httpbody_pb2
+
+from services.common.artifacts import artifact_store_from_settings
 from services.common.clients import open_channel
 from services.common.errors import UnavailableError, grpc_errors
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
+from services.common.uploads import check_upload_size, read_streamed_upload
+from services.pitch.midi import melody_to_midi
+from services.studio.forms import read_upload
 from services.studio.health import mesh_health
+from services.studio.options import merge_form_fields
+from services.studio.pipeline import StageStubs, VocalsPipeline
+from services.studio.takes import TakeStore, lyrics_per_note
+
+logger = logging.getLogger(__name__)
 
 SERVICE_BANNER = "Expert Music AI"
 
@@ -22,6 +39,23 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
             for name in settings.mesh_services
             if name != "studio"
         }
+        self._takes = TakeStore(
+            artifact_store_from_settings(settings), settings.take_time_to_live_s
+        )
+        self._pipeline = VocalsPipeline(
+            StageStubs(
+                pitch=pitch_pb2_grpc.PitchServiceStub(self._channel("pitch")),
+                lyrics=lyrics_pb2_grpc.LyricsServiceStub(self._channel("lyrics")),
+                synth=synth_pb2_grpc.SynthServiceStub(self._channel("synth")),
+            ),
+            self._takes,
+            settings,
+        )
+
+    def _channel(self, name: str) -> grpc.Channel:
+        if name not in self._channels:  # a deployment without it: calls say which is missing
+            self._channels[name] = open_channel(self._settings.address_of(name), self._settings)
+        return self._channels[name]
 
     def GetServiceInfo(
         self, request: studio_pb2.GetServiceInfoRequest, context: grpc.ServicerContext
@@ -34,7 +68,14 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def GetHealth(
         self, request: studio_pb2.GetHealthRequest, context: grpc.ServicerContext
     ) -> studio_pb2.GetHealthResponse:
-        health = mesh_health(self._channels, self._settings)
+        health = mesh_health(
+            {
+                name: self._channels[name]
+                for name in self._settings.mesh_services
+                if name != "studio"
+            },
+            self._settings,
+        )
         if health.services_down:
             raise UnavailableError(
                 "not serving: "
@@ -64,9 +105,84 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
             )
         return response
 
+    @grpc_errors
+    def MelodyToVocals(
+        self,
+        request_iterator: Iterator[studio_pb2.MelodyToVocalsRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
+        options, audio = read_streamed_upload(
+            request_iterator, max_bytes=self._settings.max_upload_bytes
+        )
+        yield from self._pipeline.run(
+            audio, options or studio_pb2.VocalsOptions(), context.time_remaining
+        )
+
+    @grpc_errors
+    def CreateTake(
+        self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
+    ) -> studio_pb2.CreateTakeResponse:
+        audio, options = self._read_rest_upload(request.upload, request.options)
+        for event in self._pipeline.run(audio, options, context.time_remaining):
+            if event.HasField("take"):
+                return studio_pb2.CreateTakeResponse(take=event.take)
+        raise RuntimeError("the pipeline ended without a take")
+
+    @grpc_errors
+    def StreamTake(
+        self, request: studio_pb2.StreamTakeRequest, context: grpc.ServicerContext
+    ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
+        audio, options = self._read_rest_upload(request.upload, request.options)
+        yield from self._pipeline.run(audio, options, context.time_remaining)
+
+    @grpc_errors
+    def GetTake(
+        self, request: studio_pb2.GetTakeRequest, context: grpc.ServicerContext
+    ) -> studio_pb2.GetTakeResponse:
+        return studio_pb2.GetTakeResponse(take=self._takes.load(request.take_id))
+
+    @grpc_errors
+    def GetTakeAudio(
+        self, request: studio_pb2.GetTakeAudioRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        data, media_type = self._takes.audio(request.take_id, request.format)
+        return httpbody_pb2.HttpBody(content_type=media_type, data=data)
+
+    @grpc_errors
+    def GetTakeMidi(
+        self, request: studio_pb2.GetTakeMidiRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        take = self._takes.load(request.take_id)
+        melody, syllables = lyrics_per_note(take)
+        return httpbody_pb2.HttpBody(
+            content_type="audio/midi", data=melody_to_midi(melody, syllables)
+        )
+
+    def _read_rest_upload(
+        self, upload: httpbody_pb2.HttpBody, query_options: studio_pb2.VocalsOptions
+    ) -> tuple[bytes, studio_pb2.VocalsOptions]:
+        check_upload_size(len(upload.data), self._settings.max_upload_bytes + 1024 * 1024)
+        form = read_upload(upload.content_type, upload.data)
+        check_upload_size(len(form.audio), self._settings.max_upload_bytes)
+        return form.audio, merge_form_fields(query_options, form.fields)
+
+    def sweep_expired_takes_forever(self) -> None:
+        while True:
+            try:
+                deleted = self._takes.delete_expired()
+                if deleted:
+                    logger.info("deleted %d files of expired takes", deleted)
+            except Exception:
+                logger.exception("sweeping expired takes failed; trying again later")
+            threading.Event().wait(self._settings.take_sweep_interval_s)
+
 
 def register(server: grpc.Server, settings: Settings) -> None:
-    studio_pb2_grpc.add_StudioServiceServicer_to_server(StudioServicer(settings), server)
+    servicer = StudioServicer(settings)
+    studio_pb2_grpc.add_StudioServiceServicer_to_server(servicer, server)
+    threading.Thread(
+        target=servicer.sweep_expired_takes_forever, name="take-sweeper", daemon=True
+    ).start()
 
 
 SPEC = ServiceSpec(

@@ -94,9 +94,8 @@ class _LengthGuard:
         return samples
 
     def padding(self) -> Float32Array:
-        missing = self.total_samples - self.written
-        self.written = self.total_samples
-        return np.zeros(missing, dtype=np.float32)
+        """Silence up to the promised total (pass it to ``take`` like any samples)."""
+        return np.zeros(self.total_samples - self.written, dtype=np.float32)
 
 
 class WavStreamEncoder:

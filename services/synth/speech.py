@@ -99,15 +99,22 @@ class PiperSpeaker:
         symbols.append(_EOS)
         owners.append(-1)
 
-        # Piper's input is every symbol followed by a padding id (the end symbol is not);
-        # the model returns a sample count per id, which we sum back per symbol.
-        ids: list[int] = []
-        ids_per_symbol: list[int] = []
+        # Piper's input is every symbol followed by a padding id (the end symbol is not),
+        # and the model returns a sample count per id. Measured on this voice, the sound
+        # of a symbol sits in the padding *before* it and in its own id (the noise of an
+        # "s" fills the pad ahead of the "s"), so each pad is counted with the next symbol.
+        # Piper's own PhonemeAlignment pairs a symbol with the pad after it, which puts
+        # every boundary about one pad (~25 ms) late.
         pad = self._symbol_ids[_PAD]
-        for symbol in symbols:
-            symbol_ids = self._symbol_ids[symbol] + ([] if symbol == _EOS else pad)
+        ids: list[int] = []
+        id_owner: list[int] = []  # index into symbols of the symbol each id is counted with
+        for position, symbol in enumerate(symbols):
+            if position > 0:
+                ids.extend(pad)
+                id_owner.extend([position] * len(pad))
+            symbol_ids = self._symbol_ids[symbol]
             ids.extend(symbol_ids)
-            ids_per_symbol.append(len(symbol_ids))
+            id_owner.extend([position] * len(symbol_ids))
         result = self._voice.phoneme_ids_to_audio(ids, include_alignments=True)
         if not isinstance(result, tuple) or result[1] is None:
             raise RuntimeError("the piper model did not return phoneme alignments")
@@ -117,14 +124,16 @@ class PiperSpeaker:
         if peak > 0:
             samples = samples * np.float32(0.9 / peak)
 
-        spans: list[PhonemeSpan] = []
-        boundaries = np.concatenate([[0], np.cumsum(samples_per_id)])
-        id_position = 0
-        for symbol, owner, count in zip(symbols, owners, ids_per_symbol, strict=True):
-            start = int(min(boundaries[id_position], samples.size))
-            end = int(min(boundaries[id_position + count], samples.size))
-            spans.append(PhonemeSpan(symbol, owner, start, end))
-            id_position += count
+        samples_per_symbol = np.bincount(
+            np.asarray(id_owner), weights=np.asarray(samples_per_id, dtype=np.float64),
+            minlength=len(symbols),
+        )
+        ends = np.minimum(np.cumsum(samples_per_symbol).astype(int), samples.size)
+        starts = np.concatenate([[0], ends[:-1]])
+        spans = [
+            PhonemeSpan(symbol, owner, int(start), int(end))
+            for symbol, owner, start, end in zip(symbols, owners, starts, ends, strict=True)
+        ]
         return Speech(samples=samples, sample_rate_hz=self.sample_rate_hz, spans=spans)
 
 

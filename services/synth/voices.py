@@ -185,6 +185,13 @@ def all_voices() -> list[VoiceInfo]:
     return [voice.info for voice in LOCAL_VOICES.values()] + list(REPLICATE_VOICES.values())
 
 
+def unavailable_reason(info: VoiceInfo, *, replicate_configured: bool) -> str | None:
+    """Why ``info`` cannot sing on this server now, or None (for ListVoices)."""
+    if info.engine is Engine.LOCAL:
+        return LOCAL_VOICES[info.voice_id].unavailable_reason()
+    return None if replicate_configured else "REPLICATE_API_TOKEN is not set"
+
+
 def voice_info(engine: Engine, voice_id: str) -> VoiceInfo:
     """The voice named ``voice_id`` of ``engine`` ("" = the engine's default).
 

@@ -37,7 +37,9 @@ def test_every_line_has_exactly_one_syllable_per_note(
     lyrics = write_lyrics(LyricsRequest(melody=melody, rhyme_scheme=scheme, seed=seed), LOCAL)
 
     assert [len(line.syllables) for line in lyrics.lines] == phrases
-    assert all(line_fits(line.text, count) for line, count in zip(lyrics.lines, phrases))
+    assert all(
+        line_fits(line.text, count) for line, count in zip(lyrics.lines, phrases, strict=True)
+    )
     assert [s.note_index for line in lyrics.lines for s in line.syllables] == list(
         range(sum(phrases))
     )

@@ -30,7 +30,7 @@ def test_words_sung_either_way_offer_both_counts_and_prefer_the_shorter() -> Non
 
 
 def test_phonemes_are_grouped_by_maximal_onset() -> None:
-    assert split_syllables("AH0 G EH1 N".split()) == (("AH0",), ("G", "EH1", "N"))
+    assert split_syllables(("AH0", "G", "EH1", "N")) == (("AH0",), ("G", "EH1", "N"))
     assert pronounce("monster").syllables == (("M", "AA1", "N"), ("S", "T", "ER0"))
 
 

@@ -7,7 +7,7 @@ import pytest
 from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
 
 
-class Flaky(Exception):
+class FlakyError(Exception):
     def __init__(self, retry_after_s: float | None = None) -> None:
         super().__init__("flaky")
         if retry_after_s is not None:
@@ -27,7 +27,7 @@ def failing(times: int, error: Exception, result: str = "ok"):
 
 
 def test_transient_failures_are_retried_with_doubling_waits() -> None:
-    fn, calls = failing(3, Flaky())
+    fn, calls = failing(3, FlakyError())
     waits: list[float] = []
     policy = RetryPolicy(attempts=4, base_delay_s=0.5, max_delay_s=8.0, jitter=0.0)
 
@@ -57,17 +57,17 @@ def test_waits_never_exceed_the_ceiling() -> None:
 def test_a_server_requested_wait_is_honoured_but_capped() -> None:
     waits: list[float] = []
     policy = RetryPolicy(attempts=3, base_delay_s=0.1, max_delay_s=5.0, jitter=0.0)
-    fn, _ = failing(1, Flaky(retry_after_s=2.5))
+    fn, _ = failing(1, FlakyError(retry_after_s=2.5))
     call_with_retries(fn, policy=policy, is_retryable=lambda e: True, sleep=waits.append)
-    fn, _ = failing(1, Flaky(retry_after_s=60))
+    fn, _ = failing(1, FlakyError(retry_after_s=60))
     call_with_retries(fn, policy=policy, is_retryable=lambda e: True, sleep=waits.append)
 
     assert waits == [2.5, 5.0]
 
 
 def test_the_last_failure_is_raised_when_attempts_run_out() -> None:
-    fn, calls = failing(5, Flaky())
-    with pytest.raises(Flaky):
+    fn, calls = failing(5, FlakyError())
+    with pytest.raises(FlakyError):
         call_with_retries(
             fn, policy=RetryPolicy(attempts=3), is_retryable=lambda e: True, sleep=lambda s: None
         )
@@ -80,14 +80,14 @@ def test_a_permanent_failure_is_not_retried() -> None:
         call_with_retries(
             fn,
             policy=RetryPolicy(attempts=3),
-            is_retryable=lambda e: isinstance(e, Flaky),
+            is_retryable=lambda e: isinstance(e, FlakyError),
             sleep=lambda s: None,
         )
     assert calls["n"] == 1
 
 
 def test_each_retry_is_reported_before_waiting() -> None:
-    fn, _ = failing(2, Flaky())
+    fn, _ = failing(2, FlakyError())
     seen: list[tuple[int, float]] = []
     call_with_retries(
         fn,

@@ -35,7 +35,7 @@ def test_a_failing_migration_leaves_nothing_behind(database_url: str) -> None:
         *load_migrations(),
         Migration(99, "0099_broken", "CREATE TABLE half_done (id TEXT);\nNOT SQL AT ALL;"),
     ]
-    with pytest.raises(Exception, match="(?i)syntax"):
+    with pytest.raises(Exception, match=r"(?i)syntax"):
         database.migrate(broken)
     # Nothing of the batch was committed: the first migrate() retries all of it.
     assert database.migrate() == [m.version for m in load_migrations()]
@@ -66,7 +66,7 @@ def test_in_memory_sqlite_is_refused() -> None:
 
 
 def test_quotes_and_sql_in_values_are_stored_as_text(database: Database) -> None:
-    hostile = "licks'); DROP TABLE datasets; -- 100% \"fun\" ?"
+    hostile = 'licks\'); DROP TABLE datasets; -- 100% "fun" ?'
     repository = DatasetRepository(database)
     dataset = repository.add(
         dataset_id=new_id(DATASET_ID_PREFIX),

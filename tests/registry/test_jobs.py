@@ -167,9 +167,7 @@ def test_cancelling_a_queued_job_takes_effect_at_once(queue: JobQueue, dataset_i
     assert queue.cancel(job_id).status is JobStatus.CANCELLED
 
 
-def test_cancelling_a_running_job_asks_its_worker_to_stop(
-    queue: JobQueue, dataset_id: str
-) -> None:
+def test_cancelling_a_running_job_asks_its_worker_to_stop(queue: JobQueue, dataset_id: str) -> None:
     job_id = submit(queue, dataset_id)
     queue.claim("worker-a", LEASE_S)
     job = queue.cancel(job_id)

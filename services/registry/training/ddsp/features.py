@@ -18,6 +18,7 @@ import librosa
 import numpy as np
 import numpy.typing as npt
 
+from services.common.music import PitchTrack
 from services.pitch.engines import DEFAULT_ENGINE, track_pitch
 
 FloatArray = npt.NDArray[np.float32]
@@ -76,8 +77,8 @@ def a_weighted_loudness_db(
     weights = librosa.db_to_power(librosa.A_weighting(frequencies_hz))[:, np.newaxis]
     window = librosa.filters.get_window("hann", n_fft, fftbins=True)
     # Parseval over a one-sided spectrum: both halves count, so twice the positive bins.
-    mean_square = 2.0 * np.sum(weights * np.abs(spectrum) ** 2, axis=0) / (
-        n_fft * np.sum(window**2)
+    mean_square = (
+        2.0 * np.sum(weights * np.abs(spectrum) ** 2, axis=0) / (n_fft * np.sum(window**2))
     )
     loudness_db = 10.0 * np.log10(np.maximum(mean_square, 10.0 ** (SILENCE_DB / 10.0)))
     return loudness_db.astype(np.float32)
@@ -102,9 +103,19 @@ def continuous_f0_hz(
         log frequency between voiced neighbours and held at the ends. With no voiced
         frame at all, f0_hz is all zeros and voiced all False.
     """
-    n_frames = len(samples) // hop_samples
-    frame_times_s = np.arange(n_frames) * hop_samples / sample_rate_hz
     track = track_pitch(np.asarray(samples, dtype=np.float32), sample_rate_hz, engine)
+    return track_on_frames(track, len(samples) // hop_samples, hop_samples / sample_rate_hz)
+
+
+def track_on_frames(
+    track: PitchTrack, n_frames: int, hop_s: float
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """A pitch track (any hop) moved onto the frame grid, gaps filled.
+
+    Returns:
+        (f0_hz, voiced), each shape (n_frames,); see continuous_f0_hz.
+    """
+    frame_times_s = np.arange(n_frames) * hop_s
     voiced_in_track = track.frequencies_hz > 0
     if not np.any(voiced_in_track):
         return np.zeros(n_frames, np.float32), np.zeros(n_frames, bool)

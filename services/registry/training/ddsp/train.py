@@ -115,13 +115,21 @@ def configs_from_hyperparameters(
             f"{', '.join(sorted(model_names | train_names))}"
         )
     try:
-        model_values = {k: _typed(v, model_names[k].type) for k, v in hyperparameters.items()
-                        if k in model_names}
-        train_values = {k: _typed(v, train_names[k].type) for k, v in hyperparameters.items()
-                        if k in train_names}
+        model_values = {
+            k: _typed(v, model_names[k].type)
+            for k, v in hyperparameters.items()
+            if k in model_names
+        }
+        train_values = {
+            k: _typed(v, train_names[k].type)
+            for k, v in hyperparameters.items()
+            if k in train_names
+        }
         return DdspConfig(**model_values), TrainConfig(**train_values)
     except (TypeError, ValueError) as error:
-        raise InvalidInputError(f"invalid hyperparameters for the local backend: {error}") from error
+        raise InvalidInputError(
+            f"invalid hyperparameters for the local backend: {error}"
+        ) from error
 
 
 def _typed(value: Any, annotation: Any) -> Any:
