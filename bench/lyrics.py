@@ -18,6 +18,7 @@ import json
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.common.settings import Settings
@@ -57,7 +58,7 @@ class FitRow:
 
 def local_latency(runs: int = 100) -> Latency:
     """Milliseconds per write_lyrics call for a 32-note melody with the local lyricist."""
-    settings = Settings(_env_file=None, lyrics_default_provider="local")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, lyrics_default_provider="local")
     melody = melody_of(PHRASES, long_notes=frozenset({1, 3, 7, 9, 15, 17, 23, 31}))
     started = time.perf_counter()
     write_lyrics(LyricsRequest(melody=melody, theme="first call", seed=0), settings)
@@ -119,7 +120,7 @@ def _song(settings: Settings, seed: int, provider: str) -> Lyrics:
 
 
 def _local_song(seed: int) -> Lyrics:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     return _song(settings, seed, "local")
 
 
@@ -129,7 +130,7 @@ def _phrases(seed: int) -> list[int]:
 
 
 def _settings_for(flavour: str, base_url: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         anthropic_api_key="bench" if flavour == "anthropic" else "",
         anthropic_base_url=base_url if flavour == "anthropic" else "",
@@ -139,13 +140,13 @@ def _settings_for(flavour: str, base_url: str) -> Settings:
     )
 
 
-def _sloppy_lyricist(server: FakeLLMServer):  # type: ignore[no-untyped-def]
+def _sloppy_lyricist(server: FakeLLMServer) -> Callable[[RecordedRequest], Reply]:
     """A fake LLM that writes on-theme lines but misses by one syllable on every third
     line, and fixes half of those when asked again: roughly how LLMs behave."""
 
     def respond(request: RecordedRequest) -> Reply:
         prompt = request.prompt_text()
-        counts = [spec["syllables"] for spec in _line_specs(prompt)]
+        counts = [int(str(spec["syllables"])) for spec in _line_specs(prompt)]
         rng = random.Random(len(server.requests))
         lyricist = LocalLyricist(build_vocabulary("", "", ""), rng)
         plan = plan_from_counts(counts, max_syllables=10_000)
@@ -193,9 +194,8 @@ def main() -> None:
         f"first call (loads cmudict) {latency.cold_ms:.0f} ms"
     )
     rows = fit_rates() + (live_fit_rates() if arguments.live else [])
-    print(
-        "\n| provider | songs | raw fit (songs) | raw fit (lines) | final fit | rhymes | stress |"
-    )
+    print()
+    print("| provider | songs | raw fit (songs) | raw fit (lines) | final fit | rhymes | stress |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(

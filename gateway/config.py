@@ -180,9 +180,14 @@ def envoy_config(
                         "always_print_primitive_fields": True,
                         "always_print_enums_as_ints": False,
                         "preserve_proto_field_names": True,
+                        # Server streams (progress events) as one JSON object per line.
+                        "stream_newline_delimited": True,
                     },
                     "convert_grpc_status": True,
-                    "request_validation_options": {"reject_unknown_method": True},
+                    "request_validation_options": {
+                        "reject_unknown_method": True,
+                        "reject_unknown_query_parameters": True,
+                    },
                     "max_request_body_size": settings.max_upload_bytes + 2 * MEBIBYTE,
                     "max_response_body_size": 256 * MEBIBYTE,
                 },

@@ -122,6 +122,20 @@ class Settings(BaseSettings):
     #: first backoff in seconds (doubled per retry).
     replicate_retry_attempts: int = 3
     replicate_retry_base_delay_s: float = 1.0
+    #: The MusicGen fine-tuning trainer on Replicate ("owner/name:version-id"), e.g. a
+    #: version of sakemin/musicgen-fine-tuner; the "replicate" training backend needs it.
+    replicate_musicgen_trainer_version: str = ""
+    #: The Replicate account (user or organization) fine-tuned models are pushed to, as
+    #: "<owner>/<model name>"; the model is created there (private) if it does not exist.
+    replicate_owner: str = ""
+    #: Hardware of a destination model the training backend creates on Replicate.
+    replicate_training_hardware: str = "gpu-l40s"
+    #: Seconds between polls of a running Replicate training, and how long one may run.
+    replicate_training_poll_interval_s: float = 15.0
+    replicate_training_timeout_s: float = 6 * 3600.0
+    #: A MusicGen checkpoint on disk (a transformers ``save_pretrained`` directory, e.g.
+    #: facebook/musicgen-small) for generating without Replicate; "" when there is none.
+    musicgen_model_dir: str = ""
     database_url: str = ""
     s3_endpoint_url: str = ""
     s3_bucket: str = ""

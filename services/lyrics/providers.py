@@ -74,6 +74,7 @@ class AnthropicProvider:
                 model=self.model,
                 max_tokens=MAX_OUTPUT_TOKENS,
                 system=system,
+                # Our roles are "user" and "assistant"; the SDK types them as TypedDicts.
                 messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
             )
         except anthropic.APIError as error:
@@ -105,7 +106,7 @@ class OpenAIProvider:
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
-                messages=conversation,  # type: ignore[arg-type]
+                messages=conversation,  # type: ignore[arg-type]  # plain role/content dicts
                 temperature=TEMPERATURE,
                 max_tokens=MAX_OUTPUT_TOKENS,
             )

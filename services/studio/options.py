@@ -1,4 +1,4 @@
-"""Vocals options from a REST form: form fields override the query string."""
+"""Vocals options of a REST upload: form fields override the query string."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from services.common.errors import InvalidInputError
 _OPTION_FIELDS = studio_pb2.VocalsOptions.DESCRIPTOR.fields_by_name
 
 
-def merge_form_fields(
-    query_options: studio_pb2.VocalsOptions, fields: dict[str, str]
+def options_from_rest(
+    request: studio_pb2.CreateTakeRequest, form_fields: dict[str, str]
 ) -> studio_pb2.VocalsOptions:
-    """``query_options`` with every form field applied on top, each checked and converted."""
+    """The options of a REST upload: the query string's, then each form field on top."""
     options = studio_pb2.VocalsOptions()
-    options.CopyFrom(query_options)
-    for name, text in fields.items():
+    for name in _OPTION_FIELDS:
+        setattr(options, name, getattr(request, name))
+    for name, text in form_fields.items():
         field = _OPTION_FIELDS.get(name)
         if field is None:
             raise InvalidInputError(

@@ -152,13 +152,13 @@ class VocalsPipeline:
                 kind = event.WhichOneof("event")
                 if kind == "progress":
                     yield progress("synth", event.progress.fraction)
-                elif kind == "audio":
+                elif kind == "audio" and event.audio.data:
                     wav.extend(event.audio.data)
                     yield studio_pb2.MelodyToVocalsResponse(audio_chunk=event.audio.data)
                 elif kind == "summary":
                     summary = event.summary
         finally:
-            call.cancel()  # a client that went away stops the render too; no-op when done
+            _stop(call)
         timings_s["synth"] = time.perf_counter() - stage_started
         warnings.extend(summary.warnings)
 
@@ -213,6 +213,17 @@ class VocalsPipeline:
             yield from call
         except grpc.RpcError as error:
             raise _stage_error(stage, error) from None
+
+
+def _stop(call: Any) -> None:
+    """Ends a server-streaming call early when our own client went away (no-op when done).
+
+    Through the tracing interceptor the call is a generator: closing it drops the
+    underlying call, which gRPC cancels.
+    """
+    stop = getattr(call, "cancel", None) or getattr(call, "close", None)
+    if stop is not None:
+        stop()
 
 
 def _upload_messages(audio: bytes, pitch_engine: str) -> Iterator[pitch_pb2.ExtractMelodyRequest]:

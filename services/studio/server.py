@@ -17,12 +17,12 @@ from services.common.artifacts import artifact_store_from_settings
 from services.common.clients import open_channel
 from services.common.errors import UnavailableError, grpc_errors
 from services.common.server import ServiceSpec
-from services.common.settings import Settings
+from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
 from services.pitch.midi import melody_to_midi
 from services.studio.forms import read_upload
 from services.studio.health import mesh_health
-from services.studio.options import merge_form_fields
+from services.studio.options import options_from_rest
 from services.studio.pipeline import StageStubs, VocalsPipeline
 from services.studio.takes import TakeStore, lyrics_per_note
 
@@ -121,25 +121,25 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     @grpc_errors
     def CreateTake(
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
-    ) -> studio_pb2.CreateTakeResponse:
-        audio, options = self._read_rest_upload(request.upload, request.options)
+    ) -> studio_pb2.Take:
+        audio, options = self._read_rest_upload(request)
         for event in self._pipeline.run(audio, options, context.time_remaining):
             if event.HasField("take"):
-                return studio_pb2.CreateTakeResponse(take=event.take)
+                return event.take
         raise RuntimeError("the pipeline ended without a take")
 
     @grpc_errors
     def StreamTake(
-        self, request: studio_pb2.StreamTakeRequest, context: grpc.ServicerContext
+        self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        audio, options = self._read_rest_upload(request.upload, request.options)
+        audio, options = self._read_rest_upload(request)
         yield from self._pipeline.run(audio, options, context.time_remaining)
 
     @grpc_errors
     def GetTake(
         self, request: studio_pb2.GetTakeRequest, context: grpc.ServicerContext
-    ) -> studio_pb2.GetTakeResponse:
-        return studio_pb2.GetTakeResponse(take=self._takes.load(request.take_id))
+    ) -> studio_pb2.Take:
+        return self._takes.load(request.take_id)
 
     @grpc_errors
     def GetTakeAudio(
@@ -159,12 +159,13 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         )
 
     def _read_rest_upload(
-        self, upload: httpbody_pb2.HttpBody, query_options: studio_pb2.VocalsOptions
+        self, request: studio_pb2.CreateTakeRequest
     ) -> tuple[bytes, studio_pb2.VocalsOptions]:
-        check_upload_size(len(upload.data), self._settings.max_upload_bytes + 1024 * 1024)
-        form = read_upload(upload.content_type, upload.data)
+        # A form may wrap the file in up to 1 MiB of fields; the file itself gets the limit.
+        check_upload_size(len(request.upload.data), self._settings.max_upload_bytes + MEBIBYTE)
+        form = read_upload(request.upload.content_type, request.upload.data)
         check_upload_size(len(form.audio), self._settings.max_upload_bytes)
-        return form.audio, merge_form_fields(query_options, form.fields)
+        return form.audio, options_from_rest(request, form.fields)
 
     def sweep_expired_takes_forever(self) -> None:
         while True:

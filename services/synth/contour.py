@@ -15,6 +15,7 @@ quarter of each note, so the middle half of a note is the note's pitch plus vibr
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,7 +74,7 @@ def sung_contour(
         f0 in Hz, shape (n_frames,).
     """
     cents = np.full(times_s.shape, notes[0].midi_pitch * 100.0)
-    for previous, note in zip(notes, notes[1:], strict=False):
+    for previous, note in itertools.pairwise(notes):
         cents += _transition_cents(times_s, previous, note)
     for note in notes:
         cents += _vibrato_cents(times_s, note, expression)
@@ -131,7 +132,7 @@ def _fluctuation_cents(times_s: FloatArray, amount_cents: float, seed: int) -> F
     hop_s = float(times_s[1] - times_s[0])
     noise = rng.standard_normal(times_s.size)
     # Moving-average low-pass: a window of 1/bandwidth keeps only slow drift.
-    width = max(1, int(round(1.0 / (FLUCTUATION_BANDWIDTH_HZ * hop_s))))
+    width = max(1, round(1.0 / (FLUCTUATION_BANDWIDTH_HZ * hop_s)))
     smooth = np.convolve(noise, np.ones(width) / width, mode="same")
     spread = float(np.std(smooth))
     return smooth * (amount_cents / spread) if spread > 0 else smooth

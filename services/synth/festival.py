@@ -53,8 +53,7 @@ def singing_xml(phrase: PhraseScore) -> str:
     """The phrase as Festival's SINGING markup: one token per word, values per syllable."""
     lines = [
         '<?xml version="1.0"?>',
-        '<!DOCTYPE SINGING PUBLIC "-//SINGING//DTD SINGING mark up//EN" '
-        '"Singing.v0_1.dtd" []>',
+        '<!DOCTYPE SINGING PUBLIC "-//SINGING//DTD SINGING mark up//EN" "Singing.v0_1.dtd" []>',
         '<SINGING BPM="60">',
     ]
     for word in phrase.words():
@@ -103,7 +102,7 @@ def sing_phrase(
     # Festival's utterance ends with a trailing pause; the phrase ends at its last offset.
     samples = samples[: int((phrase.offset_s - phrase.onset_s) * rate)]
     f0, envelope, aperiodicity = analyse(samples, rate)
-    times_s = phrase.onset_s + np.arange(f0.size) * FRAME_PERIOD_S
+    times_s = phrase.onset_s + np.arange(f0.size, dtype=np.float64) * FRAME_PERIOD_S
     voiced = f0 > 0
     f0_hz = np.where(voiced, sung_contour(phrase.notes, times_s, expression, seed=seed), 0.0)
     aperiodicity = np.where(

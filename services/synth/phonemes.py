@@ -9,6 +9,7 @@ parts a singer treats differently (consonants short, the vowel held).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from services.synth.types import SynthInputError
@@ -119,7 +120,9 @@ def split_syllable(symbols: list[str] | tuple[str, ...]) -> SyllableParts:
     return SyllableParts(tuple(symbols[:start]), tuple(symbols[start:end]), tuple(symbols[end:]))
 
 
-def split_word_into_syllables(symbols: list[str], syllable_count: int, word: str) -> list[list[str]]:
+def split_word_into_syllables(
+    symbols: list[str], syllable_count: int, word: str
+) -> list[list[str]]:
     """Divide a whole word's IPA symbols among ``syllable_count`` syllables.
 
     Each syllable gets one vowel nucleus; the consonants between two nuclei are split so
@@ -149,10 +152,10 @@ def split_word_into_syllables(symbols: list[str], syllable_count: int, word: str
             f"{syllable_count}; give its ARPAbet phonemes per syllable"
         )
     cuts = [0]
-    for (_, previous_end), (next_start, _) in zip(nuclei, nuclei[1:], strict=False):
+    for (_, previous_end), (next_start, _) in itertools.pairwise(nuclei):
         cuts.append(max(previous_end, next_start - 1))
     cuts.append(len(symbols))
-    return [symbols[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [symbols[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 def is_voiced(symbol: str) -> bool:

@@ -133,7 +133,9 @@ def _sing_remotely(
     step = max(1, int(REMOTE_CHUNK_S * audio.sample_rate_hz))
     pieces = (
         (
-            RenderedPhrase(audio.samples[i : i + step], audio.sample_rate_hz, i / audio.sample_rate_hz),
+            RenderedPhrase(
+                audio.samples[i : i + step], audio.sample_rate_hz, i / audio.sample_rate_hz
+            ),
             min(duration_s, (i + step) / audio.sample_rate_hz),
         )
         for i in range(0, audio.samples.size, step)
@@ -171,7 +173,9 @@ class _Timeline:
         end = start + samples.size
         pending = self.pending if self.pending is not None else np.zeros(0, np.float32)
         if end - self.emitted > pending.size:
-            pending = np.concatenate([pending, np.zeros(end - self.emitted - pending.size, np.float32)])
+            pending = np.concatenate(
+                [pending, np.zeros(end - self.emitted - pending.size, np.float32)]
+            )
         pending[start - self.emitted : end - self.emitted] += samples[: end - start]
         self.pending = pending
 
@@ -199,7 +203,7 @@ def _stream(
 ) -> Iterator[SingEvent]:
     """Encode placed pieces as they come; each comes with the time before which the
     audio is final (no later piece reaches earlier)."""
-    total_samples = int(round(duration_s * sample_rate_hz))
+    total_samples = round(duration_s * sample_rate_hz)
     encoder = open_encoder(output_format, sample_rate_hz, total_samples)
     timeline = _Timeline()
     timings["encode"] = 0.0
@@ -207,17 +211,21 @@ def _stream(
         begun = time.perf_counter()
         samples = piece.samples
         if piece.sample_rate_hz != sample_rate_hz:
-            samples = soxr.resample(samples, piece.sample_rate_hz, sample_rate_hz).astype(np.float32)
-        start = int(round(piece.start_s * sample_rate_hz))
+            samples = soxr.resample(samples, piece.sample_rate_hz, sample_rate_hz).astype(
+                np.float32
+            )
+        start = round(piece.start_s * sample_rate_hz)
         limit = total_samples - max(start, 0)
         timeline.add(samples[max(0, -start) :][:limit], max(start, 0))
         start_s = timeline.emitted / sample_rate_hz
-        until = min(total_samples, int(round(final_until_s * sample_rate_hz)))
+        until = min(total_samples, round(final_until_s * sample_rate_hz))
         data = encoder.write(timeline.release(until))
         timings["encode"] += time.perf_counter() - begun
         if data:
             timings.setdefault("first_chunk", time.perf_counter() - started)
-            yield AudioChunk(data, start_s, timeline.emitted / sample_rate_hz, encoder.media_type, sample_rate_hz)
+            yield AudioChunk(
+                data, start_s, timeline.emitted / sample_rate_hz, encoder.media_type, sample_rate_hz
+            )
         yield Progress("singing", number / max(phrase_count, 1))
     start_s = timeline.emitted / sample_rate_hz
     rest = timeline.release(total_samples)

@@ -80,7 +80,9 @@ def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -
     try:
         return decode_audio(data, max_duration_s=settings.max_audio_duration_s)
     except ValueError as error:
-        raise ProviderUnavailableError(PROVIDER, f"the output audio is unreadable: {error}") from error
+        raise ProviderUnavailableError(
+            PROVIDER, f"the output audio is unreadable: {error}"
+        ) from error
 
 
 def bark_input(score: Score) -> dict[str, Any]:
@@ -113,7 +115,7 @@ def musicgen_input(score: Score) -> dict[str, Any]:
 
 def melody_guide(score: Score, sample_rate_hz: int) -> np.ndarray:
     """The score's notes as a soft hum (three harmonics), float32 of shape (n_samples,)."""
-    samples = np.zeros(int(math.ceil(score.duration_s * sample_rate_hz)), dtype=np.float32)
+    samples = np.zeros(math.ceil(score.duration_s * sample_rate_hz), dtype=np.float32)
     fade = int(0.01 * sample_rate_hz)
     for phrase in score.phrases:
         for note in phrase.notes:
@@ -121,7 +123,9 @@ def melody_guide(score: Score, sample_rate_hz: int) -> np.ndarray:
             t = np.arange(end - start) / sample_rate_hz
             f0 = midi_to_hz(note.midi_pitch)
             tone = sum(
-                (0.5 / k) * np.sin(2 * np.pi * k * f0 * t) for k in (1, 2, 3) if k * f0 < sample_rate_hz / 2
+                (0.5 / k) * np.sin(2 * np.pi * k * f0 * t)
+                for k in (1, 2, 3)
+                if k * f0 < sample_rate_hz / 2
             )
             envelope = np.ones_like(t)
             ramp = min(fade, envelope.size // 2)
@@ -160,13 +164,16 @@ def _run_prediction(
             except (ReplicateError, httpx.HTTPError):
                 logger.warning("could not cancel prediction %s", prediction.id)
             raise ProviderUnavailableError(
-                PROVIDER, f"prediction {prediction.id} did not finish in {settings.synth_timeout_s:g} s"
+                PROVIDER,
+                f"prediction {prediction.id} did not finish in {settings.synth_timeout_s:g} s",
             )
         time.sleep(settings.replicate_poll_interval_s)
         _with_retries(prediction.reload, policy, f"polling prediction {prediction.id}")
     if prediction.status != "succeeded":
         raise ProviderUnavailableError(
-            PROVIDER, f"prediction {prediction.id} {prediction.status}: {prediction.error or 'no reason given'}"
+            PROVIDER,
+            f"prediction {prediction.id} {prediction.status}: "
+            f"{prediction.error or 'no reason given'}",
         )
     return prediction.output
 
@@ -178,7 +185,9 @@ def _output_url(output: Any) -> str:
     if isinstance(output, list):
         output = output[-1] if output else None
     if not isinstance(output, str) or not output:
-        raise ProviderUnavailableError(PROVIDER, f"the prediction returned no audio URL: {output!r}")
+        raise ProviderUnavailableError(
+            PROVIDER, f"the prediction returned no audio URL: {output!r}"
+        )
     return output
 
 
@@ -202,7 +211,9 @@ def _is_transient(error: BaseException) -> bool:
 
 def _with_retries(fn: Callable[[], Any], policy: RetryPolicy, action: str) -> Any:
     def log_retry(retry_number: int, error: BaseException, delay_s: float) -> None:
-        logger.warning("replicate: %s failed (%s); retry %d in %.1f s", action, error, retry_number, delay_s)
+        logger.warning(
+            "replicate: %s failed (%s); retry %d in %.1f s", action, error, retry_number, delay_s
+        )
 
     try:
         return call_with_retries(fn, policy=policy, is_retryable=_is_transient, on_retry=log_retry)

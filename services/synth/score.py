@@ -88,8 +88,7 @@ class PhraseScore:
     def lyrics_text(self) -> str:
         """The phrase's words as written ("twinkle twinkle little star")."""
         return " ".join(
-            "".join(syllable.text.strip().rstrip("-") for syllable in word)
-            for word in self.words()
+            "".join(syllable.text.strip().rstrip("-") for syllable in word) for word in self.words()
         )
 
     def syllable_span_s(self, syllable: ScoreSyllable) -> tuple[float, float]:
@@ -136,7 +135,9 @@ def make_score(
     warnings = _range_warnings(notes, shift, voice_range_midi)
     scale = 1.0 / options.tempo_scale
     phrases = _phrase_spans(melody, notes, scale)
-    note_phrase = {i: p for p, (first, count) in enumerate(phrases) for i in range(first, first + count)}
+    note_phrase = {
+        i: p for p, (first, count) in enumerate(phrases) for i in range(first, first + count)
+    }
     for syllable in syllables:
         last_note = syllable.note_index + syllable.note_count - 1
         if note_phrase[syllable.note_index] != note_phrase[last_note]:

@@ -54,6 +54,9 @@ HOLD_FROM, HOLD_TO = 0.3, 0.7
 FADE_IN_S, FADE_OUT_S = 0.01, 0.04
 #: Breath noise is added more at high frequencies, where real breath is heard.
 BREATH_LOW_HZ, BREATH_HIGH_HZ = 500.0, 4000.0
+#: Highest peak of a rendered phrase; louder phrases are scaled down, never clipped.
+MAX_PEAK = 0.9
+_TRAILING_SCHWA = "ə"
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,9 @@ def sing_phrase(
     for word in phrase.words():
         words.append(syllable_symbols[position : position + len(word)])
         position += len(word)
-    speech = speaker.speak(words)
+    # Speech fades and creaks on its last syllable; a throw-away schwa after the phrase
+    # keeps the last sung syllable at full voice (its spans are never used).
+    speech = speaker.speak([*words, [[_TRAILING_SCHWA]]])
     segments = _layout(phrase, speech)
     return _resynthesize(phrase, speech, segments, expression, breathiness, timbre, seed)
 
@@ -236,9 +241,7 @@ def _place_nucleus(
         else:
             length_s = natural[i] if stretch else natural[i] * scale
             held = False
-        segments.append(
-            _Segment(cursor_s, cursor_s + length_s, src_start_s, src_end_s, True, held)
-        )
+        segments.append(_Segment(cursor_s, cursor_s + length_s, src_start_s, src_end_s, True, held))
         cursor_s += length_s
 
 
@@ -324,9 +327,7 @@ def warp_formants(envelope: FloatArray, ratio: float) -> FloatArray:
     return envelope[:, lower] * (1.0 - weight) + envelope[:, upper] * weight
 
 
-def add_breath(
-    aperiodicity: FloatArray, breathiness: float, sample_rate_hz: int
-) -> FloatArray:
+def add_breath(aperiodicity: FloatArray, breathiness: float, sample_rate_hz: int) -> FloatArray:
     """Raise aperiodicity towards 1 (noise) by ``breathiness`` 0..1, more at high frequencies."""
     if breathiness <= 0:
         return aperiodicity
@@ -350,11 +351,15 @@ def render_world(
         sample_rate_hz,
         FRAME_PERIOD_S * 1000,
     )
+    # Raising the pitch or the formants can raise the level: scale down, never clip.
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak > MAX_PEAK:
+        audio *= MAX_PEAK / peak
     fade_in = min(audio.size, int(FADE_IN_S * sample_rate_hz))
     fade_out = min(audio.size, int(FADE_OUT_S * sample_rate_hz))
     audio[:fade_in] *= np.linspace(0.0, 1.0, fade_in)
     audio[audio.size - fade_out :] *= np.linspace(1.0, 0.0, fade_out)
-    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+    return audio.astype(np.float32)
 
 
 def _resynthesize(
@@ -367,20 +372,20 @@ def _resynthesize(
     seed: int,
 ) -> RenderedPhrase:
     rate = speech.sample_rate_hz
-    source_frames = int(math.ceil(speech.samples.size / rate / FRAME_PERIOD_S)) + 1
+    source_frames = math.ceil(speech.samples.size / rate / FRAME_PERIOD_S) + 1
     source_times_s = np.arange(source_frames) * FRAME_PERIOD_S
     source_voiced = np.zeros(source_frames)
     for span in speech.spans:
         if span.syllable_index >= 0 and is_voiced(span.symbol):
             first = int(span.start_sample / rate / FRAME_PERIOD_S)
-            last = int(math.ceil(span.end_sample / rate / FRAME_PERIOD_S))
+            last = math.ceil(span.end_sample / rate / FRAME_PERIOD_S)
             source_voiced[first:last] = 1.0
     _, envelope, aperiodicity = analyse(speech.samples, rate, source_voiced)
 
     start_s = segments[0].out_start_s
     end_s = segments[-1].out_end_s
-    frame_count = int(math.ceil((end_s - start_s) / FRAME_PERIOD_S)) + 1
-    times_s = start_s + np.arange(frame_count) * FRAME_PERIOD_S
+    frame_count = math.ceil((end_s - start_s) / FRAME_PERIOD_S) + 1
+    times_s = start_s + np.arange(frame_count, dtype=np.float64) * FRAME_PERIOD_S
     source_s, voiced = _time_map(segments, times_s)
     positions = np.interp(source_s, source_times_s, np.arange(source_frames))
     out_envelope = warp_formants(_frames_at(envelope, positions), timbre.formant_ratio)
@@ -391,4 +396,3 @@ def _resynthesize(
     f0_hz = sung_contour(phrase.notes, times_s, expression, seed=seed) * voiced
     audio = render_world(f0_hz, out_envelope, out_aperiodicity, rate)
     return RenderedPhrase(audio, rate, start_s)
-

@@ -12,6 +12,7 @@ first use; onnxruntime sessions are safe to run from several threads at once.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,7 @@ class PiperSpeaker:
             include_alignments=True,
         )
         self.sample_rate_hz = int(self._voice.config.sample_rate)
-        self._symbol_ids: dict[str, list[int]] = self._voice.config.phoneme_id_map
+        self._symbol_ids: Mapping[str, Sequence[int]] = self._voice.config.phoneme_id_map
 
     def phonemize(self, text: str) -> list[str]:
         """espeak-ng's IPA symbols for ``text`` (word gaps as " ")."""
@@ -125,7 +126,8 @@ class PiperSpeaker:
             samples = samples * np.float32(0.9 / peak)
 
         samples_per_symbol = np.bincount(
-            np.asarray(id_owner), weights=np.asarray(samples_per_id, dtype=np.float64),
+            np.asarray(id_owner),
+            weights=np.asarray(samples_per_id, dtype=np.float64),
             minlength=len(symbols),
         )
         ends = np.minimum(np.cumsum(samples_per_symbol).astype(int), samples.size)

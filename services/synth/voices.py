@@ -8,8 +8,8 @@ id         what it is                                             licence
 joe        piper ``en_US-joe-medium`` speech sung through WORLD   voice: CC0 (dataset
            (baritone range, A2..A4)                                and model card);
                                                                    package: MIT
-joe-high   the same voice with formants raised 15 % and a range   as joe
-           an octave up (A3..A5): a lighter, higher voice
+joe-high   the same voice with formants raised 15 % and a higher  as joe
+           range (G3..E5): a lighter, higher voice
 festival   Festival's ``kal_diphone`` singing mode, re-pitched    BSD-style (CSTR /
            with WORLD; robotic, 16 kHz; needs the Debian          CMU, festvox-
            packages festival + festvox-kallpc16k                  kallpc16k)
@@ -53,7 +53,10 @@ class VoiceInfo:
 class LocalVoice(Protocol):
     """A voice rendered on this machine, phrase by phrase."""
 
-    info: VoiceInfo
+    @property
+    def info(self) -> VoiceInfo:
+        """What the voice is."""
+        ...
 
     def unavailable_reason(self) -> str | None:
         """Why the voice cannot sing on this machine, or None."""
@@ -126,11 +129,12 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
             voice_id="joe-high",
             display_name="Joe, raised (alto range)",
             engine=Engine.LOCAL,
-            lowest_midi=57,
-            highest_midi=81,
+            lowest_midi=55,
+            highest_midi=76,
             sample_rate_hz=22050,
             licence=_JOE_LICENCE,
-            description="joe with formants raised 15% and a range an octave higher",
+            description="joe with formants raised 15% and a higher range (G3..E5); above E5 "
+            "the vowels thin out",
         ),
         Timbre(formant_ratio=1.15),
     ),
@@ -197,9 +201,7 @@ def voice_info(engine: Engine, voice_id: str) -> VoiceInfo:
 
     Raises SynthInputError listing the valid ids when there is no such voice.
     """
-    choices = {
-        info.voice_id: info for info in all_voices() if info.engine is engine
-    }
+    choices = {info.voice_id: info for info in all_voices() if info.engine is engine}
     if not voice_id:
         return next(iter(choices.values()))
     if voice_id not in choices:

@@ -125,7 +125,9 @@ def test_audio_longer_than_the_limit_is_refused_clearly(mesh: Mesh) -> None:
     assert "limit is 300" in json.loads(reply)["message"]
 
 
-def streamed_request(audio: bytes, chunk_bytes: int = 64 * 1024) -> Iterator[pitch_pb2.ExtractMelodyRequest]:
+def streamed_request(
+    audio: bytes, chunk_bytes: int = 64 * 1024
+) -> Iterator[pitch_pb2.ExtractMelodyRequest]:
     yield pitch_pb2.ExtractMelodyRequest(options=pitch_pb2.ExtractionOptions(engine="swift"))
     for start in range(0, len(audio), chunk_bytes):
         yield pitch_pb2.ExtractMelodyRequest(audio_chunk=audio[start : start + chunk_bytes])
@@ -157,7 +159,9 @@ def test_grpc_stream_over_the_limit_is_invalid_argument(mesh: Mesh) -> None:
     assert "limit of 10.0 MB" in raised.value.details()
 
 
-def test_grpc_midi_export_returns_the_file_and_the_melody(mesh: Mesh, scale_hum: np.ndarray) -> None:
+def test_grpc_midi_export_returns_the_file_and_the_melody(
+    mesh: Mesh, scale_hum: np.ndarray
+) -> None:
     audio = encode(scale_hum, SAMPLE_RATE_HZ, "wav")
     requests = (
         pitch_pb2.ExportMidiRequest(audio_chunk=message.audio_chunk)

@@ -36,7 +36,9 @@ from services.registry.training.base import (
 from services.registry.worker import Worker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LEASE_S = 0.6
+# Short for quick crash recovery, long enough that a loaded machine cannot starve the
+# heartbeat (every LEASE_S / 3) into losing a lease.
+LEASE_S = 1.5
 
 
 class CountingBackend:

@@ -6,6 +6,14 @@ It implements what our adapters use: creating predictions (``POST /v1/prediction
 (``GET /files/{name}``). A prediction is "processing" for ``polls_before_done`` reads,
 then "succeeded" with the output the test chose, or "failed".
 
+For fine-tuning it also has the files API (``POST /v1/files``, multipart, stored and then
+served under ``/files/``), models (``GET /v1/models/{owner}/{name}``, ``POST /v1/models``)
+and trainings (``POST /v1/models/{owner}/{name}/versions/{id}/trainings``,
+``GET /v1/trainings/{id}``, ``POST /v1/trainings/{id}/cancel``). A training is
+"processing" for ``training_polls_before_done`` reads, revealing one line of
+``training_log_lines`` per read, then "succeeded" with a new version of its destination
+(or "failed" with ``training_error``).
+
 Failures are scripted per route: ``server.fail_next("POST /v1/predictions", 503, 2)``
 answers the next two creations with HTTP 503. Every request is recorded (method, path,
 headers, JSON body) so tests can check what the SDK sent.
@@ -18,11 +26,13 @@ headers, JSON body) so tests can check what the SDK sent.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -47,6 +57,19 @@ class _Prediction:
 
 
 @dataclass
+class _Training:
+    id: str
+    version: str
+    destination: str
+    input: dict[str, Any]
+    polls_left: int
+    status: str = "starting"
+    logs: str = ""
+    output: Any = None
+    error: str | None = None
+
+
+@dataclass
 class FakeReplicate:
     """The server; use as a context manager. Settable attributes shape its answers."""
 
@@ -58,9 +81,18 @@ class FakeReplicate:
     prediction_error: str | None = None
     #: When True, predictions never end (to test our deadline).
     never_finish: bool = False
+    #: GETs that still answer "processing" before a training ends.
+    training_polls_before_done: int = 1
+    #: One line is appended to a training's logs per poll while it runs.
+    training_log_lines: list[str] = field(default_factory=list)
+    #: When set, trainings end "failed" with this error instead of succeeding.
+    training_error: str | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     predictions: dict[str, _Prediction] = field(default_factory=dict)
+    #: "owner/name" of the models that exist; POST /v1/models adds to it.
+    models: set[str] = field(default_factory=set)
+    trainings: dict[str, _Training] = field(default_factory=dict)
     _failures: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -117,13 +149,17 @@ class FakeReplicate:
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        body = json.loads(raw) if raw else None
+        body = _parse_body(handler.headers.get("Content-Type", ""), raw)
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests.append(RecordedRequest(method, path, dict(handler.headers), body))
             status = self._scripted_failure(method, path)
         if status is not None:
-            self._send_json(handler, status, {"title": "scripted failure", "detail": f"HTTP {status}", "status": status})
+            self._send_json(
+                handler,
+                status,
+                {"title": "scripted failure", "detail": f"HTTP {status}", "status": status},
+            )
             return
         if method == "GET" and path.startswith("/files/"):
             data = self.files.get(path.removeprefix("/files/"))
@@ -139,7 +175,12 @@ class FakeReplicate:
         if not handler.headers.get("Authorization", "").startswith("Bearer "):
             self._send_json(handler, 401, {"detail": "missing API token"})
             return
-        if method == "POST" and (path == "/v1/predictions" or (path.startswith("/v1/models/") and path.endswith("/predictions"))):
+        if self._handle_training_routes(handler, method, path, body):
+            return
+        if method == "POST" and (
+            path == "/v1/predictions"
+            or (path.startswith("/v1/models/") and path.endswith("/predictions"))
+        ):
             self._create(handler, path, body or {})
         elif method == "POST" and path.startswith("/v1/predictions/") and path.endswith("/cancel"):
             prediction = self.predictions.get(path.split("/")[3])
@@ -166,7 +207,9 @@ class FakeReplicate:
         return None
 
     def _create(self, handler: BaseHTTPRequestHandler, path: str, body: dict[str, Any]) -> None:
-        version = body.get("version") or path.removeprefix("/v1/models/").removesuffix("/predictions")
+        version = body.get("version") or path.removeprefix("/v1/models/").removesuffix(
+            "/predictions"
+        )
         prediction = _Prediction(
             id=uuid.uuid4().hex[:12],
             version=str(version),
@@ -189,7 +232,9 @@ class FakeReplicate:
             prediction.status, prediction.error = "failed", self.prediction_error
         else:
             prediction.status = "succeeded"
-            prediction.output = self.output(prediction.input) if callable(self.output) else self.output
+            prediction.output = (
+                self.output(prediction.input) if callable(self.output) else self.output
+            )
 
     def _as_json(self, prediction: _Prediction) -> dict[str, Any]:
         return {
@@ -211,6 +256,127 @@ class FakeReplicate:
             },
         }
 
+    # --- files, models and trainings (fine-tuning) -------------------------------------
+
+    def _handle_training_routes(
+        self, handler: BaseHTTPRequestHandler, method: str, path: str, body: Any
+    ) -> bool:
+        """Answers the fine-tuning routes; False when ``path`` is not one of them."""
+        parts = path.strip("/").split("/")
+        if method == "POST" and path == "/v1/files":
+            self._send_json(handler, 201, self._store_upload(body or {}))
+        elif method == "POST" and path == "/v1/models":
+            name = f"{body['owner']}/{body['name']}"
+            self.models.add(name)
+            self._send_json(handler, 201, self._model_json(name, body.get("visibility")))
+        elif method == "GET" and len(parts) == 4 and parts[:2] == ["v1", "models"]:
+            name = f"{parts[2]}/{parts[3]}"
+            if name in self.models:
+                self._send_json(handler, 200, self._model_json(name, "private"))
+            else:
+                self._send_json(handler, 404, {"title": "Not found", "status": 404})
+        elif method == "POST" and len(parts) == 7 and parts[-1] == "trainings":
+            training = _Training(
+                id=uuid.uuid4().hex[:12],
+                version=parts[5],
+                destination=str((body or {}).get("destination", "")),
+                input=(body or {}).get("input") or {},
+                polls_left=self.training_polls_before_done,
+            )
+            self.trainings[training.id] = training
+            self._send_json(handler, 201, self._training_json(training))
+        elif parts[:2] == ["v1", "trainings"] and len(parts) >= 3:
+            training = self.trainings.get(parts[2])
+            if training is None:
+                self._send_json(handler, 404, {"title": "Not found", "status": 404})
+            elif method == "POST" and parts[-1] == "cancel":
+                training.status = "canceled"
+                self._send_json(handler, 200, self._training_json(training))
+            else:
+                self._advance_training(training)
+                self._send_json(handler, 200, self._training_json(training))
+        else:
+            return False
+        return True
+
+    def _store_upload(self, form: dict[str, Any]) -> dict[str, Any]:
+        upload = form.get("content") or {}
+        file_id = uuid.uuid4().hex[:12]
+        name = f"{file_id}-{upload.get('filename', 'file')}"
+        self.files[name] = upload.get("data", b"")
+        return {
+            "id": file_id,
+            "name": upload.get("filename", "file"),
+            "content_type": upload.get("content_type", "application/octet-stream"),
+            "size": len(self.files[name]),
+            "etag": file_id,
+            "checksums": {},
+            "metadata": {},
+            "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": None,
+            "urls": {"get": self.url(f"/files/{name}")},
+        }
+
+    def uploaded_file(self, url: str) -> bytes:
+        """The bytes uploaded through the files API and now served at ``url``."""
+        return self.files[url.removeprefix(self.url("/files/"))]
+
+    def _advance_training(self, training: _Training) -> None:
+        if training.status in ("succeeded", "failed", "canceled"):
+            return
+        if training.polls_left > 0:
+            training.polls_left -= 1
+            training.status = "processing"
+            line_number = self.training_polls_before_done - training.polls_left - 1
+            if line_number < len(self.training_log_lines):
+                training.logs += self.training_log_lines[line_number] + "\n"
+            return
+        if self.training_error is not None:
+            training.status, training.error = "failed", self.training_error
+        else:
+            training.status = "succeeded"
+            training.output = {
+                "version": f"{training.destination}:{uuid.uuid4().hex}",
+                "weights": self.url(f"/files/{training.id}-weights.tar"),
+            }
+
+    def _training_json(self, training: _Training) -> dict[str, Any]:
+        return {
+            "id": training.id,
+            "model": "fake/trainer",
+            "version": training.version,
+            "destination": training.destination,
+            "status": training.status,
+            "input": training.input,
+            "output": training.output,
+            "logs": training.logs,
+            "error": training.error,
+            "created_at": "2025-01-01T00:00:00Z",
+            "started_at": None,
+            "completed_at": None,
+            "urls": {
+                "get": self.url(f"/v1/trainings/{training.id}"),
+                "cancel": self.url(f"/v1/trainings/{training.id}/cancel"),
+            },
+        }
+
+    def _model_json(self, name: str, visibility: str | None) -> dict[str, Any]:
+        owner, model_name = name.split("/", 1)
+        return {
+            "url": self.url(f"/{name}"),
+            "owner": owner,
+            "name": model_name,
+            "description": None,
+            "visibility": visibility or "private",
+            "github_url": None,
+            "paper_url": None,
+            "license_url": None,
+            "run_count": 0,
+            "cover_image_url": None,
+            "default_example": None,
+            "latest_version": None,
+        }
+
     @staticmethod
     def _send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -219,3 +385,29 @@ class FakeReplicate:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+
+def _parse_body(content_type: str, raw: bytes) -> Any:
+    """JSON bodies as parsed JSON; multipart forms as {field: {filename, content_type,
+    data}} (files) or {field: text}; anything else as None."""
+    if not raw:
+        return None
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
+        form: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            if filename is None:
+                form[str(name)] = payload.decode()
+            else:
+                form[str(name)] = {
+                    "filename": filename,
+                    "content_type": part.get_content_type(),
+                    "data": payload,
+                }
+        return form
+    return json.loads(raw)

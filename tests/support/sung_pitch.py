@@ -62,10 +62,16 @@ class SungQuality:
         return max((abs(e) for e in self.onset_errors_s), default=0.0)
 
 
-def track_pitch(samples: npt.ArrayLike, sample_rate_hz: int) -> PitchTrack:
-    """Praat autocorrelation pitch every 5 ms, 60..1000 Hz."""
+def track_pitch(
+    samples: npt.ArrayLike,
+    sample_rate_hz: int,
+    *,
+    floor_hz: float = 60.0,
+    ceiling_hz: float = 1000.0,
+) -> PitchTrack:
+    """Praat autocorrelation pitch every 5 ms between ``floor_hz`` and ``ceiling_hz``."""
     sound = parselmouth.Sound(np.asarray(samples, dtype=np.float64), float(sample_rate_hz))
-    pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=60.0, pitch_ceiling=1000.0)
+    pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=floor_hz, pitch_ceiling=ceiling_hz)
     return PitchTrack(np.asarray(pitch.xs()), np.asarray(pitch.selected_array["frequency"]))
 
 
@@ -130,8 +136,19 @@ def measure(
     notes: list[TargetNote],
 ) -> SungQuality:
     """All figures for ``samples`` sung on ``notes`` (consecutive touching notes form a
-    phrase unless ``starts_phrase`` says otherwise)."""
-    track = track_pitch(samples, sample_rate_hz)
+    phrase unless ``starts_phrase`` says otherwise).
+
+    The tracker's search range is set from the notes (an octave around them), as one
+    sets Praat's range for a singer; a fixed 60 Hz floor lets it lock onto a third of
+    the pitch on high notes (seen at 784 Hz).
+    """
+    frequencies_hz = [440.0 * 2.0 ** ((n.midi_pitch - 69) / 12) for n in notes]
+    track = track_pitch(
+        samples,
+        sample_rate_hz,
+        floor_hz=max(40.0, 0.5 * min(frequencies_hz)),
+        ceiling_hz=2.0 * max(frequencies_hz),
+    )
     errors: list[FloatArray] = []
     voiced_shares: list[float] = []
     onsets: list[float] = []

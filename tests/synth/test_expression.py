@@ -27,7 +27,9 @@ def _long_ah(options: SingOptions) -> tuple[np.ndarray, int]:
 
 
 def test_vibrato_has_the_asked_depth_and_rate() -> None:
-    options = SingOptions(vibrato_depth_cents=40.0, vibrato_rate_hz=5.5, range_policy=RangePolicy.KEEP)
+    options = SingOptions(
+        vibrato_depth_cents=40.0, vibrato_rate_hz=5.5, range_policy=RangePolicy.KEEP
+    )
     samples, sample_rate_hz = _long_ah(options)
     track = track_pitch(samples, sample_rate_hz)
     # After the vibrato has faded in (delay 0.18 s + 0.2 s), before the release.
@@ -41,7 +43,9 @@ def test_vibrato_has_the_asked_depth_and_rate() -> None:
 
 
 def test_without_vibrato_a_long_note_is_steady() -> None:
-    samples, sample_rate_hz = _long_ah(SingOptions(vibrato_depth_cents=0.0, range_policy=RangePolicy.KEEP))
+    samples, sample_rate_hz = _long_ah(
+        SingOptions(vibrato_depth_cents=0.0, range_policy=RangePolicy.KEEP)
+    )
     track = track_pitch(samples, sample_rate_hz)
     steady = (track.times_s > 0.7) & (track.times_s < 1.7) & (track.frequencies_hz > 0)
     cents = 1200 * np.log2(track.frequencies_hz[steady] / 220.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -43,7 +44,7 @@ def _request(engine: Engine, **options: object) -> SingRequest:
     return SingRequest(melody, syllables, engine=engine, options=SingOptions(**options))  # type: ignore[arg-type]
 
 
-def _audio_of(events: list[object]) -> tuple[np.ndarray, int]:
+def _audio_of(events: Sequence[object]) -> tuple[np.ndarray, int]:
     data = b"".join(e.data for e in events if isinstance(e, AudioChunk))
     samples, sample_rate_hz = soundfile.read(io.BytesIO(data))
     return samples, sample_rate_hz
@@ -59,7 +60,10 @@ def test_bark_sings_the_lyrics_and_its_audio_is_streamed_back() -> None:
         assert created[0].headers["Authorization"] == "Bearer r8_test"
         assert created[0].body["version"] == BARK_VERSION
         prompt = created[0].body["input"]["prompt"]
-        assert prompt.splitlines() == ["♪ twinkle twinkle little star ♪", "♪ how I wonder what you are ♪"]
+        assert prompt.splitlines() == [
+            "♪ twinkle twinkle little star ♪",
+            "♪ how I wonder what you are ♪",
+        ]
         assert fake.requests_to("GET /files/bark.wav")
 
     samples, sample_rate_hz = _audio_of(events)
@@ -73,7 +77,9 @@ def test_bark_sings_the_lyrics_and_its_audio_is_streamed_back() -> None:
 def test_musicgen_gets_the_melody_as_audio_and_output_is_resampled() -> None:
     with FakeReplicate() as fake:
         fake.output = fake.add_file("music.wav", _tone_wav(2.0, 32000))
-        events = list(sing(_request(Engine.MUSICGEN_MELODY, sample_rate_hz=16000), settings=_settings(fake)))
+        events = list(
+            sing(_request(Engine.MUSICGEN_MELODY, sample_rate_hz=16000), settings=_settings(fake))
+        )
         body = fake.requests_to("POST /v1/predictions")[0].body
 
     assert body["version"] == MUSICGEN_VERSION

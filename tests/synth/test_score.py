@@ -49,7 +49,9 @@ def test_empty_lyrics_are_refused() -> None:
 
 
 def test_fewer_syllables_than_notes_is_a_mismatch() -> None:
-    with pytest.raises(SynthInputError, match=r"2 syllable\(s\) cover 2 note\(s\) but the melody has 3"):
+    with pytest.raises(
+        SynthInputError, match=r"2 syllable\(s\) cover 2 note\(s\) but the melody has 3"
+    ):
         _score(_three_notes(60, 62, 64), _la(2))
 
 
@@ -105,7 +107,10 @@ def test_high_melody_moves_down_by_octaves_and_keeps_its_key() -> None:
 
 def test_fit_semitones_centres_the_melody_and_transpose_adds_on_top() -> None:
     score = _score(
-        _three_notes(76, 79, 81), _la(3), range_policy=RangePolicy.FIT_SEMITONES, transpose_semitones=2
+        _three_notes(76, 79, 81),
+        _la(3),
+        range_policy=RangePolicy.FIT_SEMITONES,
+        transpose_semitones=2,
     )
     # Range centre 57, melody centre 78.5 -> -22 (rounded), then +2.
     assert score.applied_transpose_semitones == -20

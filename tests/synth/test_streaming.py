@@ -20,6 +20,7 @@ from services.synth.types import (
     AudioChunk,
     OutputFormat,
     Progress,
+    SingEvent,
     SingOptions,
     SingRequest,
     SingSummary,
@@ -53,9 +54,9 @@ def test_first_chunk_comes_before_the_last_phrase_is_sung(monkeypatch: pytest.Mo
     monkeypatch.setitem(voices.LOCAL_VOICES, "joe", counting)
     melody, syllables = song(TEN_SECONDS)
     rendered_at_chunk: list[int] = []
-    events = list_events = []
+    events: list[SingEvent] = []
     for event in sing(SingRequest(melody, syllables, voice_id="joe")):
-        list_events.append(event)
+        events.append(event)
         if isinstance(event, AudioChunk) and event.data:
             rendered_at_chunk.append(counting.rendered)
     assert rendered_at_chunk[0] == 1  # one phrase sung, two still to come

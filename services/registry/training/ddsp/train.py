@@ -25,6 +25,7 @@ import torch
 
 from services.common.artifacts import ArtifactStore
 from services.common.errors import InvalidInputError
+from services.common.settings import Settings
 from services.pitch.engines import DEFAULT_ENGINE
 from services.registry.training.base import (
     TrainingCancelledError,
@@ -340,3 +341,8 @@ class DdspBackend:
                 "steps": float(train_config.steps),
             },
         )
+
+
+def create_backend(settings: Settings, artifacts: ArtifactStore) -> DdspBackend:
+    """The factory services.registry.backends loads."""
+    return DdspBackend(artifacts)
