@@ -21,7 +21,7 @@ BackendFactory = Callable[[Settings, ArtifactStore], TrainingBackend]
 
 #: name -> "module:factory" of the backends every worker knows.
 DEFAULT_BACKENDS: dict[str, str] = {
-    "local": "services.registry.training.ddsp_backend:create_backend",
+    "local": "services.registry.training.ddsp.train:create_backend",
     "replicate": "services.registry.training.replicate_backend:create_backend",
 }
 
