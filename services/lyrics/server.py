@@ -10,7 +10,7 @@ from services.common.errors import grpc_errors
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
 from services.lyrics.domain import Lyrics, LyricsRequest
-from services.lyrics.writer import write_lyrics
+from services.lyrics.writer import provider_health, write_lyrics
 
 
 def request_from_proto(message: lyrics_pb2.WriteLyricsRequest) -> LyricsRequest:
@@ -74,6 +74,16 @@ class LyricsServicer(lyrics_pb2_grpc.LyricsServiceServicer):
         self, request: lyrics_pb2.WriteLyricsRequest, context: grpc.ServicerContext
     ) -> lyrics_pb2.WriteLyricsResponse:
         return lyrics_to_proto(write_lyrics(request_from_proto(request), self._settings))
+
+    def ListProviders(
+        self, request: lyrics_pb2.ListProvidersRequest, context: grpc.ServicerContext
+    ) -> lyrics_pb2.ListProvidersResponse:
+        response = lyrics_pb2.ListProvidersResponse()
+        for name, status in provider_health(self._settings).items():
+            response.providers[name].CopyFrom(
+                lyrics_pb2.ProviderStatus(state=status.state.value, detail=status.detail)
+            )
+        return response
 
 
 def register(server: grpc.Server, settings: Settings) -> None:

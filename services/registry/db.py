@@ -1,7 +1,8 @@
 """The registry's database: SQLite by default, PostgreSQL when a URL says so.
 
 Both run the same SQL. Queries are written with ``?`` placeholders (SQLite's) and turned
-into ``%s`` for psycopg; every value travels as a parameter, never inside the SQL text.
+into ``%s`` for psycopg (so SQL text never holds a literal ``?``); every value travels
+as a parameter, never inside the SQL text.
 The schema is built by the numbered files in ``migrations/`` (``0001_*.sql``, ...), each
 applied once, in order, inside one transaction, and recorded in ``schema_migrations``.
 Types are the ones both engines accept: TEXT, INTEGER, DOUBLE PRECISION; times are Unix
@@ -219,4 +220,5 @@ class Database:
 
 
 def _is_closed(connection: Any) -> bool:
-    return bool(getattr(connection, "closed", False))
+    # psycopg marks a connection "broken" when the server went away: open a new one then.
+    return bool(getattr(connection, "closed", False) or getattr(connection, "broken", False))

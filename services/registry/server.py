@@ -167,14 +167,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             options_field="metadata",
             chunk_field="data_chunk",
         )
-        metadata = metadata or registry_pb2.DatasetMetadata()
-        dataset = self._registry.preparer.prepare(
-            data,
-            name=metadata.name,
-            filename=metadata.filename,
-            instrument=metadata.instrument,
-            caption=metadata.caption,
-        )
+        dataset = self._prepare(data, metadata or registry_pb2.DatasetMetadata())
         return registry_pb2.CreateDatasetResponse(dataset=dataset_to_proto(dataset))
 
     @grpc_errors
@@ -182,13 +175,13 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         self, request: registry_pb2.UploadDatasetRequest, context: grpc.ServicerContext
     ) -> registry_pb2.UploadDatasetResponse:
         check_upload_size(len(request.audio.data), self._settings.dataset_max_upload_bytes)
-        dataset = self._registry.preparer.prepare(
-            request.audio.data,
+        metadata = registry_pb2.DatasetMetadata(
             name=request.name,
-            filename=request.filename,
             instrument=request.instrument,
             caption=request.caption,
+            filename=request.filename,
         )
+        dataset = self._prepare(request.audio.data, metadata)
         return registry_pb2.UploadDatasetResponse(dataset=dataset_to_proto(dataset))
 
     @grpc_errors
@@ -246,6 +239,15 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
             request.job_id, poll_interval_s=WATCH_POLL_INTERVAL_S, is_active=context.is_active
         ):
             yield registry_pb2.WatchTrainingJobResponse(training_job=job_to_proto(job))
+
+    def _prepare(self, data: bytes, metadata: registry_pb2.DatasetMetadata) -> Dataset:
+        return self._registry.preparer.prepare(
+            data,
+            name=metadata.name,
+            filename=metadata.filename,
+            instrument=metadata.instrument,
+            caption=metadata.caption,
+        )
 
 
 def register(server: grpc.Server, settings: Settings) -> None:

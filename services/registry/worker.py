@@ -77,7 +77,14 @@ class Worker:
         """Claims and runs jobs until :meth:`stop` is called."""
         logger.info("worker %s waiting for training jobs", self.worker_id)
         while not self._stopping.is_set():
-            if self.run_once() is None:
+            try:
+                job = self.run_once()
+            except Exception:
+                # The database or artifact store is unreachable for now: any job this
+                # worker held comes back through its lease, so wait and try again.
+                logger.exception("worker %s: cannot reach the queue; retrying", self.worker_id)
+                job = None
+            if job is None:
                 self._stopping.wait(self._settings.registry_worker_poll_s)
         logger.info("worker %s stopped", self.worker_id)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
+from expertmusic.lyrics.v1 import lyrics_pb2, lyrics_pb2_grpc
 
 from services.common.clients import HealthReport, check_health
 from services.common.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,23 +53,47 @@ def provider_states(settings: Settings) -> dict[str, ProviderState]:
     }
 
 
+def lyrics_provider_states(channel: grpc.Channel, timeout_s: float) -> dict[str, ProviderState]:
+    """The LLM providers the lyrics service saw failing recently ("degraded")."""
+    try:
+        response = lyrics_pb2_grpc.LyricsServiceStub(channel).ListProviders(
+            lyrics_pb2.ListProvidersRequest(), timeout=timeout_s
+        )
+    except grpc.RpcError as error:
+        # The lyrics service's own health check reports it when it is down.
+        logger.warning("could not ask the lyrics service for its providers: %s", error)
+        return {}
+    return {
+        name: ProviderState(True, status.state, status.detail)
+        for name, status in response.providers.items()
+        if status.state == "degraded"
+    }
+
+
 def mesh_health(
     channels: Mapping[str, grpc.Channel], settings: Settings, timeout_s: float = 1.0
 ) -> MeshHealth:
-    """Checks every service's gRPC health in parallel.
+    """Checks every service's gRPC health, and the lyrics providers, in parallel.
 
     ``channels`` maps service names to open channels; the studio itself is reported as
     serving since it is the one answering.
     """
-    with ThreadPoolExecutor(max_workers=max(1, len(channels))) as pool:
+    with ThreadPoolExecutor(max_workers=len(channels) + 1) as pool:
         pending = {
             name: pool.submit(check_health, channel, timeout_s)
             for name, channel in channels.items()
         }
+        lyrics_providers = (
+            pool.submit(lyrics_provider_states, channels["lyrics"], timeout_s)
+            if "lyrics" in channels
+            else None
+        )
         services = {name: future.result() for name, future in pending.items()}
+        providers = provider_states(settings) | (
+            lyrics_providers.result() if lyrics_providers else {}
+        )
     if "studio" in settings.mesh_services:
         services["studio"] = HealthReport("SERVING", 0.0)
-    providers = provider_states(settings)
     degraded = any(not report.serving for report in services.values()) or any(
         state.status == "degraded" for state in providers.values()
     )

@@ -23,7 +23,7 @@ import pytest
 from services.common.artifacts import ArtifactStore, LocalArtifactStore
 from services.common.settings import Settings
 from services.registry.backends import BackendRegistry
-from services.registry.datasets import dataset_prefix
+from services.registry.datasets import DatasetRepository, dataset_prefix
 from services.registry.db import Database
 from services.registry.jobs import JobQueue, JobStatus, TrainingJob
 from services.registry.models import ModelRepository
@@ -136,8 +136,6 @@ def queue(worker_database: Database) -> JobQueue:
 
 @pytest.fixture
 def training_dataset_id(worker_database: Database, artifacts: ArtifactStore) -> str:
-    from services.registry.datasets import DatasetRepository
-
     dataset_id = "ds_counting"
     for index in range(2):
         artifacts.put(f"{dataset_prefix(dataset_id)}chunk_{index:04d}.wav", b"RIFF")
