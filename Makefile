@@ -55,7 +55,7 @@ lint: install
 	cd protos && ../$(VENV)/bin/buf lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy services gateway tests bench
+	$(VENV)/bin/mypy services gateway cli tests bench
 
 test: lint
 	$(VENV)/bin/pytest -q

@@ -19,12 +19,6 @@ from services.registry.db import Database
 from services.registry.validation import DATASET_ID_PREFIX, new_id
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "postgres: runs against the PostgreSQL server at TEST_DATABASE_URL"
-    )
-
-
 def postgres_url_or_skip() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     if url:

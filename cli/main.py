@@ -1,0 +1,156 @@
+"""expert-music vocals hum.wav -o vocals.wav   |   expert-music melody hum.wav -o melody.mid
+
+Talks to a running mesh (``make up``) over its REST gateway: uploads the recording,
+follows the streamed progress events with a progress bar, writes the result and prints
+the lyrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import mimetypes
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+DEFAULT_URL = "http://localhost:8003"
+TIMEOUT_S = 600
+
+
+class CliError(Exception):
+    """A failure to report to the user in one line."""
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="expert-music", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    vocals = commands.add_parser("vocals", help="sing a hummed melody with new lyrics")
+    vocals.add_argument("audio", type=Path, help="the hum: wav, flac, mp3, ogg, webm or m4a")
+    vocals.add_argument("-o", "--output", type=Path, default=Path("vocals.wav"))
+    vocals.add_argument("--theme", default="", help="what the song is about")
+    vocals.add_argument("--mood", default="")
+    vocals.add_argument("--genre", default="")
+    vocals.add_argument("--rhyme-scheme", default="", help='e.g. "AABB", "ABAB", "none"')
+    vocals.add_argument("--voice", default="", help="a voice id from GET /v1/voices")
+    vocals.add_argument("--lyrics", default="", help="sing these words instead (lines with \\n)")
+    vocals.add_argument("--lyrics-provider", default="", help="local, anthropic, openai, auto")
+    vocals.add_argument("--synth-engine", default="", help="local, bark, musicgen-melody")
+    vocals.add_argument("--transpose", type=int, default=0, help="semitones")
+    vocals.add_argument("--seed", type=int, default=0, help="repeatable lyrics")
+
+    melody = commands.add_parser("melody", help="transcribe a hummed melody to MIDI")
+    melody.add_argument("audio", type=Path)
+    melody.add_argument("-o", "--output", type=Path, default=Path("melody.mid"))
+    melody.add_argument("--engine", default="", help="swift (default), crepe-tiny, crepe-full")
+    return parser.parse_args(argv)
+
+
+def post(url: str, body: bytes, content_type: str) -> Any:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": content_type}
+    )
+    try:
+        return urllib.request.urlopen(request, timeout=TIMEOUT_S)
+    except urllib.error.HTTPError as error:
+        raise CliError(f"the service answered {error.code}: {error_message(error.read())}") from None
+    except urllib.error.URLError as error:
+        raise CliError(
+            f"cannot reach {url.split('/v1/')[0]} ({error.reason}); is the mesh up (make up)?"
+        ) from None
+
+
+def error_message(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["message"])
+    except (ValueError, KeyError, TypeError):
+        return body.decode("utf-8", "replace").strip()
+
+
+def read_audio(path: Path) -> tuple[bytes, str]:
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return path.read_bytes(), content_type
+
+
+def stream_events(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        line = line.strip().lstrip(b"[,").rstrip(b"],")
+        if line:
+            event = json.loads(line)
+            if "code" in event and "message" in event:  # an error after the stream began
+                raise CliError(f"the service failed: {event['message']}")
+            yield event
+
+
+def run_vocals(arguments: argparse.Namespace) -> int:
+    audio, content_type = read_audio(arguments.audio)
+    query = {
+        "theme": arguments.theme,
+        "mood": arguments.mood,
+        "genre": arguments.genre,
+        "rhyme_scheme": arguments.rhyme_scheme,
+        "voice": arguments.voice,
+        "user_lyrics": arguments.lyrics.replace("\\n", "\n"),
+        "lyrics_provider": arguments.lyrics_provider,
+        "synth_engine": arguments.synth_engine,
+        "transpose_semitones": arguments.transpose,
+        "seed": arguments.seed,
+    }
+    url = f"{arguments.url}/v1/melody-to-vocals:stream?" + urllib.parse.urlencode(
+        {name: value for name, value in query.items() if value}
+    )
+    wav = bytearray()
+    take: dict[str, Any] = {}
+    with post(url, audio, content_type) as reply, tqdm(
+        total=100, unit="%", bar_format="{desc:<8} {bar} {percentage:3.0f}%", file=sys.stderr
+    ) as bar:
+        for event in stream_events(reply):
+            if "progress" in event:
+                bar.set_description_str(event["progress"]["stage"])
+                bar.update(round(event["progress"]["fraction"] * 100) - bar.n)
+            elif "audio_chunk" in event:
+                wav.extend(base64.b64decode(event["audio_chunk"]))
+            elif "take" in event:
+                take = event["take"]
+    if not take:
+        raise CliError("the stream ended before the take was stored")
+    arguments.output.write_bytes(bytes(wav))
+    print("\n".join(line["text"] for line in take["lyrics"]["lines"]))
+    print(
+        f"\n{arguments.output}: {take['audio_duration_s']:.1f} s sung by "
+        f"{take['engines'].get('voice', '?')} in {take['timings_s'].get('total', 0):.2f} s "
+        f"(take {take['take_id']}, {take['audio_url']})"
+    )
+    for warning in take.get("warnings", []):
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def run_melody(arguments: argparse.Namespace) -> int:
+    audio, content_type = read_audio(arguments.audio)
+    query = f"?engine={urllib.parse.quote(arguments.engine)}" if arguments.engine else ""
+    with post(f"{arguments.url}/v1/melody:midi{query}", audio, content_type) as reply:
+        arguments.output.write_bytes(reply.read())
+    print(f"{arguments.output}: the melody as MIDI")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    arguments.url = arguments.url.rstrip("/")
+    try:
+        return run_vocals(arguments) if arguments.command == "vocals" else run_melody(arguments)
+    except CliError as error:
+        print(f"expert-music: {error}", file=sys.stderr)
+        return 1
