@@ -19,6 +19,7 @@ help:
 	@echo "make test    install everything and run every test (lint included)"
 	@echo "make bench   measure speed and accuracy; prints the README's table"
 	@echo "make eval    note F1 against the human annotations in ../shared/eval"
+	@echo "make demo    sing examples/twinkle-hum.flac (needs make up running)"
 	@echo "make lint    buf lint, ruff and mypy"
 	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
 
@@ -65,6 +66,13 @@ bench: install
 
 eval: install
 	$(PY) -m bench.eval
+
+# Needs the mesh running (`make up` in another terminal).
+demo: install
+	@mkdir -p var
+	$(VENV)/bin/expert-music vocals examples/twinkle-hum.flac -o var/demo-vocals.wav \
+		--theme "stars over a sleeping town" --seed 4
+	@echo "Listen: $(CURDIR)/var/demo-vocals.wav"
 
 clean:
 	rm -rf gen .pytest_cache .mypy_cache .ruff_cache

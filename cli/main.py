@@ -62,7 +62,9 @@ def post(url: str, body: bytes, content_type: str) -> Any:
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_S)
     except urllib.error.HTTPError as error:
-        raise CliError(f"the service answered {error.code}: {error_message(error.read())}") from None
+        raise CliError(
+            f"the service answered {error.code}: {error_message(error.read())}"
+        ) from None
     except urllib.error.URLError as error:
         raise CliError(
             f"cannot reach {url.split('/v1/')[0]} ({error.reason}); is the mesh up (make up)?"
@@ -88,8 +90,8 @@ def stream_events(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
         line = line.strip().lstrip(b"[,").rstrip(b"],")
         if line:
             event = json.loads(line)
-            if "code" in event and "message" in event:  # an error after the stream began
-                raise CliError(f"the service failed: {event['message']}")
+            if "error" in event:  # the job failed after the stream began
+                raise CliError(f"the service failed: {event['error']['message']}")
             yield event
 
 
@@ -112,9 +114,12 @@ def run_vocals(arguments: argparse.Namespace) -> int:
     )
     wav = bytearray()
     take: dict[str, Any] = {}
-    with post(url, audio, content_type) as reply, tqdm(
-        total=100, unit="%", bar_format="{desc:<8} {bar} {percentage:3.0f}%", file=sys.stderr
-    ) as bar:
+    with (
+        post(url, audio, content_type) as reply,
+        tqdm(
+            total=100, unit="%", bar_format="{desc:<8} {bar} {percentage:3.0f}%", file=sys.stderr
+        ) as bar,
+    ):
         for event in stream_events(reply):
             if "progress" in event:
                 bar.set_description_str(event["progress"]["stage"])

@@ -47,9 +47,14 @@ class Child:
 
 
 def child_commands(settings: Settings) -> list[Child]:
-    """The services first (in settings order), the gateway last."""
+    """The services first (in settings order), training workers, the gateway last."""
     python = sys.executable
     children = [Child(name, [python, "-m", f"services.{name}"]) for name in settings.mesh_services]
+    if "registry" in settings.mesh_services:
+        children.extend(
+            Child(f"training-worker-{number}", [python, "-m", "services.registry.worker"])
+            for number in range(1, settings.training_workers + 1)
+        )
     children.append(Child("gateway", [python, "-m", "gateway"]))
     return children
 

@@ -52,7 +52,15 @@ class Settings(BaseSettings):
     gateway_max_connections: int = 10_000
 
     #: The services this deployment runs: the supervisor starts them and /health checks them.
-    mesh_services: Annotated[list[str], NoDecode] = ["pitch", "lyrics", "synth", "studio"]
+    mesh_services: Annotated[list[str], NoDecode] = [
+        "pitch",
+        "lyrics",
+        "synth",
+        "registry",
+        "studio",
+    ]
+    #: Training workers the supervisor runs beside the registry (0 = none).
+    training_workers: int = 1
 
     # Where each service listens (bind) and where the others find it (address).
     service_bind_host: str = "0.0.0.0"

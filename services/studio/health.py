@@ -61,7 +61,7 @@ def lyrics_provider_states(channel: grpc.Channel, timeout_s: float) -> dict[str,
         )
     except grpc.RpcError as error:
         # The lyrics service's own health check reports it when it is down.
-        logger.warning("could not ask the lyrics service for its providers: %s", error)
+        logger.debug("could not ask the lyrics service for its providers: %s", error)
         return {}
     return {
         name: ProviderState(True, status.state, status.detail)

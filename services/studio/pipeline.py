@@ -87,7 +87,8 @@ class VocalsPipeline:
         timings_s: dict[str, float] = {}
         warnings: list[str] = []
 
-        yield progress("pitch", 0.0)
+        # Nothing is sent before the melody: a bad upload still fails with a plain status
+        # (HTTP 400) instead of ending a stream that has already begun.
         stage_started = time.perf_counter()
         melody = self._call(
             "pitch",
@@ -105,6 +106,7 @@ class VocalsPipeline:
                 "close to the microphone, and try again"
             )
         yield studio_pb2.MelodyToVocalsResponse(melody=melody)
+        yield progress("pitch", 1.0)
 
         yield progress("lyrics", 0.0)
         stage_started = time.perf_counter()

