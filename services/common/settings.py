@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     #: A MusicGen checkpoint on disk (a transformers ``save_pretrained`` directory, e.g.
     #: facebook/musicgen-small) for generating without Replicate; "" when there is none.
     musicgen_model_dir: str = ""
+    #: Longest a MusicGen generation on Replicate may take before it is cancelled, in s.
+    generation_timeout_s: float = 300.0
     database_url: str = ""
     s3_endpoint_url: str = ""
     s3_bucket: str = ""

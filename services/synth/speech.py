@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from piper.config import SynthesisConfig
 
 from services.synth.types import SynthInputError
 
@@ -24,6 +25,13 @@ Float32Array = npt.NDArray[np.float32]
 
 #: Piper's symbols for the start and end of an utterance and the gap between words.
 _BOS, _EOS, _PAD, _WORD_GAP = "^", "$", "_", " "
+
+
+# No sampling noise: every render of the same request is the same (what a musician
+# re-rendering a take expects, and what keeps onset and pitch tests exact). The durations
+# and the pitch come from the notes anyway; piper's random variation only moved the
+# consonants and blurred the onsets by up to 60 ms from render to render.
+SYNTHESIS_CONFIG = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,9 @@ class PiperSpeaker:
             symbol_ids = self._symbol_ids[symbol]
             ids.extend(symbol_ids)
             id_owner.extend([position] * len(symbol_ids))
-        result = self._voice.phoneme_ids_to_audio(ids, include_alignments=True)
+        result = self._voice.phoneme_ids_to_audio(
+            ids, syn_config=SYNTHESIS_CONFIG, include_alignments=True
+        )
         if not isinstance(result, tuple) or result[1] is None:
             raise RuntimeError("the piper model did not return phoneme alignments")
         audio, samples_per_id = result

@@ -1,0 +1,47 @@
+"""``make bench``: every measurement, as the markdown the README's figures come from."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+
+from bench import eval as note_eval
+from bench import lyrics, pitch, studio, synth
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), no GPU, Python {platform.python_version()}, "
+        f"commit {commit or '?'}, load average {load:.1f} at start, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
+
+
+def main() -> None:
+    print(f"# Benchmarks\n\nMachine: {machine()}\n")
+    pitch.main()
+    print("\n## Pitch: note F1 against human annotations (../shared/eval, mir_eval)\n")
+    print("```")
+    note_eval.main([])
+    print("```\n")
+    for section in (studio.main, synth.main, lyrics.main):
+        section()
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()
