@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,10 @@ from services.common.music import Note
 from services.common.settings import Settings
 from services.registry.models import Engine, Model, ModelStatus
 from services.registry.validation import MODEL_ID_PREFIX
+
+if TYPE_CHECKING:  # torch and transformers load only when a generation needs them
+    from services.registry.musicgen_local import LocalMusicgen
+    from services.registry.training.ddsp.checkpoint import TimbreModel
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +129,9 @@ class ModelCatalogue(Protocol):
     def get_by_name(self, name: str) -> Model: ...
 
 
-def resolve_target(model_ref: str, catalogue: ModelCatalogue, settings: Settings) -> GenerationTarget:
+def resolve_target(
+    model_ref: str, catalogue: ModelCatalogue, settings: Settings
+) -> GenerationTarget:
     """The model a request names, by id ("mdl_...") or name ("melody", "telecaster").
 
     Raises:
@@ -148,7 +154,11 @@ def resolve_target(model_ref: str, catalogue: ModelCatalogue, settings: Settings
             )
         return GenerationTarget(TargetKind.LOCAL_MUSICGEN, ref, settings.musicgen_model_dir)
     try:
-        model = catalogue.get(ref) if ref.startswith(f"{MODEL_ID_PREFIX}_") else catalogue.get_by_name(ref)
+        model = (
+            catalogue.get(ref)
+            if ref.startswith(f"{MODEL_ID_PREFIX}_")
+            else catalogue.get_by_name(ref)
+        )
     except NotFoundError as error:
         raise NotFoundError(
             f"{error}; GET /v1/models lists the models, and {LOCAL_MUSICGEN_MODEL!r} uses "
@@ -169,11 +179,17 @@ def melody_guide(notes: Sequence[Note], sample_rate_hz: int) -> Float32Array:
     for note in notes:
         start, end = int(note.onset_s * sample_rate_hz), int(note.offset_s * sample_rate_hz)
         t = np.arange(end - start) / sample_rate_hz
-        f0_hz = note.frequency_hz or 440.0 * 2 ** ((note.midi_pitch + note.cents_offset / 100 - 69) / 12)
-        tone = sum(
-            np.sin(2 * np.pi * k * f0_hz * t) / k for k in (1, 2, 3) if k * f0_hz < sample_rate_hz / 2
+        f0_hz = note.frequency_hz or 440.0 * 2 ** (
+            (note.midi_pitch + note.cents_offset / 100 - 69) / 12
         )
-        envelope = np.minimum(1.0, np.minimum(np.arange(t.size), np.arange(t.size)[::-1]) / max(fade, 1))
+        tone = sum(
+            np.sin(2 * np.pi * k * f0_hz * t) / k
+            for k in (1, 2, 3)
+            if k * f0_hz < sample_rate_hz / 2
+        )
+        envelope = np.minimum(
+            1.0, np.minimum(np.arange(t.size), np.arange(t.size)[::-1]) / max(fade, 1)
+        )
         samples[start:end] += (0.3 * tone * envelope).astype(np.float32)
     return np.clip(samples, -1.0, 1.0)
 
@@ -193,8 +209,8 @@ class MusicGenerator:
     def __init__(self, settings: Settings, artifacts: ArtifactStore) -> None:
         self._settings = settings
         self._artifacts = artifacts
-        self._timbre_models: OrderedDict[str, object] = OrderedDict()
-        self._local_musicgen: dict[str, object] = {}
+        self._timbre_models: OrderedDict[str, TimbreModel] = OrderedDict()
+        self._local_musicgen: dict[str, LocalMusicgen] = {}
         self._lock = threading.Lock()
 
     def generate(
@@ -267,7 +283,7 @@ class MusicGenerator:
         report("done", 1.0)
         return GeneratedMusic(samples, request.output_rate_hz, target, warnings)
 
-    def _timbre_model(self, target: GenerationTarget):  # type: ignore[no-untyped-def]
+    def _timbre_model(self, target: GenerationTarget) -> TimbreModel:
         from services.registry.training.ddsp.checkpoint import MODEL_FILE_NAME, model_from_bytes
 
         with self._lock:
@@ -302,7 +318,9 @@ class MusicGenerator:
             )
             return encode_wav(melody.samples, _MELODY_SAMPLE_RATE_HZ)
         if request.notes:
-            return encode_wav(melody_guide(request.notes, _MELODY_SAMPLE_RATE_HZ), _MELODY_SAMPLE_RATE_HZ)
+            return encode_wav(
+                melody_guide(request.notes, _MELODY_SAMPLE_RATE_HZ), _MELODY_SAMPLE_RATE_HZ
+            )
         return None
 
     def _musicgen_on_replicate(
@@ -348,8 +366,8 @@ class MusicGenerator:
         with self._lock:
             musicgen = self._local_musicgen.get(target.version)
             if musicgen is None:
-                musicgen = self._local_musicgen[target.version] = LocalMusicgen(Path(target.version))
-        assert isinstance(musicgen, LocalMusicgen)
+                musicgen = LocalMusicgen(Path(target.version))
+                self._local_musicgen[target.version] = musicgen
         musicgen.check_available()
         report("generating with MusicGen on this machine", 0.1)
         clip = musicgen.generate(request.prompt, request.duration_s, request.seed)

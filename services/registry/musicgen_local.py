@@ -73,9 +73,7 @@ class LocalMusicgen:
                         "not a text-to-music MusicGen; melody MusicGen runs on Replicate"
                     )
                 try:
-                    tokenizer = AutoTokenizer.from_pretrained(
-                        self.model_dir, local_files_only=True
-                    )
+                    tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
                     model = MusicgenForConditionalGeneration.from_pretrained(
                         self.model_dir, local_files_only=True
                     ).eval()

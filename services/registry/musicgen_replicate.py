@@ -153,9 +153,7 @@ def _output_url(output: Any) -> str:
 
 
 def _fetch(url: str, settings: Settings) -> bytes:
-    with httpx.Client(
-        timeout=settings.replicate_request_timeout_s, follow_redirects=True
-    ) as http:
+    with httpx.Client(timeout=settings.replicate_request_timeout_s, follow_redirects=True) as http:
         response = http.get(url)
         response.raise_for_status()
         return response.content

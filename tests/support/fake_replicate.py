@@ -286,15 +286,15 @@ class FakeReplicate:
             self.trainings[training.id] = training
             self._send_json(handler, 201, self._training_json(training))
         elif parts[:2] == ["v1", "trainings"] and len(parts) >= 3:
-            training = self.trainings.get(parts[2])
-            if training is None:
+            existing = self.trainings.get(parts[2])
+            if existing is None:
                 self._send_json(handler, 404, {"title": "Not found", "status": 404})
             elif method == "POST" and parts[-1] == "cancel":
-                training.status = "canceled"
-                self._send_json(handler, 200, self._training_json(training))
+                existing.status = "canceled"
+                self._send_json(handler, 200, self._training_json(existing))
             else:
-                self._advance_training(training)
-                self._send_json(handler, 200, self._training_json(training))
+                self._advance_training(existing)
+                self._send_json(handler, 200, self._training_json(existing))
         else:
             return False
         return True
@@ -399,7 +399,8 @@ def _parse_body(content_type: str, raw: bytes) -> Any:
         form: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             filename = part.get_filename()
             if filename is None:
                 form[str(name)] = payload.decode()

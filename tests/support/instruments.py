@@ -55,7 +55,7 @@ def random_melody(
 ) -> list[PlayedNote]:
     """Notes of random pitch (lowest..highest MIDI), length 0.25-0.9 s and level
     (0.1-0.6 peak), separated by short rests, filling ``duration_s``."""
-    notes = []
+    notes: list[PlayedNote] = []
     onset_s = 0.1
     while True:
         length_s = float(rng.uniform(0.25, 0.9))

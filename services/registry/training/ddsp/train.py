@@ -71,7 +71,7 @@ class TrainConfig:
     pitch_engine: the f0 tracker of services.pitch.engines.
     """
 
-    steps: int = 1000
+    steps: int = 800
     batch_size: int = 8
     crop_frames: int = 64
     learning_rate: float = 2e-3
