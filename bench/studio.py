@@ -53,9 +53,11 @@ def one_run(stub: studio_pb2_grpc.StudioServiceStub, wav: bytes, seed: int) -> R
 
 def measure() -> list[Run]:
     wav = random_melody_hum(HUM_DURATION_S)
-    with tempfile.TemporaryDirectory() as data_dir, running_mesh(
-        ["pitch", "lyrics", "synth", "studio"], Path(data_dir)
-    ) as mesh, grpc.insecure_channel(mesh.gateway_target) as channel:
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        running_mesh(["pitch", "lyrics", "synth", "studio"], Path(data_dir)) as mesh,
+        grpc.insecure_channel(mesh.gateway_target) as channel,
+    ):
         stub = studio_pb2_grpc.StudioServiceStub(channel)
         one_run(stub, wav, seed=1)  # warm-up: voices and dictionaries load on first use
         return [one_run(stub, wav, seed=seed) for seed in range(2, 2 + RUNS)]

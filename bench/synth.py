@@ -17,19 +17,15 @@ everything else running, so speed figures vary with it.
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from dataclasses import dataclass
 
-import soundfile
-
 from services.synth.render import sing
-from services.synth.score import make_score
-from services.synth.types import AudioChunk, Engine, SingOptions, SingRequest
-from services.synth.voices import LOCAL_VOICES, voice_info
+from services.synth.types import AudioChunk, SingOptions, SingRequest
+from services.synth.voices import LOCAL_VOICES
 from tests.support.songs import TEN_SECONDS, song
-from tests.support.sung_pitch import TargetNote, measure
+from tests.support.sung_pitch import measure_rendition
 
 REPEATS = 3
 SAMPLE_PATH = "/tmp/expert-music-synth-sample-{voice}.wav"
@@ -58,23 +54,8 @@ def _render(request: SingRequest) -> tuple[bytes, float, float]:
     return data, first_s, time.perf_counter() - started
 
 
-def _quality(voice_id: str, options: SingOptions, data: bytes) -> tuple[float, float, float]:
-    melody, syllables = song(TEN_SECONDS)
-    info = voice_info(Engine.LOCAL, voice_id)
-    score = make_score(
-        melody,
-        syllables,
-        options,
-        voice_range_midi=(info.lowest_midi, info.highest_midi),
-        max_duration_s=300.0,
-    )
-    targets = [
-        TargetNote(note.onset_s, note.offset_s, note.midi_pitch, starts_phrase=i == 0)
-        for phrase in score.phrases
-        for i, note in enumerate(phrase.notes)
-    ]
-    samples, sample_rate_hz = soundfile.read(io.BytesIO(data), dtype="float32")
-    quality = measure(samples, sample_rate_hz, targets)
+def _quality(request: SingRequest, data: bytes) -> tuple[float, float, float]:
+    quality = measure_rendition(request, data)
     return quality.median_cents, quality.p90_cents, quality.max_abs_onset_error_s * 1000
 
 
@@ -88,11 +69,12 @@ def bench_voice(voice_id: str) -> VoiceFigures:
     duration_s = melody.notes[-1].offset_s + 0.2
     best_total_s = min(total for _, _, total in runs)
     best_first_s = min(first for _, first, _ in runs)
-    median_cents, p90_cents, onset_ms = _quality(voice_id, plain, data)
-    vibrato_data, _, _ = _render(SingRequest(melody, syllables, voice_id=voice_id))
+    median_cents, p90_cents, onset_ms = _quality(request, data)
+    vibrato_request = SingRequest(melody, syllables, voice_id=voice_id)
+    vibrato_data, _, _ = _render(vibrato_request)
     with open(SAMPLE_PATH.format(voice=voice_id), "wb") as sample:
         sample.write(vibrato_data)
-    vibrato_median, _, _ = _quality(voice_id, SingOptions(), vibrato_data)
+    vibrato_median, _, _ = _quality(vibrato_request, vibrato_data)
     return VoiceFigures(
         voice_id,
         duration_s / best_total_s,

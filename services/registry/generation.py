@@ -120,6 +120,10 @@ class GeneratedMusic:
     def duration_s(self) -> float:
         return len(self.samples) / self.sample_rate_hz
 
+    def wav_bytes(self) -> bytes:
+        """The audio as a 16-bit PCM mono WAV file (what GenerateMusic streams)."""
+        return encode_wav(self.samples, self.sample_rate_hz)
+
 
 class ModelCatalogue(Protocol):
     """Looks models up (services.registry.models.ModelRepository is one)."""

@@ -16,11 +16,17 @@ Definitions (all on the output timeline, in seconds):
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import parselmouth
+import soundfile
+
+from services.synth.score import make_score
+from services.synth.types import SingRequest
+from services.synth.voices import voice_info
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -177,3 +183,24 @@ def measure(
         voiced_middle_fraction=float(np.mean(voiced_shares)),
         longest_gap_s=longest_gap_s,
     )
+
+
+def measure_rendition(
+    request: SingRequest, rendered_wav: bytes, *, max_duration_s: float = 300.0
+) -> SungQuality:
+    """How closely a rendered WAV of ``request`` follows its notes (as the synth placed them)."""
+    info = voice_info(request.engine, request.voice_id)
+    score = make_score(
+        request.melody,
+        request.syllables,
+        request.options,
+        voice_range_midi=(info.lowest_midi, info.highest_midi),
+        max_duration_s=max_duration_s,
+    )
+    targets = [
+        TargetNote(note.onset_s, note.offset_s, note.midi_pitch, starts_phrase=i == 0)
+        for phrase in score.phrases
+        for i, note in enumerate(phrase.notes)
+    ]
+    samples, sample_rate_hz = soundfile.read(io.BytesIO(rendered_wav), dtype="float32")
+    return measure(samples, sample_rate_hz, targets)

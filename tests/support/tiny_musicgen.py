@@ -15,7 +15,7 @@ from pathlib import Path
 #: The tiny EnCodec's rate, Hz (real MusicGen checkpoints run at 32 kHz).
 SAMPLE_RATE_HZ = 16_000
 _CODEBOOK_SIZE = 64
-_WORDS = "a calm warm jazz guitar piano lofi drums loud soft".split()
+_WORDS = ["a", "calm", "warm", "jazz", "guitar", "piano", "lofi", "drums", "loud", "soft"]
 
 
 def save_tiny_musicgen(directory: Path) -> Path:
@@ -40,8 +40,8 @@ def save_tiny_musicgen(directory: Path) -> Path:
         max_position_embeddings=512,
         pad_token_id=_CODEBOOK_SIZE,
         bos_token_id=_CODEBOOK_SIZE,
-        decoder_start_token_id=_CODEBOOK_SIZE,
     )
+    decoder.decoder_start_token_id = _CODEBOOK_SIZE  # not in the typed signature
     text_encoder = T5Config(vocab_size=64, d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16)
     # Hop 8 * 8 = 64 samples: 250 frames per second; 6 kbps buys the two codebooks.
     audio_encoder = EncodecConfig(

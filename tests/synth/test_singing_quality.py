@@ -16,11 +16,10 @@ import pytest
 import soundfile
 
 from services.synth.render import sing_to_bytes
-from services.synth.score import make_score
-from services.synth.types import Engine, SingOptions, SingRequest
-from services.synth.voices import LOCAL_VOICES, voice_info
+from services.synth.types import SingOptions, SingRequest
+from services.synth.voices import LOCAL_VOICES
 from tests.support.songs import TWINKLE, VOICED, Line, song
-from tests.support.sung_pitch import SungQuality, TargetNote, measure
+from tests.support.sung_pitch import SungQuality, measure_rendition
 
 NO_VIBRATO = SingOptions(vibrato_depth_cents=0.0)
 SONGS: dict[str, list[Line]] = {"voiced": VOICED, "twinkle": TWINKLE}
@@ -29,22 +28,8 @@ SONGS: dict[str, list[Line]] = {"voiced": VOICED, "twinkle": TWINKLE}
 @cache
 def _sung(voice_id: str, song_name: str) -> SungQuality:
     melody, syllables = song(SONGS[song_name])
-    data = sing_to_bytes(SingRequest(melody, syllables, voice_id=voice_id, options=NO_VIBRATO))
-    samples, sample_rate_hz = soundfile.read(io.BytesIO(data), dtype="float32")
-    info = voice_info(Engine.LOCAL, voice_id)
-    score = make_score(
-        melody,
-        syllables,
-        NO_VIBRATO,
-        voice_range_midi=(info.lowest_midi, info.highest_midi),
-        max_duration_s=300.0,
-    )
-    targets = [
-        TargetNote(note.onset_s, note.offset_s, note.midi_pitch, starts_phrase=i == 0)
-        for phrase in score.phrases
-        for i, note in enumerate(phrase.notes)
-    ]
-    return measure(samples, sample_rate_hz, targets)
+    request = SingRequest(melody, syllables, voice_id=voice_id, options=NO_VIBRATO)
+    return measure_rendition(request, sing_to_bytes(request))
 
 
 PIPER_VOICES = ["joe", "joe-high"]
