@@ -106,17 +106,21 @@ def test_sing_refuses_a_syllable_on_a_missing_note(mesh: Mesh, melody: dict) -> 
 
 @pytest.fixture(scope="module")
 def mesh_with_failing_claude(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
-    with FakeLLMServer("anthropic") as claude:  # answers HTTP 500 to everything
-        with running_mesh(
+    """A mesh whose Claude (a fake server) answers HTTP 500 to everything."""
+    data_dir = Path(tmp_path_factory.mktemp("claude-down"))
+    with (
+        FakeLLMServer("anthropic") as claude,
+        running_mesh(
             ["pitch", "lyrics", "synth", "studio"],
-            Path(tmp_path_factory.mktemp("claude-down")),
+            data_dir,
             {
                 "ANTHROPIC_API_KEY": "sk-ant-test",
                 "ANTHROPIC_BASE_URL": claude.base_url,
                 "LYRICS_RETRY_BASE_DELAY_S": "0.01",
             },
-        ) as mesh:
-            yield mesh
+        ) as mesh,
+    ):
+        yield mesh
 
 
 def test_failing_claude_falls_back_to_local_and_health_shows_it_degraded(

@@ -145,7 +145,7 @@ def test_user_lyrics_that_fit_are_sung_as_written(mesh: Mesh, hum_wav: bytes) ->
 def test_streaming_endpoint_sends_progress_then_audio_then_the_take(
     mesh: Mesh, hum_wav: bytes
 ) -> None:
-    status, headers, body = http(
+    status, _, body = http(
         mesh,
         "POST",
         "/v1/melody-to-vocals:stream?seed=3",
