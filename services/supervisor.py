@@ -147,8 +147,11 @@ class Supervisor:
 
 
 def main() -> int:
+    # A person at a terminal reads text logs; anything else (CI, files) gets JSON lines.
+    # Set here, before the settings are read, so every child inherits the choice.
+    os.environ.setdefault("LOG_FORMAT", "text" if sys.stderr.isatty() else "json")
     settings = get_settings()
-    configure_logging("supervisor", settings.log_level, os.environ.get("LOG_FORMAT", "text"))
+    configure_logging("supervisor", settings.log_level, settings.log_format)
     supervisor = Supervisor(settings)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -31,6 +31,12 @@ K8S = REPO / "k8s"
 OVERLAYS = ("local", "production")
 KUBERNETES_VERSION = "1.33.0"
 GATEWAY = "gateway"
+#: The container that serves a service's gRPC port (a pod may carry others beside it).
+SERVER = "server"
+#: `python -m services.registry.worker`: in the registry's pod on one node (a container of
+#: this name), a Deployment of this name where the registry shares PostgreSQL + S3.
+TRAINING_WORKER = "training-worker"
+WORKER_ARGS = ["python", "-m", "services.registry.worker"]
 IMAGE_NAME = "expert-music-ai"
 CONFIG_MAP = "expert-music-config"
 SECRET = "expert-music-secrets"
@@ -116,6 +122,27 @@ def _containers(docs: list[Doc]) -> Iterator[tuple[str, Doc]]:
             yield name, container
 
 
+def _container(deployment: Doc, name: str) -> Doc:
+    """The pod's one container called ``name``."""
+    (container,) = (c for c in _pod_spec(deployment)["containers"] if c["name"] == name)
+    return container
+
+
+def _training_workers(docs: list[Doc]) -> list[tuple[str, Doc]]:
+    """(Deployment, container) for every container that runs a training worker."""
+    return [(name, c) for name, c in _containers(docs) if c["args"] == WORKER_ARGS]
+
+
+def _required_secret_env(container: Doc) -> set[str]:
+    """The variables a container takes from a Secret key it cannot start without."""
+    return {
+        env["name"]
+        for env in container.get("env", [])
+        if "secretKeyRef" in env.get("valueFrom", {})
+        and not env["valueFrom"]["secretKeyRef"].get("optional", False)
+    }
+
+
 def _config(docs: list[Doc]) -> dict[str, str]:
     (config_map,) = (
         doc
@@ -172,8 +199,11 @@ def test_base_files_are_valid_kubernetes_on_their_own() -> None:
 
 def test_there_is_one_deployment_and_service_per_service_and_the_gateway(docs: list[Doc]) -> None:
     expected = {*SERVICE_PORTS, GATEWAY}
-    assert set(_of_kind(docs, "Deployment")) == expected
-    assert set(_of_kind(docs, "Service")) >= expected
+    # Plus, where the registry shares a database, a Deployment of training workers.
+    assert set(_of_kind(docs, "Deployment")) - {TRAINING_WORKER} == expected
+    services = _of_kind(docs, "Service")
+    assert set(services) >= expected
+    assert TRAINING_WORKER not in services, "a training worker listens on nothing"
 
 
 def test_every_service_listens_probes_and_exports_metrics_on_its_settings_ports(
@@ -184,7 +214,7 @@ def test_every_service_listens_probes_and_exports_metrics_on_its_settings_ports(
     services = _of_kind(docs, "Service")
     for name in SERVICE_PORTS:
         pod = deployments[name]["spec"]["template"]
-        (container,) = pod["spec"]["containers"]
+        container = _container(deployments[name], SERVER)
         grpc_port = settings.port_of(name)
         assert container["args"] == ["python", "-m", f"services.{name}"]
         assert _port(container, "grpc") == grpc_port
@@ -219,7 +249,7 @@ def test_the_gateway_serves_and_is_probed_on_the_public_port_never_the_admin_one
 
 
 def test_the_gateway_routes_to_and_checks_every_deployed_service(docs: list[Doc]) -> None:
-    deployed = set(_of_kind(docs, "Deployment")) - {GATEWAY}
+    deployed = set(_of_kind(docs, "Deployment")) - {GATEWAY, TRAINING_WORKER}
     assert set(_settings_in_pod(docs).mesh_services) == deployed
 
 
@@ -319,11 +349,26 @@ def test_pods_drain_before_the_services_grace_period_runs_out(docs: list[Doc]) -
     grace_period_s = _settings_in_pod(docs).grace_period_s
     for name, deployment in _of_kind(docs, "Deployment").items():
         pod = _pod_spec(deployment)
-        (container,) = pod["containers"]
-        pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
-        assert pre_stop[0] == "sleep", name
-        drain_s = float(pre_stop[1])
-        assert pod["terminationGracePeriodSeconds"] > drain_s + grace_period_s, name
+        serving = [container for container in pod["containers"] if container.get("ports")]
+        assert serving or name == TRAINING_WORKER, name
+        for container in serving:
+            pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
+            assert pre_stop[0] == "sleep", name
+            drain_s = float(pre_stop[1])
+            assert pod["terminationGracePeriodSeconds"] > drain_s + grace_period_s, name
+
+
+def test_training_workers_have_time_to_hand_their_job_back(docs: list[Doc]) -> None:
+    """On SIGTERM a worker stops at its next step and returns its job to the queue; killed
+    first, the job sits claimed until its lease runs out."""
+    lease_s = _settings_in_pod(docs).registry_lease_s
+    deployments = _of_kind(docs, "Deployment")
+    workers = _training_workers(docs)
+    assert workers, "nothing would run the queued training jobs"
+    for name, container in workers:
+        assert container["name"] == TRAINING_WORKER, name
+        assert "ports" not in container, name
+        assert _pod_spec(deployments[name])["terminationGracePeriodSeconds"] >= lease_s, name
 
 
 def test_every_deployment_spreads_over_nodes_and_has_a_disruption_budget(
@@ -355,34 +400,47 @@ def test_autoscalers_target_existing_deployments_that_leave_the_count_to_them(
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], name
         (metric,) = hpa["spec"]["metrics"]
         assert metric["resource"]["name"] == "cpu", name
-        # CPU utilisation is a share of the request: without one the HPA does nothing.
-        (container,) = _pod_spec(deployments[target["name"]])["containers"]
-        assert container["resources"]["requests"]["cpu"], name
+        # CPU utilisation is a share of the requests: without them the HPA does nothing.
+        for container in _pod_spec(deployments[target["name"]])["containers"]:
+            assert container["resources"]["requests"]["cpu"], (name, container["name"])
 
 
 def test_registry_is_alone_on_sqlite_or_shares_a_database(docs: list[Doc]) -> None:
-    registry = _of_kind(docs, "Deployment")["registry"]
-    (container,) = _pod_spec(registry)["containers"]
-    required_env = {
-        env["name"]
-        for env in container.get("env", [])
-        if "secretKeyRef" in env.get("valueFrom", {})
-        and not env["valueFrom"]["secretKeyRef"].get("optional", False)
-    }
-    if registry["spec"].get("replicas", 1) > 1:
-        assert {"DATABASE_URL", "S3_BUCKET"} <= required_env
+    """The registry's server and its training workers open one catalogue and one artifact
+    store: files on one volume in one pod, or PostgreSQL + S3 shared by many pods."""
+    deployments = _of_kind(docs, "Deployment")
+    registry = deployments["registry"]
+    in_other_pods = [name for name, _ in _training_workers(docs) if name != "registry"]
+    users = [_container(registry, SERVER), *(c for _, c in _training_workers(docs))]
+    if registry["spec"].get("replicas", 1) > 1 or in_other_pods:
+        for container in users:
+            required_env = _required_secret_env(container)
+            assert {"DATABASE_URL", "S3_BUCKET"} <= required_env, container["name"]
     else:
         # One writer on one SQLite file: the old pod must be gone before the new starts,
         # and the file must outlive both.
         assert registry["spec"]["strategy"]["type"] == "Recreate"
-        volumes = {volume["name"]: volume for volume in _pod_spec(registry)["volumes"]}
-        data_volume = next(
-            volumes[mount["name"]]
+        pod = _pod_spec(registry)
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        data_dir = _config(docs)["DATA_DIR"]
+        data_volumes = {
+            mount["name"]
+            for container in pod["containers"]
             for mount in container["volumeMounts"]
-            if mount["mountPath"] == _config(docs)["DATA_DIR"]
-        )
-        claim = data_volume["persistentVolumeClaim"]["claimName"]
+            if mount["mountPath"] == data_dir
+        }
+        # Server and training worker on the same file.
+        (data_volume,) = data_volumes
+        claim = volumes[data_volume]["persistentVolumeClaim"]["claimName"]
         assert claim in _of_kind(docs, "PersistentVolumeClaim")
+
+
+def test_every_volume_of_a_pod_is_mounted(docs: list[Doc]) -> None:
+    """A patch that removes a container removes its volumes too."""
+    for name, deployment in _of_kind(docs, "Deployment").items():
+        pod = _pod_spec(deployment)
+        mounted = {m["name"] for c in pod["containers"] for m in c.get("volumeMounts", [])}
+        assert {volume["name"] for volume in pod["volumes"]} == mounted, name
 
 
 def test_no_secret_holds_a_real_looking_key(docs: list[Doc]) -> None:
@@ -391,6 +449,73 @@ def test_no_secret_holds_a_real_looking_key(docs: list[Doc]) -> None:
         values += list(secret.get("stringData", {}).values())
         for value in values:
             assert not REAL_LOOKING_KEY.search(value), secret["metadata"]["name"]
+
+
+# ---- training workers ----
+
+
+def _base_registry() -> Doc:
+    """The registry Deployment as committed in base/ (no kustomize needed)."""
+    (registry,) = (
+        doc
+        for doc in yaml.safe_load_all((K8S / "base/registry.yaml").read_text())
+        if doc and doc["kind"] == "Deployment"
+    )
+    return registry
+
+
+def test_base_registry_pod_trains_beside_the_server_on_its_volume() -> None:
+    """One node, SQLite and local files: the worker must see the server's /data."""
+    registry = _base_registry()
+    pod = _pod_spec(registry)
+    assert [container["name"] for container in pod["containers"]] == [SERVER, TRAINING_WORKER]
+    server = _container(registry, SERVER)
+    worker = _container(registry, TRAINING_WORKER)
+    assert worker["args"] == WORKER_ARGS
+    assert worker["image"] == server["image"]
+    assert worker["envFrom"] == server["envFrom"]
+    assert {"configMapRef": {"name": CONFIG_MAP}} in worker["envFrom"]
+    assert {"secretRef": {"name": SECRET, "optional": True}} in worker["envFrom"]
+
+    def mounts(container: Doc) -> dict[str, str]:
+        return {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert mounts(worker)["/data"] == mounts(server)["/data"]
+    assert "persistentVolumeClaim" in volumes[mounts(worker)["/data"]]
+    # Its own scratch: datasets copied for training do not eat the server's /tmp.
+    assert mounts(worker)["/tmp"] != mounts(server)["/tmp"]
+    assert "emptyDir" in volumes[mounts(worker)["/tmp"]]
+    # Sized for torch training, not for serving.
+    assert _quantity(worker["resources"]["limits"]["cpu"]) >= 2
+    assert _quantity(worker["resources"]["limits"]["memory"]) >= 2 * 2**30
+
+
+def test_local_overlay_keeps_the_worker_in_the_registry_pod(
+    render: Callable[[str], list[Doc]],
+) -> None:
+    docs = render("local")
+    assert TRAINING_WORKER not in _of_kind(docs, "Deployment")
+    assert _training_workers(docs) == [
+        ("registry", _container(_of_kind(docs, "Deployment")["registry"], TRAINING_WORKER))
+    ]
+
+
+def test_production_runs_training_workers_apart_from_the_registry(
+    render: Callable[[str], list[Doc]],
+) -> None:
+    docs = render("production")
+    deployments = _of_kind(docs, "Deployment")
+    registry_containers = _pod_spec(deployments["registry"])["containers"]
+    assert [container["name"] for container in registry_containers] == [SERVER]
+    workers = deployments[TRAINING_WORKER]
+    (container,) = _pod_spec(workers)["containers"]
+    assert container["args"] == WORKER_ARGS
+    assert _training_workers(docs) == [(TRAINING_WORKER, container)]
+    assert workers["spec"]["replicas"] >= 2
+    pod_labels = workers["spec"]["template"]["metadata"]["labels"].items()
+    for name, service in _of_kind(docs, "Service").items():
+        assert not service["spec"]["selector"].items() <= pod_labels, name
 
 
 # ---- the overlays ----
@@ -403,6 +528,9 @@ def test_local_overlay_is_one_replica_each_with_keys_from_a_git_ignored_file(
     assert not _of_kind(docs, "HorizontalPodAutoscaler")
     for name, deployment in _of_kind(docs, "Deployment").items():
         assert deployment["spec"]["replicas"] == 1, name
+    # The image is built here and loaded into the cluster, never pulled.
+    for name, container in _containers(docs):
+        assert container["imagePullPolicy"] == "IfNotPresent", (name, container["name"])
     assert any(name.startswith(SECRET) for name in _of_kind(docs, "Secret"))
     kustomization = yaml.safe_load((K8S / "overlays/local/kustomization.yaml").read_text())
     (generator,) = kustomization["secretGenerator"]
