@@ -25,14 +25,23 @@ def _import_torchcrepe() -> types.ModuleType:
     # torchcrepe/load.py does `import torchaudio` at module level, only to read audio files
     # (which we never ask it to do). PyPI's torchaudio is a CUDA build that fails to import
     # beside our CPU torch, so it is not installed; an empty stand-in module satisfies the
-    # import. This is the project's only workaround for it.
-    if "torchaudio" not in sys.modules:
-        try:
-            import torchaudio  # noqa: F401
-        except (ImportError, OSError):
-            sys.modules["torchaudio"] = types.ModuleType("torchaudio")
-    import torchcrepe
+    # import. The stand-in is removed again right after, so that other libraries
+    # (transformers checks `find_spec("torchaudio")`) still see that there is no torchaudio.
+    # This is the project's only workaround for it.
+    if "torchaudio" in sys.modules:
+        import torchcrepe
 
+        return torchcrepe
+    try:
+        import torchaudio  # noqa: F401
+    except (ImportError, OSError):
+        sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+        try:
+            import torchcrepe
+        finally:
+            del sys.modules["torchaudio"]
+    else:
+        import torchcrepe
     return torchcrepe
 
 

@@ -66,3 +66,13 @@ def test_unknown_engine_lists_the_valid_names():
     assert isinstance(raised.value, ValueError)
     assert "'CREPE'" in str(raised.value)
     assert all(name in str(raised.value) for name in ENGINE_NAMES)
+
+
+def test_loading_crepe_leaves_no_stand_in_torchaudio_for_other_libraries() -> None:
+    import importlib.util
+    import sys
+
+    import services.pitch.crepe  # noqa: F401
+
+    assert "torchaudio" not in sys.modules
+    assert importlib.util.find_spec("torchaudio") is None  # what transformers asks

@@ -66,7 +66,9 @@ class TrainConfig:
     gradient_clip: maximum global gradient norm.
     report_every: steps between progress reports (and cancellation checks).
     checkpoint_every: steps between resumable checkpoints.
-    threads: torch intra-op threads (the machines are shared).
+    threads: torch intra-op threads. One by default: on cores that other processes
+        share, a second OpenMP thread mostly spins, and training measured up to 6x
+        slower with two threads than with one; raise it on a dedicated worker.
     seed: seeds initialization, crop choice and noise.
     pitch_engine: the f0 tracker of services.pitch.engines.
     """
@@ -79,7 +81,7 @@ class TrainConfig:
     gradient_clip: float = 3.0
     report_every: int = 10
     checkpoint_every: int = 100
-    threads: int = 2
+    threads: int = 1
     seed: int = 0
     pitch_engine: str = DEFAULT_ENGINE
 
