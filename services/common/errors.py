@@ -55,9 +55,6 @@ def status_for(error: BaseException) -> grpc.StatusCode:
     for error_type, code in _STATUS_BY_EXCEPTION:
         if isinstance(error, error_type):
             return code
-    # Duck-typed provider errors (e.g. services.common.retry.ProviderUnavailableError).
-    if type(error).__name__.endswith("UnavailableError"):
-        return grpc.StatusCode.UNAVAILABLE
     return grpc.StatusCode.INTERNAL
 
 

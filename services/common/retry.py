@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from services.common.errors import UnavailableError
+
 T = TypeVar("T")
 
 
@@ -50,11 +52,11 @@ class RetryPolicy:
         return max(0.0, min(self.max_delay_s, base * (1.0 + spread)))
 
 
-class ProviderUnavailableError(Exception):
+class ProviderUnavailableError(UnavailableError):
     """An external provider could not serve the request, even after retries.
 
     ``provider`` names it (e.g. "anthropic"); ``message`` says why in words a person
-    can act on (e.g. "rate limited (HTTP 429) after 3 attempts").
+    can act on (e.g. "rate limited (HTTP 429) after 3 attempts"). Served as UNAVAILABLE.
     """
 
     def __init__(self, provider: str, message: str) -> None:
