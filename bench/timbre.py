@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.timbre", description=__doc__)
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     row = measure(args.minutes, args.steps, args.threads)
     print("## Local timbre model (DDSP): training on the CPU\n")

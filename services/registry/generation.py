@@ -33,7 +33,7 @@ import soxr
 from services.common.artifacts import ArtifactStore
 from services.common.audio import decode_audio, encode_wav
 from services.common.errors import InvalidInputError, NotFoundError, PreconditionError
-from services.common.music import Note
+from services.common.music import Note, midi_to_hz
 from services.common.settings import Settings
 from services.registry.models import Engine, Model, ModelStatus
 from services.registry.validation import MODEL_ID_PREFIX
@@ -183,9 +183,7 @@ def melody_guide(notes: Sequence[Note], sample_rate_hz: int) -> Float32Array:
     for note in notes:
         start, end = int(note.onset_s * sample_rate_hz), int(note.offset_s * sample_rate_hz)
         t = np.arange(end - start) / sample_rate_hz
-        f0_hz = note.frequency_hz or 440.0 * 2 ** (
-            (note.midi_pitch + note.cents_offset / 100 - 69) / 12
-        )
+        f0_hz = note.frequency_hz or midi_to_hz(note.midi_pitch + note.cents_offset / 100)
         tone = sum(
             np.sin(2 * np.pi * k * f0_hz * t) / k
             for k in (1, 2, 3)

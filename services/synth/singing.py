@@ -18,12 +18,19 @@ We then rebuild it on the notes' timeline:
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from services.synth.blocks import (
+    FADE_IN_S,
+    FADE_OUT_S,
+    FRAME_PERIOD_S,
+    MAX_PEAK,
+    pyworld,
+    synthesize_in_blocks,
+)
 from services.synth.contour import Expression, sung_contour
 from services.synth.phonemes import (
     VOWEL_SYMBOLS,
@@ -35,27 +42,17 @@ from services.synth.phonemes import (
 from services.synth.score import PhraseScore
 from services.synth.speech import PhonemeSpan, PiperSpeaker, Speech
 
-with warnings.catch_warnings():
-    # pyworld 0.3.5 imports pkg_resources only for its version string.
-    warnings.simplefilter("ignore", UserWarning)
-    import pyworld
-
 FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 
-FRAME_PERIOD_S = 0.005
 #: The vowel keeps at least this share of a syllable's time; consonants shrink to fit.
 MIN_VOWEL_SHARE = 0.6
 #: Part of a syllable's first note that may go to onset consonants when no rest precedes.
 MAX_ONSET_SHARE_OF_NOTE = 0.3
 #: The held part of a stretched vowel: this central fraction of the spoken vowel.
 HOLD_FROM, HOLD_TO = 0.3, 0.7
-#: Fade at the phrase ends, in seconds, so no phrase starts or stops with a click.
-FADE_IN_S, FADE_OUT_S = 0.01, 0.04
 #: Breath noise is added more at high frequencies, where real breath is heard.
 BREATH_LOW_HZ, BREATH_HIGH_HZ = 500.0, 4000.0
-#: Highest peak of a rendered phrase; louder phrases are scaled down, never clipped.
-MAX_PEAK = 0.9
 _TRAILING_SCHWA = "ə"
 
 

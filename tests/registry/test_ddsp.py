@@ -51,6 +51,8 @@ TINY = {
     "final_learning_rate": 5e-4,
     "report_every": 20,
     "checkpoint_every": 100,
+    # Test machines are shared: one thread (see TrainConfig.threads).
+    "threads": 1,
 }
 
 
@@ -172,6 +174,23 @@ def test_a_stopped_training_resumes_from_its_last_checkpoint(tmp_path: Path) -> 
     # Steps 1-20 ran before the stop; the next worker went on from step 20.
     assert [r.step for r in progress.reports] == [10, 20, 30, 40]
     assert store.exists(result.artifact_keys[0])
+
+
+def test_a_worker_shutting_down_saves_its_progress_for_the_next_one(tmp_path: Path) -> None:
+    dataset_dir = write_dataset(tmp_path / "dataset", range(1), chunk_s=4.0)
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    # No periodic checkpoint before the stop: only the shutdown's own can save the work.
+    quick = spec("job_shutdown", steps=40, report_every=10, checkpoint_every=1000)
+    progress = RecordedProgress(stop_after_reports=2, stop_reason_when_stopping="shutdown")
+
+    with pytest.raises(TrainingCancelledError):
+        DdspBackend(store).train(quick, dataset_dir, progress)
+    assert progress.saved_checkpoint_names == [STATE_CHECKPOINT]
+
+    progress.resume()
+    DdspBackend(store).train(quick, dataset_dir, progress)
+
+    assert [r.step for r in progress.reports] == [10, 20, 30, 40]
 
 
 def test_a_dataset_without_pitched_sound_is_refused(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import replicate
 from replicate.training import Training
@@ -38,6 +38,7 @@ from services.common.errors import InvalidInputError, PreconditionError
 from services.common.retry import RetryPolicy
 from services.common.settings import Settings
 from services.registry import replicate_calls
+from services.registry.training import stopping
 from services.registry.training.base import (
     TrainingCancelledError,
     TrainingProgress,
@@ -56,14 +57,6 @@ _EPOCH_PATTERN = re.compile(r"epoch\D{0,3}(\d+)\s*/\s*(\d+)", re.IGNORECASE)
 _LOSS_PATTERN = re.compile(r"loss\W{0,3}([0-9]*\.?[0-9]+(?:e-?\d+)?)", re.IGNORECASE)
 #: How often a sleeping poll loop wakes to see whether the job should stop, in seconds.
 _STOP_CHECK_S = 1.0
-
-
-@runtime_checkable
-class ReportsStopReason(Protocol):
-    """A TrainingProgress that says why it wants to stop (the job queue's does)."""
-
-    @property
-    def stop_reason(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -268,8 +261,8 @@ class ReplicateBackend:
         policy: RetryPolicy,
         progress: TrainingProgress,
     ) -> None:
-        reason = progress.stop_reason if isinstance(progress, ReportsStopReason) else "cancelled"
-        if reason == "cancelled":
+        reason = stopping.stop_reason(progress)
+        if reason == stopping.CANCELLED:
             _cancel(training, client, policy)
             raise TrainingCancelledError(f"Replicate training {training.id} was cancelled")
         # The job goes on elsewhere: the next worker follows this training (checkpoint).
