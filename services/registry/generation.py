@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -247,6 +248,34 @@ class MusicGenerator:
         if target.kind is TargetKind.REPLICATE_MUSICGEN:
             return self._musicgen_on_replicate(target, request, report, cancelled)
         return self._musicgen_here(target, request, report)
+
+    def generate_events(
+        self,
+        target: GenerationTarget,
+        request: GenerationRequest,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Iterator[GenerationProgress | GeneratedMusic]:
+        """:meth:`generate` as a stream: progress as it happens, the music last.
+
+        The generation runs on a thread of its own so that progress reaches a streaming
+        client while the work goes on; its errors are raised here, in the caller.
+        """
+        events: queue.Queue[GenerationProgress | GeneratedMusic | BaseException] = queue.Queue()
+
+        def work() -> None:
+            try:
+                events.put(self.generate(target, request, events.put, cancelled))
+            except BaseException as error:  # handed to the caller's thread
+                events.put(error)
+
+        threading.Thread(target=work, name="generation", daemon=True).start()
+        while True:
+            event = events.get()
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+            if isinstance(event, GeneratedMusic):
+                return
 
     # --- local instrument models ------------------------------------------------------
 

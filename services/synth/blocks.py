@@ -25,6 +25,7 @@ of a peak seconds later.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Callable, Iterator
@@ -83,7 +84,8 @@ def synthesize_in_blocks(
     """WORLD synthesis of frames ``f0_hz`` (n_frames,), block by block, with the phrase's
     fades and peak limit; the blocks add up to the one-call synthesis (up to its noise)."""
     frame_count = f0_hz.size
-    total = int((frame_count - 1) * FRAME_PERIOD_S * sample_rate_hz) + 1
+    # pyworld's output length: one frame period per frame, the last one extrapolated.
+    total = int(frame_count * FRAME_PERIOD_S * sample_rate_hz)
     # Blocks start on frames that fall on whole samples (every 4th frame at 22.05 kHz).
     step = Fraction(FRAME_PERIOD_S).limit_denominator(10**6) * sample_rate_hz
     grid = step.denominator
@@ -106,7 +108,7 @@ def synthesize_in_blocks(
 
     phase = _world_phase(f0_hz, sample_rate_hz, rows(0, 1)[0].shape[1])
     gain = 1.0
-    for number, (first, last) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+    for number, (first, last) in enumerate(itertools.pairwise(bounds)):
         final = number == len(bounds) - 2
         lo = max(0, first - context)
         hi = frame_count - 1 if final else min(frame_count - 1, last + lookahead)
@@ -115,7 +117,9 @@ def synthesize_in_blocks(
         padding = 0
         if lo > 0:
             padding = pad
-            pad_f0 = _pad_f0(block_f0, phase[sample_of(lo) - 1], padding, sample_rate_hz)
+            pad_f0 = _pad_f0(
+                block_f0, phase[sample_of(lo) - 1], padding, sample_rate_hz, envelope.shape[1]
+            )
             block_f0 = np.concatenate([np.full(padding, pad_f0), block_f0])
             envelope = np.concatenate([np.repeat(envelope[:1], padding, axis=0), envelope])
             aperiodicity = np.concatenate(
@@ -183,7 +187,7 @@ def _world_phase(f0_hz: FloatArray, sample_rate_hz: int, n_bins: int) -> FloatAr
     """
     fft_size = (n_bins - 1) * 2
     lowest_hz = sample_rate_hz / fft_size + 1.0
-    count = int((f0_hz.size - 1) * FRAME_PERIOD_S * sample_rate_hz) + 1
+    count = int(f0_hz.size * FRAME_PERIOD_S * sample_rate_hz)
     coarse_f0 = np.where(f0_hz < lowest_hz, 0.0, f0_hz)
     coarse_vuv = (coarse_f0 > 0).astype(np.float64)
     coarse_times_s = np.arange(f0_hz.size + 1) * FRAME_PERIOD_S
@@ -199,7 +203,9 @@ def _world_phase(f0_hz: FloatArray, sample_rate_hz: int, n_bins: int) -> FloatAr
     return np.cumsum(2.0 * np.pi * f0 / sample_rate_hz)
 
 
-def _pad_f0(block_f0: FloatArray, target: float, padding: int, sample_rate_hz: int) -> float:
+def _pad_f0(
+    block_f0: FloatArray, target: float, padding: int, sample_rate_hz: int, n_bins: int
+) -> float:
     """The pad frames' f0 that makes the phase before the block's first frame ``target``.
 
     The phase after the pad is affine in the pad's f0, so two trial values give it; the
@@ -211,7 +217,7 @@ def _pad_f0(block_f0: FloatArray, target: float, padding: int, sample_rate_hz: i
 
     def phase_after_pad(pad_hz: float) -> float:
         trial = np.concatenate([np.full(padding, pad_hz), block_f0[:2]])
-        return float(_world_phase(trial, sample_rate_hz, 513)[pad_samples - 1])
+        return float(_world_phase(trial, sample_rate_hz, n_bins)[pad_samples - 1])
 
     at_base = phase_after_pad(base_hz)
     slope = phase_after_pad(base_hz + 1.0) - at_base

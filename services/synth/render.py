@@ -6,14 +6,14 @@
 
 ``sing`` checks the whole request first and raises :class:`SynthInputError` (or
 ``VoiceUnavailableError``) before any work, so a bad request fails fast; then it returns
-an iterator that renders phrase by phrase. Each phrase's audio is encoded and handed out
-as soon as it is sung, so the first chunk arrives after the first phrase, not after the
-song. Replicate engines render remotely in one piece, which is then streamed the same way.
+an iterator that renders phrase by phrase, and a phrase block by block: each block's audio
+is encoded and handed out as soon as it is sung, so the first chunk arrives after the
+first half second of the first phrase, not after the phrase or the song. Replicate
+engines render remotely in one piece, which is then streamed the same way.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -83,20 +83,29 @@ def _sing_locally(
     timings = {"plan": time.perf_counter() - started, "sing": 0.0}
     yield Progress("singing", 0.0)
 
-    def phrases() -> Iterator[tuple[RenderedPhrase, float]]:
+    def phrases() -> Iterator[tuple[RenderedPhrase, float, float]]:
         for index, phrase in enumerate(score.phrases):
-            begun = time.perf_counter()
-            rendered = voice.sing_phrase(
-                phrase, expression, breathiness=options.breathiness, seed=index
-            )
-            timings["sing"] += time.perf_counter() - begun
             # Nothing later starts before the next phrase's earliest consonant.
             if index + 1 < len(score.phrases):
                 following = score.phrases[index + 1]
                 safe_until_s = following.onset_s - following.preroll_s
             else:
                 safe_until_s = score.duration_s
-            yield rendered, safe_until_s
+            blocks = iter(
+                voice.sing_phrase(phrase, expression, breathiness=options.breathiness, seed=index)
+            )
+            while True:
+                begun = time.perf_counter()
+                block = next(blocks, None)
+                timings["sing"] += time.perf_counter() - begun
+                if block is None:
+                    break
+                # A block is final up to where the next block of the phrase fades in.
+                until_s = safe_until_s
+                if block.overlap:
+                    end = block.samples.size - block.overlap
+                    until_s = min(until_s, block.start_s + end / block.sample_rate_hz)
+                yield block, until_s, (index + (0 if block.overlap else 1)) / len(score.phrases)
 
     sample_rate_hz = options.sample_rate_hz or voice.info.sample_rate_hz
     yield from _stream(
@@ -104,7 +113,6 @@ def _sing_locally(
         duration_s=score.duration_s,
         sample_rate_hz=sample_rate_hz,
         output_format=options.output_format,
-        phrase_count=len(score.phrases),
         timings=timings,
         started=started,
     )
@@ -137,6 +145,7 @@ def _sing_remotely(
                 audio.samples[i : i + step], audio.sample_rate_hz, i / audio.sample_rate_hz
             ),
             min(duration_s, (i + step) / audio.sample_rate_hz),
+            min(1.0, (i + step) / audio.samples.size),
         )
         for i in range(0, audio.samples.size, step)
     )
@@ -145,7 +154,6 @@ def _sing_remotely(
         duration_s=duration_s,
         sample_rate_hz=sample_rate_hz,
         output_format=request.options.output_format,
-        phrase_count=math.ceil(audio.samples.size / step),
         timings=timings,
         started=started,
     )
@@ -192,22 +200,21 @@ class _Timeline:
 
 
 def _stream(
-    pieces: Iterable[tuple[RenderedPhrase, float]],
+    pieces: Iterable[tuple[RenderedPhrase, float, float]],
     *,
     duration_s: float,
     sample_rate_hz: int,
     output_format: OutputFormat,
-    phrase_count: int,
     timings: dict[str, float],
     started: float,
 ) -> Iterator[SingEvent]:
     """Encode placed pieces as they come; each comes with the time before which the
-    audio is final (no later piece reaches earlier)."""
+    audio is final (no later piece reaches earlier) and the share of the render done."""
     total_samples = round(duration_s * sample_rate_hz)
     encoder = open_encoder(output_format, sample_rate_hz, total_samples)
     timeline = _Timeline()
     timings["encode"] = 0.0
-    for number, (piece, final_until_s) in enumerate(pieces, start=1):
+    for piece, final_until_s, done in pieces:
         begun = time.perf_counter()
         samples = piece.samples
         if piece.sample_rate_hz != sample_rate_hz:
@@ -226,7 +233,7 @@ def _stream(
             yield AudioChunk(
                 data, start_s, timeline.emitted / sample_rate_hz, encoder.media_type, sample_rate_hz
             )
-        yield Progress("singing", number / max(phrase_count, 1))
+        yield Progress("singing", done)
     start_s = timeline.emitted / sample_rate_hz
     rest = timeline.release(total_samples)
     data = encoder.write(rest) + encoder.finish()

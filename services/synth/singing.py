@@ -18,6 +18,7 @@ We then rebuild it on the notes' timeline:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,11 +66,18 @@ class Timbre:
 
 @dataclass(frozen=True)
 class RenderedPhrase:
-    """A sung phrase: samples of shape (n_samples,) float32 starting at ``start_s``."""
+    """A sung phrase, or one block of it: samples of shape (n_samples,) float32 starting
+    at ``start_s``.
+
+    A phrase sung in blocks hands them out in order; each but the last ends with
+    ``overlap`` samples that fade out while the next block, which starts there, fades in
+    (the two are summed).
+    """
 
     samples: Float32Array
     sample_rate_hz: int
     start_s: float
+    overlap: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,11 +100,13 @@ def sing_phrase(
     breathiness: float,
     timbre: Timbre,
     seed: int = 0,
-) -> RenderedPhrase:
-    """Sing one phrase with the piper speaker.
+) -> Iterator[RenderedPhrase]:
+    """Sing one phrase with the piper speaker, block by block.
 
-    Returns the phrase's samples at the speaker's rate; they start before the first note
-    by the time its first consonants take (at most ``phrase.preroll_s``).
+    Yields the phrase's samples at the speaker's rate in consecutive, crossfaded blocks
+    (:mod:`services.synth.blocks`), each as soon as it is synthesized: the first covers
+    the phrase's first half second. The phrase starts before its first note by the time
+    its first consonants take (at most ``phrase.preroll_s``).
     """
     syllable_symbols = _syllable_symbols(phrase, speaker)
     words: list[list[list[str]]] = []
@@ -108,7 +118,7 @@ def sing_phrase(
     # keeps the last sung syllable at full voice (its spans are never used).
     speech = speaker.speak([*words, [[_TRAILING_SCHWA]]])
     segments = _layout(phrase, speech)
-    return _resynthesize(phrase, speech, segments, expression, breathiness, timbre, seed)
+    yield from _resynthesize(phrase, speech, segments, expression, breathiness, timbre, seed)
 
 
 def _syllable_symbols(phrase: PhraseScore, speaker: PiperSpeaker) -> list[list[str]]:
@@ -367,7 +377,7 @@ def _resynthesize(
     breathiness: float,
     timbre: Timbre,
     seed: int,
-) -> RenderedPhrase:
+) -> Iterator[RenderedPhrase]:
     rate = speech.sample_rate_hz
     source_frames = math.ceil(speech.samples.size / rate / FRAME_PERIOD_S) + 1
     source_times_s = np.arange(source_frames) * FRAME_PERIOD_S
@@ -385,11 +395,16 @@ def _resynthesize(
     times_s = start_s + np.arange(frame_count, dtype=np.float64) * FRAME_PERIOD_S
     source_s, voiced = _time_map(segments, times_s)
     positions = np.interp(source_s, source_times_s, np.arange(source_frames))
-    out_envelope = warp_formants(_frames_at(envelope, positions), timbre.formant_ratio)
-    out_aperiodicity = _frames_at(aperiodicity, positions)
-    out_aperiodicity = np.where(
-        voiced[:, None] > 0, add_breath(out_aperiodicity, breathiness, rate), out_aperiodicity
-    )
+    # The contour is drawn for the whole phrase at once (its fine fluctuation is
+    # normalised over the phrase); the (n_frames, n_bins) tables only block by block.
     f0_hz = sung_contour(phrase.notes, times_s, expression, seed=seed) * voiced
-    audio = render_world(f0_hz, out_envelope, out_aperiodicity, rate)
-    return RenderedPhrase(audio, rate, start_s)
+
+    def rows(start: int, stop: int) -> tuple[FloatArray, FloatArray]:
+        at = positions[start:stop]
+        out_envelope = warp_formants(_frames_at(envelope, at), timbre.formant_ratio)
+        out_aperiodicity = _frames_at(aperiodicity, at)
+        breathy = add_breath(out_aperiodicity, breathiness, rate)
+        return out_envelope, np.where(voiced[start:stop, None] > 0, breathy, out_aperiodicity)
+
+    for block in synthesize_in_blocks(f0_hz, rows, rate):
+        yield RenderedPhrase(block.samples, rate, start_s + block.start / rate, block.overlap)

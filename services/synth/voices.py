@@ -24,6 +24,7 @@ CC-BY-NC 4.0).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,8 +65,8 @@ class LocalVoice(Protocol):
 
     def sing_phrase(
         self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
-    ) -> RenderedPhrase:
-        """The phrase's samples at ``info.sample_rate_hz``."""
+    ) -> Iterator[RenderedPhrase]:
+        """The phrase's samples at ``info.sample_rate_hz``, in blocks as they are sung."""
         ...
 
 
@@ -81,7 +82,7 @@ class PiperSingingVoice:
 
     def sing_phrase(
         self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
-    ) -> RenderedPhrase:
+    ) -> Iterator[RenderedPhrase]:
         return sing_phrase(
             phrase,
             get_speaker(),
@@ -101,8 +102,9 @@ class FestivalSingingVoice:
 
     def sing_phrase(
         self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
-    ) -> RenderedPhrase:
-        return festival.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
+    ) -> Iterator[RenderedPhrase]:
+        # Festival says the whole phrase in one process run: one block.
+        yield festival.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
 
 
 _JOE_LICENCE = (
