@@ -133,6 +133,9 @@ def test_a_queued_job_can_be_cancelled(mesh: Mesh, dataset: dict) -> None:
     )
     job_id = reply["training_job"]["id"]
     status, cancelled = post_json(mesh, f"/v1/trainingJobs/{job_id}:cancel", {})
+    assert cancelled["training_job"]["cancel_requested"] or cancelled["training_job"]["status"] == (
+        "TRAINING_JOB_STATUS_CANCELLED"
+    )
     assert status == 200
     assert wait_for(mesh, job_id)["status"] == "TRAINING_JOB_STATUS_CANCELLED"
 
