@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import replicate
 
+from services.common import replicate as replicate_api
 from services.common.audio import DecodedAudio, decode_audio
 from services.common.errors import InvalidInputError, UnavailableError
 from services.common.retry import RetryPolicy
 from services.common.settings import Settings
-from services.registry import replicate_calls
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ def generate_on_replicate(
             or its output is not readable audio.
         TimeoutError: ``cancelled()`` turned true (the caller went away).
     """
-    client = replicate_calls.make_client(settings)
-    policy = replicate_calls.retry_policy(settings)
+    client = replicate_api.make_client(settings)
+    policy = replicate_api.retry_policy(settings)
     version_id = model_version.rsplit(":", 1)[-1]
 
     def create() -> Any:
@@ -94,10 +94,10 @@ def generate_on_replicate(
             version=version_id, input=model_input, file_encoding_strategy="base64"
         )
 
-    prediction = replicate_calls.call(create, policy, f"starting {model_version}")
+    prediction = replicate_api.call(create, policy, f"starting {model_version}")
     deadline = time.monotonic() + timeout_s
     next_poll = time.monotonic() + settings.replicate_poll_interval_s
-    while prediction.status not in replicate_calls.TERMINAL_STATUSES:
+    while prediction.status not in replicate_api.TERMINAL_STATUSES:
         if cancelled is not None and cancelled():
             _cancel(client, prediction.id, policy)
             raise TimeoutError(f"generation cancelled; prediction {prediction.id} cancelled")
@@ -110,7 +110,7 @@ def generate_on_replicate(
             sleep(min(_POLL_CHECK_S, max(0.0, next_poll - time.monotonic())))
             continue
         next_poll = time.monotonic() + settings.replicate_poll_interval_s
-        prediction = replicate_calls.call(
+        prediction = replicate_api.call(
             functools.partial(client.predictions.get, prediction.id),
             policy,
             f"polling prediction {prediction.id}",
@@ -123,7 +123,7 @@ def generate_on_replicate(
             f"{prediction.error or 'no reason given'}"
         )
     url = _output_url(prediction.output)
-    data = replicate_calls.call(
+    data = replicate_api.call(
         functools.partial(_fetch, url, settings), policy, "fetching the generated audio"
     )
     try:
@@ -134,7 +134,7 @@ def generate_on_replicate(
 
 def _cancel(client: replicate.Client, prediction_id: str, policy: RetryPolicy) -> None:
     try:
-        replicate_calls.call(
+        replicate_api.call(
             functools.partial(client.predictions.cancel, prediction_id),
             policy,
             f"cancelling prediction {prediction_id}",

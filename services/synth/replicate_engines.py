@@ -18,17 +18,18 @@ import io
 import logging
 import math
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import numpy as np
 import replicate
-from replicate.exceptions import ModelError, ReplicateError
+from replicate.exceptions import ReplicateError
 
+from services.common import replicate as replicate_api
 from services.common.audio import DecodedAudio, decode_audio, encode_wav
 from services.common.music import midi_to_hz
-from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
+from services.common.replicate import PROVIDER
+from services.common.retry import ProviderUnavailableError, RetryPolicy
 from services.common.settings import Settings
 from services.synth.score import Score
 from services.synth.types import Engine
@@ -36,21 +37,10 @@ from services.synth.voices import VoiceInfo
 
 logger = logging.getLogger(__name__)
 
-PROVIDER = "replicate"
 #: The melody prompt for MusicGen is a hum at this rate (its chroma features need no more).
 GUIDE_SAMPLE_RATE_HZ = 8000
 #: MusicGen generates at most this many seconds per prediction.
 MUSICGEN_MAX_DURATION_S = 30
-_TERMINAL = ("succeeded", "failed", "canceled")
-
-
-def make_client(settings: Settings) -> replicate.Client:
-    """A Replicate client for the configured token and base URL (a fake one in tests)."""
-    return replicate.Client(
-        api_token=settings.replicate_api_token,
-        base_url=settings.replicate_base_url or None,
-        timeout=httpx.Timeout(settings.replicate_request_timeout_s, connect=5.0),
-    )
 
 
 def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -> DecodedAudio:
@@ -69,14 +59,11 @@ def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -
         model_input = musicgen_input(score)
     else:
         raise ValueError(f"{engine} is not a Replicate engine")
-    client = make_client(settings)
-    policy = RetryPolicy(
-        attempts=settings.replicate_retry_attempts,
-        base_delay_s=settings.replicate_retry_base_delay_s,
-    )
+    client = replicate_api.make_client(settings)
+    policy = replicate_api.retry_policy(settings)
     output = _run_prediction(client, model_version, model_input, settings, policy)
     url = _output_url(output)
-    data = _with_retries(lambda: _fetch(url, settings), policy, "fetching the output audio")
+    data = replicate_api.call(lambda: _fetch(url, settings), policy, "fetching the output audio")
     try:
         return decode_audio(data, max_duration_s=settings.max_audio_duration_s)
     except ValueError as error:
@@ -155,9 +142,9 @@ def _run_prediction(
             version=version_id, input=model_input, file_encoding_strategy="base64"
         )
 
-    prediction = _with_retries(create, policy, f"creating a prediction of {model_version}")
+    prediction = replicate_api.call(create, policy, f"creating a prediction of {model_version}")
     deadline = time.monotonic() + settings.synth_timeout_s
-    while prediction.status not in _TERMINAL:
+    while prediction.status not in replicate_api.TERMINAL_STATUSES:
         if time.monotonic() > deadline:
             try:
                 prediction.cancel()
@@ -168,7 +155,7 @@ def _run_prediction(
                 f"prediction {prediction.id} did not finish in {settings.synth_timeout_s:g} s",
             )
         time.sleep(settings.replicate_poll_interval_s)
-        _with_retries(prediction.reload, policy, f"polling prediction {prediction.id}")
+        replicate_api.call(prediction.reload, policy, f"polling prediction {prediction.id}")
     if prediction.status != "succeeded":
         raise ProviderUnavailableError(
             PROVIDER,
@@ -198,34 +185,3 @@ def _fetch(url: str, settings: Settings) -> bytes:
         if len(response.content) > settings.max_upload_bytes * 10:
             raise ProviderUnavailableError(PROVIDER, "the output audio is too large")
         return response.content
-
-
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, ReplicateError):
-        return error.status is not None and (error.status == 429 or error.status >= 500)
-    if isinstance(error, httpx.HTTPStatusError):
-        status = error.response.status_code
-        return status == 429 or status >= 500
-    return isinstance(error, httpx.TransportError)
-
-
-def _with_retries(fn: Callable[[], Any], policy: RetryPolicy, action: str) -> Any:
-    def log_retry(retry_number: int, error: BaseException, delay_s: float) -> None:
-        logger.warning(
-            "replicate: %s failed (%s); retry %d in %.1f s", action, error, retry_number, delay_s
-        )
-
-    try:
-        return call_with_retries(fn, policy=policy, is_retryable=_is_transient, on_retry=log_retry)
-    except ProviderUnavailableError:
-        raise
-    except (ReplicateError, ModelError, httpx.HTTPError) as error:
-        raise ProviderUnavailableError(PROVIDER, f"{action} failed: {_describe(error)}") from error
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, ReplicateError):
-        return f"HTTP {error.status}: {error.detail or error.title or 'no detail'}"
-    if isinstance(error, httpx.HTTPStatusError):
-        return f"HTTP {error.response.status_code}"
-    return str(error) or type(error).__name__

@@ -33,11 +33,11 @@ from typing import Any
 import replicate
 from replicate.training import Training
 
+from services.common import replicate as replicate_api
 from services.common.artifacts import ArtifactStore
 from services.common.errors import InvalidInputError, PreconditionError
 from services.common.retry import RetryPolicy
 from services.common.settings import Settings
-from services.registry import replicate_calls
 from services.registry.training import stopping
 from services.registry.training.base import (
     TrainingCancelledError,
@@ -131,8 +131,8 @@ class ReplicateBackend:
             raise InvalidInputError(
                 f"hyperparameters may not set {', '.join(reserved)}: the backend sets them"
             )
-        client = replicate_calls.make_client(self._settings)
-        policy = replicate_calls.retry_policy(self._settings)
+        client = replicate_api.make_client(self._settings)
+        policy = replicate_api.retry_policy(self._settings)
         started = self._monotonic()
 
         training_id = _saved_training_id(progress)
@@ -143,7 +143,7 @@ class ReplicateBackend:
             )
         else:
             logger.info("resuming to follow Replicate training %s", training_id)
-            training = replicate_calls.call(
+            training = replicate_api.call(
                 lambda: client.trainings.get(training_id),
                 policy,
                 f"reading training {training_id}",
@@ -178,7 +178,7 @@ class ReplicateBackend:
         self._ensure_destination(client, policy, owner, spec.model_name)
         with tempfile.TemporaryDirectory(prefix="replicate-dataset-") as scratch:
             archive = zip_dataset(dataset_dir, Path(scratch) / f"{spec.model_name}.zip")
-            uploaded = replicate_calls.call(
+            uploaded = replicate_api.call(
                 lambda: client.files.create(archive, content_type="application/zip"),
                 policy,
                 "uploading the training dataset",
@@ -189,7 +189,7 @@ class ReplicateBackend:
         }
         if spec.base_model:
             training_input["model_version"] = spec.base_model
-        training = replicate_calls.call(
+        training = replicate_api.call(
             lambda: client.trainings.create(
                 version=trainer_version, input=training_input, destination=destination
             ),
@@ -206,7 +206,7 @@ class ReplicateBackend:
             try:
                 client.models.get(owner, name)
             except replicate.exceptions.ReplicateError as error:
-                if not replicate_calls.is_not_found(error):
+                if not replicate_api.is_not_found(error):
                     raise
                 client.models.create(
                     owner=owner,
@@ -216,7 +216,7 @@ class ReplicateBackend:
                     description=f"MusicGen fine-tuned by Expert Music AI ({name})",
                 )
 
-        replicate_calls.call(get_or_create, policy, f"preparing the model {owner}/{name}")
+        replicate_api.call(get_or_create, policy, f"preparing the model {owner}/{name}")
 
     def _follow(
         self,
@@ -226,7 +226,7 @@ class ReplicateBackend:
         progress: TrainingProgress,
     ) -> Training:
         deadline = self._monotonic() + self._settings.replicate_training_timeout_s
-        while training.status not in replicate_calls.TERMINAL_STATUSES:
+        while training.status not in replicate_api.TERMINAL_STATUSES:
             self._report(training, progress)
             self._wait(self._settings.replicate_training_poll_interval_s, progress)
             if progress.should_stop():
@@ -237,7 +237,7 @@ class ReplicateBackend:
                     f"Replicate training {training.id} did not finish within "
                     f"{self._settings.replicate_training_timeout_s:g} s; it was cancelled"
                 )
-            training = replicate_calls.call(
+            training = replicate_api.call(
                 functools.partial(client.trainings.get, training.id),
                 policy,
                 f"polling training {training.id}",
@@ -292,7 +292,7 @@ def _saved_training_id(progress: TrainingProgress) -> str | None:
 def _cancel(training: Training, client: replicate.Client, policy: RetryPolicy) -> None:
     """Cancels a training; a failure is logged, not raised (the job ends either way)."""
     try:
-        replicate_calls.call(
+        replicate_api.call(
             lambda: client.trainings.cancel(training.id),
             policy,
             f"cancelling training {training.id}",

@@ -1,11 +1,11 @@
-"""The registry's calls to Replicate: one client factory, one way to retry and to fail.
+"""Calls to Replicate: one client factory, one way to retry and to fail.
 
-Training (services.registry.training.replicate_backend) and generation
-(services.registry.generation) both talk to Replicate through the real ``replicate`` SDK.
-Transient failures (HTTP 429, 5xx, network errors) are retried with the mesh's
-:class:`RetryPolicy`; what still fails becomes :class:`UnavailableError` with a message
-naming the action and the cause, which the server maps to UNAVAILABLE and the job queue
-to "try again later".
+The synth's Bark and MusicGen voices, MusicGen fine-tuning and MusicGen generation all
+talk to Replicate through the real ``replicate`` SDK. Transient failures (HTTP 429, 5xx,
+network errors) are retried with the mesh's :class:`RetryPolicy`; what still fails
+becomes :class:`ProviderUnavailableError` (an UnavailableError) with a message naming the
+action and the cause, which servers map to UNAVAILABLE and the job queue to "try again
+later".
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import httpx
 import replicate
 from replicate.exceptions import ModelError, ReplicateError
 
-from services.common.errors import PreconditionError, UnavailableError
-from services.common.retry import RetryPolicy, call_with_retries
+from services.common.errors import PreconditionError
+from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
 from services.common.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+PROVIDER = "replicate"
 
 T = TypeVar("T")
 
@@ -86,8 +88,8 @@ def call(fn: Callable[[], T], policy: RetryPolicy, action: str) -> T:
         action: What ``fn`` does, for messages: "uploading the dataset".
 
     Raises:
-        UnavailableError: ``fn`` kept failing, or failed in a way retrying cannot fix;
-            the message names ``action`` and the cause.
+        ProviderUnavailableError: ``fn`` kept failing, or failed in a way retrying cannot
+            fix; the message names ``action`` and the cause.
     """
 
     def log_retry(retry_number: int, error: BaseException, delay_s: float) -> None:
@@ -101,5 +103,7 @@ def call(fn: Callable[[], T], policy: RetryPolicy, action: str) -> T:
 
     try:
         return call_with_retries(fn, policy=policy, is_retryable=is_transient, on_retry=log_retry)
+    except ProviderUnavailableError:
+        raise
     except (ReplicateError, ModelError, httpx.HTTPError) as error:
-        raise UnavailableError(f"Replicate: {action} failed: {describe(error)}") from error
+        raise ProviderUnavailableError(PROVIDER, f"{action} failed: {describe(error)}") from error
