@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from bench import eval as note_eval
-from bench import lyrics, pitch, studio, synth
+from bench import lyrics, pitch, studio, synth, timbre
 
 
 def machine() -> str:
@@ -46,6 +46,7 @@ def main() -> None:
     for section in (studio.main, synth.main, lyrics.main):
         section()
         print(flush=True)
+    timbre.main([])
 
 
 if __name__ == "__main__":
