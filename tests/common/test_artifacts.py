@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from services.common.artifacts import (
     ArtifactStore,
@@ -22,36 +20,27 @@ from services.common.artifacts import (
 )
 from services.common.errors import InvalidInputError, NotFoundError
 from services.common.settings import Settings
+from tests.support.s3 import TEST_CREDENTIALS, running_s3_server, s3_client
 
 _bucket_numbers = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_s3_server() as endpoint_url:
+        yield endpoint_url
 
 
 @pytest.fixture
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Dummy credentials for moto; never let a test pick up real ones.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name, value in TEST_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 def _new_s3_store(endpoint_url: str) -> S3ArtifactStore:
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = s3_client(endpoint_url)
     store = S3ArtifactStore(f"artifacts-{next(_bucket_numbers)}", endpoint_url, client=client)
     store.create_bucket()
     return store

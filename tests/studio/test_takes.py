@@ -1,0 +1,92 @@
+"""The take store: records and audio in the artifact store, ids checked, expiry enforced."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from expertmusic.lyrics.v1 import lyrics_pb2
+from expertmusic.pitch.v1 import pitch_pb2
+from expertmusic.studio.v1 import studio_pb2
+
+from services.common.artifacts import LocalArtifactStore
+from services.common.audio import encode_wav
+from services.common.errors import InvalidInputError, NotFoundError
+from services.studio.takes import TakeStore, lyrics_per_note, new_take_id
+
+WAV = encode_wav(np.sin(np.linspace(0, 400, 8000)).astype(np.float32) * 0.5, 8000)
+
+
+def saved_take(store: TakeStore) -> studio_pb2.Take:
+    take = studio_pb2.Take(
+        take_id=new_take_id(),
+        melody=pitch_pb2.Melody(
+            notes=[
+                pitch_pb2.Note(onset_s=0.0, duration_s=0.5, midi_pitch=60),
+                pitch_pb2.Note(onset_s=0.5, duration_s=0.5, midi_pitch=62),
+                pitch_pb2.Note(onset_s=1.0, duration_s=0.5, midi_pitch=64),
+            ]
+        ),
+        lyrics=lyrics_pb2.WriteLyricsResponse(
+            lines=[
+                lyrics_pb2.LyricLine(
+                    text="hap py",
+                    syllables=[
+                        lyrics_pb2.Syllable(text="hap", note_index=0),
+                        lyrics_pb2.Syllable(text="py", note_index=2),
+                    ],
+                )
+            ]
+        ),
+    )
+    store.save_audio(take.take_id, WAV)
+    return store.save_record(take)
+
+
+def test_a_saved_take_loads_back_with_its_audio_in_either_format(tmp_path: Path) -> None:
+    store = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60)
+    take = saved_take(store)
+    assert store.load(take.take_id) == take
+    wav, media_type = store.audio(take.take_id)
+    assert (wav, media_type) == (WAV, "audio/wav")
+    flac, media_type = store.audio(take.take_id, "flac")
+    assert media_type == "audio/flac"
+    assert soundfile.info(io.BytesIO(flac)).frames == soundfile.info(io.BytesIO(WAV)).frames
+
+
+def test_each_note_gets_the_syllable_sung_on_it(tmp_path: Path) -> None:
+    take = saved_take(TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60))
+    melody, syllables = lyrics_per_note(take)
+    assert [note.midi_pitch for note in melody.notes] == [60, 62, 64]
+    assert syllables == ["hap", "", "py"]
+
+
+def test_an_expired_take_is_gone_for_readers_and_swept_from_storage(tmp_path: Path) -> None:
+    artifacts = LocalArtifactStore(tmp_path)
+    take = saved_take(TakeStore(artifacts, time_to_live_s=-1))  # expired on arrival
+    with pytest.raises(NotFoundError, match="expired"):
+        TakeStore(artifacts, time_to_live_s=60).load(take.take_id)
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    assert artifacts.delete_older_than("takes/", 60, now=later) == 2
+    assert artifacts.list("takes/") == []
+
+
+@pytest.mark.parametrize("take_id", ["../../etc/passwd", "ABC", "0" * 31, "g" * 32, ""])
+def test_malformed_take_ids_are_refused_before_touching_storage(
+    tmp_path: Path, take_id: str
+) -> None:
+    with pytest.raises(InvalidInputError, match="not a take id"):
+        TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60).load(take_id)
+
+
+def test_unknown_take_and_unknown_format_are_clear(tmp_path: Path) -> None:
+    store = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60)
+    with pytest.raises(NotFoundError, match="no take"):
+        store.load(new_take_id())
+    take = saved_take(store)
+    with pytest.raises(InvalidInputError, match="wav, flac"):
+        store.audio(take.take_id, "mp3")
