@@ -24,11 +24,10 @@ from services.common.artifacts import LocalArtifactStore
 from services.common.music import Note
 from services.registry.training.base import TrainingSpec
 from services.registry.training.ddsp.checkpoint import TimbreModel, model_from_bytes
-from services.registry.training.ddsp.data import analyse_recording
-from services.registry.training.ddsp.loss import multiscale_spectral_loss
 from services.registry.training.ddsp.model import DdspDecoder
 from services.registry.training.ddsp.render import render_notes
 from services.registry.training.ddsp.train import DdspBackend
+from tests.support import timbre_quality
 from tests.support.instruments import (
     clarinet_like_profile,
     harmonic_profile_db,
@@ -55,16 +54,9 @@ class TimbreRow:
 
 
 def held_out_loss(decoder: DdspDecoder) -> float:
-    audio = play(random_melody(np.random.default_rng(999), 10.0), PROFILE, DATASET_RATE_HZ)
-    config = decoder.config
-    recording = analyse_recording(audio, DATASET_RATE_HZ, config.sample_rate_hz, config.hop_samples)
-    with torch.inference_mode():
-        rendered = decoder(
-            torch.from_numpy(recording.f0_hz)[None],
-            torch.from_numpy(recording.loudness_db)[None],
-            torch.Generator().manual_seed(0),
-        )
-    return float(multiscale_spectral_loss(rendered, torch.from_numpy(recording.audio)[None]))
+    return timbre_quality.held_out_loss(
+        decoder, PROFILE, DATASET_RATE_HZ, duration_s=10.0, seed=999
+    )
 
 
 def profile_error_db(model: TimbreModel) -> float:

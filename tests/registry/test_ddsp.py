@@ -22,11 +22,10 @@ from services.common.errors import InvalidInputError, PreconditionError
 from services.common.music import Note
 from services.registry.training.base import TrainingCancelledError, TrainingResult, TrainingSpec
 from services.registry.training.ddsp.checkpoint import TimbreModel, model_from_bytes
-from services.registry.training.ddsp.data import analyse_recording
-from services.registry.training.ddsp.loss import multiscale_spectral_loss
 from services.registry.training.ddsp.model import DdspDecoder
 from services.registry.training.ddsp.render import render_notes
 from services.registry.training.ddsp.train import STATE_CHECKPOINT, DdspBackend
+from tests.support import timbre_quality
 from tests.support.instruments import (
     clarinet_like_profile,
     harmonic_profile_db,
@@ -99,17 +98,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 
 def held_out_loss(decoder: DdspDecoder) -> float:
     """Spectral loss of the decoder's rendition of 6 s of notes it never trained on."""
-    notes = random_melody(np.random.default_rng(1000), 6.0)
-    audio = play(notes, PROFILE, DATASET_RATE_HZ, seed=1000)
-    config = decoder.config
-    recording = analyse_recording(audio, DATASET_RATE_HZ, config.sample_rate_hz, config.hop_samples)
-    with torch.inference_mode():
-        rendered = decoder(
-            torch.from_numpy(recording.f0_hz)[None],
-            torch.from_numpy(recording.loudness_db)[None],
-            torch.Generator().manual_seed(0),
-        )
-    return float(multiscale_spectral_loss(rendered, torch.from_numpy(recording.audio)[None]))
+    return timbre_quality.held_out_loss(
+        decoder, PROFILE, DATASET_RATE_HZ, duration_s=6.0, seed=1000
+    )
 
 
 def test_spectral_loss_on_held_out_notes_falls_well_below_an_untrained_model(
