@@ -106,7 +106,7 @@ def synthesize_in_blocks(
         length *= 2
     bounds.append(frame_count - 1)
 
-    phase = _world_phase(f0_hz, sample_rate_hz, rows(0, 1)[0].shape[1])
+    phase: FloatArray | None = None  # WORLD's pulse phase over the phrase, once needed
     gain = 1.0
     for number, (first, last) in enumerate(itertools.pairwise(bounds)):
         final = number == len(bounds) - 2
@@ -117,6 +117,8 @@ def synthesize_in_blocks(
         padding = 0
         if lo > 0:
             padding = pad
+            if phase is None:
+                phase = _world_phase(f0_hz, sample_rate_hz, envelope.shape[1])
             pad_f0 = _pad_f0(
                 block_f0, phase[sample_of(lo) - 1], padding, sample_rate_hz, envelope.shape[1]
             )

@@ -288,29 +288,97 @@ def analyse(
     aperiodicity are analysed as voiced.
     """
     signal = samples.astype(np.float64)
-    f0, times = pyworld.dio(
+    f0, times_s = analyse_f0(signal, sample_rate_hz, voiced_mask)
+    envelope, aperiodicity = analyse_spectra(signal, f0, times_s, sample_rate_hz, 0, f0.size)
+    return f0, envelope, aperiodicity
+
+
+def analyse_f0(
+    signal: FloatArray, sample_rate_hz: int, voiced_mask: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """f0 in Hz and frame times in seconds, both (n_frames,); see :func:`analyse`."""
+    f0, times_s = pyworld.dio(
         signal, sample_rate_hz, f0_floor=60.0, f0_ceil=600.0, frame_period=FRAME_PERIOD_S * 1000
     )
-    f0 = pyworld.stonemask(signal, f0, times, sample_rate_hz)
+    f0 = pyworld.stonemask(signal, f0, times_s, sample_rate_hz)
     if voiced_mask is not None and np.any(f0 > 0):
         found = f0 > 0
         frames = np.arange(f0.size)
         filled = np.interp(frames, frames[found], f0[found])
         f0 = np.where((voiced_mask[: f0.size] > 0) & ~found, filled, f0)
-    envelope = pyworld.cheaptrick(signal, f0, times, sample_rate_hz)
+    return f0, times_s
+
+
+def analyse_spectra(
+    signal: FloatArray,
+    f0_hz: FloatArray,
+    times_s: FloatArray,
+    sample_rate_hz: int,
+    start: int,
+    stop: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Envelope and aperiodicity of frames [start, stop), each (stop - start, n_bins).
+
+    CheapTrick and D4C analyse every frame on its own (a window around its time, sized
+    by its f0), so frames analysed in separate calls are the same as in one, up to the
+    -240 dB safeguard noise D4C adds to each window (drawn afresh in every call).
+    """
+    envelope = pyworld.cheaptrick(
+        signal,
+        np.ascontiguousarray(f0_hz[start:stop]),
+        np.ascontiguousarray(times_s[start:stop]),
+        sample_rate_hz,
+    )
     # D4C is two thirds of the analysis time; aperiodicity changes slowly, so it is
-    # analysed every other frame and interpolated (halves the cost, inaudible).
-    # threshold=0 turns off D4C's own voicing decision, which marks whole stretches of
-    # vowels as noise (aperiodicity 1) at random; voicing is decided by f0 alone.
+    # analysed every other frame (the even ones) and interpolated (halves the cost,
+    # inaudible). threshold=0 turns off D4C's own voicing decision, which marks whole
+    # stretches of vowels as noise (aperiodicity 1) at random; voicing is decided by f0.
+    evens = np.arange(start - start % 2, min(stop + 1, f0_hz.size), 2)
     sparse = pyworld.d4c(
         signal,
-        np.ascontiguousarray(f0[::2]),
-        np.ascontiguousarray(times[::2]),
+        np.ascontiguousarray(f0_hz[evens]),
+        np.ascontiguousarray(times_s[evens]),
         sample_rate_hz,
         threshold=0.0,
     )
-    aperiodicity = _frames_at(sparse, np.arange(f0.size) / 2.0)
-    return f0, envelope, aperiodicity
+    aperiodicity = _frames_at(sparse, (np.arange(start, stop) - evens[0]) / 2.0)
+    return envelope, aperiodicity
+
+
+class _PiecewiseAnalysis:
+    """The speech's envelope and aperiodicity, analysed in two pieces as blocks ask.
+
+    The phrase's first block needs only the start of the speech (its first half second
+    of singing), so only those frames are analysed before it, the rest when a later block
+    needs them: the first block does not wait for the analysis of the whole phrase. The
+    f0 that drives the analysis is tracked over the whole speech first (it is the
+    cheap part), so the pieces are what one pass gives.
+    """
+
+    def __init__(self, samples: Float32Array, sample_rate_hz: int, voiced_mask: FloatArray):
+        self._signal = samples.astype(np.float64)
+        self._rate = sample_rate_hz
+        self._f0, self._times_s = analyse_f0(self._signal, sample_rate_hz, voiced_mask)
+        self._envelope: FloatArray | None = None
+        self._aperiodicity: FloatArray | None = None
+
+    def covering(self, frames: int) -> tuple[FloatArray, FloatArray]:
+        """Envelope and aperiodicity tables (n, n_bins) with at least the first ``frames``
+        frames, or all of them."""
+        done = 0 if self._envelope is None else self._envelope.shape[0]
+        if done >= min(frames, self._f0.size):
+            assert self._envelope is not None and self._aperiodicity is not None
+            return self._envelope, self._aperiodicity
+        # The first call analyses what it asks for, a later one all the rest.
+        stop = frames if done == 0 else self._f0.size
+        envelope, aperiodicity = analyse_spectra(
+            self._signal, self._f0, self._times_s, self._rate, done, min(stop, self._f0.size)
+        )
+        if self._envelope is not None and self._aperiodicity is not None:
+            envelope = np.concatenate([self._envelope, envelope])
+            aperiodicity = np.concatenate([self._aperiodicity, aperiodicity])
+        self._envelope, self._aperiodicity = envelope, aperiodicity
+        return envelope, aperiodicity
 
 
 def _frames_at(table: FloatArray, positions: FloatArray) -> FloatArray:
@@ -387,7 +455,7 @@ def _resynthesize(
             first = int(span.start_sample / rate / FRAME_PERIOD_S)
             last = math.ceil(span.end_sample / rate / FRAME_PERIOD_S)
             source_voiced[first:last] = 1.0
-    _, envelope, aperiodicity = analyse(speech.samples, rate, source_voiced)
+    analysis = _PiecewiseAnalysis(speech.samples, rate, source_voiced)
 
     start_s = segments[0].out_start_s
     end_s = segments[-1].out_end_s
@@ -401,6 +469,7 @@ def _resynthesize(
 
     def rows(start: int, stop: int) -> tuple[FloatArray, FloatArray]:
         at = positions[start:stop]
+        envelope, aperiodicity = analysis.covering(math.ceil(float(np.max(at))) + 1)
         out_envelope = warp_formants(_frames_at(envelope, at), timbre.formant_ratio)
         out_aperiodicity = _frames_at(aperiodicity, at)
         breathy = add_breath(out_aperiodicity, breathiness, rate)
