@@ -17,6 +17,8 @@ from services.common.settings import MEBIBYTE, Settings
 
 DEFAULT_DESCRIPTOR_PATH = Path(__file__).resolve().parents[1] / "gen" / "descriptor.binpb"
 PROTO_PACKAGE_PREFIX = "expertmusic."
+#: The REST path of training-set uploads (larger than the other uploads).
+DATASET_UPLOAD_PATH = "/v1/datasets"
 #: The service behind `GET /` and `GET /health`, always deployed.
 FRONT_SERVICE = "studio"
 HTTP_FILTER_TYPES = {
@@ -123,6 +125,25 @@ def envoy_config(
         }
         for full_name, owner in sorted(protobuf_services.items())
     ]
+    # Training sets are bigger than hums: their REST upload gets its own buffer limit.
+    if "registry" in protobuf_services.values():
+        routes.append(
+            {
+                "match": {"prefix": DATASET_UPLOAD_PATH},
+                "route": {"cluster": "registry", "timeout": route_timeout},
+                "typed_per_filter_config": {
+                    "envoy.filters.http.buffer": {
+                        "@type": (
+                            "type.googleapis.com/envoy.extensions.filters.http.buffer.v3"
+                            ".BufferPerRoute"
+                        ),
+                        "buffer": {
+                            "max_request_bytes": settings.dataset_max_upload_bytes + MEBIBYTE
+                        },
+                    }
+                },
+            }
+        )
     # REST paths are only rewritten to gRPC paths by the transcoder, after the CORS and
     # buffer filters have looked up their route: this catch-all gives those filters the
     # virtual host's policies (they ignore direct-response routes). A path that maps to
@@ -188,7 +209,10 @@ def envoy_config(
                         "reject_unknown_method": True,
                         "reject_unknown_query_parameters": True,
                     },
-                    "max_request_body_size": settings.max_upload_bytes + 2 * MEBIBYTE,
+                    "max_request_body_size": max(
+                        settings.max_upload_bytes, settings.dataset_max_upload_bytes
+                    )
+                    + 2 * MEBIBYTE,
                     "max_response_body_size": 256 * MEBIBYTE,
                 },
             },

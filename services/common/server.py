@@ -42,15 +42,21 @@ class ServiceSpec:
     protobuf_services: Sequence[str]
     #: Adds the servicers to the server; receives the settings to build domain objects.
     register: Callable[[grpc.Server, Settings], None]
+    #: The largest upload the service takes in one message, in bytes.
+    max_upload_bytes: Callable[[Settings], int] = lambda settings: settings.max_upload_bytes
 
 
-def grpc_message_options(settings: Settings) -> list[tuple[str, int]]:
+def grpc_message_options(
+    settings: Settings, max_upload_bytes: int | None = None
+) -> list[tuple[str, int]]:
     """Channel/server options that let a whole upload (plus framing) through in one message.
 
     The REST gateway sends an uploaded file as one message, so the limit must be above
-    ``max_upload_bytes``; the service then enforces the real limit with a clear message.
+    the largest upload (``max_upload_bytes`` unless given); the service then enforces the
+    real limit with a clear message.
     """
-    limit_bytes = settings.max_upload_bytes + 4 * MEBIBYTE
+    upload_bytes = settings.max_upload_bytes if max_upload_bytes is None else max_upload_bytes
+    limit_bytes = upload_bytes + 4 * MEBIBYTE
     return [
         ("grpc.max_receive_message_length", limit_bytes),
         ("grpc.max_send_message_length", max(limit_bytes, 64 * MEBIBYTE)),
@@ -78,7 +84,7 @@ def start_server(spec: ServiceSpec, settings: Settings, port: int | None = None)
         ),
         interceptors=[tracing_server_interceptor(), MetricsInterceptor()],
         options=[
-            *grpc_message_options(settings),
+            *grpc_message_options(settings, spec.max_upload_bytes(settings)),
             ("grpc.so_reuseport", 0),
             # Clients reconnect now and then, so new replicas get a share of the calls;
             # calls in flight get as long as the gateway's route timeout to finish.

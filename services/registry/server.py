@@ -359,4 +359,5 @@ SPEC = ServiceSpec(
         generation_pb2.DESCRIPTOR.services_by_name["GenerationService"].full_name,
     ],
     register=register,
+    max_upload_bytes=lambda settings: settings.dataset_max_upload_bytes,
 )

@@ -154,3 +154,19 @@ def test_generating_with_an_unavailable_model_says_why(
     status, error = post_json(mesh, "/v1/music:generate", payload)
     assert status == expected_status, error
     assert expected_words in error["message"]
+
+
+def test_training_sets_larger_than_a_hum_upload_go_through_rest(mesh: Mesh) -> None:
+    notes = random_melody(np.random.default_rng(5), 170.0)
+    recording = play(notes, clarinet_like_profile(30), 44_100, seed=5)
+    wav = encode(recording, 44_100, "wav")
+    assert len(wav) > 12 * 1024 * 1024  # over the 10 MB limit of hums
+    status, _, body = http(
+        mesh,
+        "POST",
+        "/v1/datasets?name=long-clarinet",
+        body=wav,
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 200, body[:300]
+    assert json.loads(body)["dataset"]["chunk_count"] >= 6
