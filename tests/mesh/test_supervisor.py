@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.mesh.test_gateway import http
+from tests.support.encoding import encode
+from tests.support.hums import hum_notes, synthesize_hum
 from tests.support.mesh import Mesh, running_mesh
 
 
-def pid_of(service: str, mesh: Mesh) -> int:
-    """The process running ``python -m services.<service>`` for this mesh."""
-    address = mesh.addresses[service].encode()
+def pid_of(module: str, mesh: Mesh) -> int:
+    """The process running ``python -m <module>`` for this mesh (not another mesh's)."""
+    marker = f"EXPERT_MUSIC_AI_PORT={mesh.environment['EXPERT_MUSIC_AI_PORT']}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -22,16 +26,14 @@ def pid_of(service: str, mesh: Mesh) -> int:
             environment = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if f"services.{service}".encode() in command and (
-            f"{service.upper()}_ADDRESS=".encode() + address in environment
-        ):
+        if module.encode() in command and marker in environment:
             return int(entry.name)
-    raise LookupError(f"no {service} process for {mesh.addresses[service]}")
+    raise LookupError(f"no {module} process in the mesh at {mesh.base_url}")
 
 
 def test_a_killed_service_is_restarted_and_health_turns_green_again(tmp_path: Path) -> None:
     with running_mesh(["pitch", "studio"], tmp_path) as mesh:
-        old_pid = pid_of("pitch", mesh)
+        old_pid = pid_of("services.pitch", mesh)
         os.kill(old_pid, signal.SIGKILL)
 
         deadline = time.monotonic() + 60
@@ -44,4 +46,25 @@ def test_a_killed_service_is_restarted_and_health_turns_green_again(tmp_path: Pa
             time.sleep(0.1)
         assert 503 in statuses  # the outage was visible...
         assert statuses[-1] == 200  # ...and ended
-        assert pid_of("pitch", mesh) != old_pid
+        assert pid_of("services.pitch", mesh) != old_pid
+
+
+def test_stopping_the_gateway_lets_requests_in_flight_finish(tmp_path: Path) -> None:
+    hum = encode(
+        synthesize_hum(hum_notes(range(60, 84), note_duration_s=0.6), 16_000), 16_000, "wav"
+    )
+    with running_mesh(["pitch", "lyrics", "synth", "studio"], tmp_path) as mesh:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(
+                http,
+                mesh,
+                "POST",
+                "/melody-to-vocals",
+                body=hum,
+                headers={"Content-Type": "audio/wav"},
+            )
+            time.sleep(0.3)  # the upload has reached the studio
+            os.kill(pid_of("gateway", mesh), signal.SIGTERM)
+            status, _, body = in_flight.result(timeout=60)
+        assert status == 200, body[:300]
+        assert json.loads(body)["audio_duration_s"] > 10
