@@ -151,12 +151,14 @@ class Settings(BaseSettings):
     musicgen_model_dir: str = ""
     #: Longest a MusicGen generation on Replicate may take before it is cancelled, in s.
     generation_timeout_s: float = 300.0
+
+    # Storage: files under data_dir (SQLite, artifacts) unless these are set.
+    data_dir: Path = Path("var")
+    #: PostgreSQL for the registry, e.g. postgresql://user:pass@db:5432/expertmusic.
     database_url: str = ""
+    #: S3-compatible storage for takes, datasets and checkpoints (credentials: AWS_*).
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
-
-    # Local storage
-    data_dir: Path = Path("var")
 
     # Studio
     #: How long takes are kept before they are deleted, in seconds (a day by default).
@@ -208,9 +210,6 @@ class Settings(BaseSettings):
         """host:port where the named service is reached."""
         address: str = getattr(self, f"{service}_address")
         return address
-
-    def bind_address_of(self, service: str) -> str:
-        return f"{self.service_bind_host}:{self.port_of(service)}"
 
     def port_of(self, service: str) -> int:
         return int(self.address_of(service).rsplit(":", 1)[1])
