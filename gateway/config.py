@@ -19,6 +19,9 @@ DEFAULT_DESCRIPTOR_PATH = Path(__file__).resolve().parents[1] / "gen" / "descrip
 PROTO_PACKAGE_PREFIX = "expertmusic."
 #: The REST path of training-set uploads (larger than the other uploads).
 DATASET_UPLOAD_PATH = "/v1/datasets"
+#: The calls that start a melody-to-vocals take (rate limited).
+VOCALS_REST_PATHS = ("/melody-to-vocals", "/v1/melody-to-vocals:stream")
+VOCALS_GRPC_PATH = "/expertmusic.studio.v1.StudioService/MelodyToVocals"
 #: The service behind `GET /` and `GET /health`, always deployed.
 FRONT_SERVICE = "studio"
 HTTP_FILTER_TYPES = {
@@ -28,6 +31,9 @@ HTTP_FILTER_TYPES = {
         "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder"
     ),
     "router": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+    "local_ratelimit": (
+        "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+    ),
 }
 
 
@@ -98,6 +104,58 @@ def _cors_policy(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _rate_limited_vocals_routes(
+    settings: Settings, route_timeout: str, no_buffering: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Routes of the melody-to-vocals calls, each behind a token bucket.
+
+    A take costs seconds of CPU, so (as the seed did) the gateway limits how many start per
+    minute: ``GATEWAY_VOCALS_PER_MINUTE`` per route and gateway instance, answering 429
+    (RESOURCE_EXHAUSTED over gRPC) beyond it.
+    The REST paths are matched before the transcoder rewrites them, the gRPC one after.
+    """
+    if not settings.gateway_vocals_per_minute:
+        return []
+    bucket = {
+        "@type": (
+            "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+        ),
+        "stat_prefix": "vocals_rate_limit",
+        # gRPC clients read "resource exhausted", not "unavailable", as "slow down".
+        "rate_limited_as_resource_exhausted": True,
+        "token_bucket": {
+            "max_tokens": settings.gateway_vocals_per_minute,
+            "tokens_per_fill": settings.gateway_vocals_per_minute,
+            "fill_interval": "60s",
+        },
+        "filter_enabled": {
+            "runtime_key": "vocals_rate_limit_enabled",
+            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
+        },
+        "filter_enforced": {
+            "runtime_key": "vocals_rate_limit_enforced",
+            "default_value": {"numerator": 100, "denominator": "HUNDRED"},
+        },
+    }
+    route = {"cluster": FRONT_SERVICE, "timeout": route_timeout}
+    return [
+        {
+            "match": {"path": VOCALS_GRPC_PATH},
+            "route": route | {"max_stream_duration": {"grpc_timeout_header_max": route_timeout}},
+            "typed_per_filter_config": no_buffering
+            | {"envoy.filters.http.local_ratelimit": bucket},
+        },
+        *(
+            {
+                "match": {"path": path},
+                "route": route,
+                "typed_per_filter_config": {"envoy.filters.http.local_ratelimit": bucket},
+            }
+            for path in VOCALS_REST_PATHS
+        ),
+    ]
+
+
 def envoy_config(
     settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_PATH
 ) -> dict[str, Any]:
@@ -113,7 +171,8 @@ def envoy_config(
             "disabled": True,
         }
     }
-    routes = [
+    routes = _rate_limited_vocals_routes(settings, route_timeout, no_buffering)
+    routes += [
         {
             "match": {"prefix": f"/{full_name}/"},
             "route": {
@@ -180,6 +239,14 @@ def envoy_config(
             {
                 "name": "envoy.filters.http.cors",
                 "typed_config": {"@type": HTTP_FILTER_TYPES["cors"]},
+            },
+            {
+                # Buckets are per route (see _rate_limited_vocals_routes); none here.
+                "name": "envoy.filters.http.local_ratelimit",
+                "typed_config": {
+                    "@type": HTTP_FILTER_TYPES["local_ratelimit"],
+                    "stat_prefix": "rate_limit",
+                },
             },
             {
                 "name": "envoy.filters.http.buffer",

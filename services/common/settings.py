@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     gateway_route_timeout_s: float = 330.0
     #: Connections Envoy accepts at once before refusing new ones.
     gateway_max_connections: int = 10_000
+    #: Melody-to-vocals takes each gateway starts per minute; more get HTTP 429 (0 = no limit).
+    gateway_vocals_per_minute: int = 120
     #: On SIGTERM, how long the gateway waits for requests in flight, in seconds.
     gateway_drain_timeout_s: float = 20.0
     #: Where the rendered envoy.yaml goes ("" = a new temporary directory).

@@ -1,4 +1,4 @@
-"""The supervisor keeps the mesh alive: a crashed service is restarted and health recovers."""
+"""Operating the mesh: crashes are restarted, stops drain, the gateway limits the load."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import json
 import os
 import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import grpc
+import pytest
+from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
 from tests.mesh.test_gateway import http
 from tests.support.encoding import encode
@@ -68,3 +73,31 @@ def test_stopping_the_gateway_lets_requests_in_flight_finish(tmp_path: Path) -> 
             status, _, body = in_flight.result(timeout=60)
         assert status == 200, body[:300]
         assert json.loads(body)["audio_duration_s"] > 10
+
+
+def test_takes_are_rate_limited_per_minute_at_the_gateway(tmp_path: Path) -> None:
+    with running_mesh(
+        ["pitch", "lyrics", "synth", "studio"], tmp_path, {"GATEWAY_VOCALS_PER_MINUTE": "2"}
+    ) as mesh:
+
+        def post_not_audio(path: str) -> int:
+            return http(
+                mesh, "POST", path, body=b"not audio", headers={"Content-Type": "audio/wav"}
+            )[0]
+
+        statuses = [post_not_audio("/melody-to-vocals") for _ in range(3)]
+        assert statuses == [400, 400, 429]  # refused uploads count too: the work was asked
+        assert post_not_audio("/v1/melody:extract") == 400  # other calls are not limited
+
+        def upload() -> Iterator[studio_pb2.MelodyToVocalsRequest]:
+            yield studio_pb2.MelodyToVocalsRequest(audio_chunk=b"not audio")
+
+        with grpc.insecure_channel(mesh.gateway_target) as channel:
+            stub = studio_pb2_grpc.StudioServiceStub(channel)
+            codes = []
+            for _ in range(3):
+                with pytest.raises(grpc.RpcError) as raised:
+                    list(stub.MelodyToVocals(upload(), timeout=30))
+                codes.append(raised.value.code())
+        assert codes[-1] == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert codes[:2] == [grpc.StatusCode.INVALID_ARGUMENT] * 2
