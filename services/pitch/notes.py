@@ -18,6 +18,10 @@ where, for a frame with semitone pitch m and voicing probability c,
   onset strength at the note's first frame (peaks only), so a new note is cheap where the
   audio shows an attack: repeated notes of one pitch split at their onsets.
 
+After the partition, a note shorter than hold_s that glides towards the note it touches
+next is that note's attack (a scoop: the voice slides up or down into a pitch), so it is
+merged into it and the note begins where the scoop does.
+
 Rests cost nothing. Levels lie on a 10-cent grid, so a singer need not be in tune with
 A440 and each note's pitch is the level fitted to its frames, which the vibrato, scoops
 and glides at its ends do not pull. Runtime is O(frames x levels) with a numpy inner loop:
@@ -29,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d, median_filter
 
 from services.common.music import FloatArray, Note, PitchTrack, midi_to_hz
@@ -48,6 +53,8 @@ class SegmentationConfig:
     dip_weight_per_db: float = 0.3
     octave_window_s: float = 0.3  # context against which octave jumps are judged
     min_note_duration_s: float = 0.05
+    # A held pitch drifts slower than this; a scoop into a note moves faster.
+    glide_rate_semitones_per_s: float = 10.0
 
 
 DEFAULT_CONFIG = SegmentationConfig()
@@ -110,6 +117,14 @@ def segment_notes(
     levels = np.arange(np.floor(low) - 1.0, np.ceil(high) + 1.0 + 1e-9, config.level_step_semitones)
     spans = _optimal_partition(
         semitones, pitch_weight, frame_cost, note_cost, levels, config.pitch_cap_semitones
+    )
+    spans = _merge_scoops(
+        spans,
+        semitones,
+        voiced,
+        levels,
+        max_frames=config.hold_s / hop_s,
+        min_rate_per_frame=config.glide_rate_semitones_per_s * hop_s,
     )
     min_frames = (
         config.min_note_duration_s if min_note_duration_s is None else min_note_duration_s
@@ -208,6 +223,38 @@ def _optimal_partition(
         end = start
     spans.reverse()
     return spans
+
+
+def _merge_scoops(
+    spans: list[tuple[int, int, int]],
+    semitones: FloatArray,
+    voiced: npt.NDArray[np.bool_],
+    levels: FloatArray,
+    *,
+    max_frames: float,
+    min_rate_per_frame: float,
+) -> list[tuple[int, int, int]]:
+    """Merge each short span that glides towards the span it touches next into that span.
+
+    A span shorter than ``max_frames`` whose voiced frames move (least-squares slope of at
+    least ``min_rate_per_frame`` semitones a frame) in the direction of the next span's
+    level is the attack of the next note: the next note takes its frames and its onset.
+    """
+    merged = list(spans)
+    i = 0
+    while i + 1 < len(merged):
+        start, end, level = merged[i]
+        next_start, next_end, next_level = merged[i + 1]
+        frames = np.flatnonzero(voiced[start:end]) + start
+        if end == next_start and end - start < max_frames and len(frames) >= 2:
+            slope = float(np.polyfit(frames, semitones[frames], 1)[0])
+            towards = slope * np.sign(levels[next_level] - levels[level])
+            if towards >= min_rate_per_frame:
+                merged[i + 1] = (start, next_end, next_level)
+                del merged[i]
+                continue
+        i += 1
+    return merged
 
 
 def _merge_short_spans(

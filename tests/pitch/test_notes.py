@@ -151,3 +151,16 @@ def test_onset_peaks_keep_only_local_maxima():
     np.testing.assert_allclose(
         onset_peaks(strength, radius_frames=1), [0, 0.5, 0, 0, 0, 0, 0, 0.9, 0]
     )
+
+
+def test_a_scoop_into_a_note_is_its_attack_not_a_note_of_its_own():
+    scoop = np.linspace(56.5, 59.0, 5)  # 80 ms sliding up into the note, ~30 semitones/s
+    semitones = np.concatenate([_frames(0.2), scoop, _frames(0.5, 60.0)])
+    onset = np.zeros(len(semitones))
+    onset[round(0.2 / HOP_S)] = 1.0  # the scoop's attack
+    onset[round(0.2 / HOP_S) + len(scoop)] = 1.0  # flux as the glide lands on the pitch
+
+    notes = segment_notes(_track(semitones), onset_strength=onset)
+
+    assert [n.midi_pitch for n in notes] == [60]
+    assert notes[0].onset_s == pytest.approx(0.2, abs=HOP_S)
