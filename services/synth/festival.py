@@ -1,11 +1,27 @@
-"""Festival's singing mode as a second, independent voice (``kal_diphone``, 16 kHz).
+"""Festival's ``kal_diphone`` voice (16 kHz) as a second, independent singer.
 
-``text2wave -mode singing`` reads an XML score: per word, the frequency and length of
-each of its syllables. We give frequencies as ``FREQ=`` in Hz, never ``NOTE=``: Festival's
-note names sit an octave low (its "A5" is 440 Hz). Festival's own pitch and timing are
-approximate (it is a diphone voice from 1998), so its output is run through WORLD once
-more: every voiced frame gets the same sung contour as the piper voices (transitions,
-vibrato, breath), which puts its notes in tune.
+Festival says the phrase as plain speech, and a small Scheme hook dumps the utterance's
+Segment relation (every phone's name, end time, syllable and token) next to its wave.
+The speech is then sung exactly as the piper voices are
+(:func:`services.synth.singing.sing_speech`): each vowel stretched over its note,
+consonants kept short and placed before the onset, the sung contour on every voiced
+frame. So the notes land where they are written (within a few ms, measured by Praat),
+not where Festival's own singing mode would put them (its consonant offsets moved
+note onsets by up to 100 ms).
+
+Why plain speech and not Festival's singing mode (``-mode singing``, which was used
+before): re-timed the same way, the singing mode measured worse. Its duration rules
+give consonants odd lengths (a 300 ms "v", a 250 ms "k") that the re-timing has to
+squeeze, and its vowels are the same diphones stretched by Festival, so they bring no
+better material; on the test songs its onsets were off by up to 25 ms and its
+voicing gaps longer, against 9 ms for speech (pitch errors equal or lower).
+
+Festival's syllables are matched to ours word by word (tokens in order), by vowel
+nuclei: with ARPAbet given, each word is added to Festival's lexicon with our own
+syllables, so the two agree; otherwise a word Festival splits into more syllables than
+ours has its extra ones merged into our last, one with fewer has its last vowel shared
+among the remaining syllables (a melisma), and when even the words disagree (token
+rules that expand "21" into two words) the same is done over the whole phrase.
 
 Festival comes from Debian (``apt-get install festival festvox-kallpc16k``); when it is
 missing the voice says so and is listed as unavailable, nothing else breaks.
@@ -14,99 +30,379 @@ missing the voice says so and is listed as unavailable, nothing else breaks.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
 import soundfile
 
-from services.common.music import midi_to_hz
-from services.synth.contour import Expression, sung_contour
-from services.synth.score import PhraseScore
-from services.synth.singing import (
-    FRAME_PERIOD_S,
-    RenderedPhrase,
-    add_breath,
-    analyse,
-    render_world,
-)
+from services.synth.contour import Expression
+from services.synth.score import PhraseScore, ScoreSyllable
+from services.synth.singing import RenderedPhrase, Timbre, sing_speech
+from services.synth.speech import PhonemeSpan, Speech
 
 FESTIVAL_VOICE_DIR = Path("/usr/share/festival/voices/english/kal_diphone")
 SAMPLE_RATE_HZ = 16000
-#: One phrase may not keep text2wave busy longer than this, in seconds.
+#: One phrase may not keep festival busy longer than this, in seconds.
 TIMEOUT_S = 60.0
+
+#: Festival's phones (the "radio" phone set, ARPAbet in lower case) as the one IPA
+#: symbol per phone that :mod:`services.synth.singing` needs: a vowel or not, voiced or
+#: not. Diphthongs are their first vowel (the one a singer holds).
+_PHONE_SYMBOLS = {
+    "aa": "ɑ",
+    "ae": "æ",
+    "ah": "ʌ",
+    "ao": "ɔ",
+    "aw": "a",
+    "ax": "ə",
+    "axr": "ɚ",
+    "ay": "a",
+    "eh": "ɛ",
+    "er": "ɜ",
+    "ey": "e",
+    "ih": "ɪ",
+    "iy": "i",
+    "ow": "o",
+    "oy": "ɔ",
+    "uh": "ʊ",
+    "uw": "u",
+    "b": "b",
+    "ch": "ʃ",
+    "d": "d",
+    "dh": "ð",
+    "dx": "ɾ",
+    "el": "l",
+    "em": "m",
+    "en": "n",
+    "f": "f",
+    "g": "ɡ",
+    "hh": "h",
+    "hv": "ɦ",
+    "jh": "ʒ",
+    "k": "k",
+    "l": "l",
+    "m": "m",
+    "n": "n",
+    "nx": "n",
+    "ng": "ŋ",
+    "p": "p",
+    "r": "ɹ",
+    "s": "s",
+    "sh": "ʃ",
+    "t": "t",
+    "th": "θ",
+    "v": "v",
+    "w": "w",
+    "y": "j",
+    "z": "z",
+    "zh": "ʒ",
+}
+#: Stand-ins for a phone missing from the table, by Festival's own features.
+_UNKNOWN_VOWEL, _UNKNOWN_VOICED, _UNKNOWN_UNVOICED = "ə", "l", "h"
+
+#: The Scheme run after the phrase's lexicon entries and its text: it says the text,
+#: numbers syllables and tokens, prints every phone as "EMSEG name end vowel voiced
+#: syllable token" and saves the wave as speech.wav.
+_DUMP_SCHEME = """
+(define (em_number items feature)
+  (let ((n 0))
+    (mapcar (lambda (item) (set! n (+ n 1)) (item.set_feat item feature n)) items)))
+(set! em_utt (utt.synth (eval (list 'Utterance 'Text em_text))))
+(em_number (utt.relation.items em_utt 'Syllable) "em_syl")
+(em_number (utt.relation.items em_utt 'Token) "em_tok")
+(mapcar
+ (lambda (seg)
+   (format t "EMSEG %s %f %s %s %s %s\\n" (item.name seg)
+           (item.feat seg "end") (item.feat seg "ph_vc") (item.feat seg "ph_cvox")
+           (item.feat seg "R:SylStructure.parent.em_syl")
+           (item.feat seg "R:SylStructure.parent.parent.R:Token.parent.em_tok")))
+ (utt.relation.items em_utt 'Segment))
+(utt.save.wave em_utt "speech.wav" 'riff)
+"""
+_SEG_LINE = re.compile(r"^EMSEG (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$", re.MULTILINE)
+_PLAIN_WORD = re.compile(r"^[a-z']+$")
+_SONORANTS = frozenset({"m", "n", "ng", "nx", "l", "el", "em", "en", "r", "w", "y"})
+#: How far a phone boundary may move to the wave's voicing edge, and the frame step.
+SNAP_WINDOW_S = 0.05
+SNAP_FRAME_S = 0.002
+SNAP_WINDOW_LENGTH_S = 0.02
+#: A frame is voiced when its energy below 900 Hz is within this of the phrase's peak.
+SONORANT_DB = -25.0
+#: No phone is made shorter than this by the snapping.
+MIN_PHONE_S = 0.01
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One phone of Festival's speech: [start_s, end_s) in its wave, and where it belongs."""
+
+    name: str
+    start_s: float
+    end_s: float
+    vowel: bool
+    voiced: bool
+    syllable: int  # Festival's syllable number, from 1; 0 for pauses
+    token: int  # Festival's token number, from 1; 0 for pauses
+
+    @property
+    def sonorant(self) -> bool:
+        """A vowel, nasal, liquid or glide: voiced from end to end."""
+        return self.vowel or self.name in _SONORANTS
+
+    @property
+    def snaps_as_voiceless(self) -> bool:
+        """A voiceless obstruent ("h", often breathy-voiced, is left alone)."""
+        return not self.vowel and not self.voiced and self.syllable > 0 and self.name != "hh"
+
+    @property
+    def symbol(self) -> str:
+        if self.name in _PHONE_SYMBOLS:
+            return _PHONE_SYMBOLS[self.name]
+        if self.vowel:
+            return _UNKNOWN_VOWEL
+        return _UNKNOWN_VOICED if self.voiced else _UNKNOWN_UNVOICED
 
 
 def unavailable_reason() -> str | None:
     """Why Festival cannot sing here, or None when it can."""
-    if shutil.which("text2wave") is None:
+    if shutil.which("festival") is None:
         return "Festival is not installed (apt-get install festival festvox-kallpc16k)"
     if not FESTIVAL_VOICE_DIR.is_dir():
         return "Festival's kal_diphone voice is not installed (apt-get install festvox-kallpc16k)"
     return None
 
 
-def singing_xml(phrase: PhraseScore) -> str:
-    """The phrase as Festival's SINGING markup: one token per word, values per syllable."""
-    lines = [
-        '<?xml version="1.0"?>',
-        '<!DOCTYPE SINGING PUBLIC "-//SINGING//DTD SINGING mark up//EN" "Singing.v0_1.dtd" []>',
-        '<SINGING BPM="60">',
-    ]
-    for word in phrase.words():
-        frequencies = []
-        seconds = []
-        for syllable in word:
-            start_s, end_s = phrase.syllable_span_s(syllable)
-            frequencies.append(f"{midi_to_hz(phrase.notes[syllable.first_note].midi_pitch):.2f}")
-            seconds.append(f"{end_s - start_s:.3f}")
-        text = "".join(s.text.strip().rstrip("-") for s in word)
-        lines.append(
-            f'<PITCH FREQ="{",".join(frequencies)}"><DURATION SECONDS="{",".join(seconds)}">'
-            f"{escape(text)}</DURATION></PITCH>"
-        )
-    lines.append("</SINGING>")
-    return "\n".join(lines)
+def _word_text(word: list[ScoreSyllable]) -> str:
+    return "".join(s.text.strip().rstrip("-") for s in word)
 
 
-def sing_phrase(
-    phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int = 0
-) -> RenderedPhrase:
-    """Sing one phrase with Festival, re-pitched onto the sung contour.
+def phrase_text(phrase: PhraseScore) -> str:
+    """The phrase's words as a Scheme string literal, one token per word."""
+    text = " ".join(_word_text(word) for word in phrase.words())
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    Returns samples at 16 kHz starting at the phrase's first onset. Raises RuntimeError
-    when text2wave fails (the message carries its stderr).
+
+def lexicon_scheme(phrase: PhraseScore) -> str:
+    """Festival lexicon entries that make it say each word with our syllables.
+
+    Only for words whose every syllable has ARPAbet and whose text is a plain word
+    (Festival looks words up in lower case); the others keep Festival's pronunciation.
     """
-    reason = unavailable_reason()
-    if reason:
-        raise RuntimeError(reason)
+    entries = []
+    for word in phrase.words():
+        text = _word_text(word).lower()
+        if not _PLAIN_WORD.match(text) or not all(s.arpabet for s in word):
+            continue
+        syllables = []
+        for syllable in word:
+            phones = []
+            stressed = 0
+            for phoneme in syllable.arpabet:
+                name = phoneme.rstrip("012").lower()
+                if name not in _PHONE_SYMBOLS:
+                    break
+                if phoneme[-1:] in ("1", "2"):
+                    stressed = 1
+                phones.append(name)
+            else:
+                syllables.append(f"(({' '.join(phones)}) {stressed})")
+                continue
+            break  # a phoneme Festival does not know: keep its own pronunciation
+        else:
+            entries.append(f'(lex.add.entry \'("{text}" nil ({" ".join(syllables)})))')
+    return "\n".join(entries)
+
+
+def speak(phrase: PhraseScore) -> tuple[np.ndarray, list[Phone]]:
+    """Festival's speech of the phrase: float32 samples at 16 kHz and its phones in
+    order. Raises RuntimeError when festival fails (the message carries its output)."""
+    script = "\n".join(
+        [lexicon_scheme(phrase), f"(set! em_text {phrase_text(phrase)})", _DUMP_SCHEME]
+    )
     with tempfile.TemporaryDirectory(prefix="festival-") as folder:
-        score_path = Path(folder) / "phrase.xml"
-        wav_path = Path(folder) / "phrase.wav"
-        score_path.write_text(singing_xml(phrase), encoding="utf-8")
+        work = Path(folder)
+        (work / "sing.scm").write_text(script, encoding="utf-8")
         result = subprocess.run(
-            ["text2wave", "-mode", "singing", str(score_path), "-o", str(wav_path)],
+            ["festival", "--batch", "sing.scm"],
+            cwd=work,
             capture_output=True,
             timeout=TIMEOUT_S,
             check=False,
         )
-        if result.returncode != 0 or not wav_path.exists():
-            message = result.stderr.decode(errors="replace").strip()[-300:]
-            raise RuntimeError(f"text2wave failed: {message}")
-        samples, rate = soundfile.read(io.BytesIO(wav_path.read_bytes()), dtype="float32")
+        stdout = result.stdout.decode(errors="replace")
+        matches = _SEG_LINE.findall(stdout)
+        wave = work / "speech.wav"
+        if result.returncode != 0 or not matches or not wave.exists():
+            message = (result.stderr.decode(errors="replace") + stdout).strip()[-300:]
+            raise RuntimeError(f"festival failed: {message}")
+        samples, rate = soundfile.read(io.BytesIO(wave.read_bytes()), dtype="float32")
+    if rate != SAMPLE_RATE_HZ:
+        raise RuntimeError(f"festival spoke at {rate} Hz, not {SAMPLE_RATE_HZ}")
     if samples.ndim > 1:
         samples = samples.mean(axis=1)
-    # Festival's utterance ends with a trailing pause; the phrase ends at its last offset.
-    samples = samples[: int((phrase.offset_s - phrase.onset_s) * rate)]
-    f0, envelope, aperiodicity = analyse(samples, rate)
-    times_s = phrase.onset_s + np.arange(f0.size, dtype=np.float64) * FRAME_PERIOD_S
-    voiced = f0 > 0
-    f0_hz = np.where(voiced, sung_contour(phrase.notes, times_s, expression, seed=seed), 0.0)
-    aperiodicity = np.where(
-        voiced[:, None], add_breath(aperiodicity, breathiness, rate), aperiodicity
+    phones: list[Phone] = []
+    start_s = 0.0
+    for name, end, vc, cvox, syllable, token in matches:
+        end_s = float(end)
+        if end_s > start_s:
+            phones.append(
+                Phone(
+                    name,
+                    start_s,
+                    end_s,
+                    vowel=vc == "+",
+                    voiced=cvox != "-",
+                    syllable=int(float(syllable)),
+                    token=int(float(token)),
+                )
+            )
+        start_s = max(start_s, end_s)
+    return samples.astype(np.float32), phones
+
+
+def assign_syllables(phones: list[Phone], word_sizes: list[int]) -> list[list[Phone]]:
+    """Festival's phones divided among our syllables (``word_sizes``: our syllables per
+    word, in order); see the module's notes on how disagreements are resolved.
+
+    A vowel shared among several syllables is cut into equal consecutive pieces.
+    """
+    syllables: dict[int, list[Phone]] = {}
+    tokens: dict[int, list[int]] = {}
+    for phone in phones:
+        if phone.syllable:
+            if phone.syllable not in syllables:
+                tokens.setdefault(phone.token, []).append(phone.syllable)
+            syllables.setdefault(phone.syllable, []).append(phone)
+    festival_words = [[syllables[s] for s in tokens[t]] for t in sorted(tokens)]
+    if len(festival_words) != len(word_sizes) or not all(festival_words):
+        festival_words = [[syllable for word in festival_words for syllable in word]]
+        word_sizes = [sum(word_sizes)]
+    assigned: list[list[Phone]] = []
+    for theirs, size in zip(festival_words, word_sizes, strict=True):
+        assigned.extend(_match_word(theirs, size))
+    return assigned
+
+
+def _match_word(theirs: list[list[Phone]], size: int) -> list[list[Phone]]:
+    """One word's Festival syllables as ``size`` syllables of ours."""
+    if len(theirs) >= size:
+        # Extra syllables (or an equal count) go to our last syllable of the word.
+        merged = [phone for syllable in theirs[size - 1 :] for phone in syllable]
+        return [*theirs[: size - 1], merged]
+    if not theirs:
+        return [[] for _ in range(size)]
+    last = theirs[-1]
+    vowel = next((i for i, p in enumerate(last) if p.vowel), len(last) // 2)
+    shared = size - len(theirs) + 1
+    core = last[vowel]
+    step_s = (core.end_s - core.start_s) / shared
+    pieces = [
+        Phone(
+            core.name,
+            core.start_s + k * step_s,
+            core.start_s + (k + 1) * step_s,
+            core.vowel,
+            core.voiced,
+            core.syllable,
+            core.token,
+        )
+        for k in range(shared)
+    ]
+    split = [[piece] for piece in pieces]
+    split[0] = [*last[:vowel], *split[0]]
+    split[-1] = [*split[-1], *last[vowel + 1 :]]
+    return [*theirs[:-1], *split]
+
+
+def snap_to_voicing(samples: np.ndarray, phones: list[Phone]) -> list[Phone]:
+    """Phones whose boundaries between a sonorant (vowel, nasal, liquid, glide) and a
+    voiceless obstruent are moved to where the wave's voicing really starts or stops,
+    within ``SNAP_WINDOW_S``.
+
+    Festival's segment ends are the targets its diphone synthesis aimed at; the sound it
+    made lags or leads them by up to 40 ms (a vowel running on into the "s" after it).
+    Singing puts each phone's spectrum in its own slot, so a vowel's tail left inside an
+    "s" would be sung as noise through a vowel's formants, which is heard (and tracked)
+    as a stray pitch. Voicing is read from the energy below 900 Hz, which a sonorant
+    has and a voiceless consonant lacks: it is within ``SONORANT_DB`` of the phrase's
+    loudest frame there. (WORLD's DIO voices most of an "s" of this voice; Harvest is
+    right but costs a second per phrase.)
+    """
+    signal = samples.astype(np.float64)
+    hop = round(SNAP_FRAME_S * SAMPLE_RATE_HZ)
+    width = round(SNAP_WINDOW_LENGTH_S * SAMPLE_RATE_HZ)
+    if signal.size < width + hop:
+        return phones
+    frames = np.lib.stride_tricks.sliding_window_view(signal, width)[::hop] * np.hanning(width)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    frequencies_hz = np.fft.rfftfreq(width, 1.0 / SAMPLE_RATE_HZ)
+    low_band = (frequencies_hz >= 80) & (frequencies_hz <= 900)
+    low_db = 10 * np.log10(power[:, low_band].sum(axis=1) + 1e-12)
+    sonorant = low_db > low_db.max() + SONORANT_DB
+    times_s = (np.arange(sonorant.size) * hop + width / 2) / SAMPLE_RATE_HZ
+    changes = np.flatnonzero(sonorant[1:] != sonorant[:-1])
+    edge_times_s = (times_s[changes] + times_s[changes + 1]) / 2
+    edge_rising = sonorant[changes + 1]
+    snapped = list(phones)
+    for i in range(len(snapped) - 1):
+        before, after = snapped[i], snapped[i + 1]
+        if not (
+            (before.sonorant and after.snaps_as_voiceless)
+            or (before.snaps_as_voiceless and after.sonorant)
+        ):
+            continue
+        near = (
+            (edge_rising == after.sonorant)
+            & (np.abs(edge_times_s - before.end_s) <= SNAP_WINDOW_S)
+            & (edge_times_s >= before.start_s + MIN_PHONE_S)
+            & (edge_times_s <= after.end_s - MIN_PHONE_S)
+        )
+        if near.any():
+            candidates = edge_times_s[near]
+            boundary_s = float(candidates[np.argmin(np.abs(candidates - before.end_s))])
+            snapped[i] = replace(before, end_s=boundary_s)
+            snapped[i + 1] = replace(after, start_s=boundary_s)
+    return snapped
+
+
+def festival_speech(phrase: PhraseScore) -> Speech:
+    """The phrase said by Festival, its spans numbered by our syllables."""
+    samples, phones = speak(phrase)
+    phones = snap_to_voicing(samples, phones)
+    assigned = assign_syllables(phones, [len(word) for word in phrase.words()])
+    if not any(any(p.vowel for p in syllable) for syllable in assigned):
+        raise RuntimeError(f"festival said no vowel for '{phrase.lyrics_text()}'")
+    spans = [
+        PhonemeSpan(
+            phone.symbol,
+            index,
+            round(phone.start_s * SAMPLE_RATE_HZ),
+            min(samples.size, round(phone.end_s * SAMPLE_RATE_HZ)),
+        )
+        for index, syllable in enumerate(assigned)
+        for phone in syllable
+    ]
+    return Speech(samples, SAMPLE_RATE_HZ, spans)
+
+
+def sing_phrase(
+    phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int = 0
+) -> Iterator[RenderedPhrase]:
+    """Sing one phrase with Festival, re-timed and re-pitched onto the notes.
+
+    Yields the samples at 16 kHz block by block, as the piper voices do. Raises
+    RuntimeError when Festival is missing or fails.
+    """
+    reason = unavailable_reason()
+    if reason:
+        raise RuntimeError(reason)
+    speech = festival_speech(phrase)
+    yield from sing_speech(
+        phrase, speech, expression, breathiness=breathiness, timbre=Timbre(), seed=seed
     )
-    audio = render_world(f0_hz, envelope, aperiodicity, rate)
-    return RenderedPhrase(audio, int(rate), phrase.onset_s)

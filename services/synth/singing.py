@@ -117,6 +117,27 @@ def sing_phrase(
     # Speech fades and creaks on its last syllable; a throw-away schwa after the phrase
     # keeps the last sung syllable at full voice (its spans are never used).
     speech = speaker.speak([*words, [[_TRAILING_SCHWA]]])
+    yield from sing_speech(
+        phrase, speech, expression, breathiness=breathiness, timbre=timbre, seed=seed
+    )
+
+
+def sing_speech(
+    phrase: PhraseScore,
+    speech: Speech,
+    expression: Expression,
+    *,
+    breathiness: float,
+    timbre: Timbre,
+    seed: int = 0,
+) -> Iterator[RenderedPhrase]:
+    """Sing ``speech`` (the phrase spoken, its spans numbered by the phrase's syllables)
+    on the phrase's notes, block by block, as :func:`sing_phrase` does for piper.
+
+    Any speaker will do whose spans say where each syllable's symbols are: every
+    syllable's vowel is put on its note, consonants before it, and the sung contour on
+    every voiced frame.
+    """
     segments = _layout(phrase, speech)
     yield from _resynthesize(phrase, speech, segments, expression, breathiness, timbre, seed)
 

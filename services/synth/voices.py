@@ -10,9 +10,9 @@ joe        piper ``en_US-joe-medium`` speech sung through WORLD   voice: CC0 (da
                                                                    package: MIT
 joe-high   the same voice with formants raised 15 % and a higher  as joe
            range (G3..E5): a lighter, higher voice
-festival   Festival's ``kal_diphone`` singing mode, re-pitched    BSD-style (CSTR /
-           with WORLD; robotic, 16 kHz; needs the Debian          CMU, festvox-
-           packages festival + festvox-kallpc16k                  kallpc16k)
+festival   Festival's ``kal_diphone`` speech sung through WORLD   BSD-style (CSTR /
+           like joe's; robotic, 16 kHz; needs                     CMU, festvox-
+           the Debian packages festival + festvox-kallpc16k       kallpc16k)
 ========== ====================================================== ==================
 
 The joe licence is read from the package's ``MODEL_CARD`` (dataset license CC0, from
@@ -103,8 +103,7 @@ class FestivalSingingVoice:
     def sing_phrase(
         self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
     ) -> Iterator[RenderedPhrase]:
-        # Festival says the whole phrase in one process run: one block.
-        yield festival.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
+        return festival.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
 
 
 _JOE_LICENCE = (
@@ -149,8 +148,8 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
             highest_midi=67,
             sample_rate_hz=festival.SAMPLE_RATE_HZ,
             licence="festvox-kallpc16k: BSD-style (Alan W Black, Kevin Lenzo; CSTR)",
-            description="Festival's singing mode (text2wave -mode singing), re-pitched with "
-            "WORLD; robotic",
+            description="Festival's kal_diphone speech, re-timed and re-pitched onto the "
+            "notes with WORLD as joe is; robotic",
         )
     ),
 }

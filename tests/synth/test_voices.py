@@ -54,6 +54,40 @@ def test_festival_reports_itself_missing_cleanly(monkeypatch: pytest.MonkeyPatch
         sing(SingRequest(melody, [SungSyllable("la", 0)], voice_id="festival"))
 
 
+def _phone(name: str, start_s: float, end_s: float, syllable: int, token: int) -> festival.Phone:
+    vowel = name in {"ax", "ih", "ay"}
+    return festival.Phone(name, start_s, end_s, vowel, name != "t", syllable, token)
+
+
+def test_festival_syllables_are_matched_to_ours_by_vowels() -> None:
+    # "lit-tle" as Festival's two syllables, "fire" as one sung on two notes.
+    phones = [
+        _phone("pau", 0.0, 0.2, 0, 0),
+        _phone("l", 0.2, 0.3, 1, 1),
+        _phone("ih", 0.3, 0.4, 1, 1),
+        _phone("t", 0.4, 0.5, 2, 1),
+        _phone("ax", 0.5, 0.6, 2, 1),
+        _phone("l", 0.6, 0.7, 2, 1),
+        _phone("f", 0.7, 0.8, 3, 3),
+        _phone("ay", 0.8, 1.1, 3, 3),
+        _phone("r", 1.1, 1.2, 3, 3),
+    ]
+    # Words agree, syllables differ: "little" is one syllable of ours, "fire" two.
+    assigned = festival.assign_syllables(phones, [1, 2])
+    assert [[p.name for p in s] for s in assigned] == [
+        ["l", "ih", "t", "ax", "l"],
+        ["f", "ay"],
+        ["ay", "r"],
+    ]
+    assert assigned[1][1].end_s == pytest.approx(0.95) == assigned[2][0].start_s
+    # Words disagree (one word of ours): matched over the phrase, extras merged.
+    merged = festival.assign_syllables(phones, [2])
+    assert [[p.name for p in s] for s in merged] == [
+        ["l", "ih"],
+        ["t", "ax", "l", "f", "ay", "r"],
+    ]
+
+
 def test_arpabet_becomes_the_voice_symbols() -> None:
     assert arpabet_to_ipa(["HH", "AE1", "P"]) == ["h", "ˈ", "æ", "p"]
     assert arpabet_to_ipa(["S", "T", "AA1", "R"]) == ["s", "t", "ˈ", "ɑ", "ː", "ɹ"]
@@ -72,3 +106,16 @@ def test_a_word_is_divided_with_the_consonant_on_the_later_syllable() -> None:
     assert split_word_into_syllables(symbols, 2, "happy") == [list("hˈæ"), list("pi")]
     with pytest.raises(SynthInputError, match="'happy' has 2 syllable"):
         split_word_into_syllables(symbols, 3, "happy")
+
+
+@pytest.mark.skipif(festival.unavailable_reason() is not None, reason="Festival not installed")
+def test_festival_sings_words_it_syllabifies_itself() -> None:
+    # No ARPAbet: Festival's own lexicon; a quote in the text must not break its script.
+    melody = Melody([Note(0.0, 0.5, 55), Note(0.5, 0.5, 57), Note(1.0, 1.0, 59)], [], 2.0, "t")
+    syllables = [
+        SungSyllable('"fire', 0, continues_word=True),
+        SungSyllable("fly", 1),
+        SungSyllable('light"', 2),
+    ]
+    events = list(sing(SingRequest(melody, syllables, voice_id="festival")))
+    assert any(getattr(event, "data", b"") for event in events)
