@@ -212,7 +212,9 @@ def _rewrite_tail(
     tail = lyricist.compose(rest, line.strong[total:], ending)
     if not kept:
         return tail.text
-    tail_text = tail.text if tail.words[0] == "I" else tail.text[:1].lower() + tail.text[1:]
+    # "I" and names ("Paris") keep their capital.
+    keep = tail.words[0][:1].isupper()
+    tail_text = tail.text if keep else tail.text[:1].lower() + tail.text[1:]
     return f"{' '.join(kept).rstrip(',;:')}, {tail_text}"
 
 

@@ -18,7 +18,8 @@ from services.lyrics.pronunciation import VOWELS, pronounce
 from services.lyrics.vocabulary import Vocabulary, Word, stress_matches
 
 #: Slot letter -> part of speech in the vocabulary.
-CONTENT_SLOTS = {"N": "noun", "A": "adj", "V": "verb", "T": "tverb"}
+#: "M" is a name from the theme ("Paris"), said without an article.
+CONTENT_SLOTS = {"N": "noun", "A": "adj", "V": "verb", "T": "tverb", "M": "name"}
 #: Function-word slots, filled from these fixed lists (their lengths vary, which helps
 #: to hit an exact syllable count: "in" / "into" / "beneath").
 _PREPOSITIONS = """
@@ -41,7 +42,7 @@ class Template:
 
     @property
     def ending(self) -> str:
-        """Part of speech of the last word ("noun", "adj" or "verb")."""
+        """Part of speech of the last word ("noun", "adj", "verb" or "name")."""
         return CONTENT_SLOTS[self.tokens[-1]]
 
 
@@ -56,6 +57,8 @@ TEMPLATES: tuple[Template, ...] = (
     Template("T me P D N", 3.0),
     Template("all I need is D N", 1.0),
     Template("D N of D N", 2.0),
+    Template("N and N", 0.5),
+    Template("D N and N", 1.0),
     Template("there's a N P D N", 2.0),
     Template("and I T D N", 1.5),
     Template("we are D A N", 1.0),
@@ -72,6 +75,18 @@ TEMPLATES: tuple[Template, ...] = (
     Template("we V and V", 2.0),
     Template("D N will V", 2.0),
     Template("D A N will V", 2.0),
+    # Names from the theme ("Paris"); a vocabulary without names cannot fill these.
+    Template("P M", 2.0),
+    Template("we V P M", 2.0),
+    Template("I T M", 1.5),
+    Template("D N of M", 2.0),
+    Template("M is A", 2.0),
+    Template("M will V", 1.5),
+    Template("M is my N", 1.0),
+    Template("P M we V", 1.5),
+    Template("P M I T D N", 1.5),
+    Template("I T M P D N", 1.0),
+    Template("M", 0.1),
     # One-word clauses only where nothing longer fits (a one- or two-note phrase).
     Template("N", 0.2),
     Template("A", 0.1),
@@ -79,10 +94,33 @@ TEMPLATES: tuple[Template, ...] = (
 )
 
 
-def achievable_lengths(template: Template, vocabulary: Vocabulary, end_size: int = 0) -> set[int]:
+def achievable_lengths(
+    template: Template, vocabulary: Vocabulary, end_size: int = 0, include: Word | None = None
+) -> set[int]:
     """Every syllable count the template can have (with the last word's size fixed when
-    ``end_size`` is given)."""
+    ``end_size`` is given, and with ``include`` in one of its slots when given)."""
     options = _slot_sizes(template, vocabulary, end_size)
+    if include is None:
+        return _totals(options)
+    totals: set[int] = set()
+    for slot in host_slots(template, include, bool(end_size)):
+        totals |= _totals([*options[:slot], (include.size,), *options[slot + 1 :]])
+    return totals
+
+
+def host_slots(template: Template, word: Word, end_fixed: bool = False) -> list[int]:
+    """The slots of ``template`` that ``word`` can fill (its part of speech; not the last
+    slot when the line's last word is fixed already)."""
+    tokens = template.tokens
+    return [
+        index
+        for index, token in enumerate(tokens)
+        if CONTENT_SLOTS.get(token) == word.part_of_speech
+        and not (end_fixed and index == len(tokens) - 1)
+    ]
+
+
+def _totals(options: Sequence[tuple[int, ...]]) -> set[int]:
     totals = {0}
     for sizes in options:
         totals = {total + size for total in totals for size in sizes}
@@ -98,25 +136,39 @@ def fill(
     *,
     end_word: Word | None = None,
     avoid: set[str] | None = None,
+    include: Word | None = None,
 ) -> list[str] | None:
     """Words for ``template`` with exactly ``length`` syllables, or None if impossible.
 
     strong: per syllable of the clause, whether its note is strong.
     end_word: the clause's last word, fixed in advance (a rhyme).
     avoid: words used already; added to as words are chosen.
+    include: a word the clause must contain (a theme word), in a slot of its part of
+        speech; None when no slot can take it at this length.
     """
     avoid = avoid if avoid is not None else set()
     tokens = template.tokens
     options = _slot_sizes(template, vocabulary, end_word.size if end_word else 0)
-    sizes = _pick_sizes(options, length, rng)
-    if sizes is None:
-        return None
+    host = None
+    if include is not None:
+        placed = _place(include, template, options, length, strong, rng, end_word is not None)
+        if placed is None:
+            return None
+        host, sizes = placed
+        avoid.add(include.text)
+    else:
+        picked = _pick_sizes(options, length, rng)
+        if picked is None:
+            return None
+        sizes = picked
     words: list[str] = []
     position = 0
     for index, (token, size) in enumerate(zip(tokens, sizes, strict=True)):
         beats = strong[position : position + size]
         if index == len(tokens) - 1 and end_word is not None:
             text = end_word.text
+        elif index == host and include is not None:
+            text = include.text
         elif token in CONTENT_SLOTS:
             text = vocabulary.choose(CONTENT_SLOTS[token], size, beats, rng, avoid).text
         elif token in FUNCTION_SLOTS:
@@ -128,6 +180,32 @@ def fill(
         words.append(text)
         position += size
     return _agree_articles(words)
+
+
+def _place(
+    word: Word,
+    template: Template,
+    options: Sequence[tuple[int, ...]],
+    length: int,
+    strong: Sequence[bool],
+    rng: random.Random,
+    end_fixed: bool,
+) -> tuple[int, list[int]] | None:
+    """A slot for ``word`` and sizes for every slot, the word's stresses likelier on
+    strong notes; None if no slot of its part of speech fits ``length``."""
+    placements: list[tuple[int, list[int]]] = []
+    weights: list[float] = []
+    for slot in host_slots(template, word, end_fixed):
+        fixed = [*options[:slot], (word.size,), *options[slot + 1 :]]
+        sizes = _pick_sizes(fixed, length, rng)
+        if sizes is None:
+            continue
+        start = sum(sizes[:slot])
+        placements.append((slot, sizes))
+        weights.append(3.0 ** stress_matches(word.stresses, strong[start : start + word.size]))
+    if not placements:
+        return None
+    return rng.choices(placements, weights)[0]
 
 
 def _slot_sizes(template: Template, vocabulary: Vocabulary, end_size: int) -> list[tuple[int, ...]]:

