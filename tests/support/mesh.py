@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,13 +16,38 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.settings import SERVICE_PORTS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICE_NAMES = tuple(SERVICE_PORTS)
+
+
+#: Ports for test meshes come from below Linux's ephemeral range (32768+), where the
+#: kernel also picks the local ports of outgoing connections: a port chosen there can be
+#: taken by a client socket before the service binds it.
+TEST_PORT_RANGE = range(20_000, 32_000)
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports that nothing listens on now (held open while choosing)."""
+    held: list[socket.socket] = []
+    try:
+        while len(held) < count:
+            probe = socket.socket()
+            try:
+                probe.bind(("127.0.0.1", random.choice(TEST_PORT_RANGE)))
+            except OSError:
+                probe.close()
+                continue
+            held.append(probe)
+        return [int(probe.getsockname()[1]) for probe in held]
+    finally:
+        for probe in held:
+            probe.close()
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
 
 
 @dataclass(frozen=True)
@@ -36,19 +62,19 @@ class Mesh:
 
 
 def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
-    gateway_port = free_port()
+    gateway_port, admin_port, *service_ports = free_ports(2 + len(SERVICE_NAMES))
     environment = {
         "MESH_SERVICES": ",".join(services),
         "GATEWAY_HOST": "127.0.0.1",
         "SERVICE_BIND_HOST": "127.0.0.1",
         "EXPERT_MUSIC_AI_PORT": str(gateway_port),
-        "ENVOY_ADMIN_PORT": str(free_port()),
+        "ENVOY_ADMIN_PORT": str(admin_port),
         "METRICS_PORT_OFFSET": "0",
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(data_dir),
     }
-    for name in ("pitch", "lyrics", "synth", "registry", "studio"):
-        environment[f"{name.upper()}_ADDRESS"] = f"127.0.0.1:{free_port()}"
+    for name, port in zip(SERVICE_NAMES, service_ports, strict=True):
+        environment[f"{name.upper()}_ADDRESS"] = f"127.0.0.1:{port}"
     return environment
 
 
@@ -69,10 +95,7 @@ def running_mesh(
     mesh = Mesh(
         base_url=base_url,
         gateway_target=f"127.0.0.1:{environment['EXPERT_MUSIC_AI_PORT']}",
-        addresses={
-            name: environment[f"{name.upper()}_ADDRESS"]
-            for name in ("pitch", "lyrics", "synth", "registry", "studio")
-        },
+        addresses={name: environment[f"{name.upper()}_ADDRESS"] for name in SERVICE_NAMES},
         admin_url=f"http://127.0.0.1:{environment['ENVOY_ADMIN_PORT']}",
         environment=environment,
     )
