@@ -24,6 +24,10 @@ Float32Array = npt.NDArray[np.float32]
 _AV_TIME_BASE_S = 1e-6
 
 
+#: What users are told they may upload (anything FFmpeg reads works).
+SUPPORTED_FORMATS = "wav, flac, mp3, ogg/opus, webm, m4a/aac"
+
+
 class AudioDecodeError(ValueError):
     """The upload is not audio we can read, or holds no samples."""
 
@@ -82,8 +86,18 @@ def decode_audio(
         raise ValueError(f"target_sample_rate_hz must be positive, got {target_sample_rate_hz}")
     try:
         samples, sample_rate_hz, format_name = _decode_mono(data, max_duration_s)
-    except (av.FFmpegError, UnicodeDecodeError, IndexError) as error:
-        raise AudioDecodeError(f"could not decode the upload as audio: {error}") from error
+    except av.FFmpegError as error:
+        # FFmpeg's own words ("Invalid data found when processing input"), without its
+        # errno and the '<none>' file name that an in-memory upload has.
+        reason = error.strerror or "unreadable data"
+        raise AudioDecodeError(
+            f"could not decode the upload as audio ({reason.lower()}); "
+            f"send one of: {SUPPORTED_FORMATS}"
+        ) from error
+    except (UnicodeDecodeError, IndexError) as error:
+        raise AudioDecodeError(
+            f"could not decode the upload as audio; send one of: {SUPPORTED_FORMATS}"
+        ) from error
     if samples.size == 0:
         raise AudioDecodeError("the audio has no samples")
     if target_sample_rate_hz is not None and target_sample_rate_hz != sample_rate_hz:
