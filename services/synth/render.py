@@ -45,6 +45,22 @@ Float32Array = npt.NDArray[np.float32]
 REMOTE_CHUNK_S = 1.0
 
 
+def score_of(request: SingRequest, *, max_duration_s: float) -> tuple[VoiceInfo, Score]:
+    """The request's voice and its notes as that voice sings them (moved into its range).
+
+    Raises SynthInputError for a request that cannot be sung.
+    """
+    info = voice_info(request.engine, request.voice_id)
+    score = make_score(
+        request.melody,
+        request.syllables,
+        request.options,
+        voice_range_midi=(info.lowest_midi, info.highest_midi),
+        max_duration_s=max_duration_s,
+    )
+    return info, score
+
+
 def sing(request: SingRequest, *, settings: Settings | None = None) -> Iterator[SingEvent]:
     """Sing ``request``: progress events, audio chunks, then one SingSummary.
 
@@ -54,14 +70,7 @@ def sing(request: SingRequest, *, settings: Settings | None = None) -> Iterator[
     """
     settings = settings or get_settings()
     started = time.perf_counter()
-    info = voice_info(request.engine, request.voice_id)
-    score = make_score(
-        request.melody,
-        request.syllables,
-        request.options,
-        voice_range_midi=(info.lowest_midi, info.highest_midi),
-        max_duration_s=settings.max_audio_duration_s,
-    )
+    info, score = score_of(request, max_duration_s=settings.max_audio_duration_s)
     if request.engine is Engine.LOCAL:
         voice = local_voice(info.voice_id)
         return _sing_locally(request, score, voice, started)

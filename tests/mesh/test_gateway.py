@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import urllib.error
 import urllib.request
-from typing import Any
 
 import pytest
 
 from tests.support.mesh import Mesh
-
-
-def http(
-    mesh: Mesh,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(
-        mesh.base_url + path, data=body, method=method, headers=headers or {}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            return reply.status, dict(reply.headers), reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def http_json(mesh: Mesh, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-    status, _, body = http(mesh, method, path, **kwargs)
-    return status, json.loads(body)
+from tests.support.rest import http, http_json
 
 
 def test_root_returns_the_seed_banner(mesh: Mesh) -> None:

@@ -11,24 +11,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.mesh.test_gateway import http
 from tests.support.encoding import encode
 from tests.support.fake_llm import FakeLLMServer
 from tests.support.hums import C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh, running_mesh
+from tests.support.rest import http, post_json
 
 SAMPLE_RATE_HZ = 22_050
-
-
-def post_json(mesh: Mesh, path: str, payload: dict) -> tuple[int, dict]:
-    status, _, body = http(
-        mesh,
-        "POST",
-        path,
-        body=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    return status, json.loads(body)
 
 
 @pytest.fixture(scope="module")

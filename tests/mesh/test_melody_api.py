@@ -12,10 +12,10 @@ import pretty_midi
 import pytest
 from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
 
-from tests.mesh.test_gateway import http
 from tests.support.encoding import encode
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh
+from tests.support.rest import http
 
 SAMPLE_RATE_HZ = 22_050
 

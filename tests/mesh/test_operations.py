@@ -14,10 +14,10 @@ import grpc
 import pytest
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
-from tests.mesh.test_gateway import http
 from tests.support.encoding import encode
 from tests.support.hums import hum_notes, synthesize_hum
 from tests.support.mesh import Mesh, running_mesh
+from tests.support.rest import http
 
 
 def pid_of(module: str, mesh: Mesh) -> int:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.mesh.test_gateway import http
 from tests.support.encoding import encode
 from tests.support.hums import C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh, running_mesh
+from tests.support.rest import http
 from tests.support.s3 import TEST_CREDENTIALS, running_s3_server, s3_client
 
 SAMPLE_RATE_HZ = 22_050

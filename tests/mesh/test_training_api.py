@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.mesh.test_gateway import http, http_json
 from tests.support.encoding import encode
 from tests.support.instruments import clarinet_like_profile, play, random_melody
 from tests.support.mesh import Mesh
+from tests.support.rest import http, http_json, post_json
 
 SAMPLE_RATE_HZ = 32_000
 #: A model small enough to train in seconds on two busy cores (see tests/registry).
@@ -30,16 +30,6 @@ TINY_MODEL = {
     "checkpoint_every": 30,
     "threads": 1,
 }
-
-
-def post_json(mesh: Mesh, path: str, payload: dict) -> tuple[int, dict]:
-    return http_json(
-        mesh,
-        "POST",
-        path,
-        body=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-    )
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import pytest
 import soundfile
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
-from tests.mesh.test_gateway import http
 from tests.support.encoding import encode
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh
+from tests.support.rest import http
 
 SAMPLE_RATE_HZ = 22_050
 

@@ -24,9 +24,8 @@ import numpy.typing as npt
 import parselmouth
 import soundfile
 
-from services.synth.score import make_score
+from services.synth.render import score_of
 from services.synth.types import SingRequest
-from services.synth.voices import voice_info
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -189,14 +188,7 @@ def measure_rendition(
     request: SingRequest, rendered_wav: bytes, *, max_duration_s: float = 300.0
 ) -> SungQuality:
     """How closely a rendered WAV of ``request`` follows its notes (as the synth placed them)."""
-    info = voice_info(request.engine, request.voice_id)
-    score = make_score(
-        request.melody,
-        request.syllables,
-        request.options,
-        voice_range_midi=(info.lowest_midi, info.highest_midi),
-        max_duration_s=max_duration_s,
-    )
+    _, score = score_of(request, max_duration_s=max_duration_s)
     targets = [
         TargetNote(note.onset_s, note.offset_s, note.midi_pitch, starts_phrase=i == 0)
         for phrase in score.phrases
