@@ -1,4 +1,5 @@
-"""Musical domain types shared by every service: notes, phrases, pitch tracks, melodies.
+"""Musical domain types shared by every service: notes, phrases, pitch tracks, melodies,
+sung syllables and lyric lines.
 
 Plain dataclasses over seconds, Hz and MIDI numbers, with no gRPC in sight; each
 service's ``server.py`` converts them to and from protobuf (see ``services.common.convert``).
@@ -98,3 +99,50 @@ class Melody:
 
     def phrase_notes(self, phrase: Phrase) -> list[Note]:
         return self.notes[phrase.first_note_index : phrase.first_note_index + phrase.note_count]
+
+
+@dataclass(frozen=True)
+class Syllable:
+    """One sung syllable and the note(s) it is sung on.
+
+    text: the letters of the word that this syllable spells ("hap", "py"); for display,
+        exports and, when ``phonemes`` is empty, to look up its pronunciation.
+    note_index: index into ``Melody.notes`` of the first note it is sung on.
+    note_count: how many consecutive notes it spans (more than 1 is a melisma).
+    phonemes: ARPAbet with stress digits on vowels, e.g. ("HH", "AE1", "P"); empty means
+        "pronounce the text".
+    stressed: whether the syllable carries its word's stress.
+    starts_word: whether a new word begins with this syllable (False for "py" of "happy").
+    """
+
+    text: str
+    note_index: int
+    note_count: int = 1
+    phonemes: tuple[str, ...] = ()
+    stressed: bool = False
+    starts_word: bool = True
+
+    @property
+    def note_indices(self) -> range:
+        return range(self.note_index, self.note_index + self.note_count)
+
+
+def continues_word(syllables: list[Syllable] | tuple[Syllable, ...], position: int) -> bool:
+    """Whether the syllable at ``position`` is followed by another syllable of its word."""
+    return position + 1 < len(syllables) and not syllables[position + 1].starts_word
+
+
+@dataclass(frozen=True)
+class LyricLine:
+    """The words of one phrase.
+
+    text: the line as written, with punctuation.
+    syllables: in order, each on its note(s).
+    phrase_index: index into ``Melody.phrases``.
+    rhyme_label: the line's letter in the rhyme scheme ("" when it need not rhyme).
+    """
+
+    text: str
+    syllables: tuple[Syllable, ...]
+    phrase_index: int
+    rhyme_label: str = ""

@@ -1,11 +1,16 @@
-"""The lyrics service's request and answer, as plain dataclasses (no gRPC here)."""
+"""The lyrics service's request and answer, as plain dataclasses (no gRPC here).
+
+``Syllable`` and ``LyricLine`` are the shared musical types of ``services.common.music``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from services.common.music import Melody
+from services.common.music import LyricLine, Melody, Syllable
+
+__all__ = ["FitMetrics", "LyricLine", "Lyrics", "LyricsRequest", "Provider", "Syllable"]
 
 
 class Provider(StrEnum):
@@ -39,37 +44,6 @@ class LyricsRequest:
     provider: str = ""
     user_lyrics: str = ""
     seed: int | None = None
-
-
-@dataclass(frozen=True)
-class Syllable:
-    """One sung syllable on one note.
-
-    text: the letters of the word that this syllable spells (for display and karaoke).
-    note_index: index into ``Melody.notes`` (or the running syllable number of a plan).
-    phonemes: ARPAbet, vowels with stress digits, e.g. ("F", "AY1", "R").
-    stressed: whether the syllable carries the word's stress.
-    starts_word: whether a new word begins here.
-    """
-
-    text: str
-    note_index: int
-    phonemes: tuple[str, ...]
-    stressed: bool
-    starts_word: bool
-
-
-@dataclass(frozen=True)
-class LyricLine:
-    """The words of one phrase.
-
-    rhyme_label: the line's letter in the rhyme scheme ("" when it need not rhyme).
-    """
-
-    text: str
-    syllables: tuple[Syllable, ...]
-    phrase_index: int
-    rhyme_label: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from services.common.music import Melody, Note, Phrase
-from services.synth.types import RangePolicy, SingOptions, SungSyllable, SynthInputError
+from services.common.music import Melody, Note, Phrase, Syllable, continues_word
+from services.synth.types import RangePolicy, SingOptions, SynthInputError
 
 #: Sane bounds for a sung note: the piano's range (A0..C8). MIDI 0 or 127 is a mistake.
 LOWEST_MIDI = 21
@@ -109,7 +109,7 @@ class Score:
 
 def make_score(
     melody: Melody,
-    syllables: list[SungSyllable],
+    syllables: list[Syllable],
     options: SingOptions,
     *,
     voice_range_midi: tuple[int, int],
@@ -177,10 +177,10 @@ def make_score(
                 )
             )
             # A word never continues across a phrase break.
-            if not syllable.continues_word or syllable_position + 1 == len(syllables):
+            if not continues_word(syllables, syllable_position):
                 word_index += 1
             syllable_position += 1
-        if phrase_syllables and syllables[syllable_position - 1].continues_word:
+        if phrase_syllables and continues_word(syllables, syllable_position - 1):
             word_index += 1
 
         onset_s = score_notes[0].onset_s
@@ -252,7 +252,7 @@ def _checked_notes(notes: list[Note]) -> list[Note]:
     return checked
 
 
-def _check_syllables(syllables: list[SungSyllable], note_count: int) -> None:
+def _check_syllables(syllables: list[Syllable], note_count: int) -> None:
     if not syllables:
         raise SynthInputError("the lyrics are empty: give one syllable per note")
     expected_note = 0

@@ -10,6 +10,7 @@ from google.api import httpbody_pb2
 
 from services.common.convert import melody_from_proto
 from services.common.errors import InvalidInputError, grpc_errors
+from services.common.music import Syllable
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
 from services.synth.render import sing, sing_to_bytes
@@ -22,7 +23,6 @@ from services.synth.types import (
     SingOptions,
     SingRequest,
     SingSummary,
-    SungSyllable,
 )
 from services.synth.voices import all_voices, unavailable_reason
 
@@ -71,14 +71,14 @@ def request_from_proto(message: synth_pb2.SingRequest | synth_pb2.SingAudioReque
     return SingRequest(
         melody=melody_from_proto(message.melody),
         syllables=[
-            SungSyllable(
+            Syllable(
                 text=syllable.text,
                 note_index=syllable.note_index,
                 note_count=syllable.note_count or 1,
                 phonemes=tuple(syllable.phonemes),
-                continues_word=syllable.continues_word,
+                starts_word=position == 0 or not message.syllables[position - 1].continues_word,
             )
-            for syllable in message.syllables
+            for position, syllable in enumerate(message.syllables)
         ],
         voice_id=message.voice_id,
         engine=engine,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from services.common.errors import InvalidInputError
-from services.common.music import Melody
+from services.common.music import Melody, Syllable
 
 
 class SynthInputError(InvalidInputError):
@@ -45,27 +45,6 @@ class Engine(StrEnum):
 
 
 @dataclass(frozen=True)
-class SungSyllable:
-    """One syllable of the lyrics and the note(s) it is sung on.
-
-    text: the syllable as written ("hap", "py"); used for display and, when
-        ``phonemes`` is empty, to look up its pronunciation.
-    note_index: index into ``Melody.notes`` of the first note it is sung on.
-    note_count: how many consecutive notes it spans (more than 1 is a melisma).
-    phonemes: ARPAbet with stress digits on vowels, e.g. ("HH", "AE1", "P"); empty means
-        "pronounce the text".
-    continues_word: True when the next syllable belongs to the same word ("hap-" of
-        "happy"), so the voice says them as one word.
-    """
-
-    text: str
-    note_index: int
-    note_count: int = 1
-    phonemes: tuple[str, ...] = ()
-    continues_word: bool = False
-
-
-@dataclass(frozen=True)
 class SingOptions:
     """Expressive and output controls. Zero values of rates mean "the default"."""
 
@@ -90,7 +69,7 @@ class SingRequest:
     """Sing ``syllables`` on ``melody.notes`` with a voice of ``engine``."""
 
     melody: Melody
-    syllables: list[SungSyllable]
+    syllables: list[Syllable]
     voice_id: str = ""  # "" = the engine's default voice
     engine: Engine = Engine.LOCAL
     options: SingOptions = field(default_factory=SingOptions)

@@ -7,8 +7,7 @@ beats between phrases; "-" at the end of a syllable joins it to the next in one 
 
 from __future__ import annotations
 
-from services.common.music import Melody, Note, Phrase
-from services.synth.types import SungSyllable
+from services.common.music import Melody, Note, Phrase, Syllable
 
 Line = list[tuple[str, str, int, float]]
 
@@ -83,21 +82,21 @@ TEN_SECONDS: list[Line] = [
 
 def song(
     lines: list[Line], *, beat_s: float = 0.4, rest_beats: float = 1.0, start_s: float = 0.3
-) -> tuple[Melody, list[SungSyllable]]:
+) -> tuple[Melody, list[Syllable]]:
     """The melody (with phrases) and syllables of ``lines``."""
     notes: list[Note] = []
     phrases: list[Phrase] = []
-    syllables: list[SungSyllable] = []
+    syllables: list[Syllable] = []
     time_s = start_s
     for line in lines:
         first = len(notes)
         for text, arpabet, midi_pitch, beats in line:
             syllables.append(
-                SungSyllable(
+                Syllable(
                     text=text,
                     note_index=len(notes),
                     phonemes=tuple(arpabet.split()),
-                    continues_word=text.endswith("-"),
+                    starts_word=not (syllables and syllables[-1].text.endswith("-")),
                 )
             )
             notes.append(Note(onset_s=time_s, duration_s=beats * beat_s, midi_pitch=midi_pitch))

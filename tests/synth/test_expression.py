@@ -8,11 +8,11 @@ import numpy as np
 import parselmouth
 import soundfile
 
-from services.common.music import Melody, Note
+from services.common.music import Melody, Note, Syllable
 from services.synth.contour import Expression, sung_contour
 from services.synth.render import sing_to_bytes
 from services.synth.score import ScoreNote
-from services.synth.types import RangePolicy, SingOptions, SingRequest, SungSyllable
+from services.synth.types import RangePolicy, SingOptions, SingRequest
 from tests.support.sung_pitch import track_pitch
 
 A3 = 57
@@ -20,7 +20,7 @@ A3 = 57
 
 def _long_ah(options: SingOptions) -> tuple[np.ndarray, int]:
     melody = Melody([Note(0.2, 1.6, A3)], [], 2.0, "test")
-    syllables = [SungSyllable("ah", 0, phonemes=("AA1",))]
+    syllables = [Syllable("ah", 0, phonemes=("AA1",))]
     data = sing_to_bytes(SingRequest(melody, syllables, options=options))
     samples, sample_rate_hz = soundfile.read(io.BytesIO(data), dtype="float64")
     return samples, sample_rate_hz

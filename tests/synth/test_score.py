@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.music import Melody, Note
+from services.common.music import Melody, Note, Syllable
 from services.synth.render import sing
 from services.synth.score import make_score
 from services.synth.types import (
@@ -12,7 +12,6 @@ from services.synth.types import (
     RangePolicy,
     SingOptions,
     SingRequest,
-    SungSyllable,
     SynthInputError,
 )
 from tests.support.songs import TWINKLE, song
@@ -23,11 +22,11 @@ def _three_notes(*pitches: int, duration_s: float = 0.5) -> Melody:
     return Melody(notes=notes, phrases=[], duration_s=1.5, engine="test")
 
 
-def _la(count: int) -> list[SungSyllable]:
-    return [SungSyllable("la", i, phonemes=("L", "AA1")) for i in range(count)]
+def _la(count: int) -> list[Syllable]:
+    return [Syllable("la", i, phonemes=("L", "AA1")) for i in range(count)]
 
 
-def _score(melody: Melody, syllables: list[SungSyllable], **options: object):
+def _score(melody: Melody, syllables: list[Syllable], **options: object):
     return make_score(
         melody,
         syllables,
@@ -56,7 +55,7 @@ def test_fewer_syllables_than_notes_is_a_mismatch() -> None:
 
 
 def test_syllables_out_of_order_name_the_note() -> None:
-    syllables = [SungSyllable("la", 0), SungSyllable("la", 2), SungSyllable("la", 1)]
+    syllables = [Syllable("la", 0), Syllable("la", 2), Syllable("la", 1)]
     with pytest.raises(SynthInputError, match="is on note 2 but note 1 comes next"):
         _score(_three_notes(60, 62, 64), syllables)
 
@@ -76,7 +75,7 @@ def test_notes_without_duration_are_refused(duration_s: float) -> None:
 
 def test_bad_arpabet_is_refused_when_sung() -> None:
     melody = _three_notes(60, 62, 64)
-    syllables = [*_la(2), SungSyllable("la", 2, phonemes=("L", "QQ1"))]
+    syllables = [*_la(2), Syllable("la", 2, phonemes=("L", "QQ1"))]
     with pytest.raises(SynthInputError, match="'QQ1' is not an ARPAbet phoneme"):
         list(sing(SingRequest(melody, syllables)))
 

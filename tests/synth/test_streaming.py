@@ -13,7 +13,7 @@ import pytest
 import soundfile
 
 from services.common.audio import decode_audio
-from services.common.music import Melody, Note
+from services.common.music import Melody, Note, Syllable
 from services.synth import blocks, voices
 from services.synth.blocks import FRAME_PERIOD_S, synthesize_in_blocks
 from services.synth.contour import Expression
@@ -29,7 +29,6 @@ from services.synth.types import (
     SingOptions,
     SingRequest,
     SingSummary,
-    SungSyllable,
 )
 from tests.support.songs import TEN_SECONDS, song
 
@@ -117,7 +116,7 @@ def test_a_long_phrase_is_heard_before_it_is_all_synthesized(
     pitches = [57, 60, 62, 64, 62, 60, 59, 57]
     notes = [Note(0.2 + 0.75 * i, 0.75, pitch) for i, pitch in enumerate(pitches)]
     melody = Melody(notes, [], 6.4, "test")
-    syllables = [SungSyllable("la", i, phonemes=("L", "AA1")) for i in range(len(notes))]
+    syllables = [Syllable("la", i, phonemes=("L", "AA1")) for i in range(len(notes))]
     synthesized_s: list[float] = []
     synthesize = blocks.pyworld.synthesize
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.music import Melody, Note
+from services.common.music import Melody, Note, Syllable
 from services.synth import festival
 from services.synth.phonemes import arpabet_to_ipa, split_syllable, split_word_into_syllables
 from services.synth.render import sing
-from services.synth.types import Engine, SingRequest, SungSyllable, SynthInputError
+from services.synth.types import Engine, SingRequest, SynthInputError
 from services.synth.voices import (
     VoiceUnavailableError,
     all_voices,
@@ -51,7 +51,7 @@ def test_festival_reports_itself_missing_cleanly(monkeypatch: pytest.MonkeyPatch
     )
     melody = Melody([Note(0.0, 0.5, 50)], [], 0.5, "test")
     with pytest.raises(VoiceUnavailableError, match="available voices: joe, joe-high"):
-        sing(SingRequest(melody, [SungSyllable("la", 0)], voice_id="festival"))
+        sing(SingRequest(melody, [Syllable("la", 0)], voice_id="festival"))
 
 
 def _phone(name: str, start_s: float, end_s: float, syllable: int, token: int) -> festival.Phone:
@@ -113,9 +113,9 @@ def test_festival_sings_words_it_syllabifies_itself() -> None:
     # No ARPAbet: Festival's own lexicon; a quote in the text must not break its script.
     melody = Melody([Note(0.0, 0.5, 55), Note(0.5, 0.5, 57), Note(1.0, 1.0, 59)], [], 2.0, "t")
     syllables = [
-        SungSyllable('"fire', 0, continues_word=True),
-        SungSyllable("fly", 1),
-        SungSyllable('light"', 2),
+        Syllable('"fire', 0),
+        Syllable("fly", 1, starts_word=False),
+        Syllable('light"', 2, starts_word=False),
     ]
     events = list(sing(SingRequest(melody, syllables, voice_id="festival")))
     assert any(getattr(event, "data", b"") for event in events)
