@@ -6,7 +6,8 @@ station"). Lower-case tokens are sung as written; the others are slots:
 - ``NP:classes`` a noun phrase: a determiner, maybe an adjective that suits the noun,
   the noun (of one of the classes; ``any`` = every class). A name ("Paris") stands alone.
 - ``NPa:classes`` the same with "a"/"an" ("there's a light ..."); ``N:classes`` a noun
-  said without an article ("midnight", "rain").
+  said without an article ("midnight", "rain"); ``W:classes`` any noun alone (a
+  one-word line).
 - ``PP:classes`` a preposition that suits the noun, then a noun phrase.
 - ``V`` / ``Vb`` / ``Vg`` an intransitive verb whose subject is the noun before it:
   "rolls", "roll" (after "let the train"), "rolling". ``Va`` is ``V`` for verbs sung
@@ -33,6 +34,7 @@ from services.lyrics.lexicon import (
     BARE_NOUNS,
     BARE_ONLY_NOUNS,
     DETERMINERS,
+    GRAMMAR_WORDS,
     INTRANSITIVE_VERBS,
     PREPOSITIONS,
     TRANSITIVE_VERBS,
@@ -46,6 +48,8 @@ from services.lyrics.vocabulary import rhyme_of as vocabulary_rhyme
 
 #: Weight of a word the song has used already, relative to a fresh one.
 REUSED_WORD_FACTOR = 0.05
+#: Chances of drawing a noun from the theme's own words, its scenes, the rest.
+NOUN_TIERS = (0.3, 0.45, 0.25)
 #: Slot kinds whose word is a noun.
 NOUN_KINDS = frozenset({"noun", "bare"})
 #: Slot kinds whose word is a verb agreeing with the noun before it (its subject).
@@ -128,11 +132,12 @@ def _frames(text: str, moods: str = "") -> list[Frame]:
 
 
 SUBJECTS = "light|celestial|precip|wind|storm|water|sound|vehicle|plant|animal|time|person"
+WHERE = "place|time|water|land|celestial|light|precip|storm|wind|plant"
 FRAMES: tuple[Frame, ...] = (
     *_frames(
         f"""
         NP:{SUBJECTS} V | 2
-        NP:{SUBJECTS} V PP:any | 4
+        NP:{SUBJECTS} V PP:{WHERE} | 4
         NP:{SUBJECTS} Va away | 1.5
         N:time|precip|storm|light PP:place|water|land|celestial | 3
         NP:light|sound|precip|wind|storm PP:place|water|land|plant | 3
@@ -140,16 +145,16 @@ FRAMES: tuple[Frame, ...] = (
         PP:place|time|celestial|land|water|light | 2
         NP:time|place|water|land|drink|precip|wind|light is A< | 2
         A> as NP:time|water|land|precip|wind|celestial|light | 1.5
-        NP:light|sound|paper|object|thing of NP:place|vehicle|time|person | 2
+        NP:light|sound of NP:place|vehicle|time|person | 1.5
         I T NP:any | 4
-        I v PP:any | 3
-        vg PP:any | 3
+        I v PP:{WHERE} | 3
+        vg PP:{WHERE} | 3
         you T NP:any | 2
         Tme me PP:place|water|land|time | 2
         Tme me | 1
         I still T NP:any | 1.5
-        let NP:{SUBJECTS} Vb | 1.5
-        watch NP:{SUBJECTS} Vb | 1.5
+        let NP:{SUBJECTS} Vb | 1
+        watch NP:{SUBJECTS} Vb | 0.6
         till NP:{SUBJECTS} V | 1.5
         when NP:{SUBJECTS} V | 2
         I hear NP:sound|person|animal|vehicle|storm|water Vg | 2
@@ -161,42 +166,43 @@ FRAMES: tuple[Frame, ...] = (
         v with me | 1
         NP:any | 0.4
         N:any | 0.2
+        W:any | 0.05
+        v | 0.05
         """
     ),
     *_frames(
-        """
-        we v PP:any | 3
-        we're vg PP:any | 2
+        f"""
+        we v PP:{WHERE} | 3
+        we're vg PP:{WHERE} | 2
         we T NP:any | 2
         T NP:any with me | 1
         """,
         "happy energetic love hopeful",
     ),
     *_frames(
-        """
+        f"""
         I can't T NP:any | 1.5
-        nothing but NP:any | 1
-        I'm vg PP:any | 2
+        nothing but NP:any | 0.6
+        I'm vg PP:{WHERE} | 2
         NP:any is gone | 1
         I v alone | 1
         """,
         "sad dark nostalgic angry",
     ),
     *_frames(
-        """
+        f"""
         you are my N:light|celestial|feeling | 1.5
-        all I need is NP:any | 1
-        hold on to NP:any | 1
+        all I need is NP:any | 0.6
+        hold on to NP:any | 0.5
         I v for you | 1
         the way you v | 1
         """,
         "love hopeful",
     ),
     *_frames(
-        """
+        f"""
         I remember NP:any | 1
-        back PP:place|time | 1
-        NP:paper|object|thing of NP:time|place|person | 1
+        back PP:place|time | 0.4
         """,
         "nostalgic sad",
     ),
@@ -212,7 +218,10 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
     for group, token in enumerate(pattern.split()):
         kind, _, classes_text = token.partition(":")
         classes = frozenset(classes_text.split("|")) if classes_text else frozenset()
-        if kind in ("NP", "NPa", "PP", "N"):
+        if kind == "W":
+            slots.append(Slot("noun", classes=classes, group=group))
+            last_noun = len(slots) - 1
+        elif kind in ("NP", "NPa", "PP", "N"):
             noun_index = len(slots) + {"NP": 2, "NPa": 2, "PP": 3, "N": 0}[kind]
             if kind == "PP":
                 slots.append(Slot("prep", noun=noun_index, group=group))
@@ -277,12 +286,18 @@ def realize(
         ]
         if end is not None:
             last = len(slots) - 1
-            options[last] = [option for option in options[last] if _ends_well(option, end, vocabulary)]
+            options[last] = [option for option in options[last] if _ends_well(option, end, vocabulary, length <= SHORT_CLAUSE)]
         texts = _pick(options, length, strong, rng, end)
-        if texts is None:
+        if texts is None or _echoes(texts):
             continue
         return Clause(frame, tuple(_agree_articles(texts)), tuple(nouns.values()))
     return None
+
+
+def _echoes(texts: Sequence[str]) -> bool:
+    """Whether a content word comes twice in the clause ("golden as the golden star")."""
+    content = [text for text in texts if text and text.lower() not in GRAMMAR_WORDS]
+    return len(content) != len(set(content))
 
 
 def _choose_nouns(
@@ -316,13 +331,27 @@ def _choose_nouns(
                 noun
                 for noun in candidates
                 if (endings is None or noun.text in endings)
-                and _ends_well(_Option(noun.text, noun.pronunciation, 1), end, vocabulary)
+                and _ends_well(_Option(noun.text, noun.pronunciation, 1), end, vocabulary, length <= SHORT_CLAUSE)
             ]
         if not candidates:
             return None
+        candidates = _tier(candidates, vocabulary, rng)
         weights = [noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in candidates]
         nouns[index] = rng.choices(candidates, weights)[0]
     return nouns
+
+
+def _tier(candidates: list[Word], vocabulary: Vocabulary, rng: random.Random) -> list[Word]:
+    """The theme's own nouns, its scenes' nouns or the rest, drawn by ``NOUN_TIERS``
+    among those present: the lexicon's hundreds of nouns would drown a theme's few."""
+    core = {word.text for word in vocabulary.core_words}
+    tiers = (
+        [noun for noun in candidates if noun.text in core],
+        [noun for noun in candidates if noun.text in vocabulary.associates],
+        [noun for noun in candidates if noun.text not in core and noun.text not in vocabulary.associates],
+    )
+    present = [(tier, share) for tier, share in zip(tiers, NOUN_TIERS, strict=True) if tier]
+    return rng.choices([tier for tier, _ in present], [share for _, share in present])[0]
 
 
 def _agreeable_nouns(vocabulary: Vocabulary, slots: Sequence[Slot], index: int) -> list[Word]:
@@ -365,6 +394,11 @@ def _agreeable(kinds: tuple[str, ...], text: str, classes: frozenset[str], is_na
         if kind == "a" and (text in BARE_NOUNS or is_name):
             return False
     return True
+
+
+def _unlike(words: Sequence[Word], noun: Word) -> list[Word]:
+    """The words that do not echo the noun ("starry star", "summer summer")."""
+    return [word for word in words if word.text[:4] != noun.text[:4]]
 
 
 def _suiting(vocabulary: Vocabulary, part_of_speech: str, noun: Word, away: bool) -> list[Word]:
@@ -449,11 +483,12 @@ def _slot_options(
         assert noun is not None
         options = [_Option("", None, 4.0)]
         if noun.part_of_speech != "name":
-            options += _word_options(_suiting(vocabulary, "adj", noun, False), used, "base")
+            options += _word_options(_unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base")
         return options
     if kind in ("A<", "A>"):
         assert noun is not None
-        return _word_options(_suiting(vocabulary, "adj", noun, False), used, "base")
+        predicative = [word for word in _suiting(vocabulary, "adj", noun, False) if "attr" not in word.flags]
+        return _word_options(_unlike(predicative, noun), used, "base")
     if kind == "prep":
         assert noun is not None
         return [_option(preposition, 1.0) for preposition in _prepositions(noun.classes)]
@@ -508,7 +543,7 @@ def _unique(options: list[_Option]) -> list[_Option]:
     return list(seen.values())
 
 
-def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
+def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary, short: bool = False) -> bool:
     if option.pronunciation is None or not option.text:
         return False
     if end.allowed is not None and option.text not in end.allowed:
@@ -518,16 +553,17 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
-    return not end.partners or option.text in _rich_endings(vocabulary, end.partners)
+    return not end.partners or option.text in _rich_endings(vocabulary, end.partners, short)
 
 
-def _rich_endings(vocabulary: Vocabulary, partners: int) -> frozenset[str]:
-    """Words with at least ``partners`` rhymes in the vocabulary."""
-    key = ("rich", partners)
+def _rich_endings(vocabulary: Vocabulary, partners: int, short: bool) -> frozenset[str]:
+    """Words with at least ``partners`` rhymes in the vocabulary (``short``: among the
+    words a one- or two-syllable line can end on)."""
+    key = ("rich", partners, short)
     if key not in vocabulary.memo:
         vocabulary.memo[key] = frozenset(
             text
-            for forms in ending_forms(vocabulary).values()
+            for forms in ending_forms(vocabulary, short).values()
             if len(forms) > partners
             for text in forms
         )
@@ -546,21 +582,24 @@ def rhyme_partner_count(vocabulary: Vocabulary, rhyme: str, text: str) -> int:
     return len(forms) - (text in forms)
 
 
-_ENDING_FORMS: dict[int, dict[str, frozenset[str]]] = {}
+_ENDING_FORMS: dict[tuple[int, bool], dict[str, frozenset[str]]] = {}
+#: Clauses this short end on a noun or a verb alone.
+SHORT_CLAUSE = 2
 
 
-def ending_forms(vocabulary: Vocabulary) -> dict[str, frozenset[str]]:
-    """Rhyme -> every word a clause of this vocabulary can end on with that rhyme."""
-    key = id(vocabulary)
+def ending_forms(vocabulary: Vocabulary, short: bool = False) -> dict[str, frozenset[str]]:
+    """Rhyme -> every word a clause of this vocabulary can end on with that rhyme
+    (``short``: a clause of at most ``SHORT_CLAUSE`` syllables: a noun or a verb)."""
+    key = (id(vocabulary), short)
     if key not in _ENDING_FORMS:
         if len(_ENDING_FORMS) > 256:
             _ENDING_FORMS.clear()
         forms: dict[str, set[str]] = {}
-        texts = {"me", "you", "away", "alone", "gone"}
+        texts = set() if short else {"me", "you", "away", "alone", "gone"}
+        # Base forms only: they can end the shortest lines ("stay", "rain").
         for word in vocabulary.all_words:
-            texts.add(word.text)
-            if word.part_of_speech == "verb":
-                texts.add(third_person(word.text))
+            if not short or word.part_of_speech in ("noun", "name") or "person" in word.classes:
+                texts.add(word.text)
         for text in texts:
             pronunciation = pronounce(text)
             if not pronunciation.guessed or text[:1].isupper():
@@ -600,7 +639,7 @@ def _pick(
                 option.pronunciation.stresses if option.pronunciation else (), beats
             )
             if end is not None and end.open_vowel and index == len(options) - 1:
-                weight *= 20.0 if ends_open(option.text) else 1.0
+                weight *= 4.0 if ends_open(option.text) else 1.0
             weights.append(weight)
         chosen = rng.choices(fitting, weights)[0]
         texts.append(chosen.text)

@@ -31,12 +31,12 @@ NOUN_CLASSES: dict[str, str] = {
     "time": """night morning evening midnight dawn dusk summer winter autumn spring
         today tomorrow yesterday daybreak twilight weekend season sunday holiday
         moment hour afternoon december july daylight sunrise sunset""",
-    "place": """street road station platform kitchen room town city highway bridge
-        corner garden doorway window porch harbor shore beach field valley hill
-        rooftop alley avenue hallway stage floor cafe diner table bed village
-        country border crossroad lighthouse dock pier chapel schoolyard classroom
-        hometown house home attic balcony park square market subway sidewalk
-        parking tunnel desert island coast""",
+    "surface": """street road platform highway bridge floor rooftop avenue stage
+        table porch beach pier dock sidewalk square field hill shore""",
+    "room": """kitchen room town city station hallway cafe diner chapel attic
+        classroom house home village subway tunnel garden market park""",
+    "spot": """window corner crossroad border lighthouse schoolyard
+        balcony hometown country coast island desert""",
     "water": "river ocean sea wave tide stream lake water rapids current harbor",
     "land": """mountain forest field meadow valley desert hill canyon dune island
         shore coast prairie cliff""",
@@ -46,7 +46,7 @@ NOUN_CLASSES: dict[str, str] = {
         bracelet chair kettle clock mirror""",
     "paper": "ticket letter photograph map book page postcard envelope note diary",
     "sound": """whistle bell song voice melody chorus engine thunder echo siren
-        radio guitar drum laughter whisper heartbeat rhythm bass tune piano""",
+        guitar drum laughter whisper heartbeat rhythm tune piano""",
     "vehicle": "train car bus boat ship plane truck carriage taxi",
     "person": """friend stranger lover mother father brother sister child neighbor
         driver sailor keeper dancer darling baby grandmother teacher""",
@@ -59,6 +59,10 @@ NOUN_CLASSES: dict[str, str] = {
     "animal": "bird raven dove horse wolf sparrow owl dog cat",
 }
 
+#: Kinds of place, each with its own prepositions (on a platform, in a kitchen, at a
+#: window); each is also a "place".
+PLACE_KINDS = frozenset({"surface", "room", "spot"})
+
 #: Nouns said without an article when they stand alone ("rain on the window",
 #: "midnight at the station").
 BARE_NOUNS = frozenset(
@@ -70,10 +74,11 @@ BARE_NOUNS = frozenset(
 )
 
 #: Nouns never said with an article ("tomorrow", not "the tomorrow").
-BARE_ONLY_NOUNS = frozenset("today tomorrow yesterday".split())
+BARE_ONLY_NOUNS = frozenset("today tomorrow yesterday sunday july december".split())
 
 #: Adjective: the noun classes (or single nouns) it suits, then "/" and its mood tags
-#: (none = neutral).
+#: (none = neutral). "+attr": only before a noun ("the last train", never "the train
+#: is last").
 ADJECTIVES = """
 cold: precip wind storm time place water land object drink body / sad dark
 warm: wind time place object drink body light food / love calm happy
@@ -81,9 +86,9 @@ empty: place vehicle object / sad
 golden: light celestial time land plant thing / happy hopeful nostalgic
 quiet: place time land water vehicle / calm sad
 silver: light celestial water object / calm dark
-last: vehicle time light sound / sad nostalgic
-late: time vehicle / sad
-early: time vehicle / hopeful
+last +attr: vehicle time light sound / sad nostalgic
+late +attr: time vehicle / sad
+early +attr: time vehicle / hopeful
 distant: light sound celestial land vehicle place thing / nostalgic sad
 gentle: precip wind water sound light person / calm love
 heavy: precip storm object body / sad dark
@@ -106,31 +111,31 @@ sweet: food drink sound person time / love happy
 bitter: drink wind time / sad angry
 soft: precip light sound wind body / calm love
 tender: sound body person / love
-little: place object animal person plant thing / happy
-old: place object paper person vehicle song thing / nostalgic
-new: time object / hopeful
-young: person time / nostalgic hopeful
-wooden: object place / nostalgic
+little +attr: place object animal person plant thing / happy
+old +attr: place object paper person vehicle song thing / nostalgic
+new +attr: time object / hopeful
+young +attr: person time / nostalgic hopeful
+wooden +attr: object place / nostalgic
 rusty: vehicle object / nostalgic sad
-neon: place sign / energetic
-electric: light sound / energetic
+neon +attr: place sign / energetic
+electric +attr: light sound / energetic
 shining: light celestial water / happy hopeful
 burning: light fire / angry energetic
 flickering: light / dark
-painted: place object / happy
+painted +attr: place object / happy
 secret: place paper thing / love dark
-midnight: vehicle sound place / dark
-morning: light vehicle sound / hopeful
-summer: time precip wind / happy
-winter: time wind light / sad calm
+midnight +attr: vehicle sound place / dark
+morning +attr: light vehicle sound / hopeful
+summer +attr: time precip wind / happy
+winter +attr: time wind light / sad calm
 salty: wind water / calm
 misty: land water time / calm dark
 stormy: time water / dark angry
 rainy: time place / sad calm
 sunny: time place / happy
-starry: time celestial / love calm
+starry +attr: time celestial / love calm
 pale: light celestial body / sad dark
-velvet: time celestial / love
+velvet +attr: time celestial / love
 crimson: light celestial / love angry
 hollow: place sound / sad dark
 familiar: place sound person voice / nostalgic love
@@ -162,7 +167,7 @@ roll +away: vehicle storm water / energetic
 run +away: water vehicle person animal / energetic
 flow: water / calm
 rise: celestial water time person / hopeful
-sing: person animal sound / happy love
+sing: person animal / happy love
 ring: sound / happy
 call: sound person animal / love sad
 echo: sound / nostalgic dark
@@ -176,7 +181,7 @@ sway: plant person / calm love
 dance: person light plant / happy energetic love
 pass: time vehicle / sad nostalgic
 leave: vehicle person / sad
-arrive: vehicle person time / hopeful
+arrive: vehicle time / hopeful
 break: water time / sad
 cry: person animal / sad
 whisper: wind water person plant / love calm
@@ -194,7 +199,7 @@ crash: water storm / angry
 hide +away: person celestial animal / dark
 smile: person / happy love
 laugh: person / happy
-fly +away: animal vehicle person / hopeful happy
+fly +away: animal person / hopeful happy
 sail +away: vehicle person / hopeful
 drive: person / energetic
 walk: person / calm
@@ -259,9 +264,12 @@ play: sound / happy energetic
 
 #: Prepositions that may stand before a noun of each class.
 PREPOSITIONS: dict[str, str] = {
-    "place": "in at by on through across along into beside outside behind",
-    "time": "in through till into after before",
-    "light": "in under beneath through by",
+    "place": "by beside",
+    "surface": "on along across",
+    "room": "in through inside outside",
+    "spot": "at by beside",
+    "time": "in through till after before",
+    "light": "beneath by",
     "celestial": "under beneath beyond below across",
     "precip": "in through under",
     "wind": "in through against",
@@ -280,7 +288,10 @@ PREPOSITIONS: dict[str, str] = {
 #: Determiners that may stand before a noun of each class (besides "the").
 DETERMINERS: dict[str, str] = {
     "place": "my your our this that",
-    "time": "this that every",
+    "surface": "this that",
+    "room": "my your our this",
+    "spot": "my your this",
+    "time": "this that",
     "object": "my your this",
     "paper": "my your this",
     "person": "my your",
@@ -350,6 +361,8 @@ def noun_classes() -> dict[str, frozenset[str]]:
     for name, words in NOUN_CLASSES.items():
         for word in words.split():
             classes.setdefault(word, set()).add(name)
+            if name in PLACE_KINDS:
+                classes[word].add("place")
     return {word: frozenset(found) for word, found in classes.items()}
 
 

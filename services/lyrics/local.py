@@ -184,7 +184,8 @@ class LocalLyricist:
         if cluster is None:
             return EndRule(open_vowel=True) if line.lands else None
         if cluster.rhyme is None:
-            return EndRule(partners=cluster.writers - 1, open_vowel=cluster.lands)
+            # A margin of partners: not every rhyme fits every later line's frames.
+            return EndRule(partners=2 * cluster.writers, open_vowel=cluster.lands)
         return EndRule(rhyme=cluster.rhyme, taken=frozenset(cluster.ends), open_vowel=line.lands)
 
     def _hook(self, source: ComposedLine, line: LinePlan, rule: EndRule | None) -> ComposedLine | None:
@@ -237,7 +238,7 @@ class LocalLyricist:
             ]
             if candidates:
                 return max(candidates, key=lambda line: self._score(line, strong, long_notes, rule))
-        return self._fallback_line(syllables)
+        return self._fallback_line(syllables, rule)
 
     def _candidate(self, syllables: int, strong: Sequence[bool], rule: EndRule | None) -> ComposedLine | None:
         lengths = self._clause_lengths(syllables)
@@ -262,24 +263,44 @@ class LocalLyricist:
         weights = [
             weight * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0) for frame, weight in fitting
         ]
-        for _ in range(FRAME_TRIES):
-            frame = self.rng.choices(frames, weights)[0]
-            clause = grammar.realize(frame, length, strong, self.vocabulary, self.rng, end=rule, used=used)
+        # Weighted order without replacement; a clause that must rhyme tries every frame.
+        order = sorted(
+            range(len(frames)), key=lambda index: -(self.rng.random() ** (1.0 / weights[index]))
+        )
+        tries = len(order) if rule is not None else FRAME_TRIES
+        for index in order[:tries]:
+            clause = grammar.realize(
+                frames[index], length, strong, self.vocabulary, self.rng, end=rule, used=used, tries=1
+            )
             if clause is not None:
                 return clause
         return None
 
-    def _fallback_line(self, syllables: int) -> ComposedLine:
-        """Nouns in a row ("rain, river, morning"): always possible, rarely needed."""
+    def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
+        """Nouns in a row ("rain, river, morning"), the last a rhyme where one fits:
+        always possible, rarely needed."""
         self.fallback_clauses += 1
         words: list[str] = []
         remaining = syllables
+        rhymes = [
+            word
+            for word in self.vocabulary.words("noun")
+            if rule is not None
+            and rule.rhyme == word.rhyme
+            and word.text not in rule.taken
+            and word.size <= syllables
+        ]
+        last = self.rng.choice(rhymes) if rhymes else None
+        if last is not None:
+            remaining -= last.size
         while remaining:
             size = min(remaining, self.rng.choice((1, 2)))
             nouns = self.vocabulary.words("noun", size) or self.vocabulary.words("noun", 1)
             word = self.rng.choice(list(nouns))
             words.append(word.text)
             remaining -= word.size
+        if last is not None:
+            words.append(last.text)
         text = ", ".join(words)
         return ComposedLine(tuple(words), text[:1].upper() + text[1:], None, _content(words))
 

@@ -295,7 +295,10 @@ def _lexicon_words(extra_nouns: tuple[tuple[str, frozenset[str]], ...] = ()) -> 
         ("tverb", lexicon.TRANSITIVE_VERBS),
     ):
         for text, (suits, moods, flags) in lexicon.parse_entries(table).items():
-            words.append(Word(text, pos, pronounce(text), GENERAL_WEIGHT, suits, moods, flags))
+            # A word that goes with everything would be everywhere: the more classes it
+            # suits, the less likely it is for each.
+            weight = GENERAL_WEIGHT * min(1.0, 3.0 / len(suits)) if suits else GENERAL_WEIGHT
+            words.append(Word(text, pos, pronounce(text), weight, suits, moods, flags))
     return tuple(words)
 
 

@@ -118,7 +118,7 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="""home family house mother father kitchen grandmother grandma grandfather
             grandpa granny grandparents hometown""",
-        noun="""home house porch kitchen table mother father doorway grandmother
+        noun="""home house porch kitchen table mother father doorway:spot grandmother
             supper bread kettle hometown photograph""",
         adj="warm familiar old wooden little",
         verb="stay wait",
@@ -220,7 +220,7 @@ SCENES: tuple[Scene, ...] = (
     ),
     Scene(
         keys="letter letters mail postcard waiting write",
-        noun="letter envelope postcard page doorway mailbox:object",
+        noun="letter envelope postcard page doorway:spot mailbox:object",
         adj="faded old",
         verb="wait",
         tverb="write read open keep",
