@@ -98,8 +98,12 @@ class EndRule:
     allowed: it must be one of these texts (None = any).
     taken: it must not be one of these (other line ends of its rhyme group).
     partners: when > 0, it must have at least this many rhymes in the vocabulary (the
-        first line of a rhyme group, whose later lines need partners).
+        first line of a rhyme group, whose later lines need partners); -1 marks a rhyme
+        the line may give up for one of its own (a refrain's sound).
     open_vowel: prefer a word that ends on an open vowel.
+    partner_length: the syllables of the shortest line the partners must end (0: any).
+    least_partners: the fewest partners that will do when ``partners`` cannot be had
+        (the other lines of its own rhyme group).
     """
 
     rhyme: str | None = None
@@ -107,6 +111,8 @@ class EndRule:
     taken: frozenset[str] = frozenset()
     partners: int = 0
     open_vowel: bool = False
+    partner_length: int = 0
+    least_partners: int = 0
 
 
 @dataclass(frozen=True)
@@ -286,7 +292,7 @@ def realize(
         ]
         if end is not None:
             last = len(slots) - 1
-            options[last] = [option for option in options[last] if _ends_well(option, end, vocabulary, length <= SHORT_CLAUSE)]
+            options[last] = [option for option in options[last] if _ends_well(option, end, vocabulary)]
         texts = _pick(options, length, strong, rng, end)
         if texts is None or _echoes(texts):
             continue
@@ -331,7 +337,7 @@ def _choose_nouns(
                 noun
                 for noun in candidates
                 if (endings is None or noun.text in endings)
-                and _ends_well(_Option(noun.text, noun.pronunciation, 1), end, vocabulary, length <= SHORT_CLAUSE)
+                and _ends_well(_Option(noun.text, noun.pronunciation, 1), end, vocabulary)
             ]
         if not candidates:
             return None
@@ -543,7 +549,12 @@ def _unique(options: list[_Option]) -> list[_Option]:
     return list(seen.values())
 
 
-def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary, short: bool = False) -> bool:
+def _short(length: int) -> int:
+    """The clause length that limits its possible endings (0: none does)."""
+    return length if length <= SHORT_CLAUSE else 0
+
+
+def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     if option.pronunciation is None or not option.text:
         return False
     if end.allowed is not None and option.text not in end.allowed:
@@ -553,12 +564,14 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary, short: boo
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
-    return not end.partners or option.text in _rich_endings(vocabulary, end.partners, short)
+    return end.partners <= 0 or option.text in _rich_endings(
+        vocabulary, end.partners, _short(end.partner_length)
+    )
 
 
-def _rich_endings(vocabulary: Vocabulary, partners: int, short: bool) -> frozenset[str]:
-    """Words with at least ``partners`` rhymes in the vocabulary (``short``: among the
-    words a one- or two-syllable line can end on)."""
+def _rich_endings(vocabulary: Vocabulary, partners: int, short: int) -> frozenset[str]:
+    """Words with at least ``partners`` rhymes in the vocabulary (``short`` > 0: among
+    the words a line of that many syllables can end on)."""
     key = ("rich", partners, short)
     if key not in vocabulary.memo:
         vocabulary.memo[key] = frozenset(
@@ -582,14 +595,15 @@ def rhyme_partner_count(vocabulary: Vocabulary, rhyme: str, text: str) -> int:
     return len(forms) - (text in forms)
 
 
-_ENDING_FORMS: dict[tuple[int, bool], dict[str, frozenset[str]]] = {}
+_ENDING_FORMS: dict[tuple[int, int], dict[str, frozenset[str]]] = {}
 #: Clauses this short end on a noun or a verb alone.
 SHORT_CLAUSE = 2
 
 
-def ending_forms(vocabulary: Vocabulary, short: bool = False) -> dict[str, frozenset[str]]:
+def ending_forms(vocabulary: Vocabulary, short: int = 0) -> dict[str, frozenset[str]]:
     """Rhyme -> every word a clause of this vocabulary can end on with that rhyme
-    (``short``: a clause of at most ``SHORT_CLAUSE`` syllables: a noun or a verb)."""
+    (``short`` > 0: a clause of that many syllables, at most ``SHORT_CLAUSE``: a noun
+    or a verb of at most that size)."""
     key = (id(vocabulary), short)
     if key not in _ENDING_FORMS:
         if len(_ENDING_FORMS) > 256:
@@ -598,7 +612,13 @@ def ending_forms(vocabulary: Vocabulary, short: bool = False) -> dict[str, froze
         texts = set() if short else {"me", "you", "away", "alone", "gone"}
         # Base forms only: they can end the shortest lines ("stay", "rain").
         for word in vocabulary.all_words:
-            if not short or word.part_of_speech in ("noun", "name") or "person" in word.classes:
+            if not short or (
+                word.size <= short
+                and (
+                    word.part_of_speech in ("noun", "name")
+                    or (word.part_of_speech == "verb" and "person" in word.classes)
+                )
+            ):
                 texts.add(word.text)
         for text in texts:
             pronunciation = pronounce(text)

@@ -25,7 +25,7 @@ from services.lyrics import grammar
 from services.lyrics.grammar import Clause, EndRule, Frame, ends_open
 from services.lyrics.lexicon import GRAMMAR_WORDS
 from services.lyrics.plan import LinePlan, SyllablePlan
-from services.lyrics.pronunciation import pronounce
+from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
 #: Candidate lines written per line; the best is kept.
@@ -69,6 +69,7 @@ class _Cluster:
     members: list[int]
     writers: int  # lines that need their own end word (not verbatim refrains)
     lands: bool
+    shortest: int  # syllables of its shortest line
     rhyme: str | None = None
     ends: set[str] = field(default_factory=set)
 
@@ -105,22 +106,37 @@ class LocalLyricist:
         for line, source in enumerate(repeat_of):
             if source is None:
                 continue
-            if labels[line] and labels[line] == labels[source]:
-                hook_of[line] = source  # verbatim would rhyme a word with itself
+            # Verbatim, the line would rhyme a word with itself when its rhyme group
+            # already ends on the source's word (the source, or another copy of it).
+            clash = labels[line] and any(
+                labels[earlier] == labels[line] and source in (earlier, copy_of[earlier])
+                for earlier in range(line)
+            )
+            if clash:
+                hook_of[line] = source
             else:
                 copy_of[line] = source
         cluster_of = self._clusters(plan, labels, copy_of)
         lines: list[ComposedLine] = []
         for index, line_plan in enumerate(plan.lines):
             source = copy_of[index]
-            if source is not None:
-                lines.append(lines[source])
-                continue
             cluster = cluster_of.get(index)
-            rule = self._end_rule(cluster, line_plan)
+            group_ends = [lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]]
+            rule = self._end_rule(cluster, line_plan, group_ends, labels.count(labels[index]) - 1)
+            hook = hook_of[index]
+            if source is not None:
+                if all(rhymes_with(lines[source].last_word, end) for end in group_ends):
+                    lines.append(lines[source])
+                    continue
+                # The group's first line could not take the refrain's rhyme: a hook
+                # that rhymes with the group instead.
+                hook = source
+                rule = EndRule(
+                    rhyme=pronounce(group_ends[0]).rhyme, taken=frozenset(group_ends), open_vowel=line_plan.lands
+                )
             line = None
-            if hook_of[index] is not None:
-                line = self._hook(lines[hook_of[index]], line_plan, rule)  # type: ignore[index]
+            if hook is not None:
+                line = self._hook(lines[hook], line_plan, rule)
             if line is None:
                 line = self._line(line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule)
             if cluster is not None and line.last_word:
@@ -175,18 +191,35 @@ class LocalLyricist:
             if len(members) < 2:
                 continue
             writers = sum(copy_of[line] is None for line in members)
-            cluster = _Cluster(members, writers, any(plan.lines[m].lands for m in members))
+            cluster = _Cluster(
+                members,
+                writers,
+                any(plan.lines[m].lands for m in members),
+                min(plan.lines[m].syllable_count for m in members),
+            )
             for line in members:
                 clusters[line] = cluster
         return clusters
 
-    def _end_rule(self, cluster: _Cluster | None, line: LinePlan) -> EndRule | None:
+    def _end_rule(
+        self, cluster: _Cluster | None, line: LinePlan, group_ends: Sequence[str], group_partners: int
+    ) -> EndRule | None:
+        """What the line must end on: a rhyme of its group's earlier lines; else the
+        sound its cluster took through a refrain; else, for a cluster's first line, a
+        word with rhymes to spare; an open vowel where the line lands."""
         if cluster is None:
             return EndRule(open_vowel=True) if line.lands else None
-        if cluster.rhyme is None:
-            # A margin of partners: not every rhyme fits every later line's frames.
-            return EndRule(partners=2 * cluster.writers, open_vowel=cluster.lands)
-        return EndRule(rhyme=cluster.rhyme, taken=frozenset(cluster.ends), open_vowel=line.lands)
+        taken = frozenset(cluster.ends | set(group_ends))
+        if group_ends:
+            return EndRule(rhyme=pronounce(group_ends[0]).rhyme, taken=taken, open_vowel=line.lands)
+        if cluster.rhyme is not None:
+            return EndRule(rhyme=cluster.rhyme, taken=taken, open_vowel=line.lands, partners=-1)
+        return EndRule(
+            partners=2 * cluster.writers,
+            open_vowel=cluster.lands,
+            partner_length=cluster.shortest,
+            least_partners=group_partners,
+        )
 
     def _hook(self, source: ComposedLine, line: LinePlan, rule: EndRule | None) -> ComposedLine | None:
         """The source line again with its last noun phrase (or clause) new, to rhyme."""
@@ -227,9 +260,19 @@ class LocalLyricist:
     ) -> ComposedLine:
         relaxed = [rule]
         if rule is not None:
-            if rule.partners or rule.open_vowel:
+            if rule.partners < 0:
+                # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
+                relaxed.append(EndRule(partners=2))
+            elif rule.partners > 1:
+                # The margin may be too much to ask; the partners needed are not.
+                needed = rule.partners // 2 - 1
+                relaxed.append(EndRule(partners=needed, open_vowel=rule.open_vowel, partner_length=rule.partner_length))
+                for partners in (needed, rule.least_partners):
+                    relaxed.append(EndRule(partners=partners, partner_length=rule.partner_length))
+            elif rule.open_vowel:
                 relaxed.append(EndRule(rule.rhyme, rule.allowed, rule.taken))
-            relaxed.append(None)
+            if rule.rhyme is None or rule.partners < 0:
+                relaxed.append(None)  # a rhyme the scheme asks for is kept, if need be by the fallback
         for attempt_rule in relaxed:
             candidates = [
                 line
@@ -277,22 +320,20 @@ class LocalLyricist:
         return None
 
     def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
-        """Nouns in a row ("rain, river, morning"), the last a rhyme where one fits:
-        always possible, rarely needed."""
+        """Last resort, rarely needed: the rhyme word after sung "oh"s ("Oh, oh, sing"),
+        or nouns in a row ("rain, river, morning"). Always possible."""
         self.fallback_clauses += 1
-        words: list[str] = []
-        remaining = syllables
-        rhymes = [
-            word
-            for word in self.vocabulary.words("noun")
-            if rule is not None
-            and rule.rhyme == word.rhyme
-            and word.text not in rule.taken
-            and word.size <= syllables
-        ]
+        rhymes = sorted(
+            text
+            for text in (grammar.ending_forms(self.vocabulary).get(rule.rhyme, ()) if rule and rule.rhyme else ())
+            if text not in rule.taken and 0 < _size(text) <= syllables  # type: ignore[union-attr]
+        )
         last = self.rng.choice(rhymes) if rhymes else None
-        if last is not None:
-            remaining -= last.size
+        remaining = syllables - (_size(last) if last else 0)
+        words: list[str] = []
+        if last is not None and remaining <= 3:
+            words = ["oh"] * remaining
+            remaining = 0
         while remaining:
             size = min(remaining, self.rng.choice((1, 2)))
             nouns = self.vocabulary.words("noun", size) or self.vocabulary.words("noun", 1)
@@ -300,7 +341,7 @@ class LocalLyricist:
             words.append(word.text)
             remaining -= word.size
         if last is not None:
-            words.append(last.text)
+            words.append(last)
         text = ", ".join(words)
         return ComposedLine(tuple(words), text[:1].upper() + text[1:], None, _content(words))
 
