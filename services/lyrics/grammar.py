@@ -208,7 +208,7 @@ FRAMES: tuple[Frame, ...] = (
     ),
     *_frames(
         """
-        I remember NP:any | 1
+        I remember NP:any | 0.3
         back PP:place|time | 0.4
         """,
         "nostalgic sad",

@@ -157,7 +157,7 @@ class Vocabulary:
         if "any" in wanted:
             return [*self._by_pos.get("noun", ()), *self._by_pos.get("name", ())]
         found: dict[str, Word] = {}
-        for name in wanted:
+        for name in sorted(wanted):
             for word in self._by_class.get(name, ()):
                 found.setdefault(word.text, word)
         return list(found.values())
