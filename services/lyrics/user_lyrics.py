@@ -127,7 +127,8 @@ def _check_lines(groups: Sequence[_Group], plan: SyllablePlan) -> None:
             pieces = _pieces(group.words, chosen)[-surplus:]
             problems.append(
                 f"line {number + 1} ('{group.text}') has {syllables} syllables but its "
-                f"phrase has {line_plan.syllable_count} notes: {_count(surplus, 'syllable')} "
+                f"phrase has {_count(line_plan.syllable_count, 'note')}: "
+                f"{_count(surplus, 'syllable')} "
                 f"({' '.join(pieces)}) {'does' if surplus == 1 else 'do'} not fit"
             )
     if problems:
