@@ -17,15 +17,15 @@ from google.rpc import status_pb2
 from services.common.artifacts import artifact_store_from_settings
 from services.common.clients import open_channel
 from services.common.errors import UnavailableError, grpc_errors, status_for
+from services.common.scores import midi
 from services.common.server import ServiceSpec
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
-from services.pitch.midi import melody_to_midi
 from services.studio.forms import read_upload
 from services.studio.health import mesh_health
 from services.studio.options import options_from_rest
 from services.studio.pipeline import StageStubs, VocalsPipeline
-from services.studio.takes import TakeStore, lyrics_per_note
+from services.studio.takes import TakeStore, melody_and_syllables
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +165,9 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         self, request: studio_pb2.GetTakeMidiRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
         take = self._takes.load(request.take_id)
-        melody, syllables = lyrics_per_note(take)
+        melody, syllables = melody_and_syllables(take)
         return httpbody_pb2.HttpBody(
-            content_type="audio/midi", data=melody_to_midi(melody, syllables)
+            content_type=midi.CONTENT_TYPE, data=midi.melody_to_midi(melody, syllables)
         )
 
     def _read_rest_upload(

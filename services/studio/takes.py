@@ -20,7 +20,7 @@ from google.protobuf import json_format
 from services.common.artifacts import ArtifactStore
 from services.common.convert import melody_from_proto
 from services.common.errors import InvalidInputError, NotFoundError
-from services.common.music import Melody
+from services.common.music import Melody, Syllable
 
 TAKE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 TAKES_PREFIX = "takes/"
@@ -93,12 +93,18 @@ class TakeStore:
         return self._artifacts.delete_older_than(TAKES_PREFIX, self._time_to_live_s)
 
 
-def lyrics_per_note(take: studio_pb2.Take) -> tuple[Melody, list[str]]:
-    """The take's melody and, for each of its notes, the syllable sung on it ("" if none)."""
-    melody = melody_from_proto(take.melody)
-    syllables = [""] * len(melody.notes)
-    for line in take.lyrics.lines:
-        for syllable in line.syllables:
-            if 0 <= syllable.note_index < len(syllables):
-                syllables[syllable.note_index] = syllable.text
-    return melody, syllables
+def melody_and_syllables(take: studio_pb2.Take) -> tuple[Melody, list[Syllable]]:
+    """The take's melody and the syllables sung on it, line after line, for the score
+    exports (``services.common.scores``)."""
+    syllables = [
+        Syllable(
+            text=syllable.text,
+            note_index=syllable.note_index,
+            phonemes=tuple(syllable.phonemes),
+            stressed=syllable.stressed,
+            starts_word=syllable.starts_word,
+        )
+        for line in take.lyrics.lines
+        for syllable in line.syllables
+    ]
+    return melody_from_proto(take.melody), syllables

@@ -16,7 +16,8 @@ from expertmusic.studio.v1 import studio_pb2
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
 from services.common.errors import InvalidInputError, NotFoundError
-from services.studio.takes import TakeStore, lyrics_per_note, new_take_id
+from services.common.music import Syllable
+from services.studio.takes import TakeStore, melody_and_syllables, new_take_id
 
 WAV = encode_wav(np.sin(np.linspace(0, 400, 8000)).astype(np.float32) * 0.5, 8000)
 
@@ -36,8 +37,11 @@ def saved_take(store: TakeStore) -> studio_pb2.Take:
                 lyrics_pb2.LyricLine(
                     text="hap py",
                     syllables=[
-                        lyrics_pb2.Syllable(text="hap", note_index=0),
-                        lyrics_pb2.Syllable(text="py", note_index=2),
+                        lyrics_pb2.Syllable(
+                            text="hap", note_index=0, phonemes=["HH", "AE1", "P"], stressed=True,
+                            starts_word=True,
+                        ),
+                        lyrics_pb2.Syllable(text="py", note_index=2, phonemes=["IY0"]),
                     ],
                 )
             ]
@@ -58,11 +62,14 @@ def test_a_saved_take_loads_back_with_its_audio_in_either_format(tmp_path: Path)
     assert soundfile.info(io.BytesIO(flac)).frames == soundfile.info(io.BytesIO(WAV)).frames
 
 
-def test_each_note_gets_the_syllable_sung_on_it(tmp_path: Path) -> None:
+def test_a_take_gives_its_melody_and_the_syllables_sung_on_it(tmp_path: Path) -> None:
     take = saved_take(TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60))
-    melody, syllables = lyrics_per_note(take)
+    melody, syllables = melody_and_syllables(take)
     assert [note.midi_pitch for note in melody.notes] == [60, 62, 64]
-    assert syllables == ["hap", "", "py"]
+    assert syllables == [
+        Syllable("hap", 0, phonemes=("HH", "AE1", "P"), stressed=True, starts_word=True),
+        Syllable("py", 2, phonemes=("IY0",), starts_word=False),
+    ]
 
 
 def test_an_expired_take_is_gone_for_readers_and_swept_from_storage(tmp_path: Path) -> None:
