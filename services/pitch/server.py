@@ -67,7 +67,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
             engine=request.engine, min_note_duration_s=request.min_note_duration_s
         )
         melody = self._melody_of(self._checked_body(request.audio), options)
-        return httpbody_pb2.HttpBody(content_type=midi.CONTENT_TYPE, data=midi.melody_to_midi(melody))
+        return httpbody_pb2.HttpBody(
+            content_type=midi.CONTENT_TYPE, data=midi.melody_to_midi(melody)
+        )
 
     def _checked_body(self, body: httpbody_pb2.HttpBody) -> bytes:
         check_upload_size(len(body.data), self._settings.max_upload_bytes)

@@ -51,12 +51,12 @@ MELODY = Melody(
 
 def long_melody(note_count: int = 300, seed: int = 3) -> tuple[Melody, list[Syllable]]:
     """A random walk of ``note_count`` notes at 97.4 BPM in F major, with rests, two-note
-    melismas and two-syllable words."""
+    melismas and two-syllable words; no note is shorter than a sixteenth (0.154 s)."""
     rng = np.random.default_rng(seed)
     notes: list[Note] = []
     onset_s, pitch = 0.3, 65
     for _ in range(note_count):
-        duration_s = float(rng.choice([0.1, 0.2, 0.3, 0.45, 0.6, 0.9, 1.4]))
+        duration_s = float(rng.choice([0.2, 0.3, 0.45, 0.6, 0.9, 1.4]))
         pitch = int(np.clip(pitch + rng.integers(-3, 4), 55, 79))
         notes.append(Note(onset_s=onset_s, duration_s=duration_s * 0.9, midi_pitch=pitch))
         onset_s += duration_s + (0.6 if rng.random() < 0.1 else 0.0)

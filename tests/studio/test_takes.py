@@ -38,7 +38,10 @@ def saved_take(store: TakeStore) -> studio_pb2.Take:
                     text="hap py",
                     syllables=[
                         lyrics_pb2.Syllable(
-                            text="hap", note_index=0, phonemes=["HH", "AE1", "P"], stressed=True,
+                            text="hap",
+                            note_index=0,
+                            phonemes=["HH", "AE1", "P"],
+                            stressed=True,
                             starts_word=True,
                         ),
                         lyrics_pb2.Syllable(text="py", note_index=2, phonemes=["IY0"]),

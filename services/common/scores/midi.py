@@ -32,8 +32,9 @@ VOICE_CHANNEL = 0
 TRACK_NAME = "Voice"
 _MIN_VELOCITY = 40
 _MAX_VELOCITY = 110
-_MAJOR_KEYS_BY_FIFTHS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
-_MINOR_KEYS_BY_FIFTHS = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
+# mido's key names, from seven flats to seven sharps.
+_MAJOR_KEYS_BY_FIFTHS = "Cb Gb Db Ab Eb Bb F C G D A E B F# C#"
+_MINOR_KEYS_BY_FIFTHS = "Ab Eb Bb F C G D A E B F# C# G# D# A#"
 # Events at one tick: a note ends before the next starts, its lyric just before it sounds.
 _NOTE_OFF, _LYRIC, _NOTE_ON = 0, 1, 2
 
@@ -74,9 +75,10 @@ def melody_to_midi(melody: Melody, syllables: Sequence[Syllable] = (), title: st
     )
     fifths = key_signature_fifths(melody.key)
     if fifths is not None:
-        names = _MINOR_KEYS_BY_FIFTHS if melody.key.mode == "minor" else _MAJOR_KEYS_BY_FIFTHS
-        suffix = "m" if melody.key.mode == "minor" else ""
-        conductor.append(mido.MetaMessage("key_signature", key=names[fifths + 7] + suffix, time=0))
+        minor = melody.key.mode == "minor"
+        names = (_MINOR_KEYS_BY_FIFTHS if minor else _MAJOR_KEYS_BY_FIFTHS).split()
+        key_name = names[fifths + 7] + ("m" if minor else "")
+        conductor.append(mido.MetaMessage("key_signature", key=key_name, time=0))
 
     events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
     notes = melody.notes

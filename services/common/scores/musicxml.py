@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, SubElement
 
-from music21 import instrument
+from music21 import instrument, meter, spanner, stream
 from music21 import key as m21_key
 from music21 import metadata as m21_metadata
-from music21 import meter, spanner, stream
 from music21 import note as m21_note
 from music21 import pitch as m21_pitch
 from music21 import tempo as m21_tempo
@@ -41,6 +40,7 @@ FILE_EXTENSION = "musicxml"
 SOFTWARE = "Expert Music AI"
 PART_ID = "P1"
 PART_NAME = "Voice"
+INSTRUMENT_ID = "P1-I1"
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
 
@@ -77,12 +77,15 @@ def melody_to_musicxml(
 
     part = stream.Part()
     singer = instrument.Vocalist()
-    singer.partId, singer.partName = PART_ID, PART_NAME
+    # Fixed ids: music21 would make random ones, and one take should give one file.
+    singer.partId, singer.instrumentId, singer.partName = PART_ID, INSTRUMENT_ID, PART_NAME
     part.insert(0, singer)
     part.insert(0, meter.TimeSignature(f"{BEATS_PER_BAR}/{BEAT_UNIT}"))
     if fifths is not None:
         part.insert(0, m21_key.KeySignature(fifths).asKey(melody.key.mode))
-    part.insert(0, m21_tempo.MetronomeMark(number=tempo_bpm, referent=m21_note.Note(type="quarter")))
+    part.insert(
+        0, m21_tempo.MetronomeMark(number=tempo_bpm, referent=m21_note.Note(type="quarter"))
+    )
 
     cursor_16 = 0
     melisma: list[m21_note.Note] = []
