@@ -139,18 +139,16 @@ def _note(grid_note: GridNote, fifths: int | None, lyric: NoteLyric | None) -> m
 
 
 def _mark_melismas(root: Element, sung: list[NoteLyric]) -> None:
-    # Every <lyric> music21 wrote is one syllable, in order; tied continuations carry none.
+    # Every <lyric> music21 wrote is one syllable, in order (tied pieces of a note carry
+    # none), so the n-th <lyric> is the n-th sung syllable.
     written = list(root.iter("lyric"))
     if len(written) != len(sung):
         raise RuntimeError(f"music21 wrote {len(written)} lyrics for {len(sung)} syllables")
     for element, lyric in zip(written, sung, strict=True):
         if lyric.melisma_continues:
-            SubElement(element, "extend").set("type", "start")
-            # <extend> must follow <text>, before end-line/end-paragraph/editorial.
-            text = element.find("text")
-            assert text is not None
-            element.remove(extend := element[-1])
-            element.insert(list(element).index(text) + 1, extend)
+            # The schema wants <extend> right after the last <text>.
+            text_index = max(i for i, child in enumerate(element) if child.tag == "text")
+            element.insert(text_index + 1, Element("extend", type="start"))
 
 
 def _replace_identification(root: Element) -> None:
