@@ -11,7 +11,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from services.common.scores.export import SCORE_FORMATS, export_score
+from services.common.scores import SCORE_FORMATS, export_score
 from tests.scores.takes import long_melody
 
 NOTE_COUNT = 300

@@ -5,28 +5,28 @@ from __future__ import annotations
 import pytest
 
 from services.common.errors import InvalidInputError
-from services.common.scores.export import SCORE_FORMATS, export_score
+from services.common.scores import SCORE_FORMATS, export_score
 from tests.scores.takes import MELODY, SYLLABLES
 
 
 @pytest.mark.parametrize(
-    ("score_format", "content_type", "file_extension", "starts_with"),
+    ("score_format", "media_type", "extension", "starts_with"),
     [
         ("midi", "audio/midi", "mid", b"MThd"),
         ("musicxml", "application/vnd.recordare.musicxml+xml", "musicxml", b"<?xml"),
         ("ustx", "application/yaml", "ustx", b"name: "),
     ],
 )
-def test_each_format_comes_with_its_content_type_and_extension(
-    score_format: str, content_type: str, file_extension: str, starts_with: bytes
+def test_each_format_comes_with_its_media_type_and_extension(
+    score_format: str, media_type: str, extension: str, starts_with: bytes
 ) -> None:
     score = export_score(score_format, MELODY, SYLLABLES, title="Crème brûlée")
-    assert (score.content_type, score.file_extension) == (content_type, file_extension)
+    assert (score.media_type, score.extension) == (media_type, extension)
     assert score.data.startswith(starts_with)
 
 
 def test_format_names_ignore_case_and_spaces() -> None:
-    assert export_score(" MusicXML ", MELODY).content_type.endswith("musicxml+xml")
+    assert export_score(" MusicXML ", MELODY).media_type.endswith("musicxml+xml")
 
 
 def test_an_unknown_format_names_the_ones_there_are() -> None:

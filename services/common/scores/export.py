@@ -11,11 +11,12 @@ from services.common.scores import midi, musicxml, ustx
 
 
 class ScoreFile(NamedTuple):
-    """An exported score: its bytes, HTTP content type and usual file extension (no dot)."""
+    """An exported score: its bytes, media type (HTTP Content-Type) and usual file
+    extension (no dot)."""
 
     data: bytes
-    content_type: str
-    file_extension: str
+    media_type: str
+    extension: str
 
 
 _Writer = Callable[[Melody, Sequence[Syllable], str], bytes]
@@ -28,7 +29,7 @@ SCORE_FORMATS = tuple(_FORMATS)
 
 
 def export_score(
-    score_format: str, melody: Melody, syllables: Sequence[Syllable] = (), title: str = ""
+    score_format: str, melody: Melody, syllables: Sequence[Syllable] = (), *, title: str = ""
 ) -> ScoreFile:
     """Writes the melody and its words in ``score_format``.
 
@@ -41,7 +42,7 @@ def export_score(
         title: The score's title ("" for none).
 
     Returns:
-        The file's bytes, content type and extension.
+        The file's bytes, media type and extension.
 
     Raises:
         InvalidInputError: Unknown format, or a syllable that points outside the melody or
@@ -52,5 +53,5 @@ def export_score(
         raise InvalidInputError(
             f"unknown score format {score_format!r}; choose one of {', '.join(SCORE_FORMATS)}"
         )
-    write, content_type, file_extension = entry
-    return ScoreFile(write(melody, syllables, title), content_type, file_extension)
+    write, media_type, extension = entry
+    return ScoreFile(write(melody, syllables, title), media_type, extension)
