@@ -4,7 +4,7 @@ Timing is the take's as sung (seconds, not quantised): a MIDI file plays back, s
 the performance, while the MusicXML and OpenUtau exports put notes on a grid. Written with
 mido (MIT). Lyric and name meta events are UTF-8: mido's default, Latin-1, cannot hold
 "’" and most words outside Western Europe. Readers must decode them as UTF-8 (mido and
-pretty_midi: ``charset="utf-8"``; DAWs and notation programs do so by default).
+pretty_midi: ``charset="utf-8"``); the Standard MIDI File format itself names no encoding.
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def _note(grid_note: GridNote, fifths: int | None, lyric: NoteLyric | None) -> m
     names = _FLAT_NAMES if fifths is not None and fifths < 0 else _SHARP_NAMES
     octave = grid_note.midi_pitch // 12 - 1
     sung = m21_note.Note(
-        m21_pitch.Pitch(f"{names[grid_note.midi_pitch % 12]}{octave}"),
+        m21_pitch.Pitch(names[grid_note.midi_pitch % 12], octave=octave),
         quarterLength=_quarters(grid_note.length_16),
     )
     if lyric is not None and lyric.text:
