@@ -37,16 +37,24 @@ def melody_to_midi(melody: Melody, syllables: Sequence[str] | None = None) -> by
     tempo_bpm = melody.tempo_bpm if melody.tempo_bpm > 0 else DEFAULT_TEMPO_BPM
     score = pretty_midi.PrettyMIDI(initial_tempo=tempo_bpm)
     voice = pretty_midi.Instrument(program=VOICE_OOHS_PROGRAM, name="melody")
-    for note in melody.notes:
+    # A note must last at least a tick, or its note-off is written before its note-on.
+    min_length_s = 60.0 / (tempo_bpm * score.resolution)
+    next_onset_s: dict[int, float] = {}
+    for note in reversed(melody.notes):
+        pitch = int(min(127, max(0, note.midi_pitch)))
         velocity = round(_MIN_VELOCITY + (_MAX_VELOCITY - _MIN_VELOCITY) * note.confidence)
+        # The same key may not be struck again while it still sounds.
+        end_s = min(note.offset_s, next_onset_s.get(pitch, note.offset_s))
         voice.notes.append(
             pretty_midi.Note(
                 velocity=int(min(127, max(1, velocity))),
-                pitch=int(min(127, max(0, note.midi_pitch))),
+                pitch=pitch,
                 start=note.onset_s,
-                end=note.offset_s,
+                end=max(end_s, note.onset_s + min_length_s),
             )
         )
+        next_onset_s[pitch] = note.onset_s
+    voice.notes.reverse()
     score.instruments.append(voice)
     if syllables is not None:
         score.lyrics.extend(

@@ -60,3 +60,34 @@ def test_an_empty_melody_is_a_valid_empty_file():
     score = pretty_midi.PrettyMIDI(io.BytesIO(melody_to_midi(empty)))
 
     assert sum(len(instrument.notes) for instrument in score.instruments) == 0
+
+
+def test_re_struck_and_tiny_notes_are_well_formed_midi_notes():
+    notes = [
+        Note(onset_s=0.5, duration_s=0.3, midi_pitch=71, confidence=0.9),
+        # struck again at once, with an end a hair past the next onset from float sums
+        Note(onset_s=0.8, duration_s=0.2000001, midi_pitch=71, confidence=0.9),
+        Note(onset_s=1.0, duration_s=0.0, midi_pitch=71, confidence=0.9),
+        Note(onset_s=1.2, duration_s=0.5, midi_pitch=69, confidence=0.9),
+    ]
+    melody = Melody(notes=notes, phrases=[], duration_s=2.0, engine="swift", tempo_bpm=120.0)
+
+    messages = [
+        m
+        for m in mido.merge_tracks(mido.MidiFile(file=io.BytesIO(melody_to_midi(melody))).tracks)
+        if m.type in ("note_on", "note_off")
+    ]
+
+    sounding: set[int] = set()
+    starts = 0
+    for message in messages:
+        if message.type == "note_on" and message.velocity > 0:
+            assert message.note not in sounding  # never struck while it still sounds
+            sounding.add(message.note)
+            starts += 1
+        else:
+            assert message.note in sounding  # every note-off closes a sounding note
+            sounding.remove(message.note)
+    assert starts == 4 and not sounding
+    parsed = pretty_midi.PrettyMIDI(io.BytesIO(melody_to_midi(melody))).instruments[0].notes
+    assert all(note.end > note.start for note in parsed)
