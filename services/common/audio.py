@@ -185,12 +185,12 @@ def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32
         n_samples = 0
         for frame in container.decode(stream):
             for planar in converter.resample(frame):
-                chunk = planar.to_ndarray()  # (channels, n_samples) for a planar format
+                chunk = _planes(planar)
                 chunks.append(chunk)
                 n_samples += chunk.shape[1]
             if max_samples is not None and max_duration_s is not None and n_samples > max_samples:
                 raise AudioTooLongError(n_samples / sample_rate_hz, max_duration_s, at_least=True)
-        chunks.extend(planar.to_ndarray() for planar in converter.resample(None))
+        chunks.extend(_planes(planar) for planar in converter.resample(None))
         format_name = str(container.format.name)
         n_channels = chunks[0].shape[0] if chunks else 1
     channels = (
@@ -199,6 +199,11 @@ def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32
         else np.zeros((n_channels, 0), dtype=np.float32)
     )
     return channels, sample_rate_hz, format_name
+
+
+def _planes(frame: av.AudioFrame) -> Float32Array:
+    """(channels, n_samples) float32 of a frame in planar float format ("fltp")."""
+    return frame.to_ndarray().astype(np.float32, copy=False)
 
 
 def _stated_duration_s(
