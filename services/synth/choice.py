@@ -29,9 +29,6 @@ from services.synth.voices import (
     VoiceUnavailableError,
 )
 
-#: The voice id that asks for the choice.
-AUTO_VOICE = "auto"
-
 #: The voices ``auto`` chooses among, those of them that can sing here.
 AUTO_VOICES = ("joe", "slt")
 

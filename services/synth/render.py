@@ -24,7 +24,7 @@ import soxr
 
 from services.common.settings import Settings, get_settings
 from services.synth import replicate_engines
-from services.synth.choice import AUTO_VOICE, candidate_voices, choose_voice, transposition_reason
+from services.synth.choice import candidate_voices, choose_voice, transposition_reason
 from services.synth.contour import Expression
 from services.synth.encode import open_encoder
 from services.synth.phrase_cache import PhraseCache, phrase_key
@@ -39,7 +39,7 @@ from services.synth.types import (
     SingRequest,
     SingSummary,
 )
-from services.synth.voices import LocalVoice, VoiceInfo, local_voice, voice_info
+from services.synth.voices import AUTO_VOICE, LocalVoice, VoiceInfo, local_voice, voice_info
 
 Float32Array = npt.NDArray[np.float32]
 

@@ -1,19 +1,28 @@
 """The voices the synth service can sing with, by id.
 
-Local voices (engine "local", offline, CPU):
+Local voices (engine "local", offline, CPU), in the order ListVoices gives them:
 
 ========== ====================================================== ==================
 id         what it is                                             licence
 ========== ====================================================== ==================
-joe        piper ``en_US-joe-medium`` speech sung through WORLD   voice: CC0 (dataset
-           (baritone range, A2..A4)                                and model card);
-                                                                   package: MIT
-joe-high   the same voice with formants raised 15 % and a higher  as joe
-           range (G3..E5): a lighter, higher voice
+joe        piper ``en_US-joe-medium`` speech (a man) sung through voice: CC0 (dataset
+           WORLD                                                  and model card);
+                                                                  package: MIT
+slt        CMU ARCTIC speaker SLT (a woman), Festival's HTS voice CMU EST-2003 /
+           ``cmu_us_slt_arctic_hts`` (32 kHz), sung through WORLD EST-2000, HTS parts
+           like joe; Debian festival + festvox-us-slt-hts         BSD-3-clause
+joe-high   joe with formants raised 15 %: a lighter timbre of the as joe
+           same man's voice, not a higher voice
 festival   Festival's ``kal_diphone`` speech sung through WORLD   BSD-style (CSTR /
            like joe's; robotic, 16 kHz; needs                     CMU, festvox-
            the Debian packages festival + festvox-kallpc16k       kallpc16k)
 ========== ====================================================== ==================
+
+Every local voice's range is measured, not chosen: ``python -m bench.voice_ranges
+--write`` sings fixed lines on every pitch and keeps the lowest and highest at which the
+voice still meets the quality bar (pitch, voicing, words, and a span around the voice's
+own speaking pitch); the result is ``voice_ranges.json`` beside this file, read here.
+``voice=auto`` (:mod:`services.synth.choice`) chooses between joe and slt by those ranges.
 
 The joe licence is read from the package's ``MODEL_CARD`` (dataset license CC0, from
 NabuCasa voice-datasets); the piper-tts engine itself is GPL-3.0-or-later and runs here
@@ -37,6 +46,9 @@ from services.synth.score import PhraseScore
 from services.synth.singing import RenderedPhrase, Timbre, sing_phrase, speak_phrase
 from services.synth.speech import Speech, get_speaker
 from services.synth.types import Engine, SynthInputError
+
+#: The voice id that asks the synth to choose (services.synth.choice).
+AUTO_VOICE = "auto"
 
 #: The measured ranges of the local voices, written by ``python -m bench.voice_ranges
 #: --write`` (the lowest and highest MIDI notes at which each still meets the quality bar,
@@ -221,8 +233,6 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
     ),
 }
 
-DEFAULT_LOCAL_VOICE = "joe"
-
 #: Voices of the Replicate engines. Their "range" is what the adapters aim the melody at.
 REPLICATE_VOICES: dict[str, VoiceInfo] = {
     "bark-speaker-6": VoiceInfo(
@@ -273,20 +283,22 @@ def voice_info(engine: Engine, voice_id: str) -> VoiceInfo:
     if not voice_id:
         return next(iter(choices.values()))
     if voice_id not in choices:
+        valid = sorted(choices) + ([AUTO_VOICE] if engine is Engine.LOCAL else [])
         raise SynthInputError(
             f"unknown voice '{voice_id}' for engine '{engine.value}'; "
-            f"valid voices: {', '.join(sorted(choices))}"
+            f"valid voices: {', '.join(valid)}"
         )
     return choices[voice_id]
 
 
 def local_voice(voice_id: str) -> LocalVoice:
-    """The local voice ``voice_id`` ("" = joe), checked to be able to sing here.
+    """The local voice ``voice_id``, checked to be able to sing here (an empty id or
+    "auto" is resolved before: services.synth.render.chosen_voice).
 
     Raises SynthInputError for an unknown id, VoiceUnavailableError for a voice whose
     software is missing on this machine.
     """
-    info = voice_info(Engine.LOCAL, voice_id or DEFAULT_LOCAL_VOICE)
+    info = voice_info(Engine.LOCAL, voice_id)
     voice = LOCAL_VOICES[info.voice_id]
     reason = voice.unavailable_reason()
     if reason:
