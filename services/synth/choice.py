@@ -2,8 +2,8 @@
 
 A hum around A4 is a high voice's melody and a hum around A2 a low one's; singing either
 in a voice that must move it by an octave changes the song. So the choice is made on the
-pitches as hummed (plus the user's own ``transpose_semitones``, which says where they
-want it sung), before any range fitting:
+pitches as hummed, before any range fitting (a request's ``transpose_semitones`` is
+added after the fit, as for a named voice: it moves the song within the chosen voice):
 
 1. the voice that holds the most notes inside its measured range without transposing;
 2. on a tie, the voice whose range centre is nearest the melody's median pitch (the

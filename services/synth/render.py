@@ -56,8 +56,9 @@ def chosen_voice(request: SingRequest) -> tuple[VoiceInfo, str]:
     """
     if request.voice_id in ("", AUTO_VOICE):
         if request.engine is Engine.LOCAL:
-            shift = request.options.transpose_semitones
-            pitches = [note.midi_pitch + shift for note in request.melody.notes]
+            # As given: the request's transpose_semitones is added after the range
+            # fit, as for a named voice, so it moves the song within the chosen voice.
+            pitches = [note.midi_pitch for note in request.melody.notes]
             choice = choose_voice(pitches, candidate_voices())
             return voice_info(Engine.LOCAL, choice.voice_id), choice.reason
         info = voice_info(request.engine, "")

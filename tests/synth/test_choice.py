@@ -122,10 +122,12 @@ def test_a_named_voice_always_wins_and_is_moved_into_its_range() -> None:
     assert summary.transposition_reason.startswith("moved down 1 octave to fit")
 
 
-@needs_festival
-def test_auto_chooses_for_the_pitches_the_user_asked_for() -> None:
-    # Hummed around A2, but the user asks for two octaves up: a high voice sings it.
+def test_the_users_transposition_moves_the_song_within_the_chosen_voice() -> None:
+    # Chosen as hummed (A2, B2: the low voice), then moved up the octave asked for.
     melody, syllables = _two_notes(45)
-    summary = _summary(SingRequest(melody, syllables, options=SingOptions(transpose_semitones=24)))
-    assert summary.voice_id == "slt"
-    assert summary.applied_transpose_semitones == 24
+    summary = _summary(SingRequest(melody, syllables, options=SingOptions(transpose_semitones=12)))
+    assert summary.voice_id == "joe"
+    assert summary.applied_transpose_semitones == 12
+    assert summary.transposition_reason == (
+        "not transposed to fit, then +12 semitones as asked (2 of 2 notes in range)"
+    )
