@@ -31,8 +31,14 @@ export function isBlackKey(midiPitch) {
   return NOTE_NAMES[midiPitch % 12].includes("#");
 }
 
+/** Seconds on the editor's 10 ms grid (as the nearest double to a decimal). */
 function roundTime(seconds) {
-  return Math.round(seconds / TIME_STEP_S) * TIME_STEP_S;
+  return Math.round(seconds / TIME_STEP_S) / (1 / TIME_STEP_S);
+}
+
+/** A length between two times, without the floating-point dust of the subtraction. */
+function span(start, end) {
+  return Math.round((end - start) * 1000) / 1000;
 }
 
 function clamp(value, low, high) {
@@ -196,7 +202,7 @@ export function resizeNote(doc, id, { startDeltaS = 0, endDeltaS = 0 } = {}) {
   if (onset === note.onset_s && Math.abs(newEnd - end) < 1e-9) {
     return doc;
   }
-  return replaceNote(doc, index, { ...note, onset_s: onset, duration_s: newEnd - onset });
+  return replaceNote(doc, index, { ...note, onset_s: onset, duration_s: span(onset, newEnd) });
 }
 
 /**
@@ -211,12 +217,12 @@ export function splitNote(doc, id, atS) {
   }
   const middle = atS ?? note.onset_s + note.duration_s / 2;
   const at = clamp(roundTime(middle), note.onset_s + MIN_NOTE_S, endOf(note) - MIN_NOTE_S);
-  const first = { ...note, duration_s: at - note.onset_s };
+  const first = { ...note, duration_s: span(note.onset_s, at) };
   const second = {
     ...note,
     id: doc.nextId,
     onset_s: at,
-    duration_s: endOf(note) - at,
+    duration_s: span(at, endOf(note)),
     syllable: "",
     melisma: true,
   };
@@ -237,7 +243,7 @@ export function mergeWithNext(doc, id) {
     throw new EditError("the next note starts a new line: only notes of one line merge");
   }
   const notes = [...doc.notes];
-  notes.splice(index, 2, { ...note, duration_s: endOf(next) - note.onset_s });
+  notes.splice(index, 2, { ...note, duration_s: span(note.onset_s, endOf(next)) });
   return withNotes(doc, notes);
 }
 
@@ -277,7 +283,7 @@ export function addNote(doc, onsetS, midiPitch) {
   const note = {
     id: doc.nextId,
     onset_s: onset,
-    duration_s: roundTime(end - onset),
+    duration_s: span(onset, end),
     midi_pitch: clamp(Math.round(midiPitch), LOWEST_MIDI, HIGHEST_MIDI),
     cents_offset: 0,
     frequency_hz: 0,
