@@ -37,7 +37,15 @@ def test_a_directory_means_its_index(site: AssetDirectory) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["../outside.txt", "js/../../outside.txt", ".env", "js/.hidden", "escape.txt", "nope.js", "/etc/passwd"],
+    [
+        "../outside.txt",
+        "js/../../outside.txt",
+        ".env",
+        "js/.hidden",
+        "escape.txt",
+        "nope.js",
+        "/etc/passwd",
+    ],
 )
 def test_nothing_outside_the_root_hidden_or_missing_is_served(
     site: AssetDirectory, path: str
