@@ -261,8 +261,10 @@ def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
     # For a person to look at: desktop, then phone width (nothing wider than the screen).
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1400, max(1000, int(height)))
+    driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(str(output_dir() / "studio-take.png"))
     driver.set_window_size(390, 844)
+    driver.execute_script("document.getElementById('take').scrollIntoView()")
     wait_for(
         driver,
         lambda d: d.execute_script(

@@ -943,6 +943,13 @@ function saveBlob(blob, fileName) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+function sizeText(bytes) {
+  if (bytes < 1024) {
+    return `${bytes} bytes`;
+  }
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 function extensionOf(mediaType) {
   const type = mediaType.split(";")[0];
   return (
@@ -959,7 +966,7 @@ async function download(button) {
     const extension = button.dataset.extension === "recording" ? extensionOf(blob.type) : button.dataset.extension;
     const stem = button.dataset.extension === "recording" ? "recording" : "take";
     saveBlob(blob, `${stem}-${take.take_id.slice(0, 8)}.${extension}`);
-    showMessage("download", { title: `Saved ${button.textContent} (${(blob.size / 1024).toFixed(0)} KB).` }, "ok");
+    showMessage("download", { title: `Saved ${button.textContent} (${sizeText(blob.size)}).` }, "ok");
   } catch (error) {
     showError("download", error);
   } finally {
