@@ -203,6 +203,8 @@ def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
     assert [note["midi_pitch"] for note in take["melody"]["notes"]] == list(PITCHES)
     wait_for(driver, lambda d: len(note_elements(d)) == len(PITCHES), 5, "the notes")
     assert rendered_words(driver) == expected_words(take)
+    recording = driver.find_element(By.CSS_SELECTOR, 'input[name="listen"][value="recording"]')
+    assert recording.is_enabled()  # the browser's own recording decoded, to play beside
     lines = driver.find_elements(By.CSS_SELECTOR, "#lines input")
     assert [line.get_attribute("value") for line in lines] == [
         line["text"] for line in take["lyrics"]["lines"]
@@ -257,6 +259,14 @@ def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
     assert [note.pitch for note in midi.instruments[0].notes] == revised_pitches
     sung = [s["text"] for line in revised["lyrics"]["lines"] for s in line["syllables"]]
     assert [lyric.text for lyric in midi.lyrics] == sung
+    for export, extension, signature in (
+        ("musicxml", "musicxml", b"<score-partwise"),
+        ("ustx", "ustx", b"ustx_version"),
+    ):
+        driver.find_element(By.CSS_SELECTOR, f'[data-download="{export}"]').click()
+        path = downloads / f"take-{revised['take_id'][:8]}.{extension}"
+        wait_for(driver, lambda d, path=path: path.exists(), 10, f"the {export} download")
+        assert signature in path.read_bytes()
 
     # For a person to look at: desktop, then phone width (nothing wider than the screen).
     height = driver.execute_script("return document.documentElement.scrollHeight")

@@ -455,7 +455,7 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
     if (recordingBuffer) {
       state.recordings.set(take.take_id, recordingBuffer);
     }
-    await showTake(take, { vocal, recording, keepPlaying: streaming });
+    await showTake(take, { vocal, recording, keepPlaying: streaming, keepView: Boolean(parent) });
     rememberTake(take, { prepend: true });
   } catch (error) {
     if (streaming) {
@@ -493,7 +493,7 @@ transport.addEventListener("firstaudio", () => {
 
 // ---- the take on show ----
 
-async function showTake(take, { vocal = null, recording = null, keepPlaying = false } = {}) {
+async function showTake(take, { vocal = null, recording = null, keepPlaying = false, keepView = false } = {}) {
   state.take = take;
   state.takes.set(take.take_id, take);
   state.original = edit.documentFromTake(take);
@@ -503,7 +503,7 @@ async function showTake(take, { vocal = null, recording = null, keepPlaying = fa
   history.replaceState(null, "", `#take=${take.take_id}`);
   $("take").hidden = false;
   $("take-summary").textContent = takeSummary(take);
-  showTakeDocument({ newRange: true });
+  showTakeDocument({ newRange: !keepView });
   fillLines();
   fillRevisionOptions(take);
   if (!keepPlaying) {

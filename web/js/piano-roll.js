@@ -26,6 +26,8 @@ const RANGE_PADDING_SEMITONES = 3;
 /** A pointer that moves less than this is a click. */
 const DRAG_THRESHOLD_PX = 3;
 export const ZOOM_LEVELS_PX_PER_S = [40, 60, 90, 130, 180, 250, 350];
+/** The zoom a new take opens at when it is too long to show whole (90 px/s). */
+const READABLE_ZOOM_INDEX = 2;
 
 function svgElement(name, attributes = {}, text = null) {
   const element = document.createElementNS(SVG_NS, name);
@@ -108,10 +110,27 @@ export class PianoRoll extends EventTarget {
     this.durationS = durationS;
     this.selectedId = doc.notes.some((note) => note.id === selectedId) ? selectedId : null;
     this.fitRange(newRange);
+    if (newRange) {
+      this.fitZoom();
+    }
     this.render();
     if (focused && this.selectedId !== null) {
       this.focusNote(this.selectedId);
     }
+  }
+
+  /** For a new take: the closest zoom that shows it whole, but never so far out that
+   * the syllables under short notes run into each other. */
+  fitZoom() {
+    const lastEnd = this.doc.notes.reduce((end, n) => Math.max(end, n.onset_s + n.duration_s), 0);
+    const spanS = Math.max(lastEnd, this.durationS) + 0.5;
+    const width = this.scroller.clientWidth || 600;
+    let index = READABLE_ZOOM_INDEX;
+    while (index + 1 < ZOOM_LEVELS_PX_PER_S.length && spanS * ZOOM_LEVELS_PX_PER_S[index + 1] <= width) {
+      index += 1;
+    }
+    this.zoomIndex = index;
+    this.scroller.scrollLeft = 0;
   }
 
   /** The pitch range grows to hold every note; it shrinks only for a new take. */
