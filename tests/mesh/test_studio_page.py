@@ -126,7 +126,13 @@ def marks(driver: WebDriver, name: str) -> list[float]:
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    """Errors in the browser's console, and warnings about the page's own scripts."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE"
+        or (entry["level"] == "WARNING" and "/studio/" in entry["message"])
+    ]
 
 
 def open_studio(driver: WebDriver, mesh: Mesh) -> None:

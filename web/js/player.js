@@ -9,6 +9,8 @@
 const SCHEDULE_AHEAD_S = 0.05;
 /** The recording under the vocal when both play: quieter, so the words stay clear. */
 const RECORDING_GAIN_UNDER_VOCAL = 0.5;
+/** The rate audio is decoded at before the page has a live audio context. */
+const DECODE_RATE_HZ = 48_000;
 
 export const Tracks = Object.freeze({ VOCAL: "vocal", RECORDING: "recording", BOTH: "both" });
 
@@ -28,6 +30,7 @@ export class Transport extends EventTarget {
     this.playing = false;
     /** A vocal that is still arriving: its pieces and how far they reach. */
     this.stream = null;
+    this.offlineDecoder = null;
   }
 
   /** The audio context; call from a click or key handler the first time (autoplay rules). */
@@ -84,9 +87,15 @@ export class Transport extends EventTarget {
     return position ?? this.segments.reduce((low, s) => Math.min(low, s.mediaS), Infinity);
   }
 
-  /** Decodes an encoded file (WAV, FLAC, WebM/Opus, MP4/AAC...) into an AudioBuffer. */
+  /**
+   * Decodes an encoded file (WAV, FLAC, WebM/Opus, MP4/AAC...) into an AudioBuffer. It
+   * needs no live context (an AudioBuffer plays in any), so a take opened from a link
+   * loads without waiting for a click.
+   */
   async decode(arrayBuffer) {
-    return this.ensureContext().decodeAudioData(arrayBuffer);
+    const decoder =
+      this.context ?? (this.offlineDecoder ??= new OfflineAudioContext(1, 1, DECODE_RATE_HZ));
+    return decoder.decodeAudioData(arrayBuffer);
   }
 
   play(fromS = this.pausedAtS) {
@@ -213,7 +222,11 @@ export class Transport extends EventTarget {
       return null;
     }
     const frames = stream.pieces.reduce((sum, piece) => sum + piece.samples.length, 0);
-    const buffer = this.ensureContext().createBuffer(1, Math.max(1, frames), stream.sampleRateHz);
+    const buffer = new AudioBuffer({
+      numberOfChannels: 1,
+      length: Math.max(1, frames),
+      sampleRate: stream.sampleRateHz,
+    });
     const channel = buffer.getChannelData(0);
     let offset = 0;
     for (const piece of stream.pieces) {
