@@ -234,6 +234,7 @@ def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
     revised_pitches = [note["midi_pitch"] for note in revised["melody"]["notes"]]
     assert revised_pitches == [57, 61, 60, 62, 65, 62, 60, 59]
     assert rendered_words(driver) == expected_words(revised)
+    assert {note.get_attribute("tabindex") for note in note_elements(driver)} == {"0"}  # editable
     versions = driver.find_elements(By.CSS_SELECTOR, "#versions button")
     assert len(versions) == 2
     assert versions[1].get_attribute("aria-current") == "true"

@@ -329,7 +329,11 @@ function stopJob() {
   state.job = null;
 }
 
-function setStage(stage) {
+/** Marks the steps of making a take (Notes, Words, Voice, Done) up to `stage`. */
+function showStage(area, stage) {
+  if (area !== "make") {
+    return;
+  }
   const order = ["melody", "lyrics", "audio", "take"];
   const reached = order.indexOf(stage);
   for (const item of document.querySelectorAll(".stages li")) {
@@ -414,13 +418,15 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
   state.job = job;
   clearMessage(area);
   setBusy(area, true);
-  setStage("");
+  showStage(area, "");
   setProgress(area, 0, STAGE_TEXT.upload);
+  const previousVocal = transport.buffers.vocal;
   performance.mark("studio:take-requested");
   const decoder = new WavStreamDecoder();
   let streaming = false;
   let melody = null;
   let take = null;
+  let failed = false;
   try {
     for await (const event of api.events(path, { ...init, signal: job.signal })) {
       if (event.progress) {
@@ -428,16 +434,16 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
       } else if (event.melody) {
         melody = event.melody;
         showDraft({ melody }, area);
-        setStage("melody");
+        showStage(area, "melody");
       } else if (event.lyrics) {
         showDraft({ melody, lyrics: event.lyrics }, area);
-        setStage("lyrics");
+        showStage(area, "lyrics");
       } else if (event.audio_chunk) {
         const samples = decoder.push(base64ToBytes(event.audio_chunk));
         if (!streaming && decoder.headerDone) {
           transport.beginStream(decoder.sampleRateHz, decoder.totalFrames);
           streaming = true;
-          setStage("audio");
+          showStage(area, "audio");
         }
         transport.pushStream(samples);
       } else if (event.take) {
@@ -448,7 +454,7 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
       throw new ApiError("the service ended the stream before the take was kept", { status: 502 });
     }
     performance.mark("studio:take");
-    setStage("take");
+    showStage(area, "take");
     setProgress(area, 1, "Done.");
     const vocal = streaming ? transport.endStream() : null;
     const recordingBuffer = parent ? state.recordings.get(parent.take_id) : null;
@@ -460,19 +466,35 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
   } catch (error) {
     if (streaming) {
       transport.stop();
+      transport.setBuffer(Tracks.VOCAL, previousVocal); // the take on show plays as before
     }
     if (state.job === job || error.name !== "AbortError") {
       showError(area, error, context);
     }
-    if (parent) {
-      showTakeDocument(); // back to the edits, untouched
-    }
+    failed = true;
   } finally {
     if (state.job === job) {
       state.job = null;
     }
     setBusy(area, false);
+    if (!state.job) {
+      if (failed) {
+        restoreTakeOnShow();
+      } else {
+        showTakeDocument(); // editable again
+      }
+    }
     updateEditControls();
+  }
+}
+
+/** After a failed job: the take that was on show (and its edits) as it was, or none. */
+function restoreTakeOnShow() {
+  if (state.take) {
+    $("take-summary").textContent = takeSummary(state.take);
+    showTakeDocument();
+  } else {
+    $("take").hidden = true;
   }
 }
 
