@@ -2,7 +2,7 @@
 # One image for the whole mesh: every service and the Envoy gateway. The command picks
 # the role (see k8s/base/*.yaml):
 #   python -m services.pitch | services.lyrics | services.synth | services.registry
-#   python -m services.studio | gateway
+#   python -m services.studio | services.web | gateway
 #
 #   docker build -t expert-music-ai:dev .
 #   docker run --rm -p 8003:8003 expert-music-ai:dev python -m gateway
@@ -63,6 +63,8 @@ WORKDIR /app
 COPY --from=build /app/gen ./gen
 COPY services ./services
 COPY gateway ./gateway
+# The web studio's files, served by `python -m services.web` at /studio.
+COPY web ./web
 
 # The root filesystem is read-only in Kubernetes: byte code is compiled now, and every
 # cache a library may write goes under /tmp (an emptyDir there). DATA_DIR is a volume.
@@ -82,8 +84,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     XDG_CACHE_HOME=/tmp/cache
 
 USER 10001:10001
-# gRPC ports 50051-50055, metrics 51051-51055, Envoy 8003.
-EXPOSE 50051 50052 50053 50054 50055 51051 51052 51053 51054 51055 8003
+# gRPC ports 50051-50056, metrics 51051-51056, Envoy 8003.
+EXPOSE 50051 50052 50053 50054 50055 50056 51051 51052 51053 51054 51055 51056 8003
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["python", "-m", "gateway"]
