@@ -116,7 +116,7 @@ def serve(spec: ServiceSpec) -> None:
     settings = get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
     configure_tracing(spec.name, settings)
-    start_metrics_server(settings.metrics_port_of(spec.name))
+    start_metrics_server(settings.metrics_port_of(spec.name), settings.service_bind_host)
     running = start_server(spec, settings)
     logger.info("%s serving gRPC on %s:%d", spec.name, settings.service_bind_host, running.port)
 

@@ -62,13 +62,14 @@ class Mesh:
 
 
 def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
-    gateway_port, admin_port, *service_ports = free_ports(2 + len(SERVICE_NAMES))
+    gateway_port, admin_port, local_grpc_port, *service_ports = free_ports(3 + len(SERVICE_NAMES))
     environment = {
         "MESH_SERVICES": ",".join(services),
         "GATEWAY_HOST": "127.0.0.1",
         "SERVICE_BIND_HOST": "127.0.0.1",
         "EXPERT_MUSIC_AI_PORT": str(gateway_port),
         "ENVOY_ADMIN_PORT": str(admin_port),
+        "GATEWAY_LOCAL_GRPC_PORT": str(local_grpc_port),
         "METRICS_PORT_OFFSET": "0",
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(data_dir),
