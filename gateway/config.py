@@ -190,51 +190,63 @@ def vocals_fill_interval_s(takes_per_minute: int) -> float:
     return max(60.0 / takes_per_minute, 0.05)  # Envoy's shortest fill interval
 
 
-def _rate_limited_vocals_routes(
-    settings: Settings, route_timeout: str, no_buffering: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Routes of the melody-to-vocals calls, each behind token buckets.
+def _take_rate_limit(settings: Settings) -> dict[str, Any]:
+    """The rate limit filter: takes started per minute, per client key.
 
     A take costs seconds of CPU, so (as the seed did) the gateway limits how many start per
-    minute: ``GATEWAY_VOCALS_PER_MINUTE`` per client key (one bucket per key name, the name
-    the key filter forwards), or per route and gateway instance when there are no keys.
-    Beyond it: 429 (RESOURCE_EXHAUSTED over gRPC) with ``retry-after``, the seconds until
-    the next take may start. The REST paths are matched before the transcoder rewrites
-    them, the gRPC one after.
+    minute: ``GATEWAY_VOCALS_PER_MINUTE`` per client (one token bucket per key name, the
+    name the key filter forwards), or one bucket per gateway instance when there are no
+    keys. The REST calls and the gRPC one draw on the same bucket. Beyond it: 429
+    (RESOURCE_EXHAUSTED over gRPC) with ``retry-after``, the seconds until the next token.
+    The filter runs before the transcoder, so it sees the paths callers sent.
     """
+    config: dict[str, Any] = {
+        "@type": HTTP_FILTER_TYPES["local_ratelimit"],
+        "stat_prefix": "vocals_rate_limit",
+    }
     per_minute = settings.gateway_vocals_per_minute
     if not per_minute:
-        return []
+        return config
     fill_interval_s = vocals_fill_interval_s(per_minute)
     token_bucket = {
         "max_tokens": per_minute,
         "tokens_per_fill": max(1, round(per_minute * fill_interval_s / 60)),
         "fill_interval": f"{fill_interval_s:.3f}s",
     }
-    bucket = {
-        "@type": HTTP_FILTER_TYPES["local_ratelimit"],
-        "stat_prefix": "vocals_rate_limit",
+
+    def is_take(path: str) -> dict[str, Any]:
+        # A prefix, since REST calls carry their options as a query string.
+        return {
+            "header_value_match": {
+                "descriptor_key": "call",
+                "descriptor_value": "take",
+                "headers": [{"name": ":path", "string_match": {"prefix": path}}],
+            }
+        }
+
+    client = {
+        "request_headers": {
+            "header_name": CLIENT_NAME_METADATA_KEY,
+            "descriptor_key": "client",
+            "skip_if_absent": True,
+        }
+    }
+    return config | {
         # gRPC clients read "resource exhausted", not "unavailable", as "slow down".
         "rate_limited_as_resource_exhausted": True,
-        "token_bucket": token_bucket,
-        # A bucket per client name; the gateway-wide bucket only when no name is sent.
+        # One entry per path; a call matches one, so it draws one token.
+        "rate_limits": [
+            {"actions": [is_take(path), client]} for path in (*VOCALS_REST_PATHS, VOCALS_GRPC_PATH)
+        ],
         "descriptors": [
-            {"entries": [{"key": "client"}], "token_bucket": token_bucket},
+            # One bucket per client name (created on first use), one for unnamed callers.
+            {
+                "entries": [{"key": "call", "value": "take"}, {"key": "client"}],
+                "token_bucket": token_bucket,
+            },
+            {"entries": [{"key": "call", "value": "take"}], "token_bucket": token_bucket},
         ],
         "max_dynamic_descriptors": 10_000,
-        "rate_limits": [
-            {
-                "actions": [
-                    {
-                        "request_headers": {
-                            "header_name": CLIENT_NAME_METADATA_KEY,
-                            "descriptor_key": "client",
-                            "skip_if_absent": True,
-                        }
-                    }
-                ]
-            }
-        ],
         "always_consume_default_token_bucket": False,
         "response_headers_to_add": [
             {
@@ -251,23 +263,6 @@ def _rate_limited_vocals_routes(
             "default_value": {"numerator": 100, "denominator": "HUNDRED"},
         },
     }
-    route = {"cluster": FRONT_SERVICE, "timeout": route_timeout}
-    return [
-        {
-            "match": {"path": VOCALS_GRPC_PATH},
-            "route": route | {"max_stream_duration": {"grpc_timeout_header_max": route_timeout}},
-            "typed_per_filter_config": no_buffering
-            | {"envoy.filters.http.local_ratelimit": bucket},
-        },
-        *(
-            {
-                "match": {"path": path},
-                "route": route,
-                "typed_per_filter_config": {"envoy.filters.http.local_ratelimit": bucket},
-            }
-            for path in VOCALS_REST_PATHS
-        ),
-    ]
 
 
 def _gateway_local_routes(no_buffering: dict[str, Any], keys: bool) -> list[dict[str, Any]]:
@@ -463,7 +458,6 @@ def envoy_config(
         }
     }
     routes = _gateway_local_routes(no_buffering, keys)
-    routes += _rate_limited_vocals_routes(settings, route_timeout, no_buffering)
     routes += [
         {
             "match": {"prefix": f"/{full_name}/"},
@@ -507,15 +501,22 @@ def envoy_config(
                 },
             }
         )
+    # A gRPC call for a service not routed above: UNIMPLEMENTED at once (Envoy's gRPC
+    # answer to a 404), without waiting for the end of a stream that may never end.
+    routes.append(
+        {
+            "match": {"prefix": "/", "headers": [_grpc_request()]},
+            "direct_response": {"status": 404},
+            "typed_per_filter_config": no_buffering,
+        }
+    )
     # REST paths are only rewritten to gRPC paths by the transcoder, after the CORS and
     # buffer filters have looked up their route: this catch-all gives those filters the
     # virtual host's policies (they ignore direct-response routes). A path that maps to
-    # no method never reaches the cluster: the transcoder answers 404 itself. gRPC calls
-    # are left out: one for a service not routed above matches nothing, and Envoy answers
-    # UNIMPLEMENTED at once rather than passing it on (or buffering a stream forever).
+    # no method never reaches the cluster: the transcoder answers 404 itself.
     routes.append(
         {
-            "match": {"prefix": "/", "headers": [_grpc_request() | {"invert_match": True}]},
+            "match": {"prefix": "/"},
             "route": {"cluster": FRONT_SERVICE, "timeout": route_timeout},
         }
     )
@@ -561,13 +562,9 @@ def envoy_config(
         )
     http_filters += [
         {
-            # Buckets are per route (see _rate_limited_vocals_routes); none here. After the
-            # key filter, which supplies the client name the buckets are keyed by.
+            # After the key filter, which supplies the client name buckets are keyed by.
             "name": "envoy.filters.http.local_ratelimit",
-            "typed_config": {
-                "@type": HTTP_FILTER_TYPES["local_ratelimit"],
-                "stat_prefix": "rate_limit",
-            },
+            "typed_config": _take_rate_limit(settings),
         },
         {
             "name": "envoy.filters.http.buffer",
