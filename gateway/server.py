@@ -18,7 +18,7 @@ from grpc_health.v1 import health, health_pb2_grpc
 from gateway.config import mesh_protobuf_services
 from gateway.health import MeshHealthWatcher
 from gateway.reflection import add_reflection
-from services.common.clients import open_channel
+from services.common.clients import RECONNECT_OPTIONS
 from services.common.settings import Settings
 
 LOOPBACK = "127.0.0.1"
@@ -59,9 +59,13 @@ def start_gateway_server(
     if bound_port == 0:
         raise OSError(f"the gateway cannot listen on {LOOPBACK}:{bind_port}")
 
+    # Plain channels: a health check every second is not worth a trace.
     watcher = MeshHealthWatcher(
         servicer,
-        {name: open_channel(settings.address_of(name), settings) for name in protobuf_services},
+        {
+            name: grpc.insecure_channel(settings.address_of(name), options=RECONNECT_OPTIONS)
+            for name in protobuf_services
+        },
         protobuf_services,
         settings.gateway_health_poll_s,
     )

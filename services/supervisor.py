@@ -193,7 +193,7 @@ def main() -> int:
             f"  extract notes:  curl -H 'Content-Type: audio/wav' --data-binary @hum.wav "
             f"{base}/v1/melody:extract\n"
             f"  API keys:       {api_key_state(settings)}\n"
-            f"  services:       listen on {settings.service_bind_host} (gRPC 5005x, metrics 5105x)\n"
+            f"  services:       on {settings.service_bind_host} (gRPC 5005x, metrics 5105x)\n"
             f"  Envoy admin:    http://127.0.0.1:{settings.envoy_admin_port}/ (this machine only)\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -16,24 +16,8 @@ from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
 from tests.support.encoding import encode
 from tests.support.hums import hum_notes, synthesize_hum
-from tests.support.mesh import Mesh, running_mesh
+from tests.support.mesh import pid_of, running_mesh
 from tests.support.rest import http
-
-
-def pid_of(module: str, mesh: Mesh) -> int:
-    """The process running ``python -m <module>`` for this mesh (not another mesh's)."""
-    marker = f"EXPERT_MUSIC_AI_PORT={mesh.environment['EXPERT_MUSIC_AI_PORT']}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-            environment = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if module.encode() in command and marker in environment:
-            return int(entry.name)
-    raise LookupError(f"no {module} process in the mesh at {mesh.base_url}")
 
 
 def test_a_killed_service_is_restarted_and_health_turns_green_again(tmp_path: Path) -> None:

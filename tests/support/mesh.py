@@ -66,7 +66,6 @@ def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
     environment = {
         "MESH_SERVICES": ",".join(services),
         "GATEWAY_HOST": "127.0.0.1",
-        "SERVICE_BIND_HOST": "127.0.0.1",
         "EXPERT_MUSIC_AI_PORT": str(gateway_port),
         "ENVOY_ADMIN_PORT": str(admin_port),
         "GATEWAY_LOCAL_GRPC_PORT": str(local_grpc_port),
@@ -81,15 +80,23 @@ def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
 
 @contextmanager
 def running_mesh(
-    services: Sequence[str], data_dir: Path, extra_environment: dict[str, str] | None = None
+    services: Sequence[str],
+    data_dir: Path,
+    extra_environment: dict[str, str] | None = None,
+    log_path: Path | None = None,
 ) -> Iterator[Mesh]:
-    """The supervisor with the given services and Envoy, torn down gracefully afterwards."""
+    """The supervisor with the given services and Envoy, torn down gracefully afterwards.
+
+    Every process's output goes to ``log_path`` when given (stderr otherwise).
+    """
     environment = mesh_environment(services, data_dir) | (extra_environment or {})
+    log = open(log_path, "wb") if log_path else None  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "services.supervisor"],
         cwd=REPO_ROOT,
         env=os.environ | environment,
-        stdout=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{environment['EXPERT_MUSIC_AI_PORT']}"
@@ -110,6 +117,8 @@ def running_mesh(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if log:
+            log.close()
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
@@ -125,3 +134,19 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout
             pass
         time.sleep(0.25)
     raise TimeoutError(f"the mesh at {base_url} was not healthy within {timeout_s} s")
+
+
+def pid_of(module: str, mesh: Mesh) -> int:
+    """The process running ``python -m <module>`` for this mesh (not another mesh's)."""
+    marker = f"EXPERT_MUSIC_AI_PORT={mesh.environment['EXPERT_MUSIC_AI_PORT']}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            environment = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if module.encode() in command and marker in environment:
+            return int(entry.name)
+    raise LookupError(f"no {module} process in the mesh at {mesh.base_url}")
