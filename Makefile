@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 GEN := gen/python
 DESCRIPTOR := gen/descriptor.binpb
 PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
-APT_PACKAGES := festival festvox-kallpc16k
+APT_PACKAGES := festival festvox-kallpc16k prometheus
 
 .PHONY: help install protos up test lint bench eval demo clean
 

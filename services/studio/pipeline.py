@@ -18,12 +18,19 @@ from expertmusic.lyrics.v1 import lyrics_pb2, lyrics_pb2_grpc
 from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
 from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
+from prometheus_client import Histogram
 
 from services.common.errors import InvalidInputError, PreconditionError, UnavailableError
 from services.common.settings import Settings
 from services.studio.takes import TakeStore, new_take_id
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
+STAGE_SECONDS = Histogram(
+    "studio_stage_seconds",
+    "Time each stage of a finished take took (pitch, lyrics, synth, store, total), in s.",
+    ["stage"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+)
 # Where each stage starts and ends on the 0..1 progress scale (synth dominates the time).
 STAGE_SPAN = {
     "pitch": (0.02, 0.15),
@@ -189,6 +196,8 @@ class VocalsPipeline:
         timings_s["store"] = time.perf_counter() - stage_started
         timings_s["total"] = time.perf_counter() - started
         take.timings_s.update({stage: round(seconds, 4) for stage, seconds in timings_s.items()})
+        for stage, seconds in timings_s.items():
+            STAGE_SECONDS.labels(stage).observe(seconds)
         self._takes.save_record(take)
         yield progress("store", 1.0)
         yield studio_pb2.MelodyToVocalsResponse(take=take)
