@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     s3_bucket: str = ""
 
     # Studio
+    #: Takes one studio works on at once; more wait in its queue (services/studio/admission.py).
+    studio_takes_running: int = 4
+    #: Takes that may wait behind them; one more is refused at once (HTTP 429, retry-after).
+    studio_takes_waiting: int = 64
     #: How long takes are kept before they are deleted, in seconds (a day by default).
     take_time_to_live_s: float = 86_400.0
     #: How often expired takes are swept away, in seconds.

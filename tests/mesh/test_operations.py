@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -116,3 +117,45 @@ def test_takes_are_rate_limited_per_minute_at_the_gateway(tmp_path: Path) -> Non
             with pytest.raises(grpc.RpcError) as raised:
                 list(stub.MelodyToVocals(upload(), timeout=30))
         assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_a_full_studio_refuses_takes_at_once_with_a_retry_after(tmp_path: Path) -> None:
+    hum = encode(
+        synthesize_hum(hum_notes(range(60, 84), note_duration_s=0.6), 16_000), 16_000, "wav"
+    )
+    full_after_one = {"STUDIO_TAKES_RUNNING": "1", "STUDIO_TAKES_WAITING": "0"}
+    with (
+        running_mesh(["pitch", "lyrics", "synth", "studio"], tmp_path, full_after_one) as mesh,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        in_flight = pool.submit(
+            http,
+            mesh,
+            "POST",
+            "/melody-to-vocals",
+            body=hum,
+            headers={"Content-Type": "audio/wav"},
+        )
+        wait_until_the_gateway_has_requests_in_flight(mesh)
+        started = time.monotonic()
+        status, headers, body = http(
+            mesh, "POST", "/melody-to-vocals", body=hum, headers={"Content-Type": "audio/wav"}
+        )
+        assert status == 429, body[:300]
+        assert int(headers["retry-after"]) >= 1
+        assert json.loads(body)["code"] == 8
+        assert "the studio is busy" in json.loads(body)["message"]
+
+        def upload() -> Iterator[studio_pb2.MelodyToVocalsRequest]:
+            yield studio_pb2.MelodyToVocalsRequest(audio_chunk=hum)
+
+        with grpc.insecure_channel(mesh.gateway_target) as channel:
+            stub = studio_pb2_grpc.StudioServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as raised:
+                list(stub.MelodyToVocals(upload(), timeout=30))
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        call: Any = raised.value
+        trailers = {key: value for key, value in call.trailing_metadata() or ()}
+        assert int(trailers["retry-after"]) >= 1
+        assert time.monotonic() - started < 10  # refused, not queued behind the take
+        assert in_flight.result(timeout=200)[0] == 200
