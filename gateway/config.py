@@ -107,6 +107,16 @@ UNKNOWN_GRPC_CODE = 2
 UPSTREAM_FAILURE_FLAGS = ["UH", "UF", "UC", "UR", "URX", "NC", "UT"]
 
 
+#: A call that never reached its service (connection refused or reset before the request
+#: went out: the service is restarting) is tried again for a few seconds; nothing it
+#: asked was done, so repeating it is safe. A call already delivered is never repeated.
+_NOT_DELIVERED_RETRIES: dict[str, Any] = {
+    "retry_on": "connect-failure,refused-stream,reset-before-request",
+    "num_retries": 10,
+    "retry_back_off": {"base_interval": "0.1s", "max_interval": "1s"},
+}
+
+
 def mesh_protobuf_services(descriptor_path: Path, service_names: list[str]) -> dict[str, str]:
     """Fully-qualified protobuf services of the deployed services -> the service they run in.
 
@@ -465,7 +475,10 @@ def envoy_config(
                 "cluster": owner,
                 "timeout": route_timeout,
                 "max_stream_duration": {"grpc_timeout_header_max": route_timeout},
+                "retry_policy": _NOT_DELIVERED_RETRIES,
             },
+            # Room to keep an upload for a retry (a bigger one is just not retried).
+            "request_body_buffer_limit": settings.max_upload_bytes + MEBIBYTE,
             "typed_per_filter_config": no_buffering,
         }
         for full_name, owner in sorted(protobuf_services.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -23,6 +24,12 @@ RECONNECT_OPTIONS = [
 ]
 
 
+#: Calls wait for a service that is (re)starting, up to their deadline, instead of
+#: failing at once: a take that starts while synth restarts waits a second for it.
+#: Health checks opt out (``wait_for_ready=False``): they must say "down" at once.
+WAIT_FOR_READY_SERVICE_CONFIG = json.dumps({"methodConfig": [{"name": [{}], "waitForReady": True}]})
+
+
 def open_channel(address: str, settings: Settings) -> grpc.Channel:
     """A channel to host:port whose calls carry the caller's trace context."""
     channel = grpc.insecure_channel(
@@ -30,6 +37,7 @@ def open_channel(address: str, settings: Settings) -> grpc.Channel:
         options=[
             *grpc_message_options(settings),
             *RECONNECT_OPTIONS,
+            ("grpc.service_config", WAIT_FOR_READY_SERVICE_CONFIG),
             ("grpc.enable_retries", 1),
             # Behind a headless Kubernetes Service the name resolves to every pod: spread
             # calls over all of them instead of sticking to the first.
@@ -57,7 +65,7 @@ def check_health(channel: grpc.Channel, timeout_s: float = 1.0, service: str = "
     started = time.perf_counter()
     try:
         response = health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=timeout_s
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout_s, wait_for_ready=False
         )
     except grpc.RpcError as error:
         latency_ms = (time.perf_counter() - started) * 1000

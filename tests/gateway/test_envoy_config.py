@@ -293,3 +293,19 @@ def test_new_keys_apply_to_the_next_request_without_a_restart(
         write_discovery_file([ALICE, BOB], envoy.discovery_file)
     assert failures == []
     assert pitch.metadata[-1][CLIENT_NAME_METADATA_KEY] in {"bob", "carol"}
+
+
+def test_a_call_that_finds_its_service_restarting_is_tried_again(open_envoy: LoneEnvoy) -> None:
+    """Connection refused means the call was never delivered: Envoy retries it briefly."""
+    pitch = RecordingPitch()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    pitch_pb2_grpc.add_PitchServiceServicer_to_server(pitch, server)
+    server.add_insecure_port(open_envoy.settings.pitch_address)
+    starting = threading.Timer(0.8, server.start)  # the supervisor restarting it
+    starting.start()
+    try:
+        upload_melody(open_envoy, ())
+        assert len(pitch.metadata) == 1
+    finally:
+        starting.join()
+        server.stop(0)
