@@ -12,13 +12,14 @@ DESCRIPTOR := gen/descriptor.binpb
 PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
 APT_PACKAGES := festival festvox-kallpc16k prometheus
 
-.PHONY: help install protos up test lint bench eval demo clean
+.PHONY: help install protos up test lint bench eval load demo clean
 
 help:
 	@echo "make up      install everything and start the whole mesh (Envoy on :8003)"
 	@echo "make test    install everything and run every test (lint included)"
 	@echo "make bench   measure speed and accuracy; prints the README's table"
 	@echo "make eval    note F1 against the human annotations in ../shared/eval"
+	@echo "make load    50 takes at once + 2,000 GET /health, then again killing each service"
 	@echo "make demo    sing examples/twinkle-hum.flac (needs make up running)"
 	@echo "make lint    buf lint, ruff and mypy"
 	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
@@ -69,6 +70,11 @@ bench: install
 
 eval: install
 	$(PY) -m bench.eval
+
+# Each run starts its own mesh on free loopback ports; both are bounded in count and time.
+load: install
+	$(PY) -m bench.load
+	$(PY) -m bench.load --faults
 
 # Needs the mesh running (`make up` in another terminal).
 demo: install
