@@ -313,11 +313,13 @@ def _wait_for(
 def run_faults(mesh: Mesh, wav: bytes, workers: int = 6, steady_s: float = 4.0) -> FaultReport:
     """Kills each service in turn under a steady mix of calls; checks what was stored."""
     client = Client(mesh.base_url, time.monotonic())
-    extract_wav = wav[: 44 + 4 * 44_100 * 2]  # 4 s is plenty for the pitch service alone
-    dataset, answer = client.call("dataset", "POST", "/v1/datasets", extract_wav, "audio/wav")
+    extract_wav, _ = real_hum(4.0)  # plenty for the pitch service alone
+    dataset, answer = client.call(
+        "dataset", "POST", "/v1/datasets?name=load-test&instrument=voice", extract_wav, "audio/wav"
+    )
     if not dataset.ok:
         raise RuntimeError(f"could not store a dataset before the kills: {dataset.message}")
-    dataset_id = json.loads(answer)["dataset_id"]
+    dataset_id = json.loads(answer)["dataset"]["id"]
 
     calls: list[Call] = []
     stop = threading.Event()
