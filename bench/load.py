@@ -315,7 +315,12 @@ def run_faults(mesh: Mesh, wav: bytes, workers: int = 6, steady_s: float = 4.0) 
     client = Client(mesh.base_url, time.monotonic())
     extract_wav, _ = real_hum(4.0)  # plenty for the pitch service alone
     dataset, answer = client.call(
-        "dataset", "POST", "/v1/datasets?name=load-test&instrument=voice", extract_wav, "audio/wav"
+        "dataset",
+        "POST",
+        "/v1/datasets?name=load-test&instrument=voice",
+        extract_wav,
+        "audio/wav",
+        timeout_s=TAKE_TIMEOUT_S,
     )
     if not dataset.ok:
         raise RuntimeError(f"could not store a dataset before the kills: {dataset.message}")

@@ -309,3 +309,18 @@ def test_a_call_that_finds_its_service_restarting_is_tried_again(open_envoy: Lon
     finally:
         starting.join()
         server.stop(0)
+
+
+def test_the_metrics_port_serves_envoys_metrics_and_no_other_admin_page(
+    tmp_path: Path,
+) -> None:
+    settings = lone_envoy_settings(METRICS_PORT_OFFSET="1000")
+    with lone_envoy(tmp_path, settings):
+        metrics_url = f"http://127.0.0.1:{settings.gateway_metrics_port}"
+        with urllib.request.urlopen(f"{metrics_url}/metrics", timeout=10) as reply:
+            assert b"envoy_http_downstream_rq_total" in reply.read()
+        for method, path in (("GET", "/stats"), ("POST", "/quitquitquit"), ("GET", "/")):
+            request = urllib.request.Request(metrics_url + path, method=method)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 404, path
