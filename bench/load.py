@@ -254,7 +254,11 @@ def print_load_report(report: LoadReport, source: str) -> None:
 class Kill:
     service: str
     at_s: float
-    back_after_s: float = float("nan")
+    back_after_s: float = float("inf")
+
+    @property
+    def down_until_s(self) -> float:
+        return self.at_s + self.back_after_s
 
 
 @dataclass
@@ -263,23 +267,28 @@ class FaultReport:
     kills: list[Kill]
     lost: list[str] = field(default_factory=list)
 
-    def in_flight_on(self, call: Call) -> Kill | None:
-        """The kill of a service this call passed through while it was in flight."""
-        for kill in self.kills:
-            if kill.service in CALL_PATHS[call.kind] and call.started_s < kill.at_s < call.ended_s:
-                return kill
-        return None
+    def kills_during(self, call: Call) -> list[Kill]:
+        """Kills of services on this call's path while it was under way: the service died
+        while the call was in flight, or the call came while it was down."""
+        return [
+            kill
+            for kill in self.kills
+            if kill.service in CALL_PATHS[call.kind]
+            and call.started_s < kill.down_until_s
+            and call.ended_s > kill.at_s
+        ]
 
     def failures(self) -> tuple[dict[str, list[Call]], list[Call]]:
-        """Failures explained by a kill (named service, 503), and every other failure."""
+        """Failures a kill explains (503 naming a service that died or was down while the
+        call was under way), by service; and every other failure."""
         explained: dict[str, list[Call]] = {kill.service: [] for kill in self.kills}
         unexplained = []
         for call in self.calls:
             if call.ok:
                 continue
-            kill = self.in_flight_on(call)
-            if kill and call.status == 503 and kill.service in call.message:
-                explained[kill.service].append(call)
+            named = [kill for kill in self.kills_during(call) if kill.service in call.message]
+            if named and call.status == 503:
+                explained[named[0].service].append(call)
             else:
                 unexplained.append(call)
         return explained, unexplained
@@ -373,18 +382,21 @@ def run_faults(mesh: Mesh, wav: bytes, workers: int = 6, steady_s: float = 4.0) 
 def print_fault_report(report: FaultReport) -> None:
     explained, unexplained = report.failures()
     print(
-        "\n| killed (-9) | at s | back after s | calls in flight on it | failed (503 naming it) |"
+        "\n| killed (-9) | at s | back after s | calls in flight then | of which failed"
+        " | came while down, failed |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for kill in report.kills:
-        in_flight = sum(
-            1
+        in_flight = [
+            call
             for call in report.calls
             if kill.service in CALL_PATHS[call.kind] and call.started_s < kill.at_s < call.ended_s
-        )
+        ]
+        failed_in_flight = [call for call in explained[kill.service] if call.started_s < kill.at_s]
+        failed_later = len(explained[kill.service]) - len(failed_in_flight)
         print(
-            f"| {kill.service} | {kill.at_s:.1f} | {kill.back_after_s:.1f} | {in_flight} |"
-            f" {len(explained[kill.service])} |"
+            f"| {kill.service} | {kill.at_s:.1f} | {kill.back_after_s:.1f} | {len(in_flight)} |"
+            f" {len(failed_in_flight)} | {failed_later} |"
         )
     ok = sum(call.ok for call in report.calls)
     takes = [call for call in report.calls if call.kind == "take"]
@@ -392,13 +404,17 @@ def print_fault_report(report: FaultReport) -> None:
         f"\nCalls: {len(report.calls)}, succeeded {ok}; takes {len(takes)}, succeeded"
         f" {sum(call.ok for call in takes)}. Failures not explained by a kill: {len(unexplained)}."
     )
-    for call in unexplained[:10]:
+    kinds: dict[tuple[str, int, str], list[Call]] = {}
+    for call in unexplained:
+        kinds.setdefault((call.kind, call.status, call.message[:70]), []).append(call)
+    for (kind, status, message), calls in sorted(kinds.items(), key=lambda item: -len(item[1])):
+        first = calls[0]
         print(
-            f"  unexplained: {call.kind} at {call.started_s:.1f}-{call.ended_s:.1f} s -> "
-            f"{call.status} {call.message}"
+            f"  unexplained: {len(calls)} x {kind} -> {status} {message}"
+            f" (first at {first.started_s:.1f}-{first.ended_s:.1f} s)"
         )
     for kill in report.kills:
-        for call in explained[kill.service][:2]:
+        for call in explained[kill.service][:1]:
             print(f"  e.g. {kill.service} killed: {call.kind} -> {call.status} {call.message}")
     print(f"Stored before or during the kills and lost: {len(report.lost)} {report.lost[:5]}")
 

@@ -107,14 +107,27 @@ UNKNOWN_GRPC_CODE = 2
 UPSTREAM_FAILURE_FLAGS = ["UH", "UF", "UC", "UR", "URX", "NC", "UT"]
 
 
-#: A call that never reached its service (connection refused or reset before the request
-#: went out: the service is restarting) is tried again for a few seconds; nothing it
-#: asked was done, so repeating it is safe. A call already delivered is never repeated.
-_NOT_DELIVERED_RETRIES: dict[str, Any] = {
-    "retry_on": "connect-failure,refused-stream,reset-before-request",
-    "num_retries": 10,
-    "retry_back_off": {"base_interval": "0.1s", "max_interval": "1s"},
-}
+#: Envoy allows 3 retries in flight per cluster by default: with many callers waiting
+#: out one restart, the fourth would fail at once.
+MAX_RETRIES_IN_FLIGHT = 1000
+#: The longest pause between two tries of an undelivered call, in seconds (Envoy picks
+#: each pause at random up to this, so a try comes about every half of it).
+RETRY_MAX_INTERVAL_S = 1.0
+
+
+def not_delivered_retries(settings: Settings) -> dict[str, Any] | None:
+    """A call that never reached its service (connection refused or reset before the
+    request went out: the service is restarting) is tried again for about
+    ``GATEWAY_RESTART_WAIT_S``; nothing it asked was done, so repeating it is safe. A call
+    already delivered is never repeated. None when the wait is 0."""
+    tries = math.ceil(settings.gateway_restart_wait_s / (RETRY_MAX_INTERVAL_S / 2))
+    if tries <= 0:
+        return None
+    return {
+        "retry_on": "connect-failure,refused-stream,reset-before-request",
+        "num_retries": tries,
+        "retry_back_off": {"base_interval": "0.1s", "max_interval": f"{RETRY_MAX_INTERVAL_S}s"},
+    }
 
 
 def mesh_protobuf_services(descriptor_path: Path, service_names: list[str]) -> dict[str, str]:
@@ -148,6 +161,7 @@ def _cluster(
         "type": "STRICT_DNS",
         "connect_timeout": f"{connect_timeout_s}s",
         "lb_policy": "ROUND_ROBIN",
+        "circuit_breakers": {"thresholds": [{"max_retries": MAX_RETRIES_IN_FLIGHT}]},
         "load_assignment": {
             "cluster_name": name,
             "endpoints": [
@@ -468,6 +482,7 @@ def envoy_config(
         }
     }
     routes = _gateway_local_routes(no_buffering, keys)
+    retries = not_delivered_retries(settings)
     routes += [
         {
             "match": {"prefix": f"/{full_name}/"},
@@ -475,7 +490,7 @@ def envoy_config(
                 "cluster": owner,
                 "timeout": route_timeout,
                 "max_stream_duration": {"grpc_timeout_header_max": route_timeout},
-                "retry_policy": _NOT_DELIVERED_RETRIES,
+                **({"retry_policy": retries} if retries else {}),
             },
             # Room to keep an upload for a retry (a bigger one is just not retried).
             "request_body_buffer_limit": settings.max_upload_bytes + MEBIBYTE,

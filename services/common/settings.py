@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     gateway_local_grpc_port: int = 9902
     #: How often the gateway checks the health of every service, in seconds.
     gateway_health_poll_s: float = 1.0
+    #: How long a call that finds its service down (connection refused: restarting) is
+    #: retried by the gateway before it gets 503, in seconds (0 = at once).
+    gateway_restart_wait_s: float = 10.0
 
     #: The services this deployment runs: the supervisor starts them and /health checks them.
     mesh_services: Annotated[list[str], NoDecode] = [

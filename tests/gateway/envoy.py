@@ -39,6 +39,8 @@ def lone_envoy_settings(**overrides: str) -> Settings:
         "ENVOY_ADMIN_PORT": str(admin),
         "GATEWAY_LOCAL_GRPC_PORT": str(local),
         "METRICS_PORT_OFFSET": "0",
+        # A service that is down answers 503 at once (tests of restarts set a wait).
+        "GATEWAY_RESTART_WAIT_S": "0",
         **{
             f"{name.upper()}_ADDRESS": f"127.0.0.1:{port}"
             for name, port in zip(SERVICE_PORTS, services, strict=True)

@@ -295,20 +295,24 @@ def test_new_keys_apply_to_the_next_request_without_a_restart(
     assert pitch.metadata[-1][CLIENT_NAME_METADATA_KEY] in {"bob", "carol"}
 
 
-def test_a_call_that_finds_its_service_restarting_is_tried_again(open_envoy: LoneEnvoy) -> None:
-    """Connection refused means the call was never delivered: Envoy retries it briefly."""
+def test_a_call_that_finds_its_service_restarting_is_tried_again(tmp_path: Path) -> None:
+    """Connection refused means the call was never delivered: Envoy retries it a while."""
+    settings = lone_envoy_settings(GATEWAY_RESTART_WAIT_S="5")
     pitch = RecordingPitch()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     pitch_pb2_grpc.add_PitchServiceServicer_to_server(pitch, server)
-    server.add_insecure_port(open_envoy.settings.pitch_address)
-    starting = threading.Timer(0.8, server.start)  # the supervisor restarting it
-    starting.start()
-    try:
-        upload_melody(open_envoy, ())
-        assert len(pitch.metadata) == 1
-    finally:
-        starting.join()
-        server.stop(0)
+    server.add_insecure_port(settings.pitch_address)
+    with lone_envoy(tmp_path, settings) as envoy:
+        starting = threading.Timer(1.5, server.start)  # the supervisor restarting it
+        starting.start()
+        try:
+            # Several callers at once: each waits, none is refused for "too many retries".
+            with futures.ThreadPoolExecutor(max_workers=6) as callers:
+                list(callers.map(lambda _: upload_melody(envoy, ()), range(6)))
+            assert len(pitch.metadata) == 6
+        finally:
+            starting.join()
+            server.stop(0)
 
 
 def test_the_metrics_port_serves_envoys_metrics_and_no_other_admin_page(
