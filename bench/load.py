@@ -98,6 +98,8 @@ class Client:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout_s)
             self._local.connection = connection
         connection.timeout = timeout_s
+        if connection.sock is not None:  # a kept-alive socket keeps its first timeout
+            connection.sock.settimeout(timeout_s)
         return connection
 
     def call(
