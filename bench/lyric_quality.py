@@ -73,7 +73,9 @@ def variety(takes: Sequence[Sequence[str]], schemes: Sequence[str]) -> Variety:
     )
 
 
-def form_rates(requests: Sequence[BenchRequest], takes: Sequence[Sequence[str]]) -> tuple[int, int, int, int]:
+def form_rates(
+    requests: Sequence[BenchRequest], takes: Sequence[Sequence[str]]
+) -> tuple[int, int, int, int]:
     """(repeated phrases, whose words repeat), (landing lines, on an open vowel)."""
     repeats = repeated = landings = open_endings = 0
     for bench_request, lines in zip(requests, takes, strict=True):
@@ -133,10 +135,16 @@ def main() -> None:
     stress = statistics.mean(song.fit.stress_on_strong_rate for song in songs)
     print(f"now: syllable fit {fit:.0%}, stress on strong notes {stress:.0%} (melodies)")
     _write_lines(before, new_takes, new_plain)
-    print(f"lines, before and now: {NOW.relative_to(Path.cwd()) if NOW.is_relative_to(Path.cwd()) else NOW}")
+    print(
+        f"lines, before and now: {NOW.relative_to(Path.cwd()) if NOW.is_relative_to(Path.cwd()) else NOW}"
+    )
 
 
-def _write_lines(before: Sequence[dict[str, object]], takes: Sequence[Sequence[str]], plain: Sequence[Sequence[str]]) -> None:
+def _write_lines(
+    before: Sequence[dict[str, object]],
+    takes: Sequence[Sequence[str]],
+    plain: Sequence[Sequence[str]],
+) -> None:
     parts = ["# Local lyricist: the bench's requests, before and now\n"]
     for item, old, new, new_plain in zip(REQUESTS, before, takes, plain, strict=True):
         parts.append(

@@ -196,7 +196,7 @@ FRAMES: tuple[Frame, ...] = (
         "sad dark nostalgic angry",
     ),
     *_frames(
-        f"""
+        """
         you are my N:light|celestial|feeling | 1.5
         all I need is NP:any | 0.6
         hold on to NP:any | 0.5
@@ -206,7 +206,7 @@ FRAMES: tuple[Frame, ...] = (
         "love hopeful",
     ),
     *_frames(
-        f"""
+        """
         I remember NP:any | 1
         back PP:place|time | 0.4
         """,
@@ -292,7 +292,9 @@ def realize(
         ]
         if end is not None:
             last = len(slots) - 1
-            options[last] = [option for option in options[last] if _ends_well(option, end, vocabulary)]
+            options[last] = [
+                option for option in options[last] if _ends_well(option, end, vocabulary)
+            ]
         texts = _pick(options, length, strong, rng, end)
         if texts is None or _echoes(texts):
             continue
@@ -342,7 +344,9 @@ def _choose_nouns(
         if not candidates:
             return None
         candidates = _tier(candidates, vocabulary, rng)
-        weights = [noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in candidates]
+        weights = [
+            noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in candidates
+        ]
         nouns[index] = rng.choices(candidates, weights)[0]
     return nouns
 
@@ -354,7 +358,11 @@ def _tier(candidates: list[Word], vocabulary: Vocabulary, rng: random.Random) ->
     tiers = (
         [noun for noun in candidates if noun.text in core],
         [noun for noun in candidates if noun.text in vocabulary.associates],
-        [noun for noun in candidates if noun.text not in core and noun.text not in vocabulary.associates],
+        [
+            noun
+            for noun in candidates
+            if noun.text not in core and noun.text not in vocabulary.associates
+        ],
     )
     present = [(tier, share) for tier, share in zip(tiers, NOUN_TIERS, strict=True) if tier]
     return rng.choices([tier for tier, _ in present], [share for _, share in present])[0]
@@ -435,7 +443,9 @@ def _suiting_texts(
     part_of_speech: str, noun_text: str, noun_classes: frozenset[str], away: bool
 ) -> tuple[str, ...]:
     """The lexicon's adjectives or verbs that go with a noun (the same in every song)."""
-    table = {"adj": ADJECTIVES, "verb": INTRANSITIVE_VERBS, "tverb": TRANSITIVE_VERBS}[part_of_speech]
+    table = {"adj": ADJECTIVES, "verb": INTRANSITIVE_VERBS, "tverb": TRANSITIVE_VERBS}[
+        part_of_speech
+    ]
     return tuple(
         text
         for text, (suits, _, flags) in parse_entries(table).items()
@@ -489,11 +499,15 @@ def _slot_options(
         assert noun is not None
         options = [_Option("", None, 4.0)]
         if noun.part_of_speech != "name":
-            options += _word_options(_unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base")
+            options += _word_options(
+                _unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base"
+            )
         return options
     if kind in ("A<", "A>"):
         assert noun is not None
-        predicative = [word for word in _suiting(vocabulary, "adj", noun, False) if "attr" not in word.flags]
+        predicative = [
+            word for word in _suiting(vocabulary, "adj", noun, False) if "attr" not in word.flags
+        ]
         return _word_options(_unlike(predicative, noun), used, "base")
     if kind == "prep":
         assert noun is not None
@@ -509,7 +523,9 @@ def _slot_options(
         return _word_options(verbs, used, PERSON_VERB_KINDS[kind])
     if kind in OBJECT_VERB_KINDS:
         assert noun is not None
-        return _word_options(_suiting(vocabulary, "tverb", noun, False), used, OBJECT_VERB_KINDS[kind])
+        return _word_options(
+            _suiting(vocabulary, "tverb", noun, False), used, OBJECT_VERB_KINDS[kind]
+        )
     if kind == "Tme":
         verbs = [word for word in vocabulary.words("tverb") if "me" in word.flags]
         return _word_options(verbs, used, "base")
@@ -643,7 +659,10 @@ def _pick(
     reachable[-1] = {0}
     for index in range(len(options) - 1, -1, -1):
         reachable[index] = {
-            size + rest for size in sizes[index] for rest in reachable[index + 1] if size + rest <= length
+            size + rest
+            for size in sizes[index]
+            for rest in reachable[index + 1]
+            if size + rest <= length
         }
     if length not in reachable[0]:
         return None
@@ -651,7 +670,9 @@ def _pick(
     remaining = length
     position = 0
     for index, slot_options in enumerate(options):
-        fitting = [option for option in slot_options if remaining - option.size in reachable[index + 1]]
+        fitting = [
+            option for option in slot_options if remaining - option.size in reachable[index + 1]
+        ]
         weights = []
         for option in fitting:
             beats = strong[position : position + option.size]
@@ -694,7 +715,9 @@ def _agree_articles(texts: Sequence[str]) -> list[str]:
 
 
 @cache
-def frame_lengths(frame: Frame, vocabulary_sizes: tuple[tuple[str, tuple[int, ...]], ...]) -> frozenset[int]:
+def frame_lengths(
+    frame: Frame, vocabulary_sizes: tuple[tuple[str, tuple[int, ...]], ...]
+) -> frozenset[int]:
     """Syllable counts the frame can roughly reach (ignoring agreement), for choosing
     frames that may fit a clause; ``vocabulary_sizes`` maps parts of speech to sizes."""
     sizes = dict(vocabulary_sizes)
@@ -715,8 +738,12 @@ def frame_lengths(frame: Frame, vocabulary_sizes: tuple[tuple[str, tuple[int, ..
         elif slot.kind in ("A<", "A>"):
             options = sizes.get("adj", (1,))
         elif slot.kind in ("T", "Tg", "Tme", "Tyou"):
-            options = tuple(size + (1 if slot.kind == "Tg" else 0) for size in sizes.get("tverb", (1,)))
+            options = tuple(
+                size + (1 if slot.kind == "Tg" else 0) for size in sizes.get("tverb", (1,))
+            )
         else:
-            options = tuple(size + (1 if slot.kind in ("Vg", "vg") else 0) for size in sizes.get("verb", (1,)))
+            options = tuple(
+                size + (1 if slot.kind in ("Vg", "vg") else 0) for size in sizes.get("verb", (1,))
+            )
         totals = {total + size for total in totals for size in options}
     return frozenset(totals)

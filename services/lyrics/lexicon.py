@@ -66,15 +66,63 @@ PLACE_KINDS = frozenset({"surface", "room", "spot"})
 #: Nouns said without an article when they stand alone ("rain on the window",
 #: "midnight at the station").
 BARE_NOUNS = frozenset(
-    """rain snow thunder lightning fog mist smoke night morning evening midnight dawn
-    dusk summer winter autumn spring today tomorrow yesterday daybreak twilight sunday
-    december july daylight sunrise sunset moonlight starlight sunlight neon coffee tea
-    wine lemonade whiskey milk honey sugar cinnamon breakfast supper love hope freedom
-    silence wonder laughter glory heaven""".split()
+    [
+        "rain",
+        "snow",
+        "thunder",
+        "lightning",
+        "fog",
+        "mist",
+        "smoke",
+        "night",
+        "morning",
+        "evening",
+        "midnight",
+        "dawn",
+        "dusk",
+        "summer",
+        "winter",
+        "autumn",
+        "spring",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "daybreak",
+        "twilight",
+        "sunday",
+        "december",
+        "july",
+        "daylight",
+        "sunrise",
+        "sunset",
+        "moonlight",
+        "starlight",
+        "sunlight",
+        "neon",
+        "coffee",
+        "tea",
+        "wine",
+        "lemonade",
+        "whiskey",
+        "milk",
+        "honey",
+        "sugar",
+        "cinnamon",
+        "breakfast",
+        "supper",
+        "love",
+        "hope",
+        "freedom",
+        "silence",
+        "wonder",
+        "laughter",
+        "glory",
+        "heaven",
+    ]
 )
 
 #: Nouns never said with an article ("tomorrow", not "the tomorrow").
-BARE_ONLY_NOUNS = frozenset("today tomorrow yesterday sunday july december".split())
+BARE_ONLY_NOUNS = frozenset(["today", "tomorrow", "yesterday", "sunday", "july", "december"])
 
 #: Adjective: the noun classes (or single nouns) it suits, then "/" and its mood tags
 #: (none = neutral). "+attr": only before a noun ("the last train", never "the train
@@ -397,7 +445,7 @@ def gerund(verb: str) -> str:
 #: One-syllable verbs (and a few stressed on the last syllable) that double their last
 #: consonant before "-ing" ("run" -> "running"); others do not ("open" -> "opening").
 _DOUBLED_FINAL_CONSONANT = frozenset(
-    "run swim spin hum sit stop drop plan shop begin forget".split()
+    ["run", "swim", "spin", "hum", "sit", "stop", "drop", "plan", "shop", "begin", "forget"]
 )
 
 #: The function words (everything else is a content word): articles, pronouns,
@@ -419,6 +467,4 @@ GRAMMAR_WORD_CLASSES: dict[str, str] = {
         wouldn't shouldn't let's not""",
     "conjunctions": "and or but nor so yet if when while as than because though where",
 }
-GRAMMAR_WORDS = frozenset(
-    word for words in GRAMMAR_WORD_CLASSES.values() for word in words.split()
-)
+GRAMMAR_WORDS = frozenset(word for words in GRAMMAR_WORD_CLASSES.values() for word in words.split())

@@ -80,7 +80,9 @@ class LocalLyricist:
     refrains: repeat the words where the melody repeats a phrase (False: every line new).
     """
 
-    def __init__(self, vocabulary: Vocabulary, rng: random.Random, *, refrains: bool = True) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, rng: random.Random, *, refrains: bool = True
+    ) -> None:
         self.vocabulary = vocabulary
         self.rng = rng
         self.refrains = refrains
@@ -92,7 +94,11 @@ class LocalLyricist:
         self._scene = set(vocabulary.associates)
         sizes = tuple((pos, vocabulary.sizes(pos)) for pos in ("noun", "adj", "verb", "tverb"))
         self._frames = [
-            (frame, grammar.frame_lengths(frame, sizes), frame.weight * mood_factor(frame.moods, vocabulary.moods))
+            (
+                frame,
+                grammar.frame_lengths(frame, sizes),
+                frame.weight * mood_factor(frame.moods, vocabulary.moods),
+            )
             for frame in grammar.FRAMES
         ]
 
@@ -121,7 +127,9 @@ class LocalLyricist:
         for index, line_plan in enumerate(plan.lines):
             source = copy_of[index]
             cluster = cluster_of.get(index)
-            group_ends = [lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]]
+            group_ends = [
+                lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]
+            ]
             rule = self._end_rule(cluster, line_plan, group_ends, labels.count(labels[index]) - 1)
             hook = hook_of[index]
             if source is not None:
@@ -132,13 +140,17 @@ class LocalLyricist:
                 # that rhymes with the group instead.
                 hook = source
                 rule = EndRule(
-                    rhyme=pronounce(group_ends[0]).rhyme, taken=frozenset(group_ends), open_vowel=line_plan.lands
+                    rhyme=pronounce(group_ends[0]).rhyme,
+                    taken=frozenset(group_ends),
+                    open_vowel=line_plan.lands,
                 )
             line = None
             if hook is not None:
                 line = self._hook(lines[hook], line_plan, rule)
             if line is None:
-                line = self._line(line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule)
+                line = self._line(
+                    line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule
+                )
             if cluster is not None and line.last_word:
                 cluster.rhyme = cluster.rhyme or pronounce(line.last_word).rhyme
                 cluster.ends.add(line.last_word)
@@ -159,7 +171,11 @@ class LocalLyricist:
         theme_words: accepted for compatibility; the theme leans every line already.
         """
         del theme_words
-        rule = EndRule(allowed=frozenset(word.text for word in end_candidates)) if end_candidates else None
+        rule = (
+            EndRule(allowed=frozenset(word.text for word in end_candidates))
+            if end_candidates
+            else None
+        )
         line = self._line(syllables, strong, (), rule)
         self._remember(line)
         return line
@@ -202,7 +218,11 @@ class LocalLyricist:
         return clusters
 
     def _end_rule(
-        self, cluster: _Cluster | None, line: LinePlan, group_ends: Sequence[str], group_partners: int
+        self,
+        cluster: _Cluster | None,
+        line: LinePlan,
+        group_ends: Sequence[str],
+        group_partners: int,
     ) -> EndRule | None:
         """What the line must end on: a rhyme of its group's earlier lines; else the
         sound its cluster took through a refrain; else, for a cluster's first line, a
@@ -221,17 +241,27 @@ class LocalLyricist:
             least_partners=group_partners,
         )
 
-    def _hook(self, source: ComposedLine, line: LinePlan, rule: EndRule | None) -> ComposedLine | None:
+    def _hook(
+        self, source: ComposedLine, line: LinePlan, rule: EndRule | None
+    ) -> ComposedLine | None:
         """The source line again with its last noun phrase (or clause) new, to rhyme."""
         if not source.clauses:
             return None
         *head, last = source.clauses
         slots = last.frame.slots
         tail_group = next(
-            (slots[index].group for index in range(len(slots) - 1, -1, -1) if slots[index].kind in grammar.NOUN_KINDS),
+            (
+                slots[index].group
+                for index in range(len(slots) - 1, -1, -1)
+                if slots[index].kind in grammar.NOUN_KINDS
+            ),
             None,
         )
-        kept = len(slots) if tail_group is None else next(i for i, s in enumerate(slots) if s.group == tail_group)
+        kept = (
+            len(slots)
+            if tail_group is None
+            else next(i for i, s in enumerate(slots) if s.group == tail_group)
+        )
         head_size = sum(_size(text) for clause in head for text in clause.texts)
         pinned = last.texts[:kept]
         if kept == 0 or kept >= len(slots):
@@ -266,31 +296,46 @@ class LocalLyricist:
             elif rule.partners > 1:
                 # The margin may be too much to ask; the partners needed are not.
                 needed = rule.partners // 2 - 1
-                relaxed.append(EndRule(partners=needed, open_vowel=rule.open_vowel, partner_length=rule.partner_length))
+                relaxed.append(
+                    EndRule(
+                        partners=needed,
+                        open_vowel=rule.open_vowel,
+                        partner_length=rule.partner_length,
+                    )
+                )
                 for partners in (needed, rule.least_partners):
                     relaxed.append(EndRule(partners=partners, partner_length=rule.partner_length))
             elif rule.open_vowel:
                 relaxed.append(EndRule(rule.rhyme, rule.allowed, rule.taken))
             if rule.rhyme is None or rule.partners < 0:
-                relaxed.append(None)  # a rhyme the scheme asks for is kept, if need be by the fallback
+                relaxed.append(
+                    None
+                )  # a rhyme the scheme asks for is kept, if need be by the fallback
         for attempt_rule in relaxed:
             candidates = [
                 line
-                for line in (self._candidate(syllables, strong, attempt_rule) for _ in range(CANDIDATES_PER_LINE))
+                for line in (
+                    self._candidate(syllables, strong, attempt_rule)
+                    for _ in range(CANDIDATES_PER_LINE)
+                )
                 if line is not None
             ]
             if candidates:
                 return max(candidates, key=lambda line: self._score(line, strong, long_notes, rule))
         return self._fallback_line(syllables, rule)
 
-    def _candidate(self, syllables: int, strong: Sequence[bool], rule: EndRule | None) -> ComposedLine | None:
+    def _candidate(
+        self, syllables: int, strong: Sequence[bool], rule: EndRule | None
+    ) -> ComposedLine | None:
         lengths = self._clause_lengths(syllables)
         clauses: list[Clause] = []
         position = 0
         used = frozenset(self._used)
         for number, length in enumerate(lengths):
             last = number == len(lengths) - 1
-            clause = self._clause(length, strong[position : position + length], rule if last else None, used)
+            clause = self._clause(
+                length, strong[position : position + length], rule if last else None, used
+            )
             if clause is None:
                 return None
             clauses.append(clause)
@@ -298,13 +343,16 @@ class LocalLyricist:
             position += length
         return _line_of(clauses)
 
-    def _clause(self, length: int, strong: Sequence[bool], rule: EndRule | None, used: frozenset[str]) -> Clause | None:
+    def _clause(
+        self, length: int, strong: Sequence[bool], rule: EndRule | None, used: frozenset[str]
+    ) -> Clause | None:
         fitting = [(frame, weight) for frame, lengths, weight in self._frames if length in lengths]
         if not fitting:
             return None
         frames = [frame for frame, _ in fitting]
         weights = [
-            weight * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0) for frame, weight in fitting
+            weight * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0)
+            for frame, weight in fitting
         ]
         # Weighted order without replacement; a clause that must rhyme tries every frame.
         order = sorted(
@@ -313,7 +361,14 @@ class LocalLyricist:
         tries = len(order) if rule is not None else FRAME_TRIES
         for index in order[:tries]:
             clause = grammar.realize(
-                frames[index], length, strong, self.vocabulary, self.rng, end=rule, used=used, tries=1
+                frames[index],
+                length,
+                strong,
+                self.vocabulary,
+                self.rng,
+                end=rule,
+                used=used,
+                tries=1,
             )
             if clause is not None:
                 return clause
@@ -325,7 +380,11 @@ class LocalLyricist:
         self.fallback_clauses += 1
         rhymes = sorted(
             text
-            for text in (grammar.ending_forms(self.vocabulary).get(rule.rhyme, ()) if rule and rule.rhyme else ())
+            for text in (
+                grammar.ending_forms(self.vocabulary).get(rule.rhyme, ())
+                if rule and rule.rhyme
+                else ()
+            )
             if text not in rule.taken and 0 < _size(text) <= syllables  # type: ignore[union-attr]
         )
         last = self.rng.choice(rhymes) if rhymes else None
@@ -356,7 +415,11 @@ class LocalLyricist:
         return lengths
 
     def _score(
-        self, line: ComposedLine, strong: Sequence[bool], long_notes: Sequence[bool], rule: EndRule | None
+        self,
+        line: ComposedLine,
+        strong: Sequence[bool],
+        long_notes: Sequence[bool],
+        rule: EndRule | None,
     ) -> float:
         stresses: list[bool] = []
         heard: list[bool] = []
@@ -382,7 +445,9 @@ class LocalLyricist:
     def _remember(self, line: ComposedLine) -> None:
         self._used |= line.content_words
         for clause in line.clauses:
-            self._frames_used[clause.frame.pattern] = self._frames_used.get(clause.frame.pattern, 0) + 1
+            self._frames_used[clause.frame.pattern] = (
+                self._frames_used.get(clause.frame.pattern, 0) + 1
+            )
 
 
 def _line_of(clauses: Sequence[Clause]) -> ComposedLine:
@@ -392,7 +457,9 @@ def _line_of(clauses: Sequence[Clause]) -> ComposedLine:
         (noun for noun in clauses[-1].nouns if words and noun.text == words[-1]),
         None,
     )
-    return ComposedLine(tuple(words), text[:1].upper() + text[1:], end_word, _content(words), tuple(clauses))
+    return ComposedLine(
+        tuple(words), text[:1].upper() + text[1:], end_word, _content(words), tuple(clauses)
+    )
 
 
 def _content(words: Sequence[str]) -> frozenset[str]:

@@ -192,7 +192,9 @@ def _section_ends(phrases: Sequence[Phrase]) -> set[int]:
     if len(rests) >= 2:
         median_s = statistics.median(rests)
         ends |= {
-            index for index, rest_s in enumerate(rests) if median_s > 0 and rest_s >= SECTION_REST_RATIO * median_s
+            index
+            for index, rest_s in enumerate(rests)
+            if median_s > 0 and rest_s >= SECTION_REST_RATIO * median_s
         }
     return ends
 

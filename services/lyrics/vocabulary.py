@@ -236,7 +236,9 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
     request_words = set(words_of(f"{mood} {genre}")) | theme_keys
     for genre_word in words_of(genre.replace("-", "").replace(" ", "")) + words_of(genre):
         request_words.update(wordbank.GENRE_KEYS.get(genre_word, "").split())
-    scenes = [scene for scene in wordbank.SCENES if not request_words.isdisjoint(scene.keys.split())]
+    scenes = [
+        scene for scene in wordbank.SCENES if not request_words.isdisjoint(scene.keys.split())
+    ]
     # Scenes the theme itself switched on are the song's images; genre-implied ones
     # only lean a little.
     own_scenes = [scene for scene in scenes if not theme_keys.isdisjoint(scene.keys.split())]
@@ -244,10 +246,16 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
     for scene in scenes:
         scene_nouns.update(scene.new_nouns())
     associates = {
-        text for scene in own_scenes for pos in wordbank.PARTS_OF_SPEECH for text in scene.words(pos)
+        text
+        for scene in own_scenes
+        for pos in wordbank.PARTS_OF_SPEECH
+        for text in scene.words(pos)
     }
     leaning = {
-        (text, pos) for scene in scenes for pos in wordbank.PARTS_OF_SPEECH for text in scene.words(pos)
+        (text, pos)
+        for scene in scenes
+        for pos in wordbank.PARTS_OF_SPEECH
+        for text in scene.words(pos)
     }
     moods = request_moods(mood, genre, theme)
     words: dict[tuple[str, str], Word] = {}
@@ -347,17 +355,25 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
         is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)
     ):
         name = text[:1].upper() + text[1:]
-        return [Word(name, "name", pronounce(name), THEME_WEIGHT, frozenset({"place"}), themed=True)]
+        return [
+            Word(name, "name", pronounce(name), THEME_WEIGHT, frozenset({"place"}), themed=True)
+        ]
     if text.endswith("ing"):
         stem = _verb_stem(text)
-        return [_themed(word) for word in known.get(stem or "", []) if word.part_of_speech != "noun"]
+        return [
+            _themed(word) for word in known.get(stem or "", []) if word.part_of_speech != "noun"
+        ]
     if text.endswith(_SKIPPED_SUFFIXES):
         return []
     if text.endswith(_ADJECTIVE_SUFFIXES):
         return [
-            Word(singular, "adj", pronounce(singular), THEME_WEIGHT, frozenset({"any"}), themed=True)
+            Word(
+                singular, "adj", pronounce(singular), THEME_WEIGHT, frozenset({"any"}), themed=True
+            )
         ]
-    return [Word(singular, "noun", pronounce(singular), THEME_WEIGHT, UNKNOWN_NOUN_CLASSES, themed=True)]
+    return [
+        Word(singular, "noun", pronounce(singular), THEME_WEIGHT, UNKNOWN_NOUN_CLASSES, themed=True)
+    ]
 
 
 def _themed(word: Word) -> Word:
@@ -397,7 +413,9 @@ def _singular(text: str) -> str:
 def _lexicon_entries() -> dict[str, list[Word]]:
     """Lexicon words by text (a word may be a noun and a verb: "dream")."""
     entries: dict[str, list[Word]] = {}
-    scene_nouns = {text: classes for scene in wordbank.SCENES for text, classes in scene.new_nouns().items()}
+    scene_nouns = {
+        text: classes for scene in wordbank.SCENES for text, classes in scene.new_nouns().items()
+    }
     for word in _lexicon_words(tuple(sorted(scene_nouns.items()))):
         entries.setdefault(word.text, []).append(word)
     return entries

@@ -25,6 +25,7 @@ from expertmusic.music.v1 import music_pb2
 from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
 from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
+from prometheus_client import Histogram
 
 from services.common.convert import (
     lyrics_from_proto,
@@ -47,6 +48,12 @@ from services.studio.revision import (
 from services.studio.takes import TakeStore, new_take_id
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
+STAGE_SECONDS = Histogram(
+    "studio_stage_seconds",
+    "Time each stage of a finished take took (pitch, lyrics, synth, store, total), in s.",
+    ["stage"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+)
 # Where each stage starts and ends on the 0..1 progress scale (synth dominates the time).
 STAGE_SPAN = {
     "pitch": (0.02, 0.15),
@@ -388,6 +395,8 @@ class VocalsPipeline:
         job.timed("store", began)
         job.timings_s["total"] = time.perf_counter() - job.started
         take.timings_s.update({stage: round(s, 4) for stage, s in job.timings_s.items()})
+        for stage, seconds in job.timings_s.items():
+            STAGE_SECONDS.labels(stage).observe(seconds)
         self._takes.save_record(take)
         yield progress("store", 1.0)
         yield studio_pb2.MelodyToVocalsResponse(take=take)

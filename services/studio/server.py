@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import grpc
 from expertmusic.lyrics.v1 import lyrics_pb2_grpc
@@ -22,6 +23,7 @@ from services.common.scores import export_score
 from services.common.server import ServiceSpec
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
+from services.studio.admission import TakeAdmission
 from services.studio.forms import read_upload
 from services.studio.health import mesh_health
 from services.studio.options import options_from_rest
@@ -44,6 +46,9 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         }
         self._takes = TakeStore(
             artifact_store_from_settings(settings), settings.take_time_to_live_s
+        )
+        self._admission = TakeAdmission(
+            settings.studio_takes_running, settings.studio_takes_waiting
         )
         self._pipeline = VocalsPipeline(
             StageStubs(
@@ -114,44 +119,49 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         request_iterator: Iterator[studio_pb2.MelodyToVocalsRequest],
         context: grpc.ServicerContext,
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        options, audio = read_streamed_upload(
-            request_iterator, max_bytes=self._settings.max_upload_bytes
-        )
-        yield from self._pipeline.run(
-            audio, options or studio_pb2.VocalsOptions(), context.time_remaining
-        )
+        with self._take_slot(context):
+            options, audio = read_streamed_upload(
+                request_iterator, max_bytes=self._settings.max_upload_bytes
+            )
+            yield from self._pipeline.run(
+                audio, options or studio_pb2.VocalsOptions(), context.time_remaining
+            )
 
     @grpc_errors
     def CreateTake(
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
-        audio, options = self._read_rest_upload(request)
-        for event in self._pipeline.run(audio, options, context.time_remaining):
-            if event.HasField("take"):
-                return event.take
+        with self._take_slot(context):
+            audio, options = self._read_rest_upload(request)
+            for event in self._pipeline.run(audio, options, context.time_remaining):
+                if event.HasField("take"):
+                    return event.take
         raise RuntimeError("the pipeline ended without a take")
 
     @grpc_errors
     def StreamTake(
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        audio, options = self._read_rest_upload(request)
-        yield from _with_error_event(self._pipeline.run(audio, options, context.time_remaining))
+        with self._take_slot(context):
+            audio, options = self._read_rest_upload(request)
+            yield from _with_error_event(self._pipeline.run(audio, options, context.time_remaining))
 
     @grpc_errors
     def ReviseTake(
         self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
-        for event in self._pipeline.revise(request, context.time_remaining):
-            if event.HasField("take"):
-                return event.take
+        with self._take_slot(context):
+            for event in self._pipeline.revise(request, context.time_remaining):
+                if event.HasField("take"):
+                    return event.take
         raise RuntimeError("the revision ended without a take")
 
     @grpc_errors
     def StreamReviseTake(
         self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        yield from _with_error_event(self._pipeline.revise(request, context.time_remaining))
+        with self._take_slot(context):
+            yield from _with_error_event(self._pipeline.revise(request, context.time_remaining))
 
     @grpc_errors
     def ListTakes(
@@ -217,6 +227,10 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         score = export_score(score_format, melody, syllables, title=_take_title(take))
         return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
 
+    def _take_slot(self, context: grpc.ServicerContext) -> AbstractContextManager[None]:
+        """A place among the takes in progress (see admission.py); OverloadedError if none."""
+        return self._admission.slot(context.time_remaining, context.is_active)
+
     def _read_rest_upload(
         self, request: studio_pb2.CreateTakeRequest
     ) -> tuple[bytes, studio_pb2.VocalsOptions]:
@@ -275,4 +289,6 @@ SPEC = ServiceSpec(
     name="studio",
     protobuf_services=[studio_pb2.DESCRIPTOR.services_by_name["StudioService"].full_name],
     register=register,
+    # Takes in progress each hold a thread, running or queued (admission.py).
+    waiting_calls=lambda settings: settings.studio_takes_running + settings.studio_takes_waiting,
 )
