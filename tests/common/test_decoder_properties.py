@@ -65,12 +65,6 @@ def test_nan_and_infinite_float_samples_come_out_finite(specials: list[float]) -
     assert np.all(np.isfinite(decoded.samples)) and np.all(np.abs(decoded.samples) <= 1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="a WAV whose format tag is 0 (bytes 20-21) opens with no codec context and "
-    "decode_audio fails with AttributeError (HTTP 500) instead of AudioDecodeError",
-)
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(cut=900, flips=[(20, 0)])
 @given(
@@ -101,13 +95,8 @@ assert decode_audio(buffer.getvalue()).samples.shape == (100,)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PyAV 18's AudioResampler crashes the process (SIGSEGV) on a WAV whose 8 "
-    "channels have no channel mask (layout '8 channels'); the decoder must not resample "
-    "such frames through it. Run in a subprocess so the crash cannot take the suite down.",
-)
 def test_an_eight_channel_wav_decodes() -> None:
+    # In a subprocess: PyAV's resampler once crashed the process (SIGSEGV) on such files.
     finished = subprocess.run(
         [sys.executable, "-c", _EIGHT_CHANNELS], capture_output=True, timeout=120, check=False
     )
