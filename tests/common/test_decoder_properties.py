@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import soundfile
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
