@@ -24,6 +24,9 @@ VOCALS_REST_PATHS = ("/melody-to-vocals", "/v1/melody-to-vocals:stream")
 VOCALS_GRPC_PATH = "/expertmusic.studio.v1.StudioService/MelodyToVocals"
 #: The service behind `GET /` and `GET /health`, always deployed.
 FRONT_SERVICE = "studio"
+#: The service that serves the web studio's files, and where the page is.
+WEB_SERVICE = "web"
+WEB_PAGE_PATH = "/studio"
 HTTP_FILTER_TYPES = {
     "cors": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
     "buffer": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
@@ -156,6 +159,32 @@ def _rate_limited_vocals_routes(
     ]
 
 
+def _browser_redirect_routes(protobuf_services: dict[str, str]) -> list[dict[str, Any]]:
+    """`GET /` from a browser (it asks for text/html) goes to the web studio; API clients
+    asking for JSON (or anything else) keep getting the seed's banner.
+
+    The transcoder would otherwise turn the request into a gRPC call before the router
+    saw the redirect, so it is switched off on this route.
+    """
+    if WEB_SERVICE not in protobuf_services.values():
+        return []
+    return [
+        {
+            "match": {
+                "path": "/",
+                "headers": [{"name": "accept", "string_match": {"contains": "text/html"}}],
+            },
+            "redirect": {"path_redirect": WEB_PAGE_PATH},
+            "typed_per_filter_config": {
+                "envoy.filters.http.grpc_json_transcoder": {
+                    "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
+                    "disabled": True,
+                }
+            },
+        }
+    ]
+
+
 def envoy_config(
     settings: Settings, descriptor_path: Path = DEFAULT_DESCRIPTOR_PATH
 ) -> dict[str, Any]:
@@ -171,7 +200,8 @@ def envoy_config(
             "disabled": True,
         }
     }
-    routes = _rate_limited_vocals_routes(settings, route_timeout, no_buffering)
+    routes = _browser_redirect_routes(protobuf_services)
+    routes += _rate_limited_vocals_routes(settings, route_timeout, no_buffering)
     routes += [
         {
             "match": {"prefix": f"/{full_name}/"},

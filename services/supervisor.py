@@ -177,6 +177,7 @@ def main() -> int:
         base = gateway_url(settings)
         print(
             f"\nExpert Music AI is up (services: {', '.join(settings.mesh_services)}).\n"
+            f"  web studio:     {base}/studio  (open it in a browser)\n"
             f"  REST and gRPC:  {base}/\n"
             f"  health:         {base}/health\n"
             f"  extract notes:  curl -H 'Content-Type: audio/wav' --data-binary @hum.wav "
