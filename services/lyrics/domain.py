@@ -31,7 +31,8 @@ class LyricsRequest:
     lines ("AABB", "ABAB", "XAXA" where X never rhymes) or "none"; empty means the
     server's default. ``provider`` empty means the server's default. ``user_lyrics``,
     when given, are sung as written instead of writing new words (lines separated by
-    newlines; see ``services.lyrics.user_lyrics``): no provider rewrites them. ``seed`` makes the local lyricist repeatable.
+    newlines; see ``services.lyrics.user_lyrics``): no provider rewrites them. ``seed``
+    makes the local lyricist repeatable.
     """
 
     melody: Melody | None = None
