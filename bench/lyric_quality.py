@@ -30,8 +30,8 @@ from services.common.settings import Settings
 from services.lyrics.grammar import ends_open
 from services.lyrics.lexicon import GRAMMAR_WORD_CLASSES, GRAMMAR_WORDS
 from services.lyrics.plan import plan_from_melody
-from services.lyrics.pronunciation import words_of
 from services.lyrics.rhyme import count_rhymes, rhyme_labels
+from services.lyrics.text import words_of
 from services.lyrics.writer import write_lyrics
 
 DATA = Path(__file__).parent / "data"
