@@ -12,13 +12,14 @@ DESCRIPTOR := gen/descriptor.binpb
 PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
 APT_PACKAGES := festival festvox-kallpc16k festvox-us-slt-hts
 
-.PHONY: help install protos up test lint bench eval demo clean
+.PHONY: help install protos up test lint bench eval demo clean voice-ranges
 
 help:
 	@echo "make up      install everything and start the whole mesh (Envoy on :8003)"
 	@echo "make test    install everything and run every test (lint included)"
 	@echo "make bench   measure speed and accuracy; prints the README's table"
 	@echo "make eval    note F1 against the human annotations in ../shared/eval"
+	@echo "make voice-ranges  measure every local voice's range again (~30 min)"
 	@echo "make demo    sing examples/twinkle-hum.flac (needs make up running)"
 	@echo "make lint    buf lint, ruff and mypy"
 	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
@@ -66,6 +67,11 @@ bench: install
 
 eval: install
 	$(PY) -m bench.eval
+
+# Sings fixed lines on each pitch and rewrites services/synth/voice_ranges.json, the
+# ranges /v1/voices serves and voice=auto chooses by (see bench/voice_ranges.py).
+voice-ranges: install
+	$(PY) -m bench.voice_ranges --write
 
 # Needs the mesh running (`make up` in another terminal).
 demo: install
