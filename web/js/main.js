@@ -89,14 +89,19 @@ function clearMessage(area) {
 let keyPrompt = null;
 
 /** Asks for a client key (one dialog at a time); resolves with it, or null. */
-function askForKey({ refused, message }) {
+function askForKey({ refused, message, asked = true }) {
   if (keyPrompt) {
     return keyPrompt;
   }
   const dialog = $("key-dialog");
-  $("key-reason").textContent = refused
-    ? "The gateway refused the client key this browser had. Enter a valid one."
-    : "This gateway needs a client key. It is kept in this browser only.";
+  if (refused) {
+    $("key-reason").textContent = "The gateway refused the client key this browser had. Enter a valid one.";
+  } else if (asked) {
+    $("key-reason").textContent = "This gateway needs a client key. It is kept in this browser only.";
+  } else {
+    $("key-reason").textContent =
+      "The key this browser sends when the gateway asks for one. It is kept in this browser only.";
+  }
   $("key-error").textContent = refused ? message : "";
   $("key-input").value = "";
   $("key-forget").hidden = !api.key;
@@ -125,7 +130,7 @@ function refreshKeyButton() {
 }
 
 async function changeKey() {
-  const key = await askForKey({ refused: false, message: "" });
+  const key = await askForKey({ refused: false, message: "", asked: false });
   if (key) {
     api.key = key;
     refreshKeyButton();
@@ -479,6 +484,7 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
     setBusy(area, false);
     if (!state.job) {
       if (failed) {
+        $(area === "make" ? "make-progress" : "edit-progress").hidden = true;
         restoreTakeOnShow();
       } else {
         showTakeDocument(); // editable again
