@@ -47,10 +47,12 @@ RUN mkdir -p gen/python \
 # ---- runtime ----
 FROM python:3.11-slim
 
-# festival + festvox-kallpc16k: the second singing voice (text2wave); libsndfile1: soundfile;
-# tini: PID 1 that forwards SIGTERM (graceful shutdown) and reaps text2wave's children.
+# festival + festvox-kallpc16k + festvox-us-slt-hts: the Festival voices "festival" and "slt"
+# (a woman); libsndfile1: soundfile; tini: PID 1 that forwards SIGTERM (graceful shutdown)
+# and reaps Festival's children.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends festival festvox-kallpc16k libsndfile1 tini \
+    && apt-get install -y --no-install-recommends festival festvox-kallpc16k festvox-us-slt-hts \
+       libsndfile1 tini \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 app \

@@ -11,7 +11,7 @@ GEN := gen/python
 DESCRIPTOR := gen/descriptor.binpb
 PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
 # chromium + chromium-driver: the web studio's browser test; nodejs: its module specs.
-APT_PACKAGES := festival festvox-kallpc16k chromium chromium-driver nodejs
+APT_PACKAGES := festival festvox-kallpc16k festvox-us-slt-hts chromium chromium-driver nodejs
 
 .PHONY: help install protos up test lint bench eval demo clean
 

@@ -11,15 +11,32 @@ from services.common.phrases import group_phrases
 from services.pitch.engines import DEFAULT_ENGINE, get_tracker
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
-from services.pitch.onsets import frame_loudness_db, onset_strength
+from services.pitch.onsets import frame_floor_db, frame_loudness_db, onset_strength
 from services.pitch.tempo import estimate_tempo_bpm
 
 # Every engine works at 16 kHz; resampling once here serves the engine and the onset features.
 ANALYSIS_SAMPLE_RATE_HZ = 16_000
 SILENCE_PEAK = 1e-3  # -60 dBFS: below this the recording holds nothing to transcribe
+#: The shortest recording we transcribe, in seconds. A note must last 50 ms to count and
+#: the trackers need about as long again around it (SwiftF0 finds nothing in 80 ms of
+#: a hummed note, CREPE nothing in 60 ms); a quarter of a second leaves room for a
+#: note's attack and release. Shorter clips are refused with this figure in the message.
+MIN_DURATION_S = 0.25
 
 SILENT_WARNING = "the audio is silent, so no melody was found"
 NO_MELODY_WARNING = "no sung or hummed melody was found in the audio"
+
+
+class RecordingTooShortError(ValueError):
+    """The recording is too short to hold a melody (INVALID_ARGUMENT / HTTP 400)."""
+
+    def __init__(self, duration_s: float, min_duration_s: float = MIN_DURATION_S) -> None:
+        self.duration_s = duration_s
+        self.min_duration_s = min_duration_s
+        super().__init__(
+            f"the recording is too short: {duration_s * 1000:.0f} ms long; a melody needs at "
+            f"least {min_duration_s:g} s ({min_duration_s * 1000:.0f} ms) of audio"
+        )
 
 
 def extract_melody(
@@ -46,6 +63,7 @@ def extract_melody(
 
     Raises:
         engines.UnknownEngineError: ``engine`` is not a known engine.
+        RecordingTooShortError: Shorter than MIN_DURATION_S.
         ValueError: ``samples`` is not one-dimensional or the rate is not positive.
     """
     tracker = get_tracker(engine)
@@ -55,7 +73,9 @@ def extract_melody(
     if sample_rate_hz <= 0:
         raise ValueError(f"sample_rate_hz must be positive, got {sample_rate_hz}")
     duration_s = len(audio) / sample_rate_hz
-    if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+    if duration_s < MIN_DURATION_S:
+        raise RecordingTooShortError(duration_s)
+    if float(np.max(np.abs(audio))) < SILENCE_PEAK:
         return Melody(
             notes=[], phrases=[], duration_s=duration_s, engine=engine, warnings=[SILENT_WARNING]
         )
@@ -67,6 +87,9 @@ def extract_melody(
         track,
         loudness_db=frame_loudness_db(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
         onset_strength=onset_strength(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
+        floor_db=frame_floor_db(
+            audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s, track.frequencies_hz
+        ),
         min_note_duration_s=min_note_duration_s,
     )
     return Melody(

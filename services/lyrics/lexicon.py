@@ -1,0 +1,424 @@
+"""The local lyricist's curated lexicon: which words can go with which.
+
+Written for this project (no outside word list), so that lines make sense: every noun
+belongs to semantic classes ("train" is a vehicle and a sound source, "platform" a
+place), and every adjective, verb and preposition says which classes it suits ("cold"
+suits weather, times, places, drinks; "shine" needs a light or a sky body as subject;
+"taste" takes food or drink as object; one waits "on" a platform, "under" a moon). A
+frame ("the {N} {V} across the {N}") only combines words whose classes agree, which is
+what keeps "Our electric storm will pray" out of a song.
+
+Mood tags (``happy sad love angry calm hopeful dark energetic nostalgic``) lean word and
+frame choice towards the request's mood; a word tagged with an opposite mood is rarely
+used. Every word is in cmudict (a test checks).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+#: Noun classes ("thing" is given to a theme's nouns that the lexicon lacks). "precip" falls (rain, snow); "wind" blows; "storm" roars; "water"
+#: flows; "land" lies still; "plant" grows; "celestial" is up in the sky; "paper" can be
+#: read; "object" is held; "food" and "drink" are tasted.
+NOUN_CLASSES: dict[str, str] = {
+    "light": """light lamp lantern candle neon starlight moonlight sunlight daylight
+        spark flame fire ember headlight firefly beacon glow torch""",
+    "celestial": """sky moon sun star cloud horizon heaven rainbow comet galaxy
+        sunrise sunset planet""",
+    "precip": "rain snow hail drizzle snowflake dew",
+    "wind": "wind breeze air",
+    "storm": "storm thunder lightning fog mist smoke",
+    "time": """night morning evening midnight dawn dusk summer winter autumn spring
+        today tomorrow yesterday daybreak twilight weekend season sunday holiday
+        moment hour afternoon december july daylight sunrise sunset""",
+    "surface": """street road platform highway bridge floor rooftop avenue stage
+        table porch beach pier dock sidewalk square field hill shore""",
+    "room": """kitchen room town city station hallway cafe diner chapel attic
+        classroom house home village subway tunnel garden market park""",
+    "spot": """window corner crossroad border lighthouse schoolyard
+        balcony hometown country coast island desert""",
+    "water": "river ocean sea wave tide stream lake water rapids current harbor",
+    "land": """mountain forest field meadow valley desert hill canyon dune island
+        shore coast prairie cliff""",
+    "plant": "tree flower rose leaf grass willow blossom vine garden petal ivy",
+    "object": """key coat suitcase bag cup mug guitar radio ring bottle blanket
+        pillow umbrella candle phone glass necklace jacket compass shoe wheel
+        bracelet chair kettle clock mirror""",
+    "paper": "ticket letter photograph map book page postcard envelope note diary",
+    "sound": """whistle bell song voice melody chorus engine thunder echo siren
+        guitar drum laughter whisper heartbeat rhythm tune piano""",
+    "vehicle": "train car bus boat ship plane truck carriage taxi",
+    "person": """friend stranger lover mother father brother sister child neighbor
+        driver sailor keeper dancer darling baby grandmother teacher""",
+    "body": "hand heart face shoulder skin breath smile",
+    "feeling": """love hope fear dream memory promise secret silence wonder freedom
+        sorrow courage desire heartache laughter glory""",
+    "food": """bread pancake honey sugar butter pie cinnamon breakfast supper
+        apple cake cherry""",
+    "drink": "coffee tea wine lemonade whiskey milk",
+    "animal": "bird raven dove horse wolf sparrow owl dog cat",
+}
+
+#: Kinds of place, each with its own prepositions (on a platform, in a kitchen, at a
+#: window); each is also a "place".
+PLACE_KINDS = frozenset({"surface", "room", "spot"})
+
+#: Nouns said without an article when they stand alone ("rain on the window",
+#: "midnight at the station").
+BARE_NOUNS = frozenset(
+    """rain snow thunder lightning fog mist smoke night morning evening midnight dawn
+    dusk summer winter autumn spring today tomorrow yesterday daybreak twilight sunday
+    december july daylight sunrise sunset moonlight starlight sunlight neon coffee tea
+    wine lemonade whiskey milk honey sugar cinnamon breakfast supper love hope freedom
+    silence wonder laughter glory heaven""".split()
+)
+
+#: Nouns never said with an article ("tomorrow", not "the tomorrow").
+BARE_ONLY_NOUNS = frozenset("today tomorrow yesterday sunday july december".split())
+
+#: Adjective: the noun classes (or single nouns) it suits, then "/" and its mood tags
+#: (none = neutral). "+attr": only before a noun ("the last train", never "the train
+#: is last").
+ADJECTIVES = """
+cold: precip wind storm time place water land object drink body / sad dark
+warm: wind time place object drink body light food / love calm happy
+empty: place vehicle object / sad
+golden: light celestial time land plant thing / happy hopeful nostalgic
+quiet: place time land water vehicle / calm sad
+silver: light celestial water object / calm dark
+last +attr: vehicle time light sound / sad nostalgic
+late +attr: time vehicle / sad
+early +attr: time vehicle / hopeful
+distant: light sound celestial land vehicle place thing / nostalgic sad
+gentle: precip wind water sound light person / calm love
+heavy: precip storm object body / sad dark
+bright: light celestial time / happy hopeful energetic
+broken: object body heart promise / sad angry
+faded: paper object light / nostalgic sad
+silent: place time water land celestial / calm dark
+lonely: place time person road / sad
+restless: wind water person time heart / energetic
+endless: time water land sky road / hopeful
+wild: wind storm water land animal plant / energetic angry
+open: place land water sky / hopeful happy
+narrow: place
+crowded: place vehicle / energetic
+dusty: place land object paper / nostalgic
+frozen: precip water land time / dark sad
+sleepy: place time animal person / calm
+lazy: time water / calm happy
+sweet: food drink sound person time / love happy
+bitter: drink wind time / sad angry
+soft: precip light sound wind body / calm love
+tender: sound body person / love
+little +attr: place object animal person plant thing / happy
+old +attr: place object paper person vehicle song thing / nostalgic
+new +attr: time object / hopeful
+young +attr: person time / nostalgic hopeful
+wooden +attr: object place / nostalgic
+rusty: vehicle object / nostalgic sad
+neon +attr: place sign / energetic
+electric +attr: light sound / energetic
+shining: light celestial water / happy hopeful
+burning: light fire / angry energetic
+flickering: light / dark
+painted +attr: place object / happy
+secret: place paper thing / love dark
+midnight +attr: vehicle sound place / dark
+morning +attr: light vehicle sound / hopeful
+summer +attr: time precip wind / happy
+winter +attr: time wind light / sad calm
+salty: wind water / calm
+misty: land water time / calm dark
+stormy: time water / dark angry
+rainy: time place / sad calm
+sunny: time place / happy
+starry +attr: time celestial / love calm
+pale: light celestial body / sad dark
+velvet +attr: time celestial / love
+crimson: light celestial / love angry
+hollow: place sound / sad dark
+familiar: place sound person voice / nostalgic love
+crooked: place object / dark
+humming: vehicle object / calm
+rolling: vehicle land water / energetic
+dancing: light person / happy energetic
+roaring: storm water vehicle / angry energetic
+lucky: object person / happy
+brave: person heart / hopeful
+careless: person / happy
+patient: person / calm love
+"""
+
+#: Intransitive verb (base form): the subject classes it suits, "/", mood tags.
+#: "+away" after the classes: sung with "away" ("fade away").
+INTRANSITIVE_VERBS = """
+shine: light celestial water / happy hopeful
+glow: light celestial / love calm
+burn: light / angry energetic
+flicker: light / dark sad
+fade +away: light celestial sound time feeling / sad nostalgic
+fall: precip celestial time plant / sad calm
+drift +away: precip storm celestial plant vehicle person / calm sad
+blow +away: wind / calm
+roar: storm vehicle water animal / angry energetic
+rumble: vehicle storm / dark
+roll +away: vehicle storm water / energetic
+run +away: water vehicle person animal / energetic
+flow: water / calm
+rise: celestial water time person / hopeful
+sing: person animal / happy love
+ring: sound / happy
+call: sound person animal / love sad
+echo: sound / nostalgic dark
+hum: sound vehicle person / calm
+wait: person vehicle / sad love
+sleep: person place animal land / calm
+wake: person place time animal / hopeful
+bloom: plant / hopeful happy love
+grow: plant person / hopeful
+sway: plant person / calm love
+dance: person light plant / happy energetic love
+pass: time vehicle / sad nostalgic
+leave: vehicle person / sad
+arrive: vehicle time / hopeful
+break: water time / sad
+cry: person animal / sad
+whisper: wind water person plant / love calm
+sigh: wind person / sad calm
+steam: drink / calm
+wander: person animal / nostalgic
+stay: person / love
+go: person vehicle time / sad
+come: time vehicle person / hopeful
+end: time / sad
+begin: time / hopeful
+melt +away: precip / calm hopeful
+sparkle: water light celestial / happy
+crash: water storm / angry
+hide +away: person celestial animal / dark
+smile: person / happy love
+laugh: person / happy
+fly +away: animal person / hopeful happy
+sail +away: vehicle person / hopeful
+drive: person / energetic
+walk: person / calm
+breathe: person / calm
+shiver: person plant / sad dark
+scream: person storm / angry
+fight: person / angry
+pray: person / sad hopeful
+turn: time person / nostalgic
+linger: person light sound time / nostalgic love
+"""
+
+#: Transitive verb (base form), said by a person: the object classes it takes, "/",
+#: mood tags. "+me": also takes a person ("take me to the sea", "hold me").
+TRANSITIVE_VERBS = """
+hold +me: object person body paper drink / love sad
+keep: object paper feeling thing / nostalgic love
+carry +me: object paper feeling / nostalgic
+miss: person place time food thing / sad nostalgic
+remember: person place time paper sound food feeling thing / nostalgic sad
+watch: light celestial precip storm water vehicle person time / calm
+hear: sound person storm water vehicle animal wind / nostalgic
+see: light celestial water vehicle person place land thing / hopeful
+chase: light celestial vehicle feeling / energetic hopeful
+follow +me: light celestial water vehicle person place / hopeful
+find +me: object paper person place feeling thing / hopeful
+lose: object paper person feeling thing / sad
+leave: place person object / sad
+catch: vehicle light precip / energetic
+taste: food drink precip / happy love
+pour: drink / calm
+share: food drink feeling / love happy
+cross: water land place / hopeful
+ride: vehicle wind / energetic
+light: light / hopeful
+call +me: person / love
+kiss +me: person / love
+trust: person / love
+need +me: person feeling drink thing / love sad
+greet: person time / happy hopeful
+face: storm time person / hopeful angry
+paint: place celestial light / happy
+feel: precip wind storm light feeling / love
+forget: person place time paper / sad angry
+fight: storm feeling person / angry
+break: object feeling / angry sad
+save +me: object person / hopeful
+drink: drink / sad
+bake: food / happy
+read: paper / nostalgic
+write: paper / love nostalgic
+open: paper object / hopeful
+take +me: object paper / love
+bring +me: object paper food / love
+lead +me: person / hopeful
+meet +me: person / love hopeful
+walk +me: person / love
+wake +me: person / hopeful
+sing: sound / happy
+play: sound / happy energetic
+"""
+
+#: Prepositions that may stand before a noun of each class.
+PREPOSITIONS: dict[str, str] = {
+    "place": "by beside",
+    "surface": "on along across",
+    "room": "in through inside outside",
+    "spot": "at by beside",
+    "time": "in through till after before",
+    "light": "beneath by",
+    "celestial": "under beneath beyond below across",
+    "precip": "in through under",
+    "wind": "in through against",
+    "storm": "in through into",
+    "water": "by across over along beneath into beside",
+    "land": "over across through beyond along",
+    "plant": "under beneath by among",
+    "vehicle": "on in beside",
+    "object": "with beside",
+    "paper": "with",
+    "person": "with beside",
+    "sound": "to",
+    "thing": "with beside",
+}
+
+#: Determiners that may stand before a noun of each class (besides "the").
+DETERMINERS: dict[str, str] = {
+    "place": "my your our this that",
+    "surface": "this that",
+    "room": "my your our this",
+    "spot": "my your this",
+    "time": "this that",
+    "object": "my your this",
+    "paper": "my your this",
+    "person": "my your",
+    "body": "my your",
+    "vehicle": "this that",
+    "feeling": "my your our",
+    "food": "your our",
+    "drink": "my your",
+    "sound": "your",
+    "light": "this",
+    "water": "that",
+}
+
+#: Mood names, and the words of a request (mood, genre, theme) that switch them on.
+MOOD_KEYS: dict[str, str] = {
+    "happy": "happy joy joyful upbeat cheerful fun bright sunny pop playful",
+    "sad": """sad sadness melancholy melancholic heartbroken heartbreak grief lonely
+        blue blues sorrow mournful ballad losing loss""",
+    "love": "love romantic romance tender longing crush passion passionate soul",
+    "angry": "angry anger rage defiant furious rebel punk metal fight mad bad",
+    "calm": "calm peaceful chill relaxed serene gentle quiet lullaby ambient jazz",
+    "hopeful": "hopeful hope uplifting inspiring inspirational gospel triumphant dawn",
+    "dark": "dark mysterious eerie haunting gothic spooky ominous storm",
+    "energetic": """energetic energy party excited dance edm electronic club hype rock
+        disco dancing""",
+    "nostalgic": """nostalgic nostalgia wistful memories reminiscent old country folk
+        leaving hometown""",
+}
+
+#: Moods that rarely share words or frames.
+OPPOSITE_MOODS: dict[str, frozenset[str]] = {
+    "happy": frozenset({"sad", "dark", "angry"}),
+    "sad": frozenset({"happy", "energetic"}),
+    "love": frozenset({"angry"}),
+    "angry": frozenset({"calm", "love"}),
+    "calm": frozenset({"angry", "energetic"}),
+    "hopeful": frozenset({"dark", "sad"}),
+    "dark": frozenset({"happy", "hopeful"}),
+    "energetic": frozenset({"calm", "sad"}),
+    "nostalgic": frozenset(),
+}
+
+#: Endings that need no vowel change or "e" handling when inflected.
+_IRREGULAR_THIRD_PERSON = {"go": "goes", "do": "does", "have": "has", "cry": "cries"}
+
+
+@cache
+def parse_entries(text: str) -> dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]]:
+    """``word [+flag]: classes / moods`` lines -> word: (classes, moods, flags)."""
+    entries: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+    for line in text.strip().splitlines():
+        head, _, rest = line.partition(":")
+        classes, _, moods = rest.partition("/")
+        word, *flags = head.split()
+        entries[word] = (
+            frozenset(classes.split()),
+            frozenset(moods.split()),
+            frozenset(flag.lstrip("+") for flag in flags),
+        )
+    return entries
+
+
+@cache
+def noun_classes() -> dict[str, frozenset[str]]:
+    """Every noun of the lexicon and its classes."""
+    classes: dict[str, set[str]] = {}
+    for name, words in NOUN_CLASSES.items():
+        for word in words.split():
+            classes.setdefault(word, set()).add(name)
+            if name in PLACE_KINDS:
+                classes[word].add("place")
+    return {word: frozenset(found) for word, found in classes.items()}
+
+
+def third_person(verb: str) -> str:
+    """The present tense after "he/she/it" ("fade" -> "fades", "cry" -> "cries")."""
+    if verb in _IRREGULAR_THIRD_PERSON:
+        return _IRREGULAR_THIRD_PERSON[verb]
+    if verb.endswith(("s", "sh", "ch", "x", "z")):
+        return verb + "es"
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def gerund(verb: str) -> str:
+    """The "-ing" form ("fade" -> "fading", "run" -> "running", "lie" -> "lying")."""
+    if verb.endswith("ie"):
+        return verb[:-2] + "ying"
+    if verb.endswith("e") and not verb.endswith(("ee", "ye", "oe")):
+        return verb[:-1] + "ing"
+    if (
+        len(verb) >= 3
+        and verb[-1] not in "aeiouwxy"
+        and verb[-2] in "aeiou"
+        and verb[-3] not in "aeiou"
+        and verb in _DOUBLED_FINAL_CONSONANT
+    ):
+        return verb + verb[-1] + "ing"
+    return verb + "ing"
+
+
+#: One-syllable verbs (and a few stressed on the last syllable) that double their last
+#: consonant before "-ing" ("run" -> "running"); others do not ("open" -> "opening").
+_DOUBLED_FINAL_CONSONANT = frozenset(
+    "run swim spin hum sit stop drop plan shop begin forget".split()
+)
+
+#: The function words (everything else is a content word): articles, pronouns,
+#: prepositions, auxiliaries (with their contractions and negations) and
+#: conjunctions. The bench's variety figures count only the other words.
+GRAMMAR_WORD_CLASSES: dict[str, str] = {
+    "articles": "a an the",
+    "pronouns": """i me my mine myself you your yours yourself we us our ours ourselves
+        he him his she her hers it its they them their theirs this that these those
+        who whom whose what which there""",
+    "prepositions": """of to in on at by for from with into onto through across along
+        beneath under over beyond behind beside inside outside above below around
+        against among till until after before since about up down off out near
+        toward upon within without""",
+    "auxiliaries": """is am are was were be been being do does did done has have had
+        can could will would shall should may might must i'm you're we're they're
+        he's she's it's there's that's i'll you'll we'll i've you've we've i'd you'd
+        can't won't don't doesn't didn't isn't aren't wasn't weren't couldn't
+        wouldn't shouldn't let's not""",
+    "conjunctions": "and or but nor so yet if when while as than because though where",
+}
+GRAMMAR_WORDS = frozenset(
+    word for words in GRAMMAR_WORD_CLASSES.values() for word in words.split()
+)
