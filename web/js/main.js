@@ -167,6 +167,7 @@ function option(value, text, { disabled = false, selected = false } = {}) {
   return element;
 }
 
+/** Voice choices: "auto" first (the service picks the voice whose range fits the tune). */
 async function loadVoices() {
   try {
     const { voices = [] } = await api.json("/v1/voices");
@@ -175,21 +176,34 @@ async function loadVoices() {
     showError("make", error);
     return;
   }
-  const firstAvailable = state.voices.find((voice) => voice.available);
-  for (const select of [$("voice"), $("revise-voice")]) {
-    const chosen = select.value || firstAvailable?.voice_id;
-    select.replaceChildren(
-      ...state.voices.map((voice) =>
-        option(
-          voice.voice_id,
-          voice.available
-            ? voice.display_name
-            : `${voice.display_name} (unavailable: ${voice.unavailable_reason})`,
-          { disabled: !voice.available, selected: voice.voice_id === chosen },
-        ),
+  const voiceOptions = (chosen) =>
+    state.voices.map((voice) =>
+      option(
+        voice.voice_id,
+        voice.available
+          ? `${voice.display_name}${rangeText(voice)}`
+          : `${voice.display_name} (unavailable: ${voice.unavailable_reason})`,
+        { disabled: !voice.available, selected: voice.voice_id === chosen },
       ),
     );
-  }
+  const make = $("voice");
+  const makeChoice = make.value || "auto";
+  make.replaceChildren(
+    option("auto", "the one that fits my tune", { selected: makeChoice === "auto" }),
+    ...voiceOptions(makeChoice),
+  );
+  const revise = $("revise-voice");
+  const reviseChoice = revise.value;
+  revise.replaceChildren(
+    option("auto", "the one that fits the edited tune", { selected: reviseChoice === "auto" }),
+    ...voiceOptions(reviseChoice),
+  );
+}
+
+function rangeText(voice) {
+  return voice.lowest_midi && voice.highest_midi
+    ? ` · ${edit.noteName(voice.lowest_midi)}–${edit.noteName(voice.highest_midi)}`
+    : "";
 }
 
 async function loadLyricists() {
@@ -598,8 +612,8 @@ function takeSummary(take) {
     const shift = take.applied_transpose_semitones;
     parts.push(`sung ${Math.abs(shift)} semitone${Math.abs(shift) === 1 ? "" : "s"} ${shift > 0 ? "higher" : "lower"} than hummed`);
   }
-  const warnings = [...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])];
-  return parts.join(" · ") + (warnings.length ? `. Note: ${warnings.join(" ")}` : ".");
+  const notes = [take.voice_choice, ...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])].filter(Boolean);
+  return parts.join(" · ") + (notes.length ? `. ${notes.join(". ")}.` : ".").replace("..", ".");
 }
 
 function voiceName(voiceId) {
