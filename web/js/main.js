@@ -612,8 +612,10 @@ function takeSummary(take) {
     const shift = take.applied_transpose_semitones;
     parts.push(`sung ${Math.abs(shift)} semitone${Math.abs(shift) === 1 ? "" : "s"} ${shift > 0 ? "higher" : "lower"} than hummed`);
   }
-  const notes = [take.voice_choice, ...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])].filter(Boolean);
-  return parts.join(" · ") + (notes.length ? `. ${notes.join(". ")}.` : ".").replace("..", ".");
+  const notes = [take.voice_choice, ...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])]
+    .filter(Boolean)
+    .map((note) => note[0].toUpperCase() + note.slice(1).replace(/\.$/, ""));
+  return `${[parts.join(" · "), ...notes].join(". ")}.`;
 }
 
 function voiceName(voiceId) {
