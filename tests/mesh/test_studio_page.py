@@ -11,34 +11,32 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pretty_midi
 import pytest
 import soundfile
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.support.hums import hum_notes, synthesize_hum
+from tests.support.browser import (
+    chromium,
+    marks,
+    open_studio,
+    record,
+    wait_for,
+    write_microphone_hum,
+)
 from tests.support.mesh import REPO_ROOT, Mesh
 from tests.support.rest import http, http_json
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-MICROPHONE_RATE_HZ = 48_000
 # Two phrases of four notes, hummed after 2 s of silence, then 4 s of silence: the fake
 # microphone starts the file when the page opens it, and loops it.
 PITCHES = (57, 59, 60, 62, 64, 62, 60, 59)
@@ -60,12 +58,15 @@ def output_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def microphone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    notes = hum_notes(PITCHES, note_duration_s=0.45, rests_s={3: 0.6})
-    hum = synthesize_hum(notes, MICROPHONE_RATE_HZ)
-    silence = np.zeros(int(SILENCE_BEFORE_S * MICROPHONE_RATE_HZ), dtype=np.float32)
-    tail = np.zeros(int(SILENCE_AFTER_S * MICROPHONE_RATE_HZ), dtype=np.float32)
     path = tmp_path_factory.mktemp("microphone") / "hum.wav"
-    soundfile.write(path, np.concatenate([silence, hum, tail]), MICROPHONE_RATE_HZ, "PCM_16")
+    write_microphone_hum(
+        path,
+        PITCHES,
+        note_duration_s=0.45,
+        rests_s={3: 0.6},
+        silence_before_s=SILENCE_BEFORE_S,
+        silence_after_s=SILENCE_AFTER_S,
+    )
     return path
 
 
@@ -76,53 +77,8 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(microphone_wav: Path, downloads: Path) -> Iterator[webdriver.Chrome]:
-    for program in (CHROMIUM, CHROMEDRIVER):
-        assert shutil.which(program), f"{program} is missing: `make install` installs it (apt)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # root in CI containers
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={microphone_wav}",
-    ):
-        options.add_argument(argument)
-    options.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium(microphone_wav, downloads) as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def wait_for(
-    driver: WebDriver, condition: Callable[[WebDriver], Any], timeout_s: float, what: str
-) -> Any:
-    try:
-        return WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(condition)
-    except TimeoutException:
-        messages = " | ".join(
-            driver.find_element(By.ID, area).text
-            for area in ("make-message", "edit-message", "download-message")
-        )
-        raise AssertionError(f"timed out waiting for {what}; the page says: {messages}") from None
-
-
-def marks(driver: WebDriver, name: str) -> list[float]:
-    """The times (ms since the page loaded) of a performance mark the page set."""
-    return list(
-        driver.execute_script(
-            "return performance.getEntriesByName(arguments[0]).map(e => e.startTime)", name
-        )
-    )
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
@@ -133,16 +89,6 @@ def console_errors(driver: webdriver.Chrome) -> list[str]:
         if entry["level"] == "SEVERE"
         or (entry["level"] == "WARNING" and "/studio/" in entry["message"])
     ]
-
-
-def open_studio(driver: WebDriver, mesh: Mesh) -> None:
-    driver.get(mesh.base_url + "/studio")
-    wait_for(
-        driver,
-        lambda d: d.find_element(By.ID, "service-state").text.startswith("Ready"),
-        15,
-        "the service state",
-    )
 
 
 def newest_take(mesh: Mesh) -> dict:
@@ -179,24 +125,14 @@ def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
     mesh: Mesh, browser: webdriver.Chrome, downloads: Path
 ) -> None:
     driver = browser
-    open_studio(driver, mesh)
+    open_studio(driver, mesh.base_url)
 
     # Record: a count-in, then the fake microphone's hum; stopping sends it at once.
-    Select(driver.find_element(By.ID, "count-in")).select_by_value(COUNT_IN_CLICKS)
-    bpm = driver.find_element(By.ID, "count-in-bpm")
-    bpm.clear()
-    bpm.send_keys(COUNT_IN_BPM)
     driver.find_element(By.ID, "theme").send_keys("harbour lights")
-    record = driver.find_element(By.ID, "record")
-    record.click()
-    wait_for(driver, lambda d: record.get_attribute("data-state") == "recording", 10, "recording")
-    levels = []
-    stop_at = time.monotonic() + RECORD_S
-    while time.monotonic() < stop_at:
-        levels.append(float(driver.find_element(By.ID, "level").get_attribute("value") or 0))
-        time.sleep(0.1)
+    levels = record(
+        driver, count_in_clicks=COUNT_IN_CLICKS, count_in_bpm=COUNT_IN_BPM, record_s=RECORD_S
+    )
     assert max(levels) > 0.1  # the meter showed the hum
-    record.click()
     wait_for(driver, lambda d: marks(d, "studio:take"), TAKE_TIMEOUT_S, "the take")
 
     # The vocal began to play before the take was complete, and the notes and words on
@@ -271,9 +207,9 @@ def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
         ("ustx", "ustx", b"ustx_version"),
     ):
         driver.find_element(By.CSS_SELECTOR, f'[data-download="{export}"]').click()
-        path = downloads / f"take-{revised['take_id'][:8]}.{extension}"
-        wait_for(driver, lambda d, path=path: path.exists(), 10, f"the {export} download")
-        assert signature in path.read_bytes()
+        score = downloads / f"take-{revised['take_id'][:8]}.{extension}"
+        wait_for(driver, lambda d: score.exists(), 10, f"the {export} download")  # noqa: B023
+        assert signature in score.read_bytes()
 
     # For a person to look at: desktop, then phone width (nothing wider than the screen).
     height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -307,7 +243,7 @@ def test_a_recording_without_a_tune_is_told_where_the_person_looks(
 ) -> None:
     silence = tmp_path / "silence.wav"
     soundfile.write(silence, np.zeros(16_000 * 2, dtype=np.float32), 16_000, "PCM_16")
-    open_studio(browser, mesh)
+    open_studio(browser, mesh.base_url)
     choose_file(browser, silence)
     message = wait_for(
         browser,
@@ -327,7 +263,7 @@ def test_a_file_over_the_upload_limit_is_told_as_too_big(
     assert status == 200, body[:200]
     too_big = tmp_path / "long.wav"
     too_big.write_bytes(b"RIFF" + bytes(11 * 1024 * 1024))
-    open_studio(browser, mesh)
+    open_studio(browser, mesh.base_url)
     choose_file(browser, too_big)
     message = wait_for(
         browser,

@@ -89,14 +89,19 @@ function clearMessage(area) {
 let keyPrompt = null;
 
 /** Asks for a client key (one dialog at a time); resolves with it, or null. */
-function askForKey({ refused, message }) {
+function askForKey({ refused, message, asked = true }) {
   if (keyPrompt) {
     return keyPrompt;
   }
   const dialog = $("key-dialog");
-  $("key-reason").textContent = refused
-    ? "The gateway refused the client key this browser had. Enter a valid one."
-    : "This gateway needs a client key. It is kept in this browser only.";
+  if (refused) {
+    $("key-reason").textContent = "The gateway refused the client key this browser had. Enter a valid one.";
+  } else if (asked) {
+    $("key-reason").textContent = "This gateway needs a client key. It is kept in this browser only.";
+  } else {
+    $("key-reason").textContent =
+      "The key this browser sends when the gateway asks for one. It is kept in this browser only.";
+  }
   $("key-error").textContent = refused ? message : "";
   $("key-input").value = "";
   $("key-forget").hidden = !api.key;
@@ -125,7 +130,7 @@ function refreshKeyButton() {
 }
 
 async function changeKey() {
-  const key = await askForKey({ refused: false, message: "" });
+  const key = await askForKey({ refused: false, message: "", asked: false });
   if (key) {
     api.key = key;
     refreshKeyButton();
@@ -162,6 +167,7 @@ function option(value, text, { disabled = false, selected = false } = {}) {
   return element;
 }
 
+/** Voice choices: "auto" first (the service picks the voice whose range fits the tune). */
 async function loadVoices() {
   try {
     const { voices = [] } = await api.json("/v1/voices");
@@ -170,21 +176,34 @@ async function loadVoices() {
     showError("make", error);
     return;
   }
-  const firstAvailable = state.voices.find((voice) => voice.available);
-  for (const select of [$("voice"), $("revise-voice")]) {
-    const chosen = select.value || firstAvailable?.voice_id;
-    select.replaceChildren(
-      ...state.voices.map((voice) =>
-        option(
-          voice.voice_id,
-          voice.available
-            ? voice.display_name
-            : `${voice.display_name} (unavailable: ${voice.unavailable_reason})`,
-          { disabled: !voice.available, selected: voice.voice_id === chosen },
-        ),
+  const voiceOptions = (chosen) =>
+    state.voices.map((voice) =>
+      option(
+        voice.voice_id,
+        voice.available
+          ? `${voice.display_name}${rangeText(voice)}`
+          : `${voice.display_name} (unavailable: ${voice.unavailable_reason})`,
+        { disabled: !voice.available, selected: voice.voice_id === chosen },
       ),
     );
-  }
+  const make = $("voice");
+  const makeChoice = make.value || "auto";
+  make.replaceChildren(
+    option("auto", "the one that fits my tune", { selected: makeChoice === "auto" }),
+    ...voiceOptions(makeChoice),
+  );
+  const revise = $("revise-voice");
+  const reviseChoice = revise.value;
+  revise.replaceChildren(
+    option("auto", "the one that fits the edited tune", { selected: reviseChoice === "auto" }),
+    ...voiceOptions(reviseChoice),
+  );
+}
+
+function rangeText(voice) {
+  return voice.lowest_midi && voice.highest_midi
+    ? ` · ${edit.noteName(voice.lowest_midi)}–${edit.noteName(voice.highest_midi)}`
+    : "";
 }
 
 async function loadLyricists() {
@@ -479,6 +498,7 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
     setBusy(area, false);
     if (!state.job) {
       if (failed) {
+        $(area === "make" ? "make-progress" : "edit-progress").hidden = true;
         restoreTakeOnShow();
       } else {
         showTakeDocument(); // editable again
@@ -592,8 +612,10 @@ function takeSummary(take) {
     const shift = take.applied_transpose_semitones;
     parts.push(`sung ${Math.abs(shift)} semitone${Math.abs(shift) === 1 ? "" : "s"} ${shift > 0 ? "higher" : "lower"} than hummed`);
   }
-  const warnings = [...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])];
-  return parts.join(" · ") + (warnings.length ? `. Note: ${warnings.join(" ")}` : ".");
+  const notes = [take.voice_choice, ...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])]
+    .filter(Boolean)
+    .map((note) => note[0].toUpperCase() + note.slice(1).replace(/\.$/, ""));
+  return `${[parts.join(" · "), ...notes].join(". ")}.`;
 }
 
 function voiceName(voiceId) {
