@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from services.common.cancellation import CapacityError, WorkCancelledError
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +49,8 @@ _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = 
     (PreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (WorkCancelledError, grpc.StatusCode.CANCELLED),
+    (CapacityError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from services.common.audio import decode_audio
 from services.common.music import Melody, Note
-from services.pitch.melody import RecordingTooShortError, extract_melody
 from services.common.scores.midi import melody_to_midi
+from services.pitch.melody import RecordingTooShortError, extract_melody
 from tests.support.field import field_file
 
 ENGINES = ["swift", "crepe-tiny"]
