@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import numpy.typing as npt
 import soxr
 
+from services.common.cancellation import raise_if_cancelled
 from services.common.music import Melody
 from services.common.phrases import group_phrases
+from services.pitch.ceiling import seconds_above_ceiling
 from services.pitch.engines import DEFAULT_ENGINE, get_tracker
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
@@ -25,6 +29,8 @@ MIN_DURATION_S = 0.25
 
 SILENT_WARNING = "the audio is silent, so no melody was found"
 NO_MELODY_WARNING = "no sung or hummed melody was found in the audio"
+#: Tones above the engine's range for at least this long are worth a warning.
+ABOVE_RANGE_WARNING_S = 0.1
 
 
 class RecordingTooShortError(ValueError):
@@ -46,6 +52,7 @@ def extract_melody(
     engine: str = DEFAULT_ENGINE,
     include_contour: bool = False,
     min_note_duration_s: float | None = None,
+    cancelled: threading.Event | None = None,
 ) -> Melody:
     """Transcribe a sung or hummed recording.
 
@@ -56,14 +63,18 @@ def extract_melody(
         include_contour: Also return the frame-level pitch track.
         min_note_duration_s: Shortest note kept, in seconds; None uses the segmenter's
             default (50 ms).
+        cancelled: Set when the caller no longer wants the result; the work stops at the
+            next step (within a batch of frames for the CREPE engines).
 
     Returns:
         Melody with notes, phrases, tempo and key. Silence or audio without a melody gives
-        zero notes and a warning, not an error.
+        zero notes and a warning, not an error; so does a tune pitched above what the
+        engine can hear (a high whistle), next to whatever notes were found.
 
     Raises:
         engines.UnknownEngineError: ``engine`` is not a known engine.
         RecordingTooShortError: Shorter than MIN_DURATION_S.
+        WorkCancelledError: ``cancelled`` was set before the work was done.
         ValueError: ``samples`` is not one-dimensional or the rate is not positive.
     """
     tracker = get_tracker(engine)
@@ -82,7 +93,8 @@ def extract_melody(
     if sample_rate_hz != ANALYSIS_SAMPLE_RATE_HZ:
         audio = soxr.resample(audio, sample_rate_hz, ANALYSIS_SAMPLE_RATE_HZ)
 
-    track = tracker.track(audio, ANALYSIS_SAMPLE_RATE_HZ)
+    track = tracker.track(audio, ANALYSIS_SAMPLE_RATE_HZ, cancelled)
+    raise_if_cancelled(cancelled, "finding notes")
     notes = segment_notes(
         track,
         loudness_db=frame_loudness_db(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
@@ -92,6 +104,16 @@ def extract_melody(
         ),
         min_note_duration_s=min_note_duration_s,
     )
+    warnings = [] if notes else [NO_MELODY_WARNING]
+    unheard_s = seconds_above_ceiling(
+        audio, ANALYSIS_SAMPLE_RATE_HZ, track, tracker.highest_frequency_hz
+    )
+    if unheard_s >= ABOVE_RANGE_WARNING_S:
+        warnings.append(
+            f"about {unheard_s:.1f} s of the recording is pitched above "
+            f"{tracker.highest_frequency_hz:.0f} Hz, the highest the {engine} engine can "
+            "hear (a high whistle?), so it has no notes there"
+        )
     return Melody(
         notes=notes,
         phrases=group_phrases(notes),
@@ -100,5 +122,5 @@ def extract_melody(
         tempo_bpm=estimate_tempo_bpm(notes),
         key=estimate_key(notes),
         contour=track if include_contour else None,
-        warnings=[] if notes else [NO_MELODY_WARNING],
+        warnings=warnings,
     )
