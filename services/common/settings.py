@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     # Pitch
     default_pitch_engine: str = "swift"
 
+    # Synth
+    #: Memory for phrases sung recently (a revised take sings only its changed phrases
+    #: again), in MiB per synth process; 0 keeps none.
+    synth_phrase_cache_mb: int = 64
+
     # Lyrics
     #: Who writes when a request names no provider: "local", "anthropic", "openai", "auto".
     lyrics_default_provider: str = "local"

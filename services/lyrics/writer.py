@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
 from services.common.settings import Settings, get_settings
-from services.lyrics.domain import FitMetrics, LyricLine, Lyrics, LyricsRequest, Provider
+from services.lyrics.domain import LyricLine, Lyrics, LyricsFit, LyricsRequest, Provider
 from services.lyrics.errors import LyricsInputError
 from services.lyrics.fit import FitResult, Mismatch, fit_lines, reflow
 from services.lyrics.health import TRACKER, HealthTracker, ProviderState, ProviderStatus
@@ -43,9 +43,9 @@ from services.lyrics.rhyme import count_rhymes, normalize_scheme, rhyme_labels
 from services.lyrics.vocabulary import build_vocabulary
 
 __all__ = [
-    "FitMetrics",
     "LyricLine",
     "Lyrics",
+    "LyricsFit",
     "LyricsInputError",
     "LyricsRequest",
     "ProviderStatus",
@@ -298,7 +298,7 @@ def _lyrics(
             strong_stressed += strong and syllable.stressed
     end_words = [(words_of(line.text) or [""])[-1] for line in lines]
     requested, achieved = count_rhymes(end_words, [line.rhyme_label for line in lines])
-    fit = FitMetrics(
+    fit = LyricsFit(
         syllable_match_rate=matched / len(lines),
         raw_syllable_match_rate=result.raw_match_rate,
         raw_llm_fit=result.raw_fit,

@@ -7,11 +7,11 @@ import numpy.typing as npt
 import soxr
 
 from services.common.music import Melody
+from services.common.phrases import group_phrases
 from services.pitch.engines import DEFAULT_ENGINE, get_tracker
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
 from services.pitch.onsets import frame_loudness_db, onset_strength
-from services.pitch.phrases import group_phrases
 from services.pitch.tempo import estimate_tempo_bpm
 
 # Every engine works at 16 kHz; resampling once here serves the engine and the onset features.

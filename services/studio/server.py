@@ -17,17 +17,19 @@ from google.rpc import status_pb2
 
 from services.common.artifacts import artifact_store_from_settings
 from services.common.clients import open_channel
+from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import UnavailableError, grpc_errors, status_for
+from services.common.scores import export_score
 from services.common.server import ServiceSpec
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
-from services.pitch.midi import melody_to_midi
 from services.studio.admission import TakeAdmission
 from services.studio.forms import read_upload
 from services.studio.health import mesh_health
 from services.studio.options import options_from_rest
 from services.studio.pipeline import StageStubs, VocalsPipeline
-from services.studio.takes import TakeStore, lyrics_per_note
+from services.studio.revision import checked_lyrics, checked_melody
+from services.studio.takes import TakeStore, take_score
 
 logger = logging.getLogger(__name__)
 
@@ -142,18 +144,31 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
         with self._take_slot(context):
             audio, options = self._read_rest_upload(request)
-            events = self._pipeline.run(audio, options, context.time_remaining)
-            yield next(events)  # failures until here get a real status (and HTTP code)
-            try:
-                yield from events
-            except Exception as error:
-                code = status_for(error)
-                message = str(error) if code is not grpc.StatusCode.INTERNAL else "internal error"
-                if code is grpc.StatusCode.INTERNAL:
-                    logger.exception("the pipeline failed mid-stream", exc_info=error)
-                yield studio_pb2.MelodyToVocalsResponse(
-                    error=status_pb2.Status(code=code.value[0], message=message)
-                )
+            yield from _with_error_event(self._pipeline.run(audio, options, context.time_remaining))
+
+    @grpc_errors
+    def ReviseTake(
+        self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
+    ) -> studio_pb2.Take:
+        with self._take_slot(context):
+            for event in self._pipeline.revise(request, context.time_remaining):
+                if event.HasField("take"):
+                    return event.take
+        raise RuntimeError("the revision ended without a take")
+
+    @grpc_errors
+    def StreamReviseTake(
+        self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
+    ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
+        with self._take_slot(context):
+            yield from _with_error_event(self._pipeline.revise(request, context.time_remaining))
+
+    @grpc_errors
+    def ListTakes(
+        self, request: studio_pb2.ListTakesRequest, context: grpc.ServicerContext
+    ) -> studio_pb2.ListTakesResponse:
+        takes, next_page_token = self._takes.list_page(request.page_size, request.page_token)
+        return studio_pb2.ListTakesResponse(takes=takes, next_page_token=next_page_token)
 
     @grpc_errors
     def GetTake(
@@ -172,11 +187,45 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def GetTakeMidi(
         self, request: studio_pb2.GetTakeMidiRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        take = self._takes.load(request.take_id)
-        melody, syllables = lyrics_per_note(take)
-        return httpbody_pb2.HttpBody(
-            content_type="audio/midi", data=melody_to_midi(melody, syllables)
+        return self._take_score(request.take_id, "midi")
+
+    @grpc_errors
+    def GetTakeMusicXml(
+        self, request: studio_pb2.GetTakeMusicXmlRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        return self._take_score(request.take_id, "musicxml")
+
+    @grpc_errors
+    def GetTakeUstx(
+        self, request: studio_pb2.GetTakeUstxRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        return self._take_score(request.take_id, "ustx")
+
+    @grpc_errors
+    def GetTakeRecording(
+        self, request: studio_pb2.GetTakeRecordingRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        data, media_type = self._takes.recording(request.take_id)
+        return httpbody_pb2.HttpBody(content_type=media_type, data=data)
+
+    @grpc_errors
+    def ExportScore(
+        self, request: studio_pb2.ExportScoreRequest, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        melody = checked_melody(
+            melody_from_proto(request.melody), max_duration_s=self._settings.max_audio_duration_s
         )
+        syllables = []
+        if request.lyrics.lines:
+            syllables = checked_lyrics(lyrics_from_proto(request.lyrics), melody).syllables
+        score = export_score(request.format, melody, syllables, title=request.title)
+        return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
+
+    def _take_score(self, take_id: str, score_format: str) -> httpbody_pb2.HttpBody:
+        take = self._takes.load(take_id)
+        melody, syllables = take_score(take)
+        score = export_score(score_format, melody, syllables, title=_take_title(take))
+        return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
 
     def _take_slot(self, context: grpc.ServicerContext) -> AbstractContextManager[None]:
         """A place among the takes in progress (see admission.py); OverloadedError if none."""
@@ -200,6 +249,32 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
             except Exception:
                 logger.exception("sweeping expired takes failed; trying again later")
             threading.Event().wait(self._settings.take_sweep_interval_s)
+
+
+def _with_error_event(
+    events: Iterator[studio_pb2.MelodyToVocalsResponse],
+) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
+    """A job's events for a REST stream: failures before the first event get a real
+    status (and HTTP code); after it, the status line has gone out, so a failure becomes
+    a final ``error`` event."""
+    yield next(events)
+    try:
+        yield from events
+    except Exception as error:
+        code = status_for(error)
+        message = str(error) if code is not grpc.StatusCode.INTERNAL else "internal error"
+        if code is grpc.StatusCode.INTERNAL:
+            logger.exception("the pipeline failed mid-stream", exc_info=error)
+        yield studio_pb2.MelodyToVocalsResponse(
+            error=status_pb2.Status(code=code.value[0], message=message)
+        )
+
+
+def _take_title(take: studio_pb2.Take) -> str:
+    """A score title for a take: its theme, or its first line of words."""
+    if take.options.theme:
+        return take.options.theme
+    return take.lyrics.lines[0].text if take.lyrics.lines else ""
 
 
 def register(server: grpc.Server, settings: Settings) -> None:

@@ -26,7 +26,8 @@ from services.common.settings import Settings, get_settings
 from services.synth import replicate_engines
 from services.synth.contour import Expression
 from services.synth.encode import open_encoder
-from services.synth.score import Score, make_score
+from services.synth.phrase_cache import PhraseCache, phrase_key
+from services.synth.score import PhraseScore, Score, make_score
 from services.synth.singing import RenderedPhrase
 from services.synth.types import (
     AudioChunk,
@@ -61,8 +62,16 @@ def score_of(request: SingRequest, *, max_duration_s: float) -> tuple[VoiceInfo,
     return info, score
 
 
-def sing(request: SingRequest, *, settings: Settings | None = None) -> Iterator[SingEvent]:
+def sing(
+    request: SingRequest,
+    *,
+    settings: Settings | None = None,
+    phrase_cache: PhraseCache | None = None,
+) -> Iterator[SingEvent]:
     """Sing ``request``: progress events, audio chunks, then one SingSummary.
+
+    With a ``phrase_cache``, phrases sung before with the same voice, notes, words and
+    expression are taken from it instead of being sung again.
 
     Raises (at once, before rendering): SynthInputError for a request that cannot be
     sung, VoiceUnavailableError for a local voice missing here. While iterating, a
@@ -73,19 +82,27 @@ def sing(request: SingRequest, *, settings: Settings | None = None) -> Iterator[
     info, score = score_of(request, max_duration_s=settings.max_audio_duration_s)
     if request.engine is Engine.LOCAL:
         voice = local_voice(info.voice_id)
-        return _sing_locally(request, score, voice, started)
+        return _sing_locally(request, score, voice, started, phrase_cache)
     return _sing_remotely(request, score, info, settings, started)
 
 
-def sing_to_bytes(request: SingRequest, *, settings: Settings | None = None) -> bytes:
+def sing_to_bytes(
+    request: SingRequest,
+    *,
+    settings: Settings | None = None,
+    phrase_cache: PhraseCache | None = None,
+) -> bytes:
     """The whole file of ``sing(request)`` at once (for the REST form)."""
-    return b"".join(
-        event.data for event in sing(request, settings=settings) if isinstance(event, AudioChunk)
-    )
+    events = sing(request, settings=settings, phrase_cache=phrase_cache)
+    return b"".join(event.data for event in events if isinstance(event, AudioChunk))
 
 
 def _sing_locally(
-    request: SingRequest, score: Score, voice: LocalVoice, started: float
+    request: SingRequest,
+    score: Score,
+    voice: LocalVoice,
+    started: float,
+    phrase_cache: PhraseCache | None,
 ) -> Iterator[SingEvent]:
     options = request.options
     expression = Expression(options.vibrato_depth_cents, options.vibrato_rate_hz)
@@ -100,9 +117,23 @@ def _sing_locally(
                 safe_until_s = following.onset_s - following.preroll_s
             else:
                 safe_until_s = score.duration_s
-            blocks = iter(
-                voice.sing_phrase(phrase, expression, breathiness=options.breathiness, seed=index)
-            )
+
+            def sung(phrase: PhraseScore = phrase, seed: int = index) -> Iterable[RenderedPhrase]:
+                return voice.sing_phrase(
+                    phrase, expression, breathiness=options.breathiness, seed=seed
+                )
+
+            if phrase_cache is None:
+                blocks = iter(sung())
+            else:
+                key = phrase_key(
+                    voice.info.voice_id,
+                    phrase,
+                    expression,
+                    breathiness=options.breathiness,
+                    seed=index,
+                )
+                blocks = phrase_cache.blocks(key, sung)
             while True:
                 begun = time.perf_counter()
                 block = next(blocks, None)
