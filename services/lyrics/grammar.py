@@ -6,8 +6,8 @@ station"). Lower-case tokens are sung as written; the others are slots:
 - ``NP:classes`` a noun phrase: a determiner, maybe an adjective that suits the noun,
   the noun (of one of the classes; ``any`` = every class). A name ("Paris") stands alone.
 - ``NPa:classes`` the same with "a"/"an" ("there's a light ..."); ``N:classes`` a noun
-  said without an article ("midnight", "rain"); ``W:classes`` any noun alone (a
-  one-word line).
+  said without an article ("midnight", "rain"); ``W:classes`` any noun alone, and
+  ``word`` any adjective or verb alone (one-word lines).
 - ``PP:classes`` a preposition that suits the noun, then a noun phrase.
 - ``V`` / ``Vb`` / ``Vg`` an intransitive verb whose subject is the noun before it:
   "rolls", "roll" (after "let the train"), "rolling". ``Va`` is ``V`` for verbs sung
@@ -174,6 +174,7 @@ FRAMES: tuple[Frame, ...] = (
         N:any | 0.2
         W:any | 0.05
         v | 0.05
+        word | 0.02
         """
     ),
     *_frames(
@@ -224,7 +225,9 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
     for group, token in enumerate(pattern.split()):
         kind, _, classes_text = token.partition(":")
         classes = frozenset(classes_text.split("|")) if classes_text else frozenset()
-        if kind == "W":
+        if kind == "word":
+            slots.append(Slot("word", group=group))
+        elif kind == "W":
             slots.append(Slot("noun", classes=classes, group=group))
             last_noun = len(slots) - 1
         elif kind in ("NP", "NPa", "PP", "N"):
@@ -526,6 +529,10 @@ def _slot_options(
         return _word_options(
             _suiting(vocabulary, "tverb", noun, False), used, OBJECT_VERB_KINDS[kind]
         )
+    if kind == "word":
+        # A one-word line: any adjective or verb ("free", "shine").
+        words = [*vocabulary.words("adj"), *vocabulary.words("verb")]
+        return _word_options(words, used, "base")
     if kind == "Tme":
         verbs = [word for word in vocabulary.words("tverb") if "me" in word.flags]
         return _word_options(verbs, used, "base")
@@ -629,11 +636,7 @@ def ending_forms(vocabulary: Vocabulary, short: int = 0) -> dict[str, frozenset[
         # Base forms only: they can end the shortest lines ("stay", "rain").
         for word in vocabulary.all_words:
             if not short or (
-                word.size <= short
-                and (
-                    word.part_of_speech in ("noun", "name")
-                    or (word.part_of_speech == "verb" and "person" in word.classes)
-                )
+                word.size <= short and word.part_of_speech in ("noun", "name", "adj", "verb")
             ):
                 texts.add(word.text)
         for text in texts:
@@ -737,6 +740,8 @@ def frame_lengths(
             options = sizes.get("noun", (1,))
         elif slot.kind in ("A<", "A>"):
             options = sizes.get("adj", (1,))
+        elif slot.kind == "word":
+            options = (*sizes.get("adj", (1,)), *sizes.get("verb", (1,)))
         elif slot.kind in ("T", "Tg", "Tme", "Tyou"):
             options = tuple(
                 size + (1 if slot.kind == "Tg" else 0) for size in sizes.get("tverb", (1,))

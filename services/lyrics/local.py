@@ -37,6 +37,8 @@ LONGEST_SINGLE_CLAUSE = 9
 NATURAL_CLAUSE_LENGTHS = (4, 7)
 #: Parts of speech a line may end on (used by fit.py's repairs).
 LINE_ENDINGS = ("noun", "adj", "verb", "name")
+#: Most lines with their own end word that one rhyme sound may have to serve.
+MAX_CLUSTER_WRITERS = 4
 #: Weight of a frame the song has used already, relative to a fresh one.
 REUSED_FRAME_FACTOR = 0.25
 #: Score terms (the stress fit counts 0..1).
@@ -196,9 +198,16 @@ class LocalLyricist:
         for line, label in enumerate(labels):
             if label:
                 parent[root(line)] = root(first_of_label.setdefault(label, line))
+
+        def writers(top: int) -> int:
+            return sum(root(line) == top and copy_of[line] is None for line in range(len(labels)))
+
         for line, source in enumerate(copy_of):
-            if source is not None:
-                parent[root(line)] = root(source)
+            # A refrain carries its rhyme into its new group, unless that asks for more
+            # rhymes of one sound than a song can find (then it becomes a hook there).
+            if source is not None and root(line) != root(source):
+                if writers(root(line)) + writers(root(source)) <= MAX_CLUSTER_WRITERS:
+                    parent[root(line)] = root(source)
         groups: dict[int, list[int]] = {}
         for line in range(len(labels)):
             groups.setdefault(root(line), []).append(line)

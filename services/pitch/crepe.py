@@ -99,9 +99,7 @@ def local_average_hz(
         four bins of the strongest bin in range; periodicity, shape (n_frames,): the
         strongest bin's salience).
     """
-    centres_cents = FIRST_BIN_CENTS + CENTS_PER_BIN * torch.arange(
-        PITCH_BINS, dtype=salience.dtype
-    )
+    centres_cents = FIRST_BIN_CENTS + CENTS_PER_BIN * torch.arange(PITCH_BINS, dtype=salience.dtype)
     centres_hz = 10.0 * 2.0 ** (centres_cents / 1200.0)
     in_range = (centres_hz >= fmin_hz) & (centres_hz <= fmax_hz)
     masked = torch.where(in_range, salience, torch.zeros((), dtype=salience.dtype))
