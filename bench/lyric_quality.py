@@ -135,9 +135,8 @@ def main() -> None:
     stress = statistics.mean(song.fit.stress_on_strong_rate for song in songs)
     print(f"now: syllable fit {fit:.0%}, stress on strong notes {stress:.0%} (melodies)")
     _write_lines(before, new_takes, new_plain)
-    print(
-        f"lines, before and now: {NOW.relative_to(Path.cwd()) if NOW.is_relative_to(Path.cwd()) else NOW}"
-    )
+    shown = NOW.relative_to(Path.cwd()) if NOW.is_relative_to(Path.cwd()) else NOW
+    print(f"lines, before and now: {shown}")
 
 
 def _write_lines(

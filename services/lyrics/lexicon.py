@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from functools import cache
 
-#: Noun classes ("thing" is given to a theme's nouns that the lexicon lacks). "precip" falls (rain, snow); "wind" blows; "storm" roars; "water"
-#: flows; "land" lies still; "plant" grows; "celestial" is up in the sky; "paper" can be
-#: read; "object" is held; "food" and "drink" are tasted.
+#: Noun classes ("thing" is given to a theme's nouns that the lexicon lacks). "precip"
+#: falls (rain, snow); "wind" blows; "storm" roars; "water" flows; "land" lies still;
+#: "plant" grows; "celestial" is up in the sky; "paper" can be read; "object" is held;
+#: "food" and "drink" are tasted.
 NOUN_CLASSES: dict[str, str] = {
     "light": """light lamp lantern candle neon starlight moonlight sunlight daylight
         spark flame fire ember headlight firefly beacon glow torch""",

@@ -146,18 +146,18 @@ class LocalLyricist:
                     taken=frozenset(group_ends),
                     open_vowel=line_plan.lands,
                 )
-            line = None
+            composed = None
             if hook is not None:
-                line = self._hook(lines[hook], line_plan, rule)
-            if line is None:
-                line = self._line(
+                composed = self._hook(lines[hook], line_plan, rule)
+            if composed is None:
+                composed = self._line(
                     line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule
                 )
-            if cluster is not None and line.last_word:
-                cluster.rhyme = cluster.rhyme or pronounce(line.last_word).rhyme
-                cluster.ends.add(line.last_word)
-            self._remember(line)
-            lines.append(line)
+            if cluster is not None and composed.last_word:
+                cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
+                cluster.ends.add(composed.last_word)
+            self._remember(composed)
+            lines.append(composed)
         return lines
 
     def compose(
@@ -205,9 +205,12 @@ class LocalLyricist:
         for line, source in enumerate(copy_of):
             # A refrain carries its rhyme into its new group, unless that asks for more
             # rhymes of one sound than a song can find (then it becomes a hook there).
-            if source is not None and root(line) != root(source):
-                if writers(root(line)) + writers(root(source)) <= MAX_CLUSTER_WRITERS:
-                    parent[root(line)] = root(source)
+            if (
+                source is not None
+                and root(line) != root(source)
+                and writers(root(line)) + writers(root(source)) <= MAX_CLUSTER_WRITERS
+            ):
+                parent[root(line)] = root(source)
         groups: dict[int, list[int]] = {}
         for line in range(len(labels)):
             groups.setdefault(root(line), []).append(line)
@@ -215,10 +218,10 @@ class LocalLyricist:
         for members in groups.values():
             if len(members) < 2:
                 continue
-            writers = sum(copy_of[line] is None for line in members)
+            writer_count = sum(copy_of[line] is None for line in members)
             cluster = _Cluster(
                 members,
-                writers,
+                writer_count,
                 any(plan.lines[m].lands for m in members),
                 min(plan.lines[m].syllable_count for m in members),
             )

@@ -14,6 +14,7 @@ held, open vowel sings best.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -157,10 +158,10 @@ def repeated_phrases(melody: Melody, phrases: Sequence[Phrase]) -> tuple[int | N
 
 def _shape(notes: Sequence[Note]) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """(intervals in semitones, each note's share of the phrase's onset-to-offset span)."""
-    intervals = tuple(b.midi_pitch - a.midi_pitch for a, b in zip(notes, notes[1:], strict=False))
+    intervals = tuple(b.midi_pitch - a.midi_pitch for a, b in itertools.pairwise(notes))
     span_s = notes[-1].offset_s - notes[0].onset_s
     # Inter-onset intervals (the last note: its duration) carry the rhythm.
-    lengths = [b.onset_s - a.onset_s for a, b in zip(notes, notes[1:], strict=False)]
+    lengths = [b.onset_s - a.onset_s for a, b in itertools.pairwise(notes)]
     lengths.append(notes[-1].duration_s)
     return intervals, tuple(length / span_s if span_s > 0 else 0.0 for length in lengths)
 
@@ -175,8 +176,9 @@ def _same_shape(
     for a, b in zip(intervals_a, intervals_b, strict=True):
         if abs(a - b) > REPEAT_INTERVAL_TOLERANCE or (a > 0) != (b > 0) or (a < 0) != (b < 0):
             return False
-    for a, b in zip(rhythm_a, rhythm_b, strict=True):
-        if min(a, b) <= 0 or max(a, b) / min(a, b) > REPEAT_DURATION_RATIO:
+    for share_a, share_b in zip(rhythm_a, rhythm_b, strict=True):
+        shorter, longer = min(share_a, share_b), max(share_a, share_b)
+        if shorter <= 0 or longer / shorter > REPEAT_DURATION_RATIO:
             return False
     return True
 
@@ -187,7 +189,7 @@ def _section_ends(phrases: Sequence[Phrase]) -> set[int]:
     ends = {len(phrases) - 1}
     rests = [
         after.onset_s - (before.onset_s + before.duration_s)
-        for before, after in zip(phrases, phrases[1:], strict=False)
+        for before, after in itertools.pairwise(phrases)
     ]
     if len(rests) >= 2:
         median_s = statistics.median(rests)
