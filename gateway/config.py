@@ -36,6 +36,14 @@ DATASET_UPLOAD_PATH = "/v1/datasets"
 #: The calls that start a melody-to-vocals take (rate limited).
 VOCALS_REST_PATHS = ("/melody-to-vocals", "/v1/melody-to-vocals:stream")
 VOCALS_GRPC_PATH = "/expertmusic.studio.v1.StudioService/MelodyToVocals"
+#: How each call that makes a take (a new one or a revision) is told by its path: REST
+#: paths carry options as a query string (so prefixes), revisions name their take.
+TAKE_PATH_MATCHERS: tuple[dict[str, Any], ...] = (
+    *({"prefix": path} for path in (*VOCALS_REST_PATHS, VOCALS_GRPC_PATH)),
+    {"prefix": "/expertmusic.studio.v1.StudioService/ReviseTake"},
+    {"prefix": "/expertmusic.studio.v1.StudioService/StreamReviseTake"},
+    {"safe_regex": {"regex": "/v1/takes/[^/]+:(revise|streamRevise)([?].*)?"}},
+)
 #: The service behind `GET /` and `GET /health`, always deployed.
 FRONT_SERVICE = "studio"
 #: The service that serves the web studio's files, and where the page is.
@@ -220,10 +228,10 @@ def vocals_fill_interval_s(takes_per_minute: int) -> float:
 def _take_rate_limit(settings: Settings) -> dict[str, Any]:
     """The rate limit filter: takes started per minute, per client key.
 
-    A take costs seconds of CPU, so (as the seed did) the gateway limits how many start per
-    minute: ``GATEWAY_VOCALS_PER_MINUTE`` per client (one token bucket per key name, the
-    name the key filter forwards), or one bucket per gateway instance when there are no
-    keys. The REST calls and the gRPC one draw on the same bucket. Beyond it: 429
+    A take (new or revised) costs seconds of CPU, so (as the seed did) the gateway limits
+    how many start per minute: ``GATEWAY_VOCALS_PER_MINUTE`` per client (one token bucket
+    per key name, the name the key filter forwards), or one bucket per gateway instance
+    when there are no keys. REST and gRPC calls draw on the same bucket. Beyond it: 429
     (RESOURCE_EXHAUSTED over gRPC) with ``retry-after``, the seconds until the next token.
     The filter runs before the transcoder, so it sees the paths callers sent.
     """
@@ -241,13 +249,12 @@ def _take_rate_limit(settings: Settings) -> dict[str, Any]:
         "fill_interval": f"{fill_interval_s:.3f}s",
     }
 
-    def is_take(path: str) -> dict[str, Any]:
-        # A prefix, since REST calls carry their options as a query string.
+    def is_take(path_matcher: dict[str, Any]) -> dict[str, Any]:
         return {
             "header_value_match": {
                 "descriptor_key": "call",
                 "descriptor_value": "take",
-                "headers": [{"name": ":path", "string_match": {"prefix": path}}],
+                "headers": [{"name": ":path", "string_match": path_matcher}],
             }
         }
 
@@ -261,10 +268,8 @@ def _take_rate_limit(settings: Settings) -> dict[str, Any]:
     return config | {
         # gRPC clients read "resource exhausted", not "unavailable", as "slow down".
         "rate_limited_as_resource_exhausted": True,
-        # One entry per path; a call matches one, so it draws one token.
-        "rate_limits": [
-            {"actions": [is_take(path), client]} for path in (*VOCALS_REST_PATHS, VOCALS_GRPC_PATH)
-        ],
+        # One entry per kind of path; a call matches one, so it draws one token.
+        "rate_limits": [{"actions": [is_take(matcher), client]} for matcher in TAKE_PATH_MATCHERS],
         "descriptors": [
             # One bucket per client name (created on first use), one for unnamed callers.
             {

@@ -20,9 +20,15 @@ CLIENT_NAME_METADATA_KEY = "x-client-name"
 ANONYMOUS_CLIENT = ""
 
 
+def metadata_value(context: grpc.ServicerContext, key: str) -> str:
+    """What the call's metadata (HTTP headers through the gateway) holds under ``key``, or
+    "" (``key`` in lower case, as gRPC carries it)."""
+    for name, value in context.invocation_metadata():
+        if name == key:
+            return str(value)
+    return ""
+
+
 def client_name(context: grpc.ServicerContext) -> str:
     """The name of the client whose key authenticated this call, or "" when keys are off."""
-    for key, value in context.invocation_metadata():
-        if key == CLIENT_NAME_METADATA_KEY:
-            return str(value)
-    return ANONYMOUS_CLIENT
+    return metadata_value(context, CLIENT_NAME_METADATA_KEY) or ANONYMOUS_CLIENT

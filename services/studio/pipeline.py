@@ -112,9 +112,16 @@ class VocalsPipeline:
         self._settings = settings
 
     def run(
-        self, audio: bytes, options: studio_pb2.VocalsOptions, time_remaining_s: TimeRemaining
+        self,
+        audio: bytes,
+        options: studio_pb2.VocalsOptions,
+        time_remaining_s: TimeRemaining,
+        owner: str = "",
     ) -> Events:
-        """A new take from a recording: yields the job's events; the last carries the take."""
+        """A new take from a recording: yields the job's events; the last carries the take.
+
+        ``owner``: the client the take belongs to (services.common.callers).
+        """
         job = _Job(time_remaining_s)
         # Nothing is sent before the melody: a bad upload still fails with a plain status
         # (HTTP 400) instead of ending a stream that has already begun.
@@ -138,19 +145,23 @@ class VocalsPipeline:
                 options=synth_pb2.SingOptions(transpose_semitones=options.transpose_semitones),
             ),
         )
-        take = studio_pb2.Take(melody=melody, lyrics=lyrics, options=options)
+        take = studio_pb2.Take(melody=melody, lyrics=lyrics, options=options, owner=owner)
         yield from self._store(job, take, sung, recording=audio)
 
     def revise(
-        self, request: studio_pb2.ReviseTakeRequest, time_remaining_s: TimeRemaining
+        self,
+        request: studio_pb2.ReviseTakeRequest,
+        time_remaining_s: TimeRemaining,
+        owner: str = "",
     ) -> Events:
         """A new take from a stored one with the request's edits; the original is kept.
 
-        Raises (before the first event): NotFoundError for an unknown take,
-        InvalidInputError for edits that cannot be sung (each names what is wrong).
+        Raises (before the first event): NotFoundError for an unknown take or one that is
+        not ``owner``'s, InvalidInputError for edits that cannot be sung (each names what
+        is wrong).
         """
         job = _Job(time_remaining_s)
-        parent = self._takes.load(request.take_id)
+        parent = self._takes.load(request.take_id, owner=owner)
         recording, _ = self._takes.recording(parent.take_id)
         old_melody = melody_from_proto(parent.melody)
         old_lyrics = lyrics_from_proto(parent.lyrics)
@@ -231,6 +242,7 @@ class VocalsPipeline:
             lyrics=lyrics,
             options=options,
             parent_take_id=parent.take_id,
+            owner=owner,
         )
         take.engines["pitch"] = parent.engines["pitch"]
         yield from self._store(job, take, sung, recording=recording)

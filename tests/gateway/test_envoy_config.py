@@ -328,3 +328,24 @@ def test_the_metrics_port_serves_envoys_metrics_and_no_other_admin_page(
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(request, timeout=10)
             assert refused.value.code == 404, path
+
+
+def test_revisions_draw_on_the_same_take_limit(tmp_path: Path) -> None:
+    settings = lone_envoy_settings(GATEWAY_VOCALS_PER_MINUTE="2")
+    with lone_envoy(tmp_path, settings) as envoy:
+        take_id = "0" * 32
+        statuses = [
+            call(
+                envoy, "POST", f"/v1/takes/{take_id}:revise", {"Content-Type": "application/json"}
+            )[0],
+            call(envoy, "POST", "/melody-to-vocals", {"Content-Type": "audio/wav"})[0],
+            call(
+                envoy,
+                "POST",
+                f"/v1/takes/{take_id}:streamRevise",
+                {"Content-Type": "application/json"},
+            )[0],
+        ]
+        # Not JSON (400), studio down (503): each still asked for a take; the third is over.
+        assert statuses == [400, 503, 429]
+        assert call(envoy, "GET", f"/v1/takes/{take_id}")[0] == 503  # reading is not a take

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,9 +10,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.encoding import encode
@@ -38,12 +41,15 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def keyed_mesh(
-    tmp_path_factory: pytest.TempPathFactory, key_file: Path, log_path: Path
-) -> Iterator[Mesh]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def keyed_mesh(data_dir: Path, key_file: Path, log_path: Path) -> Iterator[Mesh]:
     environment = {"GATEWAY_API_KEYS_FILE": str(key_file), "LOG_LEVEL": "INFO"}
     with running_mesh(
-        ["pitch", "studio"], tmp_path_factory.mktemp("data"), environment, log_path
+        ["pitch", "lyrics", "synth", "studio"], data_dir, environment, log_path
     ) as mesh:
         yield mesh
 
@@ -78,6 +84,83 @@ def test_calls_need_a_key_and_probes_do_not(keyed_mesh: Mesh, hum_wav: bytes) ->
         health_pb2.HealthCheckResponse.SERVING,
         health_pb2.HealthCheckResponse.NOT_SERVING,
     )
+
+
+def take(mesh: Mesh, hum_wav: bytes, key: str, idempotency_key: str = "") -> dict[str, Any]:
+    headers = {"Content-Type": "audio/wav", "x-api-key": key}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    status, _, body = http(mesh, "POST", "/melody-to-vocals", body=hum_wav, headers=headers)
+    assert status == 200, body[:300]
+    return dict(json.loads(body))
+
+
+def take_directories(data_dir: Path) -> set[str]:
+    takes = data_dir / "artifacts" / "takes"
+    return {path.name for path in takes.iterdir()} if takes.exists() else set()
+
+
+def test_a_retried_upload_with_an_idempotency_key_makes_one_take(
+    keyed_mesh: Mesh, hum_wav: bytes, data_dir: Path
+) -> None:
+    before = take_directories(data_dir)
+    first = take(keyed_mesh, hum_wav, ALICE_KEY, idempotency_key="alice-upload-1")
+    again = take(keyed_mesh, hum_wav, ALICE_KEY, idempotency_key="alice-upload-1")
+    assert again["take_id"] == first["take_id"]
+    assert take_directories(data_dir) - before == {first["take_id"]}
+
+    def upload() -> Iterator[studio_pb2.MelodyToVocalsRequest]:
+        yield studio_pb2.MelodyToVocalsRequest(options=studio_pb2.VocalsOptions())
+        yield studio_pb2.MelodyToVocalsRequest(audio_chunk=hum_wav)
+
+    metadata = (("x-api-key", ALICE_KEY), ("idempotency-key", "alice-upload-1"))
+    with grpc.insecure_channel(keyed_mesh.gateway_target) as channel:
+        stub = studio_pb2_grpc.StudioServiceStub(channel)
+        events = list(stub.MelodyToVocals(upload(), timeout=120, metadata=metadata))
+    assert events[-1].take.take_id == first["take_id"]  # the gRPC twin: same key, same take
+    # The same key for another recording is a client's mistake, not a new take.
+    status, _, body = http(
+        keyed_mesh,
+        "POST",
+        "/melody-to-vocals?theme=other",
+        body=hum_wav,
+        headers={
+            "Content-Type": "audio/wav",
+            "x-api-key": ALICE_KEY,
+            "Idempotency-Key": "alice-upload-1",
+        },
+    )
+    assert status == 400 and "different request" in json.loads(body)["message"]
+
+
+def test_a_take_is_its_makers_alone_and_deleting_it_removes_its_files(
+    keyed_mesh: Mesh, hum_wav: bytes, data_dir: Path
+) -> None:
+    alices = take(keyed_mesh, hum_wav, ALICE_KEY)
+    take_id = alices["take_id"]
+    assert alices["owner"] == "alice"
+    assert (data_dir / "artifacts" / "takes" / take_id / "recording").exists()
+    as_alice = {"x-api-key": ALICE_KEY}
+    # Bob cannot see, list, hear, download or delete it, even claiming to be Alice.
+    as_bob = {"x-api-key": BOB_KEY, "x-client-name": "alice"}
+    for method, path in (
+        ("GET", f"/v1/takes/{take_id}"),
+        ("GET", f"/v1/takes/{take_id}/audio"),
+        ("GET", f"/v1/takes/{take_id}/recording"),
+        ("GET", f"/v1/takes/{take_id}/midi"),
+        ("DELETE", f"/v1/takes/{take_id}"),
+    ):
+        assert http(keyed_mesh, method, path, headers=as_bob)[0] == 404, path
+    status, _, body = http(keyed_mesh, "GET", "/v1/takes?page_size=100", headers=as_bob)
+    assert take_id not in {listed["take_id"] for listed in json.loads(body)["takes"]}
+    status, _, body = http(keyed_mesh, "GET", "/v1/takes?page_size=100", headers=as_alice)
+    assert take_id in {listed["take_id"] for listed in json.loads(body)["takes"]}
+
+    status, _, body = http(keyed_mesh, "DELETE", f"/v1/takes/{take_id}", headers=as_alice)
+    assert status == 200, body[:300]
+    assert json.loads(body)["deleted_files"] >= 3  # record, sung audio, recording
+    assert not (data_dir / "artifacts" / "takes" / take_id).exists()
+    assert http(keyed_mesh, "GET", f"/v1/takes/{take_id}", headers=as_alice)[0] == 404
 
 
 def test_a_changed_key_file_applies_within_10_s_without_dropping_a_request(
