@@ -72,9 +72,11 @@ def test_slots_refuse_a_job_when_too_many_wait_already() -> None:
     holder.start()
     started.wait(5)
     try:
-        with pytest.raises(CapacityError, match="too many crepe-full jobs: 1 running"):
-            with slots.slot():
-                pass
+        with (
+            pytest.raises(CapacityError, match="too many crepe-full jobs: 1 running"),
+            slots.slot(),
+        ):
+            pass
     finally:
         release.set()
         holder.join(5)
@@ -89,9 +91,11 @@ def test_a_job_whose_caller_leaves_stops_waiting_for_a_slot() -> None:
     caller_left = threading.Event()
     threading.Timer(0.1, caller_left.set).start()
     try:
-        with pytest.raises(WorkCancelledError, match="waiting .* for a crepe-full slot"):
-            with slots.slot(caller_left):
-                pass
+        with (
+            pytest.raises(WorkCancelledError, match=r"waiting .* for a crepe-full slot"),
+            slots.slot(caller_left),
+        ):
+            pass
         assert slots.waiting == 0
     finally:
         release.set()
@@ -135,7 +139,10 @@ def slow_server() -> Iterator[tuple[grpc.Channel, list[threading.Event]]]:
 
 
 def _call(channel: grpc.Channel) -> grpc.UnaryUnaryMultiCallable:
-    return channel.unary_unary("/test.Slow/Work")
+    # Raw bytes in and out: the test server's handler takes and returns bytes.
+    return channel.unary_unary(
+        "/test.Slow/Work", request_serializer=None, response_deserializer=None
+    )
 
 
 def test_a_passed_deadline_sets_the_calls_cancellation(slow_server) -> None:
