@@ -30,8 +30,8 @@ from services.common.settings import Settings
 from services.lyrics.grammar import ends_open
 from services.lyrics.lexicon import GRAMMAR_WORD_CLASSES, GRAMMAR_WORDS
 from services.lyrics.plan import plan_from_melody
-from services.lyrics.pronunciation import words_of
 from services.lyrics.rhyme import count_rhymes, rhyme_labels
+from services.lyrics.text import words_of
 from services.lyrics.writer import write_lyrics
 
 DATA = Path(__file__).parent / "data"
@@ -135,7 +135,8 @@ def main() -> None:
     stress = statistics.mean(song.fit.stress_on_strong_rate for song in songs)
     print(f"now: syllable fit {fit:.0%}, stress on strong notes {stress:.0%} (melodies)")
     _write_lines(before, new_takes, new_plain)
-    print(f"lines, before and now: {NOW}")
+    shown = NOW.relative_to(Path.cwd()) if NOW.is_relative_to(Path.cwd()) else NOW
+    print(f"lines, before and now: {shown}")
 
 
 def _write_lines(

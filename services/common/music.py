@@ -146,3 +146,55 @@ class LyricLine:
     syllables: tuple[Syllable, ...]
     phrase_index: int
     rhyme_label: str = ""
+
+
+@dataclass(frozen=True)
+class LyricsFit:
+    """How well the words fit the notes.
+
+    syllable_match_rate: lines whose syllable count equals their note count, 0..1
+        (1.0 in every answer: that is the service's promise).
+    raw_syllable_match_rate: the same for the provider's first answer, before repair.
+    raw_llm_fit: whether the provider's first answer fitted every line as written
+        (always true for the local lyricist).
+    rhymes_requested: line ends that the scheme asks to rhyme with an earlier line.
+    rhymes_achieved: how many of those do rhyme.
+    stress_on_strong_rate: share of strong-beat notes that carry a stressed syllable, 0..1.
+    llm_repair_requests: times the LLM was asked again with the exact mismatches.
+    locally_repaired_lines: lines that were fixed by our own word swaps after that.
+    """
+
+    syllable_match_rate: float = 1.0
+    raw_syllable_match_rate: float = 1.0
+    raw_llm_fit: bool = True
+    rhymes_requested: int = 0
+    rhymes_achieved: int = 0
+    stress_on_strong_rate: float = 0.0
+    llm_repair_requests: int = 0
+    locally_repaired_lines: int = 0
+
+
+@dataclass(frozen=True)
+class Lyrics:
+    """The answer: the lines, who wrote them and how well they fit.
+
+    provider: who actually wrote the words ("local", "anthropic", "openai", "user").
+    model: the LLM model name ("" for the local lyricist).
+    seed: the seed the local lyricist used (give it back to get the same words).
+    """
+
+    lines: tuple[LyricLine, ...]
+    provider: str
+    fit: LyricsFit = field(default_factory=LyricsFit)
+    model: str = ""
+    seed: int = 0
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def syllables(self) -> list[Syllable]:
+        """Every syllable of every line, in order."""
+        return [syllable for line in self.lines for syllable in line.syllables]

@@ -146,18 +146,18 @@ class LocalLyricist:
                     taken=frozenset(group_ends),
                     open_vowel=line_plan.lands,
                 )
-            written = None
+            composed = None
             if hook is not None:
-                written = self._hook(lines[hook], line_plan, rule)
-            if written is None:
-                written = self._line(
+                composed = self._hook(lines[hook], line_plan, rule)
+            if composed is None:
+                composed = self._line(
                     line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule
                 )
-            if cluster is not None and written.last_word:
-                cluster.rhyme = cluster.rhyme or pronounce(written.last_word).rhyme
-                cluster.ends.add(written.last_word)
-            self._remember(written)
-            lines.append(written)
+            if cluster is not None and composed.last_word:
+                cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
+                cluster.ends.add(composed.last_word)
+            self._remember(composed)
+            lines.append(composed)
         return lines
 
     def compose(
@@ -199,7 +199,7 @@ class LocalLyricist:
             if label:
                 parent[root(line)] = root(first_of_label.setdefault(label, line))
 
-        def writers_under(top: int) -> int:
+        def writers(top: int) -> int:
             return sum(root(line) == top and copy_of[line] is None for line in range(len(labels)))
 
         for line, source in enumerate(copy_of):
@@ -208,7 +208,7 @@ class LocalLyricist:
             if (
                 source is not None
                 and root(line) != root(source)
-                and writers_under(root(line)) + writers_under(root(source)) <= MAX_CLUSTER_WRITERS
+                and writers(root(line)) + writers(root(source)) <= MAX_CLUSTER_WRITERS
             ):
                 parent[root(line)] = root(source)
         groups: dict[int, list[int]] = {}
@@ -218,10 +218,10 @@ class LocalLyricist:
         for members in groups.values():
             if len(members) < 2:
                 continue
-            writers = sum(copy_of[line] is None for line in members)
+            writer_count = sum(copy_of[line] is None for line in members)
             cluster = _Cluster(
                 members,
-                writers,
+                writer_count,
                 any(plan.lines[m].lands for m in members),
                 min(plan.lines[m].syllable_count for m in members),
             )

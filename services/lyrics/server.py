@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import grpc
 from expertmusic.lyrics.v1 import lyrics_pb2, lyrics_pb2_grpc
+from expertmusic.music.v1 import music_pb2
 
-from services.common.convert import melody_from_proto
+from services.common.convert import lyrics_to_proto, melody_from_proto
 from services.common.errors import grpc_errors
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
-from services.lyrics.domain import Lyrics, LyricsRequest
+from services.lyrics.domain import LyricsRequest
 from services.lyrics.writer import provider_health, write_lyrics
 
 
@@ -28,43 +29,6 @@ def request_from_proto(message: lyrics_pb2.WriteLyricsRequest) -> LyricsRequest:
     )
 
 
-def lyrics_to_proto(lyrics: Lyrics) -> lyrics_pb2.WriteLyricsResponse:
-    return lyrics_pb2.WriteLyricsResponse(
-        lines=[
-            lyrics_pb2.LyricLine(
-                text=line.text,
-                phrase_index=line.phrase_index,
-                rhyme_label=line.rhyme_label,
-                syllables=[
-                    lyrics_pb2.Syllable(
-                        text=syllable.text,
-                        note_index=syllable.note_index,
-                        phonemes=list(syllable.phonemes),
-                        stressed=syllable.stressed,
-                        starts_word=syllable.starts_word,
-                    )
-                    for syllable in line.syllables
-                ],
-            )
-            for line in lyrics.lines
-        ],
-        provider=lyrics.provider,
-        model=lyrics.model,
-        fit=lyrics_pb2.FitMetrics(
-            syllable_match_rate=lyrics.fit.syllable_match_rate,
-            raw_syllable_match_rate=lyrics.fit.raw_syllable_match_rate,
-            raw_llm_fit=lyrics.fit.raw_llm_fit,
-            rhymes_requested=lyrics.fit.rhymes_requested,
-            rhymes_achieved=lyrics.fit.rhymes_achieved,
-            stress_on_strong_rate=lyrics.fit.stress_on_strong_rate,
-            llm_repair_requests=lyrics.fit.llm_repair_requests,
-            locally_repaired_lines=lyrics.fit.locally_repaired_lines,
-        ),
-        warnings=list(lyrics.warnings),
-        seed=lyrics.seed,
-    )
-
-
 class LyricsServicer(lyrics_pb2_grpc.LyricsServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -72,7 +36,7 @@ class LyricsServicer(lyrics_pb2_grpc.LyricsServiceServicer):
     @grpc_errors
     def WriteLyrics(
         self, request: lyrics_pb2.WriteLyricsRequest, context: grpc.ServicerContext
-    ) -> lyrics_pb2.WriteLyricsResponse:
+    ) -> music_pb2.Lyrics:
         return lyrics_to_proto(write_lyrics(request_from_proto(request), self._settings))
 
     def ListProviders(

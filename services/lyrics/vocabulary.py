@@ -21,8 +21,8 @@ from services.lyrics.pronunciation import (
     Pronunciation,
     is_known,
     pronounce,
-    words_of,
 )
+from services.lyrics.text import words_of
 
 THEME_WEIGHT = 12.0
 SCENE_WEIGHT = 5.0

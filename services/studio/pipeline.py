@@ -1,29 +1,59 @@
-"""Melody-to-vocals: pitch -> lyrics -> synth over gRPC, then the take is stored.
+"""Melody-to-vocals and take revision: pitch -> lyrics -> synth over gRPC, then the take is
+stored.
 
-The pipeline yields the events a client sees (progress, melody, lyrics, audio chunks, the
+Each job yields the events a client sees (progress, melody, lyrics, audio chunks, the
 stored take) as soon as each is ready, so the first audio plays before the render ends.
 Each stage gets the smaller of its own timeout and what is left of the caller's deadline;
 a stage that fails is named in the error.
+
+A new take runs every step: transcribe, write, sing, store. A revision of a take runs
+only what its edits need (see ``services.studio.revision``): no transcription, words
+fitted only on the lines whose words or notes changed, and the synth sings again only
+the phrases that differ (it keeps the phrases it sang recently).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
 from expertmusic.lyrics.v1 import lyrics_pb2, lyrics_pb2_grpc
+from expertmusic.music.v1 import music_pb2
 from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
 from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
+from prometheus_client import Histogram
 
+from services.common.convert import (
+    lyrics_from_proto,
+    lyrics_to_proto,
+    melody_from_proto,
+    melody_to_proto,
+)
 from services.common.errors import InvalidInputError, PreconditionError, UnavailableError
+from services.common.music import LyricLine, Melody
 from services.common.settings import Settings
+from services.studio.revision import (
+    WordsPlan,
+    assembled_lyrics,
+    checked_lyrics,
+    checked_melody,
+    line_on_phrase,
+    phrase_melody,
+    plan_words,
+)
 from services.studio.takes import TakeStore, new_take_id
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
+STAGE_SECONDS = Histogram(
+    "studio_stage_seconds",
+    "Time each stage of a finished take took (pitch, lyrics, synth, store, total), in s.",
+    ["stage"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+)
 # Where each stage starts and ends on the 0..1 progress scale (synth dominates the time).
 STAGE_SPAN = {
     "pitch": (0.02, 0.15),
@@ -31,8 +61,12 @@ STAGE_SPAN = {
     "synth": (0.30, 0.95),
     "store": (0.95, 1.0),
 }
+#: The provider named in a take whose words the user wrote or edited.
+USER_PROVIDER = "user"
 
 T = TypeVar("T")
+Events = Iterator[studio_pb2.MelodyToVocalsResponse]
+TimeRemaining = Callable[[], float | None]
 
 
 @dataclass(frozen=True)
@@ -42,32 +76,33 @@ class StageStubs:
     synth: synth_pb2_grpc.SynthServiceStub
 
 
+@dataclass
+class _Job:
+    """What one job has found so far, and how long each stage took."""
+
+    time_remaining_s: TimeRemaining
+    started: float = field(default_factory=time.perf_counter)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def timed(self, stage: str, since: float) -> None:
+        self.timings_s[stage] = self.timings_s.get(stage, 0.0) + time.perf_counter() - since
+
+
+@dataclass
+class _Sung:
+    """The synth's answer: the whole audio file and its summary."""
+
+    wav: bytearray = field(default_factory=bytearray)
+    summary: synth_pb2.SingSummary = field(default_factory=synth_pb2.SingSummary)
+
+
 def progress(stage: str, fraction_of_stage: float) -> studio_pb2.MelodyToVocalsResponse:
     start, end = STAGE_SPAN[stage]
     fraction = start + (end - start) * min(max(fraction_of_stage, 0.0), 1.0)
     return studio_pb2.MelodyToVocalsResponse(
         progress=studio_pb2.Progress(stage=stage, fraction=round(fraction, 4))
     )
-
-
-def sung_syllables(lyrics: lyrics_pb2.WriteLyricsResponse) -> list[synth_pb2.SungSyllable]:
-    """The lyricist's syllables as the synth wants them: one note each, words kept together."""
-    syllables: list[synth_pb2.SungSyllable] = []
-    for line in lyrics.lines:
-        for index, syllable in enumerate(line.syllables):
-            next_starts_word = (
-                index + 1 >= len(line.syllables) or line.syllables[index + 1].starts_word
-            )
-            syllables.append(
-                synth_pb2.SungSyllable(
-                    text=syllable.text,
-                    note_index=syllable.note_index,
-                    note_count=1,
-                    phonemes=list(syllable.phonemes),
-                    continues_word=not next_starts_word,
-                )
-            )
-    return syllables
 
 
 class VocalsPipeline:
@@ -80,37 +115,164 @@ class VocalsPipeline:
         self,
         audio: bytes,
         options: studio_pb2.VocalsOptions,
-        time_remaining_s: Callable[[], float | None],
-    ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        """Yields the job's events; the last one carries the stored take."""
-        started = time.perf_counter()
-        timings_s: dict[str, float] = {}
-        warnings: list[str] = []
+        time_remaining_s: TimeRemaining,
+        owner: str = "",
+    ) -> Events:
+        """A new take from a recording: yields the job's events; the last carries the take.
 
+        ``owner``: the client the take belongs to (services.common.callers).
+        """
+        job = _Job(time_remaining_s)
         # Nothing is sent before the melody: a bad upload still fails with a plain status
         # (HTTP 400) instead of ending a stream that has already begun.
-        stage_started = time.perf_counter()
+        melody = self._transcribe(job, audio, options.pitch_engine)
+        yield studio_pb2.MelodyToVocalsResponse(melody=melody)
+        yield progress("pitch", 1.0)
+
+        yield progress("lyrics", 0.0)
+        lyrics = self._write(job, melody, options)
+        yield studio_pb2.MelodyToVocalsResponse(lyrics=lyrics)
+
+        sung = _Sung()
+        yield from self._sing(
+            job,
+            sung,
+            synth_pb2.SingRequest(
+                melody=melody,
+                lyrics=lyrics,
+                voice_id=options.voice,
+                engine=options.synth_engine,
+                options=synth_pb2.SingOptions(transpose_semitones=options.transpose_semitones),
+            ),
+        )
+        take = studio_pb2.Take(melody=melody, lyrics=lyrics, options=options, owner=owner)
+        yield from self._store(job, take, sung, recording=audio)
+
+    def revise(
+        self,
+        request: studio_pb2.ReviseTakeRequest,
+        time_remaining_s: TimeRemaining,
+        owner: str = "",
+    ) -> Events:
+        """A new take from a stored one with the request's edits; the original is kept.
+
+        Raises (before the first event): NotFoundError for an unknown take or one that is
+        not ``owner``'s, InvalidInputError for edits that cannot be sung (each names what
+        is wrong).
+        """
+        job = _Job(time_remaining_s)
+        parent = self._takes.load(request.take_id, owner=owner)
+        recording, _ = self._takes.recording(parent.take_id)
+        old_melody = melody_from_proto(parent.melody)
+        old_lyrics = lyrics_from_proto(parent.lyrics)
+
+        new_melody: Melody | None = None
+        if request.HasField("melody"):
+            new_melody = checked_melody(
+                melody_from_proto(request.melody),
+                max_duration_s=self._settings.max_audio_duration_s,
+            )
+        melody = new_melody or old_melody
+        edited_lyrics = None
+        if request.HasField("lyrics"):
+            edited_lyrics = checked_lyrics(lyrics_from_proto(request.lyrics), melody)
+        plan = plan_words(
+            old_melody,
+            old_lyrics,
+            new_melody,
+            edited_lyrics=edited_lyrics,
+            line_texts=dict(request.line_texts),
+        )
+        melody_message = melody_to_proto(melody) if new_melody is not None else parent.melody
+        # Words are fitted before the first event, so words that cannot be sung get a
+        # plain status (HTTP 400) rather than an error event at the end of a stream.
+        if plan.unchanged and edited_lyrics is None:
+            lyrics = parent.lyrics
+        else:
+            lyrics = self._fit(job, melody, plan, parent.lyrics)
+        yield studio_pb2.MelodyToVocalsResponse(melody=melody_message)
+        yield studio_pb2.MelodyToVocalsResponse(lyrics=lyrics)
+
+        options = studio_pb2.VocalsOptions()
+        options.CopyFrom(parent.options)
+        sing_options = synth_pb2.SingOptions(
+            range_policy=synth_pb2.RANGE_POLICY_KEEP,
+            transpose_semitones=parent.applied_transpose_semitones,
+        )
+        revision = request.options
+        # The voice that sang the parent (an "auto" take keeps the voice it was given).
+        voice_id = parent.engines["voice"]
+        voice_reason = f"voice {voice_id} kept from take {parent.take_id}"
+        if revision.voice and revision.voice != parent.engines["voice"]:
+            # A new voice (or "auto", chosen again) has its own range: fit the melody to
+            # it, as for a new take.
+            options.voice = revision.voice
+            voice_id = revision.voice
+            voice_reason = ""
+            sing_options.range_policy = synth_pb2.RANGE_POLICY_UNSPECIFIED
+            sing_options.transpose_semitones = options.transpose_semitones
+        if revision.HasField("transpose_semitones"):
+            # The take's fit to the voice stays; only the user's own shift changes.
+            sing_options.transpose_semitones += (
+                revision.transpose_semitones - options.transpose_semitones
+            )
+            options.transpose_semitones = revision.transpose_semitones
+        if revision.HasField("vibrato_depth_cents"):
+            sing_options.vibrato_depth_cents = revision.vibrato_depth_cents
+        sing_options.tempo_scale = revision.tempo_scale
+        if plan.user_edited:
+            options.user_lyrics = lyrics_from_proto(lyrics).text
+
+        sung = _Sung()
+        yield from self._sing(
+            job,
+            sung,
+            synth_pb2.SingRequest(
+                melody=melody_message,
+                lyrics=lyrics,
+                voice_id=voice_id,
+                engine=options.synth_engine,
+                options=sing_options,
+            ),
+        )
+        if voice_reason:
+            sung.summary.voice_reason = voice_reason
+        take = studio_pb2.Take(
+            melody=melody_message,
+            lyrics=lyrics,
+            options=options,
+            parent_take_id=parent.take_id,
+            owner=owner,
+        )
+        take.engines["pitch"] = parent.engines["pitch"]
+        yield from self._store(job, take, sung, recording=recording)
+
+    # ---- steps ----
+
+    def _transcribe(self, job: _Job, audio: bytes, pitch_engine: str) -> music_pb2.Melody:
+        began = time.perf_counter()
         melody = self._call(
             "pitch",
             lambda timeout_s: self._stubs.pitch.ExtractMelody(
-                _upload_messages(audio, options.pitch_engine), timeout=timeout_s
+                _upload_messages(audio, pitch_engine), timeout=timeout_s
             ),
             self._settings.pitch_timeout_s,
-            time_remaining_s,
+            job.time_remaining_s,
         ).melody
-        timings_s["pitch"] = time.perf_counter() - stage_started
+        job.timed("pitch", began)
         if not melody.notes:
             reason = "; ".join(melody.warnings) or "no notes were found"
             raise PreconditionError(
                 f"no melody was found in the audio ({reason}): hum or sing a tune, "
                 "close to the microphone, and try again"
             )
-        yield studio_pb2.MelodyToVocalsResponse(melody=melody)
-        yield progress("pitch", 1.0)
+        return melody
 
-        yield progress("lyrics", 0.0)
-        stage_started = time.perf_counter()
-        lyrics_request = lyrics_pb2.WriteLyricsRequest(
+    def _write(
+        self, job: _Job, melody: music_pb2.Melody, options: studio_pb2.VocalsOptions
+    ) -> music_pb2.Lyrics:
+        began = time.perf_counter()
+        request = lyrics_pb2.WriteLyricsRequest(
             melody=melody,
             theme=options.theme,
             mood=options.mood,
@@ -121,33 +283,79 @@ class VocalsPipeline:
             language="en",
         )
         if options.seed:
-            lyrics_request.seed = options.seed
-        lyrics = self._call(
-            "lyrics",
-            lambda timeout_s: self._stubs.lyrics.WriteLyrics(lyrics_request, timeout=timeout_s),
-            self._settings.lyrics_timeout_s,
-            time_remaining_s,
-        )
-        timings_s["lyrics"] = time.perf_counter() - stage_started
-        warnings.extend(lyrics.warnings)
-        yield studio_pb2.MelodyToVocalsResponse(lyrics=lyrics)
+            request.seed = options.seed
+        lyrics = self._write_lyrics(job, request)
+        job.timed("lyrics", began)
+        job.warnings.extend(lyrics.warnings)
+        return lyrics
 
-        yield progress("synth", 0.0)
-        stage_started = time.perf_counter()
-        sing_request = synth_pb2.SingRequest(
-            melody=melody,
-            syllables=sung_syllables(lyrics),
-            voice_id=options.voice,
-            engine=options.synth_engine,
-            options=synth_pb2.SingOptions(transpose_semitones=options.transpose_semitones),
+    def _fit(
+        self, job: _Job, melody: Melody, plan: WordsPlan, old_lyrics: music_pb2.Lyrics
+    ) -> music_pb2.Lyrics:
+        """The revised take's words: kept lines as they are, the rest fitted as written."""
+        began = time.perf_counter()
+        warnings: list[str] = []
+        if plan.refit_all:
+            fitted = lyrics_from_proto(
+                self._write_lyrics(
+                    job,
+                    lyrics_pb2.WriteLyricsRequest(
+                        melody=melody_to_proto(melody),
+                        user_lyrics=plan.refit_all,
+                        provider="local",
+                        language="en",
+                    ),
+                )
+            )
+            lines: dict[int, LyricLine] = {line.phrase_index: line for line in fitted.lines}
+            warnings.extend(fitted.warnings)
+        else:
+            lines = dict(plan.kept)
+            for phrase_index, text in sorted(plan.to_fit.items()):
+                fitted = lyrics_from_proto(
+                    self._write_lyrics(
+                        job,
+                        lyrics_pb2.WriteLyricsRequest(
+                            melody=melody_to_proto(phrase_melody(melody, phrase_index)),
+                            user_lyrics=text,
+                            provider="local",
+                            language="en",
+                        ),
+                    )
+                )
+                for line in fitted.lines:
+                    lines[phrase_index] = line_on_phrase(line, melody, phrase_index)
+                warnings.extend(f"line {phrase_index + 1}: {w}" for w in fitted.warnings)
+        job.timed("lyrics", began)
+        job.warnings.extend(warnings)
+        old = lyrics_from_proto(old_lyrics)
+        return lyrics_to_proto(
+            assembled_lyrics(
+                lines,
+                provider=USER_PROVIDER if plan.user_edited else old.provider,
+                model="" if plan.user_edited else old.model,
+                seed=old.seed,
+                warnings=warnings,
+            )
         )
-        wav = bytearray()
-        summary = synth_pb2.SingSummary()
+
+    def _write_lyrics(self, job: _Job, request: lyrics_pb2.WriteLyricsRequest) -> Any:
+        return self._call(
+            "lyrics",
+            lambda timeout_s: self._stubs.lyrics.WriteLyrics(request, timeout=timeout_s),
+            self._settings.lyrics_timeout_s,
+            job.time_remaining_s,
+        )
+
+    def _sing(self, job: _Job, sung: _Sung, request: synth_pb2.SingRequest) -> Events:
+        """Streams the synth's audio out as it comes, keeping the whole file in ``sung``."""
+        yield progress("synth", 0.0)
+        began = time.perf_counter()
         call = self._call(
             "synth",
-            lambda timeout_s: self._stubs.synth.Sing(sing_request, timeout=timeout_s),
+            lambda timeout_s: self._stubs.synth.Sing(request, timeout=timeout_s),
             self._settings.synth_timeout_s,
-            time_remaining_s,
+            job.time_remaining_s,
         )
         try:
             for event in self._stream("synth", call):
@@ -155,40 +363,52 @@ class VocalsPipeline:
                 if kind == "progress":
                     yield progress("synth", event.progress.fraction)
                 elif kind == "audio" and event.audio.data:
-                    wav.extend(event.audio.data)
+                    sung.wav.extend(event.audio.data)
                     yield studio_pb2.MelodyToVocalsResponse(audio_chunk=event.audio.data)
                 elif kind == "summary":
-                    summary = event.summary
+                    sung.summary = event.summary
         finally:
             _stop(call)
-        timings_s["synth"] = time.perf_counter() - stage_started
-        warnings.extend(summary.warnings)
+        job.timed("synth", began)
+        job.warnings.extend(sung.summary.warnings)
 
+    def _store(self, job: _Job, take: studio_pb2.Take, sung: _Sung, *, recording: bytes) -> Events:
+        """Fills in the take's id, URLs, engines and timings, stores it with its files."""
         yield progress("store", 0.0)
-        stage_started = time.perf_counter()
+        began = time.perf_counter()
         take_id = new_take_id()
-        base_url = self._settings.public_url
-        take = studio_pb2.Take(
-            take_id=take_id,
-            audio_url=f"{base_url}/v1/takes/{take_id}/audio",
-            midi_url=f"{base_url}/v1/takes/{take_id}/midi",
-            melody=melody,
-            lyrics=lyrics,
-            audio_duration_s=summary.duration_s,
-            sample_rate_hz=summary.sample_rate_hz,
-            warnings=warnings,
-            options=options,
-            engines={
-                "pitch": melody.engine,
-                "lyrics": lyrics.provider,
-                "synth": summary.engine,
-                "voice": summary.voice_id,
-            },
+        base_url = f"{self._settings.public_url}/v1/takes/{take_id}"
+        take.take_id = take_id
+        take.audio_url = f"{base_url}/audio"
+        take.midi_url = f"{base_url}/midi"
+        take.musicxml_url = f"{base_url}/musicxml"
+        take.ustx_url = f"{base_url}/ustx"
+        take.recording_url = f"{base_url}/recording"
+        take.audio_duration_s = sung.summary.duration_s
+        take.sample_rate_hz = sung.summary.sample_rate_hz
+        take.applied_transpose_semitones = sung.summary.applied_transpose_semitones
+        take.voice_choice = "; ".join(
+            reason
+            for reason in (sung.summary.voice_reason, sung.summary.transposition_reason)
+            if reason
         )
-        self._takes.save_audio(take_id, bytes(wav))
-        timings_s["store"] = time.perf_counter() - stage_started
-        timings_s["total"] = time.perf_counter() - started
-        take.timings_s.update({stage: round(seconds, 4) for stage, seconds in timings_s.items()})
+        take.warnings.extend(job.warnings)
+        if "pitch" not in take.engines:
+            take.engines["pitch"] = take.melody.engine
+        take.engines.update(
+            {
+                "lyrics": take.lyrics.provider,
+                "synth": sung.summary.engine,
+                "voice": sung.summary.voice_id,
+            }
+        )
+        self._takes.save_recording(take_id, recording)
+        self._takes.save_audio(take_id, bytes(sung.wav))
+        job.timed("store", began)
+        job.timings_s["total"] = time.perf_counter() - job.started
+        take.timings_s.update({stage: round(s, 4) for stage, s in job.timings_s.items()})
+        for stage, seconds in job.timings_s.items():
+            STAGE_SECONDS.labels(stage).observe(seconds)
         self._takes.save_record(take)
         yield progress("store", 1.0)
         yield studio_pb2.MelodyToVocalsResponse(take=take)
@@ -198,7 +418,7 @@ class VocalsPipeline:
         stage: str,
         invoke: Callable[[float], T],
         stage_timeout_s: float,
-        time_remaining_s: Callable[[], float | None],
+        time_remaining_s: TimeRemaining,
     ) -> T:
         remaining_s = time_remaining_s()
         timeout_s = stage_timeout_s if remaining_s is None else min(stage_timeout_s, remaining_s)

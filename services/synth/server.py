@@ -8,11 +8,11 @@ import grpc
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
 from google.api import httpbody_pb2
 
-from services.common.convert import melody_from_proto
+from services.common.convert import melody_from_proto, syllable_from_proto
 from services.common.errors import InvalidInputError, grpc_errors
-from services.common.music import Syllable
 from services.common.server import ServiceSpec
-from services.common.settings import Settings
+from services.common.settings import MEBIBYTE, Settings
+from services.synth.phrase_cache import PhraseCache
 from services.synth.render import sing, sing_to_bytes
 from services.synth.types import (
     AudioChunk,
@@ -71,14 +71,9 @@ def request_from_proto(message: synth_pb2.SingRequest | synth_pb2.SingAudioReque
     return SingRequest(
         melody=melody_from_proto(message.melody),
         syllables=[
-            Syllable(
-                text=syllable.text,
-                note_index=syllable.note_index,
-                note_count=syllable.note_count or 1,
-                phonemes=tuple(syllable.phonemes),
-                starts_word=position == 0 or not message.syllables[position - 1].continues_word,
-            )
-            for position, syllable in enumerate(message.syllables)
+            syllable_from_proto(syllable)
+            for line in message.lyrics.lines
+            for syllable in line.syllables
         ],
         voice_id=message.voice_id,
         engine=engine,
@@ -111,6 +106,8 @@ def event_to_proto(event: Progress | AudioChunk | SingSummary) -> synth_pb2.Sing
             timings_s=event.timings_s,
             warnings=event.warnings,
             content_type=event.output_format.media_type,
+            voice_reason=event.voice_reason,
+            transposition_reason=event.transposition_reason,
         )
     )
 
@@ -118,12 +115,15 @@ def event_to_proto(event: Progress | AudioChunk | SingSummary) -> synth_pb2.Sing
 class SynthServicer(synth_pb2_grpc.SynthServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._phrase_cache = PhraseCache(settings.synth_phrase_cache_mb * MEBIBYTE)
 
     @grpc_errors
     def Sing(
         self, request: synth_pb2.SingRequest, context: grpc.ServicerContext
     ) -> Iterator[synth_pb2.SingResponse]:
-        for event in sing(request_from_proto(request), settings=self._settings):
+        for event in sing(
+            request_from_proto(request), settings=self._settings, phrase_cache=self._phrase_cache
+        ):
             yield event_to_proto(event)
 
     @grpc_errors
@@ -133,7 +133,9 @@ class SynthServicer(synth_pb2_grpc.SynthServiceServicer):
         sing_request = request_from_proto(request)
         return httpbody_pb2.HttpBody(
             content_type=sing_request.options.output_format.media_type,
-            data=sing_to_bytes(sing_request, settings=self._settings),
+            data=sing_to_bytes(
+                sing_request, settings=self._settings, phrase_cache=self._phrase_cache
+            ),
         )
 
     @grpc_errors

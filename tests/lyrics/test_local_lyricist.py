@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from services.lyrics import lexicon
 from services.lyrics.domain import LyricsRequest
-from services.lyrics.pronunciation import pronounce, rhymes_with, words_of
+from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.syllables import line_fits
+from services.lyrics.text import words_of
 from services.lyrics.vocabulary import build_vocabulary
 from services.lyrics.wordbank import PARTS_OF_SPEECH, SCENES
 from services.lyrics.writer import write_lyrics

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.common.music import Note
+from services.common.phrases import group_phrases
 from services.pitch.key import estimate_key
-from services.pitch.phrases import group_phrases
 from services.pitch.tempo import estimate_tempo_bpm
 
 

@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from expertmusic.lyrics.v1 import lyrics_pb2
-from expertmusic.pitch.v1 import pitch_pb2
+from expertmusic.music.v1 import music_pb2
 from expertmusic.studio.v1 import studio_pb2
 
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
 from services.common.errors import InvalidInputError, NotFoundError
-from services.studio.takes import TakeStore, lyrics_per_note, new_take_id
+from services.studio.takes import TakeStore, new_take_id, take_score
 
 WAV = encode_wav(np.sin(np.linspace(0, 400, 8000)).astype(np.float32) * 0.5, 8000)
 
@@ -24,20 +23,22 @@ WAV = encode_wav(np.sin(np.linspace(0, 400, 8000)).astype(np.float32) * 0.5, 800
 def saved_take(store: TakeStore) -> studio_pb2.Take:
     take = studio_pb2.Take(
         take_id=new_take_id(),
-        melody=pitch_pb2.Melody(
+        melody=music_pb2.Melody(
             notes=[
-                pitch_pb2.Note(onset_s=0.0, duration_s=0.5, midi_pitch=60),
-                pitch_pb2.Note(onset_s=0.5, duration_s=0.5, midi_pitch=62),
-                pitch_pb2.Note(onset_s=1.0, duration_s=0.5, midi_pitch=64),
+                music_pb2.Note(onset_s=0.0, duration_s=0.5, midi_pitch=60),
+                music_pb2.Note(onset_s=0.5, duration_s=0.5, midi_pitch=62),
+                music_pb2.Note(onset_s=1.0, duration_s=0.5, midi_pitch=64),
             ]
         ),
-        lyrics=lyrics_pb2.WriteLyricsResponse(
+        lyrics=music_pb2.Lyrics(
             lines=[
-                lyrics_pb2.LyricLine(
+                music_pb2.LyricLine(
                     text="hap py",
                     syllables=[
-                        lyrics_pb2.Syllable(text="hap", note_index=0),
-                        lyrics_pb2.Syllable(text="py", note_index=2),
+                        music_pb2.Syllable(
+                            text="hap", note_index=0, note_count=2, starts_word=True
+                        ),
+                        music_pb2.Syllable(text="py", note_index=2),
                     ],
                 )
             ]
@@ -58,11 +59,14 @@ def test_a_saved_take_loads_back_with_its_audio_in_either_format(tmp_path: Path)
     assert soundfile.info(io.BytesIO(flac)).frames == soundfile.info(io.BytesIO(WAV)).frames
 
 
-def test_each_note_gets_the_syllable_sung_on_it(tmp_path: Path) -> None:
+def test_a_takes_score_is_its_notes_and_the_syllables_on_them(tmp_path: Path) -> None:
     take = saved_take(TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60))
-    melody, syllables = lyrics_per_note(take)
+    melody, syllables = take_score(take)
     assert [note.midi_pitch for note in melody.notes] == [60, 62, 64]
-    assert syllables == ["hap", "", "py"]
+    assert [(s.text, s.note_index, s.note_count, s.starts_word) for s in syllables] == [
+        ("hap", 0, 2, True),
+        ("py", 2, 1, False),
+    ]
 
 
 def test_an_expired_take_is_gone_for_readers_and_swept_from_storage(tmp_path: Path) -> None:

@@ -1,0 +1,305 @@
+"""What a revision of a take must redo, decided on plain musical types (no gRPC here).
+
+A revision starts from a stored take and changes any of: the notes (moved, re-pitched,
+split, merged, added, deleted), the words (as syllables on notes, or whole lines as
+text) and how it is sung. Only what must run again runs: the recording is never
+transcribed again, a line whose words and notes are unchanged keeps its syllables, and a
+line gets new syllables only where its words were replaced or its notes changed in
+number. Which phrases the synth sings again follows from that (it caches phrases it has
+sung; see ``services.synth.phrase_cache``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from services.common.errors import InvalidInputError
+from services.common.music import LyricLine, Lyrics, Melody, Note, Phrase, Syllable
+from services.common.phrases import group_phrases
+
+#: The engine name of a melody that a person edited.
+EDITED_ENGINE = "edited"
+#: Onsets and offsets closer than this are the same instant (JSON round trips of floats).
+TIME_TOLERANCE_S = 1e-6
+MIDI_PITCH_RANGE = (0, 127)
+
+
+@dataclass(frozen=True)
+class WordsPlan:
+    """The lines of a revised take, by phrase index of the new melody.
+
+    kept: lines whose syllables stand as they are (note indices already on the new melody).
+    to_fit: text to fit to a phrase's notes, a syllable per note, melismas where the text
+        has fewer syllables than the phrase has notes.
+    refit_all: when not empty, the whole text is fitted over the whole new melody instead
+        (the number of phrases changed, so lines no longer map one to one onto phrases).
+    user_edited: whether the user wrote any of the words (the take's lyrics then count
+        as the user's).
+    """
+
+    kept: dict[int, LyricLine] = field(default_factory=dict)
+    to_fit: dict[int, str] = field(default_factory=dict)
+    refit_all: str = ""
+    user_edited: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.to_fit and not self.refit_all
+
+
+def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
+    """An edited melody, checked, with phrases (regrouped from its rests when the given
+    ones do not cover every note once, in order) and ``engine`` set to "edited".
+
+    Raises:
+        InvalidInputError: no notes; a note out of time order or overlapping the one
+            before it; a MIDI pitch outside 0..127; a duration of zero or less; a note
+            ending after ``max_duration_s`` seconds. The message names the note (by its
+            index, from 0) and what is wrong with it.
+    """
+    notes = melody.notes
+    if not notes:
+        raise InvalidInputError("the edited melody has no notes; a take needs at least one")
+    low, high = MIDI_PITCH_RANGE
+    for index, note in enumerate(notes):
+        if not low <= note.midi_pitch <= high:
+            raise InvalidInputError(
+                f"note {index} has MIDI pitch {note.midi_pitch}; pitches go from {low} to {high}"
+            )
+        if not note.duration_s > 0:
+            raise InvalidInputError(
+                f"note {index} lasts {note.duration_s:g} s; a note must last more than 0 s"
+            )
+        if note.onset_s < 0:
+            raise InvalidInputError(f"note {index} starts before the take ({note.onset_s:g} s)")
+        if note.offset_s > max_duration_s:
+            raise InvalidInputError(
+                f"note {index} ends at {note.offset_s:.2f} s; a take may last at most "
+                f"{max_duration_s:g} s"
+            )
+        if index == 0:
+            continue
+        previous = notes[index - 1]
+        if note.onset_s < previous.onset_s:
+            raise InvalidInputError(
+                f"note {index} starts at {note.onset_s:.3f} s, before note {index - 1} "
+                f"({previous.onset_s:.3f} s): notes must be in time order"
+            )
+        if note.onset_s < previous.offset_s - TIME_TOLERANCE_S:
+            raise InvalidInputError(
+                f"note {index} starts at {note.onset_s:.3f} s, while note {index - 1} "
+                f"still sounds (until {previous.offset_s:.3f} s): notes must not overlap"
+            )
+    phrases = melody.phrases if _phrases_cover(melody.phrases, len(notes)) else None
+    return replace(
+        melody,
+        phrases=phrases or group_phrases(notes),
+        duration_s=max(melody.duration_s, notes[-1].offset_s),
+        engine=EDITED_ENGINE,
+    )
+
+
+def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
+    """Words given as syllables on notes, checked against the melody they are sung on,
+    each line renumbered to the phrase its first syllable is in.
+
+    Raises:
+        InvalidInputError: a syllable points at a note the melody does not have, or the
+            syllables do not cover every note exactly once in order (a note with no
+            syllable, or two syllables on one note).
+    """
+    syllables = lyrics.syllables
+    note_count = len(melody.notes)
+    expected = 0
+    for syllable in syllables:
+        last = syllable.note_index + syllable.note_count - 1
+        if syllable.note_index < 0 or last >= note_count:
+            raise InvalidInputError(
+                f"the syllable {syllable.text!r} points at note {syllable.note_index}"
+                + (f"..{last}" if syllable.note_count > 1 else "")
+                + f", but the melody has {note_count} notes (0..{note_count - 1})"
+            )
+        if syllable.note_index != expected:
+            what = "has no syllable" if syllable.note_index > expected else "has two syllables"
+            raise InvalidInputError(
+                f"note {min(expected, syllable.note_index)} {what}: every note is sung by "
+                "exactly one syllable, in order (a syllable on several notes is a melisma: "
+                "give it note_count)"
+            )
+        expected = last + 1
+    if expected != note_count:
+        raise InvalidInputError(
+            f"notes {expected}..{note_count - 1} have no syllable: every note is sung by "
+            "exactly one syllable, in order"
+        )
+    phrase_of_note = _phrase_of_note(melody.phrases)
+    lines: dict[int, LyricLine] = {}
+    for line in lyrics.lines:
+        if not line.syllables:
+            continue
+        phrase_index = phrase_of_note[line.syllables[0].note_index]
+        if phrase_index in lines:  # two lines given for one phrase: sung as one line
+            before = lines[phrase_index]
+            line = replace(
+                before,
+                text=f"{before.text} {line.text}".strip(),
+                syllables=before.syllables + line.syllables,
+            )
+        lines[phrase_index] = replace(line, phrase_index=phrase_index)
+    return replace(lyrics, lines=tuple(lines[index] for index in sorted(lines)))
+
+
+def plan_words(
+    old_melody: Melody,
+    old_lyrics: Lyrics,
+    new_melody: Melody | None,
+    *,
+    edited_lyrics: Lyrics | None = None,
+    line_texts: Mapping[int, str] | None = None,
+) -> WordsPlan:
+    """Which lines of a revised take keep their syllables and which are fitted again.
+
+    Args:
+        old_melody, old_lyrics: the take being revised.
+        new_melody: the edited melody (checked, with phrases), or None when the notes
+            are kept.
+        edited_lyrics: words given as syllables on the (new) melody's notes, already
+            checked with :func:`checked_lyrics`; they replace the take's words.
+        line_texts: replacement text by line index (0 = the first line of the lyrics).
+
+    Raises:
+        InvalidInputError: a line index that the lyrics do not have, or empty text.
+    """
+    line_texts = dict(line_texts or {})
+    base = edited_lyrics or old_lyrics
+    for index, text in line_texts.items():
+        if not 0 <= index < len(base.lines):
+            raise InvalidInputError(
+                f"there is no line {index} to replace: the lyrics have {len(base.lines)} "
+                f"lines (0..{len(base.lines) - 1})"
+            )
+        if not text.strip():
+            raise InvalidInputError(f"the new words of line {index} are empty")
+    user_edited = edited_lyrics is not None or bool(line_texts)
+
+    if edited_lyrics is not None or new_melody is None:
+        # The syllables already sit on the notes that will be sung.
+        kept = {line.phrase_index: line for line in base.lines}
+        to_fit = {}
+        for index, text in line_texts.items():
+            phrase_index = base.lines[index].phrase_index
+            del kept[phrase_index]
+            to_fit[phrase_index] = text.strip()
+        return WordsPlan(kept=kept, to_fit=to_fit, user_edited=user_edited)
+
+    texts = [line_texts.get(index, line.text) for index, line in enumerate(old_lyrics.lines)]
+    if len(new_melody.phrases) != len(old_melody.phrases) or len(old_lyrics.lines) != len(
+        new_melody.phrases
+    ):
+        return WordsPlan(refit_all="\n".join(texts), user_edited=user_edited)
+
+    kept = {}
+    to_fit = {}
+    for index, line in enumerate(old_lyrics.lines):
+        old_phrase = old_melody.phrases[line.phrase_index]
+        new_phrase = new_melody.phrases[line.phrase_index]
+        if index in line_texts or old_phrase.note_count != new_phrase.note_count:
+            to_fit[line.phrase_index] = texts[index].strip()
+            continue
+        # Same number of notes: each syllable stays on the note at its place in the phrase.
+        shift = new_phrase.first_note_index - old_phrase.first_note_index
+        kept[line.phrase_index] = replace(
+            line,
+            syllables=tuple(
+                replace(syllable, note_index=syllable.note_index + shift)
+                for syllable in line.syllables
+            ),
+        )
+    return WordsPlan(kept=kept, to_fit=to_fit, user_edited=user_edited)
+
+
+def phrase_melody(melody: Melody, phrase_index: int) -> Melody:
+    """One phrase of ``melody`` as a melody of its own (note indices from 0), to fit a
+    line of words to it."""
+    phrase = melody.phrases[phrase_index]
+    notes = melody.phrase_notes(phrase)
+    return Melody(
+        notes=list(notes),
+        phrases=[Phrase(0, len(notes), phrase.onset_s, phrase.duration_s)],
+        duration_s=melody.duration_s,
+        engine=melody.engine,
+        tempo_bpm=melody.tempo_bpm,
+        key=melody.key,
+    )
+
+
+def line_on_phrase(line: LyricLine, melody: Melody, phrase_index: int) -> LyricLine:
+    """A line fitted to :func:`phrase_melody` moved back onto the whole melody."""
+    first = melody.phrases[phrase_index].first_note_index
+    return replace(
+        line,
+        phrase_index=phrase_index,
+        syllables=tuple(
+            replace(syllable, note_index=syllable.note_index + first) for syllable in line.syllables
+        ),
+    )
+
+
+def changed_notes(old: Sequence[Note], new: Sequence[Note]) -> list[int]:
+    """Indices of the new notes that differ from the old note at the same place (pitch
+    or timing), plus every index past the end of the shorter list."""
+    changed = [
+        index
+        for index, (before, after) in enumerate(zip(old, new, strict=False))
+        if before.midi_pitch != after.midi_pitch
+        or abs(before.onset_s - after.onset_s) > TIME_TOLERANCE_S
+        or abs(before.duration_s - after.duration_s) > TIME_TOLERANCE_S
+    ]
+    return changed + list(range(min(len(old), len(new)), len(new)))
+
+
+def assembled_lyrics(
+    lines_by_phrase: Mapping[int, LyricLine],
+    *,
+    provider: str,
+    model: str = "",
+    seed: int = 0,
+    warnings: Sequence[str] = (),
+) -> Lyrics:
+    """The revised take's lyrics: its lines in phrase order."""
+    return Lyrics(
+        lines=tuple(lines_by_phrase[index] for index in sorted(lines_by_phrase)),
+        provider=provider,
+        model=model,
+        seed=seed,
+        warnings=tuple(warnings),
+    )
+
+
+def words_of_syllables(syllables: Sequence[Syllable]) -> str:
+    """The words the syllables spell, e.g. "hap" "py" "day" -> "happy day"."""
+    words: list[str] = []
+    for syllable in syllables:
+        if syllable.starts_word or not words:
+            words.append(syllable.text)
+        else:
+            words[-1] += syllable.text
+    return " ".join(words)
+
+
+def _phrases_cover(phrases: Sequence[Phrase], note_count: int) -> bool:
+    expected = 0
+    for phrase in phrases:
+        if phrase.first_note_index != expected or phrase.note_count < 1:
+            return False
+        expected += phrase.note_count
+    return expected == note_count and bool(phrases)
+
+
+def _phrase_of_note(phrases: Sequence[Phrase]) -> dict[int, int]:
+    return {
+        note_index: phrase_index
+        for phrase_index, phrase in enumerate(phrases)
+        for note_index in phrase.note_indices
+    }

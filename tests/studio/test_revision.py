@@ -1,0 +1,167 @@
+"""What a revision of a take redoes: edited notes checked, words kept or fitted again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from services.common.errors import InvalidInputError
+from services.common.music import LyricLine, Lyrics, Melody, Note, Phrase, Syllable
+from services.studio.revision import (
+    EDITED_ENGINE,
+    checked_lyrics,
+    checked_melody,
+    line_on_phrase,
+    phrase_melody,
+    plan_words,
+)
+
+MAX_S = 300.0
+
+
+def two_phrase_melody() -> Melody:
+    """Notes 0-2 sung, a rest, notes 3-4 sung."""
+    notes = [
+        Note(0.0, 0.5, 60),
+        Note(0.5, 0.5, 62),
+        Note(1.0, 0.5, 64),
+        Note(2.5, 0.5, 65),
+        Note(3.0, 1.0, 67),
+    ]
+    return Melody(notes, [Phrase(0, 3, 0.0, 1.5), Phrase(3, 2, 2.5, 1.5)], 4.5, "swift")
+
+
+def two_line_lyrics() -> Lyrics:
+    return Lyrics(
+        lines=(
+            LyricLine(
+                "happy day",
+                (
+                    Syllable("hap", 0, stressed=True),
+                    Syllable("py", 1, starts_word=False),
+                    Syllable("day", 2, stressed=True),
+                ),
+                0,
+            ),
+            LyricLine("sing on", (Syllable("sing", 3), Syllable("on", 4)), 1),
+        ),
+        provider="local",
+    )
+
+
+def test_an_edited_melody_without_phrases_gets_them_from_its_rests() -> None:
+    melody = replace(two_phrase_melody(), phrases=[])
+    checked = checked_melody(melody, max_duration_s=MAX_S)
+    assert [(p.first_note_index, p.note_count) for p in checked.phrases] == [(0, 3), (3, 2)]
+    assert checked.engine == EDITED_ENGINE
+
+
+@pytest.mark.parametrize(
+    ("notes", "complaint"),
+    [
+        ([Note(0.0, 0.5, 60), Note(0.3, 0.5, 62)], "overlap"),
+        ([Note(1.0, 0.5, 60), Note(0.0, 0.5, 62)], "time order"),
+        ([Note(0.0, 0.5, 128)], "MIDI pitch 128"),
+        ([Note(0.0, 0.5, -1)], "MIDI pitch -1"),
+        ([Note(0.0, 0.0, 60)], "more than 0 s"),
+        ([Note(0.0, -1.0, 60)], "more than 0 s"),
+        ([Note(299.9, 1.0, 60)], "at most 300 s"),
+        ([], "no notes"),
+    ],
+)
+def test_edited_notes_that_cannot_be_sung_are_refused_with_the_reason(
+    notes: list[Note], complaint: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=complaint):
+        checked_melody(Melody(notes, [], 0.0, "edited"), max_duration_s=MAX_S)
+
+
+def test_notes_that_touch_end_to_start_are_not_an_overlap() -> None:
+    melody = Melody([Note(0.0, 0.1 + 0.2, 60), Note(0.3, 0.5, 62)], [], 1.0, "x")
+    assert len(checked_melody(melody, max_duration_s=MAX_S).notes) == 2
+
+
+def test_new_words_on_the_same_notes_refit_only_the_replaced_line() -> None:
+    plan = plan_words(two_phrase_melody(), two_line_lyrics(), None, line_texts={1: "fly away"})
+    assert plan.to_fit == {1: "fly away"}
+    assert set(plan.kept) == {0}
+    assert plan.user_edited
+
+
+def test_a_moved_note_keeps_every_syllable_on_its_note() -> None:
+    old = two_phrase_melody()
+    moved = checked_melody(
+        replace(old, notes=[*old.notes[:3], replace(old.notes[3], midi_pitch=67), old.notes[4]]),
+        max_duration_s=MAX_S,
+    )
+    plan = plan_words(old, two_line_lyrics(), moved)
+    assert plan.unchanged
+    assert [s.text for line in plan.kept.values() for s in line.syllables] == [
+        "hap",
+        "py",
+        "day",
+        "sing",
+        "on",
+    ]
+    assert not plan.user_edited
+
+
+def test_a_split_note_refits_the_words_of_its_phrase_only_and_shifts_the_rest() -> None:
+    old = two_phrase_melody()
+    first, second = Note(0.0, 0.25, 60), Note(0.25, 0.25, 60)
+    split = checked_melody(
+        replace(old, notes=[first, second, *old.notes[1:]], phrases=[]), max_duration_s=MAX_S
+    )
+    plan = plan_words(old, two_line_lyrics(), split)
+    assert plan.to_fit == {0: "happy day"}
+    assert [s.note_index for s in plan.kept[1].syllables] == [4, 5]
+
+
+def test_a_new_phrase_refits_all_the_words_over_the_melody() -> None:
+    old = two_phrase_melody()
+    extra = Note(5.0, 0.5, 60)
+    longer = checked_melody(
+        replace(old, notes=[*old.notes, extra], phrases=[]), max_duration_s=MAX_S
+    )
+    plan = plan_words(old, two_line_lyrics(), longer, line_texts={0: "a new day"})
+    assert plan.refit_all == "a new day\nsing on"
+
+
+def test_replacing_a_line_that_does_not_exist_names_the_lines_there_are() -> None:
+    with pytest.raises(InvalidInputError, match=r"no line 5 .* 2 lines"):
+        plan_words(two_phrase_melody(), two_line_lyrics(), None, line_texts={5: "x"})
+
+
+def test_syllables_given_on_notes_must_cover_every_note_once_in_order() -> None:
+    melody = two_phrase_melody()
+    lyrics = two_line_lyrics()
+    assert checked_lyrics(lyrics, melody).syllables == lyrics.syllables
+    missing = replace(lyrics, lines=lyrics.lines[:1])
+    with pytest.raises(InvalidInputError, match=r"notes 3..4 have no syllable"):
+        checked_lyrics(missing, melody)
+    beyond = replace(lyrics, lines=(*lyrics.lines, LyricLine("la", (Syllable("la", 9),), 2)))
+    with pytest.raises(InvalidInputError, match="points at note 9, but the melody has 5 notes"):
+        checked_lyrics(beyond, melody)
+
+
+def test_a_melisma_covers_its_notes() -> None:
+    melody = two_phrase_melody()
+    lyrics = Lyrics(
+        lines=(
+            LyricLine("oh", (Syllable("oh", 0, note_count=3),), 0),
+            LyricLine("sing on", (Syllable("sing", 3), Syllable("on", 4)), 1),
+        ),
+        provider="user",
+    )
+    assert len(checked_lyrics(lyrics, melody).syllables) == 3
+
+
+def test_a_line_fitted_to_one_phrase_lands_back_on_its_notes() -> None:
+    melody = two_phrase_melody()
+    alone = phrase_melody(melody, 1)
+    assert [n.midi_pitch for n in alone.notes] == [65, 67]
+    fitted = LyricLine("fly high", (Syllable("fly", 0), Syllable("high", 1)), 0)
+    line = line_on_phrase(fitted, melody, 1)
+    assert line.phrase_index == 1
+    assert [s.note_index for s in line.syllables] == [3, 4]
