@@ -3,6 +3,8 @@ on open vowels, and mood changes the words."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from services.common.music import Melody, Note, Phrase
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.grammar import ends_open
@@ -15,7 +17,7 @@ LOCAL = settings_for(lyrics_default_provider="local")
 BEAT_S = 0.6
 
 
-def _melody(*phrases: list[tuple[int, float]]) -> Melody:
+def _melody(*phrases: Sequence[tuple[int, float]]) -> Melody:
     """Phrases of (MIDI pitch, beats), one beat of rest between them."""
     notes: list[Note] = []
     found: list[Phrase] = []
