@@ -57,11 +57,11 @@ SCENES: tuple[Scene, ...] = (
         noun="ocean wave tide shore sand:land sail:object harbor lighthouse island boat sailor",
         adj="salty endless wild gentle silver",
         verb="crash roll drift sail sparkle",
-        tverb="cross sail hear watch",
+        tverb="cross hear watch",
     ),
     Scene(
         keys="night midnight moon stars star evening nights",
-        noun="midnight moon star moonlight starlight lantern candle streetlamp:light",
+        noun="midnight moon star moonlight starlight lantern candle",
         adj="silver quiet starry silent velvet",
         verb="glow shine fade sleep",
         tverb="watch chase",
@@ -104,7 +104,7 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="rain rainy storm storms thunder cloud clouds weather",
         noun="rain storm thunder cloud puddle:place umbrella window lightning",
-        adj="heavy gentle stormy rainy gray:precip",
+        adj="heavy gentle stormy rainy",
         verb="fall roll rumble",
         tverb="hear watch taste",
     ),
@@ -136,7 +136,7 @@ SCENES: tuple[Scene, ...] = (
         keys="music song songs sing singer guitar band melody radio piano dance",
         noun="song melody guitar radio chorus rhythm drum stage piano dancer",
         adj="electric familiar old sweet",
-        verb="sing play dance hum",
+        verb="sing dance hum",
         tverb="play hear sing",
     ),
     Scene(
@@ -236,7 +236,7 @@ SCENES: tuple[Scene, ...] = (
         keys="dance dancing dancer floor club disco",
         noun="floor:place dancer rhythm light song",
         adj="electric crowded dancing",
-        verb="dance spin:person sway",
+        verb="dance sway",
         tverb="play",
     ),
     Scene(
