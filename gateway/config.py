@@ -266,9 +266,7 @@ def _take_rate_limit(settings: Settings) -> dict[str, Any]:
         # gRPC clients read "resource exhausted", not "unavailable", as "slow down".
         "rate_limited_as_resource_exhausted": True,
         # One entry per kind of path; a call matches one, so it draws one token.
-        "rate_limits": [
-            {"actions": [is_take(matcher), client]} for matcher in TAKE_PATH_MATCHERS
-        ],
+        "rate_limits": [{"actions": [is_take(matcher), client]} for matcher in TAKE_PATH_MATCHERS],
         "descriptors": [
             # One bucket per client name (created on first use), one for unnamed callers.
             {
