@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import lyric_quality
 from services.common.settings import Settings
 from services.lyrics.domain import Lyrics, LyricsRequest
 from services.lyrics.health import HealthTracker
@@ -203,8 +202,6 @@ def main() -> None:
             f"| {row.provider} | {row.songs} | {row.raw_fit_rate:.0%} | {row.raw_line_rate:.0%} "
             f"| {row.final_fit_rate:.0%} | {row.rhyme_rate:.0%} | {row.stress_rate:.0%} |"
         )
-    print()
-    lyric_quality.main()
 
 
 if __name__ == "__main__":

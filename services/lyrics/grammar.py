@@ -1,25 +1,10 @@
-"""Frames: the clause shapes the local lyricist writes with, and how they are filled.
+"""Clause templates: the small grammar the local lyricist writes lines with.
 
-A frame is a clause such as ``NP:vehicle V PP:place`` ("the last train leaves the
-station"). Lower-case tokens are sung as written; the others are slots:
-
-- ``NP:classes`` a noun phrase: a determiner, maybe an adjective that suits the noun,
-  the noun (of one of the classes; ``any`` = every class). A name ("Paris") stands alone.
-- ``NPa:classes`` the same with "a"/"an" ("there's a light ..."); ``N:classes`` a noun
-  said without an article ("midnight", "rain"); ``W:classes`` any noun alone, and
-  ``word`` any adjective or verb alone (one-word lines).
-- ``PP:classes`` a preposition that suits the noun, then a noun phrase.
-- ``V`` / ``Vb`` / ``Vg`` an intransitive verb whose subject is the noun before it:
-  "rolls", "roll" (after "let the train"), "rolling". ``Va`` is ``V`` for verbs sung
-  with "away" (the frame says "away" itself).
-- ``v`` / ``vg`` / ``va`` an intransitive verb whose subject is a person ("I wait").
-- ``T`` / ``Tg`` a transitive verb said by a person, whose object is the noun after it;
-  ``Tme`` one that takes "me" ("hold me"); ``Tyou`` one that takes a person ("miss you").
-- ``A<`` an adjective that suits the noun before it ("the night is cold"); ``A>`` one
-  that suits the noun after it ("cold as the winter").
-
-Every word is chosen so that it agrees with the words it goes with (see lexicon.py), the
-clause has exactly the syllables asked for, and stressed syllables fall on strong notes.
+A template is a clause such as "we V P D N" ("we dance beneath the moon"): upper-case
+tokens are slots, lower-case tokens are said as written. Every template ends in a
+content slot (noun, adjective or verb) so that its last word can carry a rhyme. Slots
+get words of whatever syllable count makes the clause exactly as long as asked, and the
+words are chosen so that their stressed syllables fall on strong notes.
 """
 
 from __future__ import annotations
@@ -29,726 +14,251 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from services.lyrics.lexicon import (
-    ADJECTIVES,
-    BARE_NOUNS,
-    BARE_ONLY_NOUNS,
-    DETERMINERS,
-    GRAMMAR_WORDS,
-    INTRANSITIVE_VERBS,
-    PREPOSITIONS,
-    TRANSITIVE_VERBS,
-    gerund,
-    parse_entries,
-    third_person,
-)
-from services.lyrics.pronunciation import VOWELS, Pronunciation, pronounce
+from services.lyrics.pronunciation import VOWELS, pronounce
 from services.lyrics.vocabulary import Vocabulary, Word, stress_matches
-from services.lyrics.vocabulary import rhyme_of as vocabulary_rhyme
 
-#: Weight of a word the song has used already, relative to a fresh one.
-REUSED_WORD_FACTOR = 0.05
-#: Chances of drawing a noun from the theme's own words, its scenes, the rest.
-NOUN_TIERS = (0.3, 0.45, 0.25)
-#: Slot kinds whose word is a noun.
-NOUN_KINDS = frozenset({"noun", "bare"})
-#: Slot kinds whose word is a verb agreeing with the noun before it (its subject).
-SUBJECT_VERB_KINDS = {"V": "third", "Va": "third", "Vb": "base", "Vg": "gerund"}
-PERSON_VERB_KINDS = {"v": "base", "va": "base", "vg": "gerund"}
-OBJECT_VERB_KINDS = {"T": "base", "Tg": "gerund"}
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One position of a frame after expansion.
-
-    kind: "lit", "det", "a", "adj?", "noun", "bare", "prep", a verb kind (``V``, ``v``,
-        ``T`` ...), "A<" or "A>".
-    text: the literal, for "lit".
-    classes: noun classes, for nouns.
-    noun: index of the noun slot this slot agrees with (None for none).
-    group: slots of one noun phrase share a group number (for keeping a line's head).
-    """
-
-    kind: str
-    text: str = ""
-    classes: frozenset[str] = frozenset()
-    noun: int | None = None
-    group: int = -1
+#: Slot letter -> part of speech in the vocabulary.
+#: "M" is a name from the theme ("Paris"), said without an article.
+CONTENT_SLOTS = {"N": "noun", "A": "adj", "V": "verb", "T": "tverb", "M": "name"}
+#: Function-word slots, filled from these fixed lists (their lengths vary, which helps
+#: to hit an exact syllable count: "in" / "into" / "beneath").
+_PREPOSITIONS = """
+    in through on by from beneath across along into under over beyond behind
+    inside above around beside
+"""
+FUNCTION_SLOTS = {"P": _PREPOSITIONS.split(), "D": ["the", "my", "your", "our", "this"]}
 
 
 @dataclass(frozen=True)
-class Frame:
-    """A clause shape, how often it is picked, and the moods it suits (none = any)."""
+class Template:
+    """A clause shape; ``weight`` is how often it is picked relative to the others."""
 
     pattern: str
-    weight: float = 1.0
-    moods: frozenset[str] = frozenset()
-
-    @property
-    def slots(self) -> tuple[Slot, ...]:
-        return _expand(self.pattern)
-
-
-@dataclass(frozen=True)
-class EndRule:
-    """What the last word of a clause must be.
-
-    rhyme: its rhyming part must be this (None = any).
-    allowed: it must be one of these texts (None = any).
-    taken: it must not be one of these (other line ends of its rhyme group).
-    partners: when > 0, it must have at least this many rhymes in the vocabulary (the
-        first line of a rhyme group, whose later lines need partners); -1 marks a rhyme
-        the line may give up for one of its own (a refrain's sound).
-    open_vowel: prefer a word that ends on an open vowel.
-    partner_length: the syllables of the shortest line the partners must end (0: any).
-    least_partners: the fewest partners that will do when ``partners`` cannot be had
-        (the other lines of its own rhyme group).
-    """
-
-    rhyme: str | None = None
-    allowed: frozenset[str] | None = None
-    taken: frozenset[str] = frozenset()
-    partners: int = 0
-    open_vowel: bool = False
-    partner_length: int = 0
-    least_partners: int = 0
-
-
-@dataclass(frozen=True)
-class Clause:
-    """A filled frame: the sung text of each slot ("" for an empty optional slot)."""
-
-    frame: Frame
-    texts: tuple[str, ...]
-    nouns: tuple[Word, ...]
-
-    @property
-    def words(self) -> list[str]:
-        return [text for text in self.texts if text]
-
-
-def _frames(text: str, moods: str = "") -> list[Frame]:
-    """Frames of one mood, one per line: ``pattern | weight``."""
-    frames = []
-    for line in text.strip().splitlines():
-        pattern, _, weight = line.rpartition(" | ")
-        frames.append(Frame(pattern.strip(), float(weight or 1), frozenset(moods.split())))
-    return frames
-
-
-SUBJECTS = "light|celestial|precip|wind|storm|water|sound|vehicle|plant|animal|time|person"
-WHERE = "place|time|water|land|celestial|light|precip|storm|wind|plant"
-FRAMES: tuple[Frame, ...] = (
-    *_frames(
-        f"""
-        NP:{SUBJECTS} V | 2
-        NP:{SUBJECTS} V PP:{WHERE} | 4
-        NP:{SUBJECTS} Va away | 1.5
-        N:time|precip|storm|light PP:place|water|land|celestial | 3
-        NP:light|sound|precip|wind|storm PP:place|water|land|plant | 3
-        there's NPa:light|sound|vehicle|person|object|paper|thing PP:place|water|land|time | 2
-        PP:place|time|celestial|land|water|light | 2
-        NP:time|place|water|land|drink|precip|wind|light is A< | 2
-        A> as NP:time|water|land|precip|wind|celestial|light | 1.5
-        NP:light|sound of NP:place|vehicle|time|person | 1.5
-        I T NP:any | 4
-        I v PP:{WHERE} | 3
-        vg PP:{WHERE} | 3
-        you T NP:any | 2
-        Tme me PP:place|water|land|time | 2
-        Tme me | 1
-        I still T NP:any | 1.5
-        let NP:{SUBJECTS} Vb | 1
-        watch NP:{SUBJECTS} Vb | 0.6
-        till NP:{SUBJECTS} V | 1.5
-        when NP:{SUBJECTS} V | 2
-        I hear NP:sound|person|animal|vehicle|storm|water Vg | 2
-        I see NP:light|celestial|person|water|vehicle|animal|plant Vg | 2
-        T NP:any | 1.5
-        I Tyou you PP:place|time|water | 1.5
-        I Tyou you | 1
-        I v | 0.5
-        v with me | 1
-        NP:any | 0.4
-        N:any | 0.2
-        W:any | 0.05
-        v | 0.05
-        word | 0.02
-        """
-    ),
-    *_frames(
-        f"""
-        we v PP:{WHERE} | 3
-        we're vg PP:{WHERE} | 2
-        we T NP:any | 2
-        T NP:any with me | 1
-        """,
-        "happy energetic love hopeful",
-    ),
-    *_frames(
-        f"""
-        I can't T NP:any | 1.5
-        nothing but NP:any | 0.6
-        I'm vg PP:{WHERE} | 2
-        NP:any is gone | 1
-        I v alone | 1
-        """,
-        "sad dark nostalgic angry",
-    ),
-    *_frames(
-        """
-        you are my N:light|celestial|feeling | 1.5
-        all I need is NP:any | 0.6
-        hold on to NP:any | 0.5
-        I v for you | 1
-        the way you v | 1
-        """,
-        "love hopeful",
-    ),
-    *_frames(
-        """
-        I remember NP:any | 0.3
-        back PP:place|time | 0.4
-        """,
-        "nostalgic sad",
-    ),
-)
-
-
-@cache
-def _expand(pattern: str) -> tuple[Slot, ...]:
-    """The slots of a pattern, with every agreement resolved to a noun slot index."""
-    slots: list[Slot] = []
-    pending: list[int] = []  # slots waiting for the next noun (T, A>)
-    last_noun: int | None = None
-    for group, token in enumerate(pattern.split()):
-        kind, _, classes_text = token.partition(":")
-        classes = frozenset(classes_text.split("|")) if classes_text else frozenset()
-        if kind == "word":
-            slots.append(Slot("word", group=group))
-        elif kind == "W":
-            slots.append(Slot("noun", classes=classes, group=group))
-            last_noun = len(slots) - 1
-        elif kind in ("NP", "NPa", "PP", "N"):
-            noun_index = len(slots) + {"NP": 2, "NPa": 2, "PP": 3, "N": 0}[kind]
-            if kind == "PP":
-                slots.append(Slot("prep", noun=noun_index, group=group))
-            if kind != "N":
-                slots.append(Slot("a" if kind == "NPa" else "det", noun=noun_index, group=group))
-                slots.append(Slot("adj?", noun=noun_index, group=group))
-            slots.append(Slot("bare" if kind == "N" else "noun", classes=classes, group=group))
-            for index in pending:
-                slots[index] = Slot(slots[index].kind, noun=noun_index, group=slots[index].group)
-            pending = []
-            last_noun = noun_index
-        elif kind in SUBJECT_VERB_KINDS or kind == "A<":
-            slots.append(Slot(kind, noun=last_noun, group=group))
-        elif kind in OBJECT_VERB_KINDS or kind == "A>":
-            pending.append(len(slots))
-            slots.append(Slot(kind, group=group))
-        elif kind in PERSON_VERB_KINDS or kind in ("Tme", "Tyou"):
-            slots.append(Slot(kind, group=group))
-        else:
-            slots.append(Slot("lit", text=token, group=group))
-    return tuple(slots)
-
-
-@dataclass(frozen=True)
-class _Option:
-    text: str
-    pronunciation: Pronunciation | None
     weight: float
 
     @property
-    def size(self) -> int:
-        return self.pronunciation.syllable_count if self.pronunciation else 0
+    def tokens(self) -> tuple[str, ...]:
+        return tuple(self.pattern.split())
+
+    @property
+    def ending(self) -> str:
+        """Part of speech of the last word ("noun", "adj", "verb" or "name")."""
+        return CONTENT_SLOTS[self.tokens[-1]]
 
 
-def realize(
-    frame: Frame,
+TEMPLATES: tuple[Template, ...] = (
+    Template("D N", 1.0),
+    Template("D A N", 3.0),
+    Template("P D N", 3.0),
+    Template("P D A N", 3.0),
+    Template("I T D N", 3.0),
+    Template("we V P D N", 3.0),
+    Template("you are my N", 1.5),
+    Template("T me P D N", 3.0),
+    Template("all I need is D N", 1.0),
+    Template("D N of D N", 2.0),
+    Template("N and N", 0.5),
+    Template("D N and N", 1.0),
+    Template("there's a N P D N", 2.0),
+    Template("and I T D N", 1.5),
+    Template("we are D A N", 1.0),
+    Template("D N is A", 3.0),
+    Template("D A N is A", 2.0),
+    Template("I feel so A", 1.5),
+    Template("we are A", 1.5),
+    Template("you make me A", 1.0),
+    Template("and we are A", 1.0),
+    Template("let D N V", 3.0),
+    Template("watch D N V", 2.0),
+    Template("I will V", 1.5),
+    Template("we V", 1.0),
+    Template("we V and V", 2.0),
+    Template("D N will V", 2.0),
+    Template("D A N will V", 2.0),
+    # Names from the theme ("Paris"); a vocabulary without names cannot fill these.
+    Template("P M", 2.0),
+    Template("we V P M", 2.0),
+    Template("I T M", 1.5),
+    Template("D N of M", 2.0),
+    Template("M is A", 2.0),
+    Template("M will V", 1.5),
+    Template("M is my N", 1.0),
+    Template("P M we V", 1.5),
+    Template("P M I T D N", 1.5),
+    Template("I T M P D N", 1.0),
+    Template("M", 0.1),
+    # One-word clauses only where nothing longer fits (a one- or two-note phrase).
+    Template("N", 0.2),
+    Template("A", 0.1),
+    Template("V", 0.1),
+)
+
+
+def achievable_lengths(
+    template: Template, vocabulary: Vocabulary, end_size: int = 0, include: Word | None = None
+) -> set[int]:
+    """Every syllable count the template can have (with the last word's size fixed when
+    ``end_size`` is given, and with ``include`` in one of its slots when given)."""
+    options = _slot_sizes(template, vocabulary, end_size)
+    if include is None:
+        return _totals(options)
+    totals: set[int] = set()
+    for slot in host_slots(template, include, bool(end_size)):
+        totals |= _totals([*options[:slot], (include.size,), *options[slot + 1 :]])
+    return totals
+
+
+def host_slots(template: Template, word: Word, end_fixed: bool = False) -> list[int]:
+    """The slots of ``template`` that ``word`` can fill (its part of speech; not the last
+    slot when the line's last word is fixed already)."""
+    tokens = template.tokens
+    return [
+        index
+        for index, token in enumerate(tokens)
+        if CONTENT_SLOTS.get(token) == word.part_of_speech
+        and not (end_fixed and index == len(tokens) - 1)
+    ]
+
+
+def _totals(options: Sequence[tuple[int, ...]]) -> set[int]:
+    totals = {0}
+    for sizes in options:
+        totals = {total + size for total in totals for size in sizes}
+    return totals
+
+
+def fill(
+    template: Template,
     length: int,
     strong: Sequence[bool],
     vocabulary: Vocabulary,
     rng: random.Random,
     *,
-    end: EndRule | None = None,
-    used: frozenset[str] = frozenset(),
-    pinned: Sequence[str] = (),
-    tries: int = 3,
-) -> Clause | None:
-    """The frame filled with exactly ``length`` syllables, or None if it cannot be.
+    end_word: Word | None = None,
+    avoid: set[str] | None = None,
+    include: Word | None = None,
+) -> list[str] | None:
+    """Words for ``template`` with exactly ``length`` syllables, or None if impossible.
 
     strong: per syllable of the clause, whether its note is strong.
-    end: what the clause's last word must be (a rhyme).
-    used: content words of the song so far (rarely used again).
-    pinned: texts for the frame's first slots (a repeated line's head), kept as given.
+    end_word: the clause's last word, fixed in advance (a rhyme).
+    avoid: words used already; added to as words are chosen.
+    include: a word the clause must contain (a theme word), in a slot of its part of
+        speech; None when no slot can take it at this length.
     """
-    slots = frame.slots
-    for _ in range(tries):
-        nouns = _choose_nouns(slots, length, vocabulary, rng, end, used, pinned)
-        if nouns is None:
-            continue
-        options = [
-            _slot_options(index, slot, slots, nouns, vocabulary, used, pinned)
-            for index, slot in enumerate(slots)
-        ]
-        if end is not None:
-            last = len(slots) - 1
-            options[last] = [
-                option for option in options[last] if _ends_well(option, end, vocabulary)
-            ]
-        texts = _pick(options, length, strong, rng, end)
-        if texts is None or _echoes(texts):
-            continue
-        return Clause(frame, tuple(_agree_articles(texts)), tuple(nouns.values()))
-    return None
-
-
-def _echoes(texts: Sequence[str]) -> bool:
-    """Whether a content word comes twice in the clause ("golden as the golden star")."""
-    content = [text for text in texts if text and text.lower() not in GRAMMAR_WORDS]
-    return len(content) != len(set(content))
-
-
-def _choose_nouns(
-    slots: Sequence[Slot],
-    length: int,
-    vocabulary: Vocabulary,
-    rng: random.Random,
-    end: EndRule | None,
-    used: frozenset[str],
-    pinned: Sequence[str],
-) -> dict[int, Word] | None:
-    nouns: dict[int, Word] = {}
-    for index, slot in enumerate(slots):
-        if slot.kind not in NOUN_KINDS:
-            continue
-        if index < len(pinned):
-            found = _noun_named(pinned[index], vocabulary)
-            if found is None:
-                return None
-            nouns[index] = found
-            continue
-        taken = {chosen.text for chosen in nouns.values()}
-        candidates = [
-            noun
-            for noun in _agreeable_nouns(vocabulary, slots, index)
-            if noun.size <= length and noun.text not in taken
-        ]
-        if index == len(slots) - 1 and end is not None:
-            endings = ending_forms(vocabulary).get(end.rhyme, frozenset()) if end.rhyme else None
-            candidates = [
-                noun
-                for noun in candidates
-                if (endings is None or noun.text in endings)
-                and _ends_well(_Option(noun.text, noun.pronunciation, 1), end, vocabulary)
-            ]
-        if not candidates:
+    avoid = avoid if avoid is not None else set()
+    tokens = template.tokens
+    options = _slot_sizes(template, vocabulary, end_word.size if end_word else 0)
+    host = None
+    if include is not None:
+        placed = _place(include, template, options, length, strong, rng, end_word is not None)
+        if placed is None:
             return None
-        candidates = _tier(candidates, vocabulary, rng)
-        weights = [
-            noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in candidates
-        ]
-        nouns[index] = rng.choices(candidates, weights)[0]
-    return nouns
+        host, sizes = placed
+        avoid.add(include.text)
+    else:
+        picked = _pick_sizes(options, length, rng)
+        if picked is None:
+            return None
+        sizes = picked
+    words: list[str] = []
+    position = 0
+    for index, (token, size) in enumerate(zip(tokens, sizes, strict=True)):
+        beats = strong[position : position + size]
+        if index == len(tokens) - 1 and end_word is not None:
+            text = end_word.text
+        elif index == host and include is not None:
+            text = include.text
+        elif token in CONTENT_SLOTS:
+            text = vocabulary.choose(CONTENT_SLOTS[token], size, beats, rng, avoid).text
+        elif token in FUNCTION_SLOTS:
+            text = _choose_function_word(token, size, beats, rng)
+        else:
+            text = token
+        if token in CONTENT_SLOTS:
+            avoid.add(text)
+        words.append(text)
+        position += size
+    return _agree_articles(words)
 
 
-def _tier(candidates: list[Word], vocabulary: Vocabulary, rng: random.Random) -> list[Word]:
-    """The theme's own nouns, its scenes' nouns or the rest, drawn by ``NOUN_TIERS``
-    among those present: the lexicon's hundreds of nouns would drown a theme's few."""
-    core = {word.text for word in vocabulary.core_words}
-    tiers = (
-        [noun for noun in candidates if noun.text in core],
-        [noun for noun in candidates if noun.text in vocabulary.associates],
-        [
-            noun
-            for noun in candidates
-            if noun.text not in core and noun.text not in vocabulary.associates
-        ],
-    )
-    present = [(tier, share) for tier, share in zip(tiers, NOUN_TIERS, strict=True) if tier]
-    return rng.choices([tier for tier, _ in present], [share for _, share in present])[0]
-
-
-def _agreeable_nouns(vocabulary: Vocabulary, slots: Sequence[Slot], index: int) -> list[Word]:
-    """The nouns of the slot's classes that every slot agreeing with it can go with."""
-    slot = slots[index]
-    kinds = tuple(sorted({other.kind for other in slots if other.noun == index}))
-    key = ("nouns", slot.kind, slot.classes, kinds)
-    if key not in vocabulary.memo:
-        vocabulary.memo[key] = [
-            noun
-            for noun in vocabulary.nouns(slot.classes)
-            if (slot.kind != "bare" or noun.text in BARE_NOUNS or noun.part_of_speech == "name")
-            and (slot.kind == "bare" or noun.text not in BARE_ONLY_NOUNS)
-            and _agreeable(kinds, noun.text, noun.classes, noun.part_of_speech == "name")
-        ]
-    return vocabulary.memo[key]  # type: ignore[return-value]
-
-
-def _noun_named(text: str, vocabulary: Vocabulary) -> Word | None:
-    for part_of_speech in ("noun", "name"):
-        for word in vocabulary.words(part_of_speech):
-            if word.text == text:
-                return word
-    return None
-
-
-@cache
-def _agreeable(kinds: tuple[str, ...], text: str, classes: frozenset[str], is_name: bool) -> bool:
-    """Whether every slot kind agreeing with a noun has at least one lexicon word that
-    suits it (the same in every song)."""
-    for kind in kinds:
-        if kind in SUBJECT_VERB_KINDS and not _suiting_texts("verb", text, classes, kind == "Va"):
-            return False
-        if kind in OBJECT_VERB_KINDS and not _suiting_texts("tverb", text, classes, False):
-            return False
-        if kind in ("A<", "A>") and (is_name or not _suiting_texts("adj", text, classes, False)):
-            return False
-        if kind == "prep" and not _prepositions(classes):
-            return False
-        if kind == "a" and (text in BARE_NOUNS or is_name):
-            return False
-    return True
-
-
-def _unlike(words: Sequence[Word], noun: Word) -> list[Word]:
-    """The words that do not echo the noun ("starry star", "summer summer")."""
-    return [word for word in words if word.text[:4] != noun.text[:4]]
-
-
-def _suiting(vocabulary: Vocabulary, part_of_speech: str, noun: Word, away: bool) -> list[Word]:
-    """The vocabulary's adjectives or verbs that go with ``noun``."""
-    key = ("suits", part_of_speech, noun.text, away)
-    if key not in vocabulary.memo:
-        by_text = vocabulary.by_text(part_of_speech)
-        found = [
-            by_text[text]
-            for text in _suiting_texts(part_of_speech, noun.text, noun.classes, away)
-            if text in by_text
-        ]
-        # The theme's own words are not in the lexicon's table.
-        found += [
-            word
-            for word in vocabulary.core_words
-            if word.part_of_speech == part_of_speech
-            and word not in found
-            and word.suits(noun)
-            and (not away or "away" in word.flags)
-        ]
-        vocabulary.memo[key] = found
-    return vocabulary.memo[key]  # type: ignore[return-value]
-
-
-@cache
-def _suiting_texts(
-    part_of_speech: str, noun_text: str, noun_classes: frozenset[str], away: bool
-) -> tuple[str, ...]:
-    """The lexicon's adjectives or verbs that go with a noun (the same in every song)."""
-    table = {"adj": ADJECTIVES, "verb": INTRANSITIVE_VERBS, "tverb": TRANSITIVE_VERBS}[
-        part_of_speech
-    ]
-    return tuple(
-        text
-        for text, (suits, _, flags) in parse_entries(table).items()
-        if (noun_text in suits or not suits.isdisjoint(noun_classes))
-        and (not away or "away" in flags)
-    )
-
-
-@cache
-def _prepositions(classes: frozenset[str]) -> tuple[str, ...]:
-    found: list[str] = []
-    for name in sorted(classes):
-        for preposition in PREPOSITIONS.get(name, "").split():
-            if preposition not in found:
-                found.append(preposition)
-    return tuple(found)
-
-
-def _slot_options(
-    index: int,
-    slot: Slot,
-    slots: Sequence[Slot],
-    nouns: dict[int, Word],
-    vocabulary: Vocabulary,
-    used: frozenset[str],
-    pinned: Sequence[str],
-) -> list[_Option]:
-    """Every word that may fill the slot, given the nouns chosen."""
-    if index < len(pinned):
-        return [_option(pinned[index], 1.0)] if pinned[index] else [_Option("", None, 1.0)]
-    noun = nouns.get(slot.noun) if slot.noun is not None else None
-    kind = slot.kind
-    if kind in NOUN_KINDS:
-        chosen = nouns[index]
-        return [_Option(chosen.text, chosen.pronunciation, chosen.weight)]
-    if kind == "lit":
-        return [_option(slot.text, 1.0)]
-    if kind == "det":
-        assert noun is not None
-        if noun.part_of_speech == "name":
-            return [_Option("", None, 1.0)]
-        options = [_option("the", 3.0)]
-        for name in sorted(noun.classes):
-            options += [_option(det, 1.0) for det in DETERMINERS.get(name, "").split()]
-        if noun.text in BARE_NOUNS:
-            options.append(_Option("", None, 1.0))
-        return _unique(options)
-    if kind == "a":
-        return [_option("a", 1.0)]
-    if kind == "adj?":
-        assert noun is not None
-        options = [_Option("", None, 4.0)]
-        if noun.part_of_speech != "name":
-            options += _word_options(
-                _unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base"
-            )
-        return options
-    if kind in ("A<", "A>"):
-        assert noun is not None
-        predicative = [
-            word for word in _suiting(vocabulary, "adj", noun, False) if "attr" not in word.flags
-        ]
-        return _word_options(_unlike(predicative, noun), used, "base")
-    if kind == "prep":
-        assert noun is not None
-        return [_option(preposition, 1.0) for preposition in _prepositions(noun.classes)]
-    if kind in SUBJECT_VERB_KINDS:
-        assert noun is not None
-        verbs = _suiting(vocabulary, "verb", noun, kind == "Va")
-        return _word_options(verbs, used, SUBJECT_VERB_KINDS[kind])
-    if kind in PERSON_VERB_KINDS:
-        verbs = [word for word in vocabulary.words("verb") if "person" in word.classes]
-        if kind == "va":
-            verbs = [word for word in verbs if "away" in word.flags]
-        return _word_options(verbs, used, PERSON_VERB_KINDS[kind])
-    if kind in OBJECT_VERB_KINDS:
-        assert noun is not None
-        return _word_options(
-            _suiting(vocabulary, "tverb", noun, False), used, OBJECT_VERB_KINDS[kind]
-        )
-    if kind == "word":
-        # A one-word line: any adjective or verb ("free", "shine").
-        words = [*vocabulary.words("adj"), *vocabulary.words("verb")]
-        return _word_options(words, used, "base")
-    if kind == "Tme":
-        verbs = [word for word in vocabulary.words("tverb") if "me" in word.flags]
-        return _word_options(verbs, used, "base")
-    if kind == "Tyou":
-        verbs = [word for word in vocabulary.words("tverb") if "person" in word.classes]
-        return _word_options(verbs, used, "base")
-    raise AssertionError(f"unknown slot kind {kind!r}")  # pragma: no cover
-
-
-def _word_options(words: Sequence[Word], used: frozenset[str], form: str) -> list[_Option]:
-    options = []
-    for word in words:
-        text, pronunciation = _inflected(word.text, form)
-        if pronunciation is None:
-            continue
-        reused = REUSED_WORD_FACTOR if word.text in used else 1.0
-        options.append(_Option(text, pronunciation, word.weight * reused))
-    return options
-
-
-@cache
-def _inflected(text: str, form: str) -> tuple[str, Pronunciation | None]:
-    """The word in this form and how it is said (None when cmudict lacks the form)."""
-    surface = {"base": text, "third": third_person(text), "gerund": gerund(text)}[form]
-    pronunciation = pronounce(surface)
-    return surface, None if pronunciation.guessed else pronunciation
-
-
-def _option(text: str, weight: float) -> _Option:
-    return _Option(text, pronounce(text), weight)
-
-
-def _unique(options: list[_Option]) -> list[_Option]:
-    seen: dict[str, _Option] = {}
-    for option in options:
-        seen.setdefault(option.text, option)
-    return list(seen.values())
-
-
-def _short(length: int) -> int:
-    """The clause length that limits its possible endings (0: none does)."""
-    return length if length <= SHORT_CLAUSE else 0
-
-
-def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
-    if option.pronunciation is None or not option.text:
-        return False
-    if end.allowed is not None and option.text not in end.allowed:
-        return False
-    if option.text in end.taken:
-        return False
-    rhyme = rhyme_of(option.text)
-    if end.rhyme is not None and rhyme != end.rhyme:
-        return False
-    return end.partners <= 0 or option.text in _rich_endings(
-        vocabulary, end.partners, _short(end.partner_length)
-    )
-
-
-def _rich_endings(vocabulary: Vocabulary, partners: int, short: int) -> frozenset[str]:
-    """Words with at least ``partners`` rhymes in the vocabulary (``short`` > 0: among
-    the words a line of that many syllables can end on)."""
-    key = ("rich", partners, short)
-    if key not in vocabulary.memo:
-        vocabulary.memo[key] = frozenset(
-            text
-            for forms in ending_forms(vocabulary, short).values()
-            if len(forms) > partners
-            for text in forms
-        )
-    return vocabulary.memo[key]  # type: ignore[return-value]
-
-
-@cache
-def rhyme_of(text: str) -> str:
-    """The rhyming part of a word as usually sung (see ``Pronunciation.rhyme``)."""
-    return vocabulary_rhyme(pronounce(text))
-
-
-def rhyme_partner_count(vocabulary: Vocabulary, rhyme: str, text: str) -> int:
-    """How many other words of the vocabulary (in any sung form) end on this rhyme."""
-    forms = ending_forms(vocabulary).get(rhyme, frozenset())
-    return len(forms) - (text in forms)
-
-
-_ENDING_FORMS: dict[tuple[int, int], dict[str, frozenset[str]]] = {}
-#: Clauses this short end on a noun or a verb alone.
-SHORT_CLAUSE = 2
-
-
-def ending_forms(vocabulary: Vocabulary, short: int = 0) -> dict[str, frozenset[str]]:
-    """Rhyme -> every word a clause of this vocabulary can end on with that rhyme
-    (``short`` > 0: a clause of that many syllables, at most ``SHORT_CLAUSE``: a noun
-    or a verb of at most that size)."""
-    key = (id(vocabulary), short)
-    if key not in _ENDING_FORMS:
-        if len(_ENDING_FORMS) > 256:
-            _ENDING_FORMS.clear()
-        forms: dict[str, set[str]] = {}
-        texts = set() if short else {"me", "you", "away", "alone", "gone"}
-        # Base forms only: they can end the shortest lines ("stay", "rain").
-        for word in vocabulary.all_words:
-            if not short or (
-                word.size <= short and word.part_of_speech in ("noun", "name", "adj", "verb")
-            ):
-                texts.add(word.text)
-        for text in texts:
-            pronunciation = pronounce(text)
-            if not pronunciation.guessed or text[:1].isupper():
-                forms.setdefault(vocabulary_rhyme(pronunciation), set()).add(text)
-        _ENDING_FORMS[key] = {rhyme: frozenset(found) for rhyme, found in forms.items()}
-    return _ENDING_FORMS[key]
-
-
-def _pick(
-    options: Sequence[list[_Option]],
+def _place(
+    word: Word,
+    template: Template,
+    options: Sequence[tuple[int, ...]],
     length: int,
     strong: Sequence[bool],
     rng: random.Random,
-    end: EndRule | None,
-) -> list[str] | None:
-    """One option per slot, the sizes adding up to ``length``; None if impossible."""
-    if any(not slot_options for slot_options in options):
+    end_fixed: bool,
+) -> tuple[int, list[int]] | None:
+    """A slot for ``word`` and sizes for every slot, the word's stresses likelier on
+    strong notes; None if no slot of its part of speech fits ``length``."""
+    placements: list[tuple[int, list[int]]] = []
+    weights: list[float] = []
+    for slot in host_slots(template, word, end_fixed):
+        fixed = [*options[:slot], (word.size,), *options[slot + 1 :]]
+        sizes = _pick_sizes(fixed, length, rng)
+        if sizes is None:
+            continue
+        start = sum(sizes[:slot])
+        placements.append((slot, sizes))
+        weights.append(3.0 ** stress_matches(word.stresses, strong[start : start + word.size]))
+    if not placements:
         return None
-    sizes = [sorted({option.size for option in slot_options}) for slot_options in options]
+    return rng.choices(placements, weights)[0]
+
+
+def _slot_sizes(template: Template, vocabulary: Vocabulary, end_size: int) -> list[tuple[int, ...]]:
+    tokens = template.tokens
+    options: list[tuple[int, ...]] = []
+    for index, token in enumerate(tokens):
+        if index == len(tokens) - 1 and end_size:
+            options.append((end_size,))
+        elif token in CONTENT_SLOTS:
+            options.append(vocabulary.sizes(CONTENT_SLOTS[token]))
+        elif token in FUNCTION_SLOTS:
+            options.append(_function_sizes(token))
+        else:
+            options.append((pronounce(token).syllable_count,))
+    return options
+
+
+def _pick_sizes(
+    options: Sequence[tuple[int, ...]], length: int, rng: random.Random
+) -> list[int] | None:
+    """A random choice of one size per slot that adds up to ``length``."""
+    # reachable[i]: totals the slots i.. can make, to choose left to right without dead ends.
     reachable: list[set[int]] = [set() for _ in range(len(options) + 1)]
     reachable[-1] = {0}
     for index in range(len(options) - 1, -1, -1):
-        reachable[index] = {
-            size + rest
-            for size in sizes[index]
-            for rest in reachable[index + 1]
-            if size + rest <= length
-        }
+        reachable[index] = {s + rest for s in options[index] for rest in reachable[index + 1]}
     if length not in reachable[0]:
         return None
-    texts: list[str] = []
-    remaining = length
-    position = 0
-    for index, slot_options in enumerate(options):
-        fitting = [
-            option for option in slot_options if remaining - option.size in reachable[index + 1]
-        ]
-        weights = []
-        for option in fitting:
-            beats = strong[position : position + option.size]
-            weight = option.weight * 3.0 ** stress_matches(
-                option.pronunciation.stresses if option.pronunciation else (), beats
-            )
-            if end is not None and end.open_vowel and index == len(options) - 1:
-                weight *= 4.0 if ends_open(option.text) else 1.0
-            weights.append(weight)
-        chosen = rng.choices(fitting, weights)[0]
-        texts.append(chosen.text)
-        remaining -= chosen.size
-        position += chosen.size
-    return texts
-
-
-#: Vowels a singer can hold: long vowels and diphthongs.
-OPEN_VOWELS = frozenset({"AA", "AO", "OW", "AY", "EY", "IY", "UW", "AW", "OY"})
-
-
-def ends_open(word: str) -> bool:
-    """Whether ``word`` ends on a long, open vowel a singer can hold ("free", "go",
-    "sky", "away"), with no consonant after it."""
-    if not word:
-        return False
-    last = pronounce(word).phonemes[-1]
-    return last[:2] in OPEN_VOWELS
-
-
-def _agree_articles(texts: Sequence[str]) -> list[str]:
-    """ "a" before a vowel sound becomes "an" ("an ocean")."""
-    result = list(texts)
-    following = ""
-    for index in range(len(texts) - 1, -1, -1):
-        if texts[index] == "a" and following and pronounce(following).phonemes[0][:2] in VOWELS:
-            result[index] = "an"
-        if texts[index]:
-            following = texts[index]
-    return result
+    sizes, remaining = [], length
+    for index, sizes_here in enumerate(options):
+        fitting = [s for s in sizes_here if remaining - s in reachable[index + 1]]
+        # Short words are likelier: they leave room for more, and more natural, words.
+        size = rng.choices(fitting, [1.0 / s for s in fitting])[0]
+        sizes.append(size)
+        remaining -= size
+    return sizes
 
 
 @cache
-def frame_lengths(
-    frame: Frame, vocabulary_sizes: tuple[tuple[str, tuple[int, ...]], ...]
-) -> frozenset[int]:
-    """Syllable counts the frame can roughly reach (ignoring agreement), for choosing
-    frames that may fit a clause; ``vocabulary_sizes`` maps parts of speech to sizes."""
-    sizes = dict(vocabulary_sizes)
-    totals = {0}
-    for slot in frame.slots:
-        if slot.kind == "lit":
-            options: tuple[int, ...] = (pronounce(slot.text).syllable_count,)
-        elif slot.kind in ("det",):
-            options = (0, 1, 2)
-        elif slot.kind == "a":
-            options = (1,)
-        elif slot.kind == "adj?":
-            options = (0, *sizes.get("adj", ()))
-        elif slot.kind == "prep":
-            options = (1, 2)
-        elif slot.kind in NOUN_KINDS:
-            options = sizes.get("noun", (1,))
-        elif slot.kind in ("A<", "A>"):
-            options = sizes.get("adj", (1,))
-        elif slot.kind == "word":
-            options = (*sizes.get("adj", (1,)), *sizes.get("verb", (1,)))
-        elif slot.kind in ("T", "Tg", "Tme", "Tyou"):
-            options = tuple(
-                size + (1 if slot.kind == "Tg" else 0) for size in sizes.get("tverb", (1,))
-            )
-        else:
-            options = tuple(
-                size + (1 if slot.kind in ("Vg", "vg") else 0) for size in sizes.get("verb", (1,))
-            )
-        totals = {total + size for total in totals for size in options}
-    return frozenset(totals)
+def _function_sizes(slot: str) -> tuple[int, ...]:
+    return tuple(sorted({pronounce(word).syllable_count for word in FUNCTION_SLOTS[slot]}))
+
+
+def _choose_function_word(slot: str, size: int, strong: Sequence[bool], rng: random.Random) -> str:
+    candidates = [w for w in FUNCTION_SLOTS[slot] if pronounce(w).syllable_count == size]
+    weights = [3.0 ** stress_matches(pronounce(w).stresses, strong) for w in candidates]
+    return rng.choices(candidates, weights)[0]
+
+
+def _agree_articles(words: list[str]) -> list[str]:
+    """ "a" before a vowel sound becomes "an" ("an ocean")."""
+    result = list(words)
+    for index, word in enumerate(words[:-1]):
+        if word == "a" and pronounce(words[index + 1]).phonemes[0][:2] in VOWELS:
+            result[index] = "an"
+    return result

@@ -1,164 +1,114 @@
 """The local lyricist: lines that fit the notes exactly, with no key and no network.
 
-A line is one or more clauses, each a frame of ``grammar.FRAMES`` filled with words
-that agree ("the last train leaves the station", not "our electric storm will pray").
-Its syllable count is exact by construction, and of several candidate lines the one
-whose stresses best meet the strong notes, that carries the theme (on long notes and
-line ends, where it is heard) and repeats least of what the song said already is kept.
+A line is one or more clauses from ``grammar.TEMPLATES`` ("we dance beneath the moon,
+the night is cold"). Its syllable count is exact by construction: the clause lengths add
+up to the line's note count, and each clause is filled with words of exactly the
+syllables it needs. Rhyming lines pick their last word first: the first line of a rhyme
+group takes a word with enough rhyme partners in the vocabulary, the later lines take
+those partners. Several candidate lines are written and the one whose stresses best
+meet the strong notes (and that says most about the theme) is kept.
 
-The song's form comes from the melody (``SyllablePlan.repeat_of``): a phrase that
-repeats an earlier one gets the earlier words again (a refrain), or, where the rhyme
-scheme asks the two lines to rhyme with each other, the earlier line's head with a new,
-rhyming ending (a hook). Lines that must rhyme (by the scheme, or because a refrain
-carries a rhyme into another group) form one *cluster*: its first line ends on a word
-with enough rhymes for the others, and a cluster that closes a section on a long note
-ends on an open vowel ("free", "go", "away").
+The theme shows in the words by construction, not only by chance: the first line holds
+one of the theme's own words ("coffee", "Paris", "robot") and every other line one of
+them or a close associate ("cup", "cafe"), put into a slot of its part of speech; the
+lines between are free and merely lean towards themed words.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from services.lyrics import grammar
-from services.lyrics.grammar import Clause, EndRule, Frame, ends_open
-from services.lyrics.lexicon import GRAMMAR_WORDS
 from services.lyrics.plan import LinePlan, SyllablePlan
-from services.lyrics.pronunciation import pronounce, rhymes_with
-from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
+from services.lyrics.pronunciation import pronounce
+from services.lyrics.rhyme import rhyme_partners
+from services.lyrics.vocabulary import Vocabulary, Word, stress_matches
 
 #: Candidate lines written per line; the best is kept.
-CANDIDATES_PER_LINE = 8
-#: Frames tried per clause before a candidate is given up.
-FRAME_TRIES = 6
+CANDIDATES_PER_LINE = 6
+#: More for a line that must hold a theme word, whose place is less free.
+CANDIDATES_PER_THEMED_LINE = 10
 #: Lines longer than this are split into clauses of natural length.
 LONGEST_SINGLE_CLAUSE = 9
 NATURAL_CLAUSE_LENGTHS = (4, 7)
-#: Parts of speech a line may end on (used by fit.py's repairs).
+#: Relative chance of ending a line on a word the song has used already.
+REUSED_END_WORD_WEIGHT = 0.1
+#: Parts of speech a line may end on (the templates' last slots).
 LINE_ENDINGS = ("noun", "adj", "verb", "name")
-#: Most lines with their own end word that one rhyme sound may have to serve.
-MAX_CLUSTER_WRITERS = 4
-#: Weight of a frame the song has used already, relative to a fresh one.
-REUSED_FRAME_FACTOR = 0.25
-#: Score terms (the stress fit counts 0..1).
-THEME_WORD_SCORE = 0.3
-SCENE_WORD_SCORE = 0.1
-HEARD_THEME_SCORE = 0.15
-REUSED_WORD_PENALTY = 0.3
-OPEN_LANDING_SCORE = 0.6
+#: Chance that a line which must be themed gets a close associate rather than a word of
+#: the theme itself (when the theme switched on a topic).
+ASSOCIATE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
 class ComposedLine:
-    """A written line: its words, its clauses and the word it ends on."""
+    """A written line: its words and the word it ends on (for rhymes)."""
 
     words: tuple[str, ...]
     text: str
-    end_word: Word | None = None
+    end_word: Word | None
     content_words: frozenset[str] = frozenset()
-    clauses: tuple[Clause, ...] = ()
-
-    @property
-    def last_word(self) -> str:
-        return self.words[-1] if self.words else ""
-
-
-@dataclass
-class _Cluster:
-    """Lines whose ends must rhyme with each other."""
-
-    members: list[int]
-    writers: int  # lines that need their own end word (not verbatim refrains)
-    lands: bool
-    shortest: int  # syllables of its shortest line
-    rhyme: str | None = None
-    ends: set[str] = field(default_factory=set)
 
 
 class LocalLyricist:
-    """Writes lines of exact syllable counts from one vocabulary and one random source.
+    """Writes lines of exact syllable counts from one vocabulary and one random source."""
 
-    refrains: repeat the words where the melody repeats a phrase (False: every line new).
-    """
-
-    def __init__(
-        self, vocabulary: Vocabulary, rng: random.Random, *, refrains: bool = True
-    ) -> None:
+    def __init__(self, vocabulary: Vocabulary, rng: random.Random) -> None:
         self.vocabulary = vocabulary
         self.rng = rng
-        self.refrains = refrains
-        #: Clauses that could only be filled with the last-resort list of nouns.
-        self.fallback_clauses = 0
-        self._used: set[str] = set()  # content words of earlier lines
-        self._frames_used: dict[str, int] = {}
+        self._used: set[str] = set()  # content words of earlier lines, to vary the song
+        self._themed = {word.text for word in vocabulary.themed_words}
         self._core = {word.text for word in vocabulary.core_words}
-        self._scene = set(vocabulary.associates)
-        sizes = tuple((pos, vocabulary.sizes(pos)) for pos in ("noun", "adj", "verb", "tverb"))
-        self._frames = [
-            (
-                frame,
-                grammar.frame_lengths(frame, sizes),
-                frame.weight * mood_factor(frame.moods, vocabulary.moods),
-            )
-            for frame in grammar.FRAMES
+        self._associates = [
+            word for word in vocabulary.themed_words if word.text in vocabulary.associates
         ]
+        self._theme_uses: dict[str, int] = {}
+        self._room: dict[tuple[str, int, str, int, int], bool] = {}
+        self._lengths: dict[tuple[grammar.Template, int, str, int], set[int]] = {}
 
     def write(self, plan: SyllablePlan, labels: Sequence[str]) -> list[ComposedLine]:
-        """One line per planned line; lines with the same label rhyme (see rhyme.py),
-        repeated phrases repeat their words (see the module docstring)."""
-        count = len(plan.lines)
-        repeat_of = list(plan.repeat_of) if self.refrains and plan.repeat_of else [None] * count
-        copy_of: list[int | None] = [None] * count
-        hook_of: list[int | None] = [None] * count
-        for line, source in enumerate(repeat_of):
-            if source is None:
-                continue
-            # Verbatim, the line would rhyme a word with itself when its rhyme group
-            # already ends on the source's word (the source, or another copy of it).
-            clash = labels[line] and any(
-                labels[earlier] == labels[line] and source in (earlier, copy_of[earlier])
-                for earlier in range(line)
-            )
-            if clash:
-                hook_of[line] = source
-            else:
-                copy_of[line] = source
-        cluster_of = self._clusters(plan, labels, copy_of)
+        """One line per planned line; lines with the same label rhyme (see rhyme.py)."""
+        partners = rhyme_partners(labels)
         lines: list[ComposedLine] = []
         for index, line_plan in enumerate(plan.lines):
-            source = copy_of[index]
-            cluster = cluster_of.get(index)
-            group_ends = [
-                lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]
-            ]
-            rule = self._end_rule(cluster, line_plan, group_ends, labels.count(labels[index]) - 1)
-            hook = hook_of[index]
-            if source is not None:
-                if all(rhymes_with(lines[source].last_word, end) for end in group_ends):
-                    lines.append(lines[source])
-                    continue
-                # The group's first line could not take the refrain's rhyme: a hook
-                # that rhymes with the group instead.
-                hook = source
-                rule = EndRule(
-                    rhyme=pronounce(group_ends[0]).rhyme,
-                    taken=frozenset(group_ends),
-                    open_vowel=line_plan.lands,
+            partner = partners[index]
+            partner_end = lines[partner].end_word if partner is not None else None
+            end_candidates: list[Word] | None = None
+            if partner_end is not None:
+                end_candidates = self.rhyme_candidates(
+                    partner_end, lines, labels, labels[index], line_plan
                 )
-            composed = None
-            if hook is not None:
-                composed = self._hook(lines[hook], line_plan, rule)
-            if composed is None:
-                composed = self._line(
-                    line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule
+            elif labels[index] and partner is None:
+                later = [
+                    plan.lines[j]
+                    for j in range(index + 1, len(plan.lines))
+                    if labels[j] == labels[index]
+                ]
+                end_candidates = self.group_openers(line_plan, later)
+            lines.append(
+                self.compose(
+                    line_plan.syllable_count,
+                    line_plan.strong,
+                    end_candidates,
+                    theme_words=self.theme_words_for(index),
                 )
-            if cluster is not None and composed.last_word:
-                cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
-                cluster.ends.add(composed.last_word)
-            self._remember(composed)
-            lines.append(composed)
+            )
         return lines
+
+    def theme_words_for(self, index: int) -> list[Word]:
+        """Words line ``index`` must contain one of: the theme's own words for the first
+        line (and for each next one until a line could hold one), those or their
+        associates for every second line, none for the others."""
+        core = list(self.vocabulary.core_words)
+        if core and not self._theme_uses.keys() & self._core:
+            return core
+        if index % 2:
+            return []
+        if self._associates and (not core or self.rng.random() < ASSOCIATE_SHARE):
+            return self._associates
+        return core
 
     def compose(
         self,
@@ -169,255 +119,255 @@ class LocalLyricist:
     ) -> ComposedLine:
         """The best of several candidate lines of exactly ``syllables`` syllables.
 
-        end_candidates: words the line may end on (rhymes); None or empty = any word.
-        theme_words: accepted for compatibility; the theme leans every line already.
+        end_candidates: words the line may end on (rhymes); None = any word; an empty
+        list (no rhyme fits) also means any word.
+        theme_words: the line holds one of these where any fits (none may: a theme word
+            longer than the line); empty = no such demand.
         """
-        del theme_words
-        rule = (
-            EndRule(allowed=frozenset(word.text for word in end_candidates))
-            if end_candidates
-            else None
-        )
-        line = self._line(syllables, strong, (), rule)
-        self._remember(line)
-        return line
-
-    def _clusters(
-        self, plan: SyllablePlan, labels: Sequence[str], copy_of: Sequence[int | None]
-    ) -> dict[int, _Cluster]:
-        """Line -> its rhyme cluster (lines of one label, joined through refrains)."""
-        parent = list(range(len(labels)))
-
-        def root(line: int) -> int:
-            while parent[line] != line:
-                parent[line] = parent[parent[line]]
-                line = parent[line]
-            return line
-
-        first_of_label: dict[str, int] = {}
-        for line, label in enumerate(labels):
-            if label:
-                parent[root(line)] = root(first_of_label.setdefault(label, line))
-
-        def writers(top: int) -> int:
-            return sum(root(line) == top and copy_of[line] is None for line in range(len(labels)))
-
-        for line, source in enumerate(copy_of):
-            # A refrain carries its rhyme into its new group, unless that asks for more
-            # rhymes of one sound than a song can find (then it becomes a hook there).
-            if (
-                source is not None
-                and root(line) != root(source)
-                and writers(root(line)) + writers(root(source)) <= MAX_CLUSTER_WRITERS
-            ):
-                parent[root(line)] = root(source)
-        groups: dict[int, list[int]] = {}
-        for line in range(len(labels)):
-            groups.setdefault(root(line), []).append(line)
-        clusters: dict[int, _Cluster] = {}
-        for members in groups.values():
-            if len(members) < 2:
-                continue
-            writer_count = sum(copy_of[line] is None for line in members)
-            cluster = _Cluster(
-                members,
-                writer_count,
-                any(plan.lines[m].lands for m in members),
-                min(plan.lines[m].syllable_count for m in members),
+        wanted = {word.text for word in theme_words}
+        candidates = [
+            self._candidate(
+                syllables, strong, end_candidates or None, self._pick_theme_word(theme_words)
             )
-            for line in members:
-                clusters[line] = cluster
-        return clusters
-
-    def _end_rule(
-        self,
-        cluster: _Cluster | None,
-        line: LinePlan,
-        group_ends: Sequence[str],
-        group_partners: int,
-    ) -> EndRule | None:
-        """What the line must end on: a rhyme of its group's earlier lines; else the
-        sound its cluster took through a refrain; else, for a cluster's first line, a
-        word with rhymes to spare; an open vowel where the line lands."""
-        if cluster is None:
-            return EndRule(open_vowel=True) if line.lands else None
-        taken = frozenset(cluster.ends | set(group_ends))
-        if group_ends:
-            return EndRule(rhyme=pronounce(group_ends[0]).rhyme, taken=taken, open_vowel=line.lands)
-        if cluster.rhyme is not None:
-            return EndRule(rhyme=cluster.rhyme, taken=taken, open_vowel=line.lands, partners=-1)
-        return EndRule(
-            partners=2 * cluster.writers,
-            open_vowel=cluster.lands,
-            partner_length=cluster.shortest,
-            least_partners=group_partners,
-        )
-
-    def _hook(
-        self, source: ComposedLine, line: LinePlan, rule: EndRule | None
-    ) -> ComposedLine | None:
-        """The source line again with its last noun phrase (or clause) new, to rhyme."""
-        if not source.clauses:
-            return None
-        *head, last = source.clauses
-        slots = last.frame.slots
-        tail_group = next(
-            (
-                slots[index].group
-                for index in range(len(slots) - 1, -1, -1)
-                if slots[index].kind in grammar.NOUN_KINDS
+            for _ in range(CANDIDATES_PER_THEMED_LINE if wanted else CANDIDATES_PER_LINE)
+        ]
+        best = max(
+            candidates,
+            key=lambda line: (
+                not wanted or bool(wanted & set(line.words)),
+                self._score(line, strong),
             ),
-            None,
         )
-        kept = (
-            len(slots)
-            if tail_group is None
-            else next(i for i, s in enumerate(slots) if s.group == tail_group)
-        )
-        head_size = sum(_size(text) for clause in head for text in clause.texts)
-        pinned = last.texts[:kept]
-        if kept == 0 or kept >= len(slots):
-            return None
-        for _ in range(CANDIDATES_PER_LINE):
-            clause = grammar.realize(
-                last.frame,
-                line.syllable_count - head_size,
-                line.strong[head_size:],
-                self.vocabulary,
-                self.rng,
-                end=rule,
-                used=frozenset(self._used),
-                pinned=pinned,
-            )
-            if clause is not None:
-                return _line_of([*head, clause])
-        return None
+        self._used.update(best.content_words)
+        for text in set(best.words) & (self._core | wanted):
+            self._theme_uses[text] = self._theme_uses.get(text, 0) + 1
+        return best
 
-    def _line(
+    def _pick_theme_word(self, words: Sequence[Word]) -> Word | None:
+        """One of ``words``, those used least in the song so far likelier."""
+        if not words:
+            return None
+        weights = [1.0 / (1 + self._theme_uses.get(word.text, 0)) ** 2 for word in words]
+        return self.rng.choices(list(words), weights)[0]
+
+    def group_openers(self, first: LinePlan, later: Sequence[LinePlan]) -> list[Word]:
+        """Words the first line of a rhyme group may end on: each has a distinct rhyme
+        partner, short enough, for every later line of the group."""
+        partner_size = min((line.syllable_count for line in later), default=first.syllable_count)
+        openers = []
+        for word in self._ending_words(first.syllable_count):
+            partners = {
+                other.text
+                for other in self.vocabulary.rhymes(word.rhyme)
+                if other.part_of_speech in LINE_ENDINGS
+                and other.size <= partner_size
+                and other.text != word.text
+            }
+            if len(partners) >= len(later):
+                openers.append(word)
+        return openers
+
+    def rhyme_candidates(
+        self,
+        rhyme_of: Word,
+        lines: Sequence[ComposedLine],
+        labels: Sequence[str],
+        label: str,
+        line_plan: LinePlan,
+    ) -> list[Word]:
+        """Words that rhyme with ``rhyme_of``, fit the line, and end no line of the group."""
+        taken = {
+            line.end_word.text
+            for line, other in zip(lines, labels, strict=False)
+            if other == label and line.end_word is not None
+        }
+        return [
+            word
+            for word in self.vocabulary.rhymes(rhyme_of.rhyme)
+            if word.part_of_speech in LINE_ENDINGS
+            and word.size <= line_plan.syllable_count
+            and word.text not in taken
+        ]
+
+    def _ending_words(self, max_size: int) -> list[Word]:
+        return [
+            word
+            for pos in LINE_ENDINGS
+            for size in self.vocabulary.sizes(pos)
+            if size <= max_size
+            for word in self.vocabulary.words(pos, size)
+        ]
+
+    def _candidate(
         self,
         syllables: int,
         strong: Sequence[bool],
-        long_notes: Sequence[bool],
-        rule: EndRule | None,
+        end_candidates: Sequence[Word] | None,
+        include: Word | None = None,
     ) -> ComposedLine:
-        relaxed = [rule]
-        if rule is not None:
-            if rule.partners < 0:
-                # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
-                relaxed.append(EndRule(partners=2))
-            elif rule.partners > 1:
-                # The margin may be too much to ask; the partners needed are not.
-                needed = rule.partners // 2 - 1
-                relaxed.append(
-                    EndRule(
-                        partners=needed,
-                        open_vowel=rule.open_vowel,
-                        partner_length=rule.partner_length,
-                    )
-                )
-                for partners in (needed, rule.least_partners):
-                    relaxed.append(EndRule(partners=partners, partner_length=rule.partner_length))
-            elif rule.open_vowel:
-                relaxed.append(EndRule(rule.rhyme, rule.allowed, rule.taken))
-            if rule.rhyme is None or rule.partners < 0:
-                relaxed.append(
-                    None
-                )  # a rhyme the scheme asks for is kept, if need be by the fallback
-        for attempt_rule in relaxed:
-            candidates = [
-                line
-                for line in (
-                    self._candidate(syllables, strong, attempt_rule)
-                    for _ in range(CANDIDATES_PER_LINE)
-                )
-                if line is not None
-            ]
-            if candidates:
-                return max(candidates, key=lambda line: self._score(line, strong, long_notes, rule))
-        return self._fallback_line(syllables, rule)
-
-    def _candidate(
-        self, syllables: int, strong: Sequence[bool], rule: EndRule | None
-    ) -> ComposedLine | None:
         lengths = self._clause_lengths(syllables)
-        clauses: list[Clause] = []
+        end_word = None
+        if end_candidates:
+            if include is not None:
+                end_candidates = self._endings_with_room(end_candidates, include, syllables)
+            end_word = self._pick_end_word(end_candidates, strong)
+        final_template, final_length = self._final_clause(lengths[-1], syllables, end_word)
+        leading = self._clause_lengths(syllables - final_length) if final_length < syllables else []
+        if end_word is not None and include is not None and end_word.text == include.text:
+            include = None  # the rhyme already brings it
+        host, host_templates = self._host(include, leading, final_length, end_word)
+        if host == len(leading):
+            final_template = self._weighted(host_templates)
+        avoid = set(self._used)
+        clauses: list[list[str]] = []
         position = 0
-        used = frozenset(self._used)
-        for number, length in enumerate(lengths):
-            last = number == len(lengths) - 1
-            clause = self._clause(
-                length, strong[position : position + length], rule if last else None, used
-            )
-            if clause is None:
-                return None
-            clauses.append(clause)
-            used |= frozenset(clause.words)
-            position += length
-        return _line_of(clauses)
-
-    def _clause(
-        self, length: int, strong: Sequence[bool], rule: EndRule | None, used: frozenset[str]
-    ) -> Clause | None:
-        fitting = [(frame, weight) for frame, lengths, weight in self._frames if length in lengths]
-        if not fitting:
-            return None
-        frames = [frame for frame, _ in fitting]
-        weights = [
-            weight * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0)
-            for frame, weight in fitting
-        ]
-        # Weighted order without replacement; a clause that must rhyme tries every frame.
-        order = sorted(
-            range(len(frames)), key=lambda index: -(self.rng.random() ** (1.0 / weights[index]))
-        )
-        tries = len(order) if rule is not None else FRAME_TRIES
-        for index in order[:tries]:
-            clause = grammar.realize(
-                frames[index],
+        for index, length in enumerate(leading):
+            here = include if index == host else None
+            template = self._weighted(host_templates) if here else self._template_for(length)
+            words = grammar.fill(
+                template,
                 length,
-                strong,
+                strong[position:],
                 self.vocabulary,
                 self.rng,
-                end=rule,
-                used=used,
-                tries=1,
+                avoid=avoid,
+                include=here,
             )
-            if clause is not None:
-                return clause
-        return None
-
-    def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
-        """Last resort, rarely needed: the rhyme word after sung "oh"s ("Oh, oh, sing"),
-        or nouns in a row ("rain, river, morning"). Always possible."""
-        self.fallback_clauses += 1
-        rhymes = sorted(
-            text
-            for text in (
-                grammar.ending_forms(self.vocabulary).get(rule.rhyme, ())
-                if rule and rule.rhyme
-                else ()
-            )
-            if text not in rule.taken and 0 < _size(text) <= syllables  # type: ignore[union-attr]
+            if words is None:  # pragma: no cover - _template_for only offers fitting ones
+                raise AssertionError(f"{template.pattern} cannot make {length} syllables")
+            clauses.append(words)
+            position += length
+        final = grammar.fill(
+            final_template,
+            final_length,
+            strong[position:],
+            self.vocabulary,
+            self.rng,
+            end_word=end_word,
+            avoid=avoid,
+            include=include if host == len(leading) else None,
         )
-        last = self.rng.choice(rhymes) if rhymes else None
-        remaining = syllables - (_size(last) if last else 0)
-        words: list[str] = []
-        if last is not None and remaining <= 3:
-            words = ["oh"] * remaining
-            remaining = 0
-        while remaining:
-            size = min(remaining, self.rng.choice((1, 2)))
-            nouns = self.vocabulary.words("noun", size) or self.vocabulary.words("noun", 1)
-            word = self.rng.choice(list(nouns))
-            words.append(word.text)
-            remaining -= word.size
-        if last is not None:
-            words.append(last)
-        text = ", ".join(words)
-        return ComposedLine(tuple(words), text[:1].upper() + text[1:], None, _content(words))
+        if final is None:  # pragma: no cover - _final_clause only offers fitting ones
+            raise AssertionError(f"{final_template.pattern} cannot make {final_length}")
+        clauses.append(final)
+        if end_word is None:
+            end_word = self._word_for(final[-1], final_template.ending)
+        return ComposedLine(
+            tuple(word for clause in clauses for word in clause),
+            _sentence(clauses),
+            end_word,
+            frozenset(avoid - self._used),
+        )
+
+    def _host(
+        self,
+        include: Word | None,
+        leading: Sequence[int],
+        final_length: int,
+        end_word: Word | None,
+    ) -> tuple[int | None, list[grammar.Template]]:
+        """Which clause takes ``include`` (an index into the clauses) and the templates
+        that can hold it there; (None, []) when none can."""
+        if include is None:
+            return None, []
+        options: list[tuple[int, list[grammar.Template]]] = []
+        for index, length in enumerate(leading):
+            fitting = [t for t in grammar.TEMPLATES if length in self._achievable(t, 0, include)]
+            if fitting:
+                options.append((index, fitting))
+        ending = end_word.part_of_speech if end_word else None
+        end_size = end_word.size if end_word else 0
+        fitting = [
+            t
+            for t in grammar.TEMPLATES
+            if ending in (None, t.ending) and final_length in self._achievable(t, end_size, include)
+        ]
+        if fitting:
+            options.append((len(leading), fitting))
+        if not options:
+            return None, []
+        return self.rng.choice(options)
+
+    def _endings_with_room(
+        self, candidates: Sequence[Word], include: Word, syllables: int
+    ) -> Sequence[Word]:
+        """The end words that leave a one-clause line room for ``include`` (or are
+        ``include``); all of them when none does, or when the line is long enough for
+        several clauses."""
+        if syllables > LONGEST_SINGLE_CLAUSE:
+            return candidates
+        fitting = [
+            word
+            for word in candidates
+            if word.text == include.text
+            or self._room_for(include, word.part_of_speech, word.size, syllables)
+        ]
+        return fitting or candidates
+
+    def _room_for(self, include: Word, ending: str, end_size: int, syllables: int) -> bool:
+        """Whether one clause of ``syllables`` can hold ``include`` and end on a word of
+        this part of speech and size."""
+        key = (include.part_of_speech, include.size, ending, end_size, syllables)
+        if key not in self._room:
+            self._room[key] = any(
+                template.ending == ending
+                and syllables in self._achievable(template, end_size, include)
+                for template in grammar.TEMPLATES
+            )
+        return self._room[key]
+
+    def _weighted(self, templates: Sequence[grammar.Template]) -> grammar.Template:
+        return self.rng.choices(list(templates), [t.weight for t in templates])[0]
+
+    def _pick_end_word(self, candidates: Sequence[Word], strong: Sequence[bool]) -> Word:
+        weights = [
+            word.weight
+            * 3.0 ** stress_matches(word.stresses, strong[len(strong) - word.size :])
+            * (REUSED_END_WORD_WEIGHT if word.text in self._used else 1.0)
+            for word in candidates
+        ]
+        return self.rng.choices(list(candidates), weights)[0]
+
+    def _final_clause(
+        self, planned: int, syllables: int, end_word: Word | None
+    ) -> tuple[grammar.Template, int]:
+        """A template that can end the line, and its length: ``planned`` if possible,
+        else the nearest length (at most the whole line) that it can make."""
+        ending = end_word.part_of_speech if end_word else None
+        end_size = end_word.size if end_word else 0
+        options = [
+            (template, length)
+            for template in grammar.TEMPLATES
+            if ending in (None, template.ending)
+            for length in self._achievable(template, end_size)
+            if length <= syllables
+        ]
+        if not options:
+            raise AssertionError(f"no clause ends on {end_word} within {syllables} syllables")
+        best_distance = min(abs(length - planned) for _, length in options)
+        nearest = [option for option in options if abs(option[1] - planned) == best_distance]
+        return self.rng.choices(nearest, [template.weight for template, _ in nearest])[0]
+
+    def _template_for(self, length: int) -> grammar.Template:
+        fitting = [t for t in grammar.TEMPLATES if length in self._achievable(t, 0)]
+        return self.rng.choices(fitting, [t.weight for t in fitting])[0]
+
+    def _achievable(
+        self, template: grammar.Template, end_size: int, include: Word | None = None
+    ) -> set[int]:
+        key = (
+            template,
+            end_size,
+            *((include.part_of_speech, include.size) if include else ("", 0)),
+        )
+        if key not in self._lengths:
+            self._lengths[key] = grammar.achievable_lengths(
+                template, self.vocabulary, end_size, include
+            )
+        return self._lengths[key]
 
     def _clause_lengths(self, syllables: int) -> list[int]:
-        """Split a line into clauses of natural length."""
+        """Split a line into clauses of natural length (the last at least 3 long)."""
         lengths, remaining = [], syllables
         while remaining > LONGEST_SINGLE_CLAUSE:
             length = self.rng.randint(*NATURAL_CLAUSE_LENGTHS)
@@ -426,60 +376,21 @@ class LocalLyricist:
         lengths.append(remaining)
         return lengths
 
-    def _score(
-        self,
-        line: ComposedLine,
-        strong: Sequence[bool],
-        long_notes: Sequence[bool],
-        rule: EndRule | None,
-    ) -> float:
-        stresses: list[bool] = []
-        heard: list[bool] = []
-        for position, word in enumerate(line.words):
-            pronunciation = pronounce(word)
-            start = len(stresses)
-            stresses.extend(pronunciation.stresses)
-            themed = word in self._core or word in self._scene
-            on_long = any(
-                stressed and start + offset < len(long_notes) and long_notes[start + offset]
-                for offset, stressed in enumerate(pronunciation.stresses)
-            )
-            heard.append(themed and (on_long or position == len(line.words) - 1))
-        score = stress_matches(stresses, strong) / max(len(strong), 1)
-        score += THEME_WORD_SCORE * min(2, len(line.content_words & self._core))
-        score += SCENE_WORD_SCORE * min(3, len(line.content_words & self._scene))
-        score += HEARD_THEME_SCORE * min(2, sum(heard))
-        score -= REUSED_WORD_PENALTY * len(line.content_words & (self._used - self._core))
-        if rule is not None and rule.open_vowel and ends_open(line.last_word):
-            score += OPEN_LANDING_SCORE
-        return score
+    def _word_for(self, text: str, part_of_speech: str) -> Word:
+        for word in self.vocabulary.words(part_of_speech, pronounce(text).syllable_count):
+            if word.text == text:
+                return word
+        raise AssertionError(f"{text!r} is not in the vocabulary")  # pragma: no cover
 
-    def _remember(self, line: ComposedLine) -> None:
-        self._used |= line.content_words
-        for clause in line.clauses:
-            self._frames_used[clause.frame.pattern] = (
-                self._frames_used.get(clause.frame.pattern, 0) + 1
-            )
+    def _score(self, line: ComposedLine, strong: Sequence[bool]) -> float:
+        stresses = [s for word in line.words for s in pronounce(word).stresses]
+        stress_fit = stress_matches(stresses, strong) / max(len(strong), 1)
+        themed = len(line.content_words & self._themed)
+        core = len(line.content_words & self._core)
+        repeats = len(set(line.words) & self._used)
+        return stress_fit + 0.1 * themed + 0.1 * core - 0.1 * repeats
 
 
-def _line_of(clauses: Sequence[Clause]) -> ComposedLine:
-    words = [word for clause in clauses for word in clause.words]
-    text = ", ".join(" ".join(clause.words) for clause in clauses)
-    end_word = next(
-        (noun for noun in clauses[-1].nouns if words and noun.text == words[-1]),
-        None,
-    )
-    return ComposedLine(
-        tuple(words), text[:1].upper() + text[1:], end_word, _content(words), tuple(clauses)
-    )
-
-
-def _content(words: Sequence[str]) -> frozenset[str]:
-    return frozenset(word.lower() for word in words if word.lower() not in GRAMMAR_WORDS)
-
-
-def _size(text: str) -> int:
-    return pronounce(text).syllable_count if text else 0
-
-
-__all__ = ["LINE_ENDINGS", "ComposedLine", "Frame", "LocalLyricist"]
+def _sentence(clauses: Sequence[Sequence[str]]) -> str:
+    text = ", ".join(" ".join(clause) for clause in clauses)
+    return text[:1].upper() + text[1:]

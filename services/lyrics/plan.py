@@ -4,17 +4,10 @@ A melody gives one line per phrase and one syllable per note. A note is *strong*
 good place for a stressed syllable) when it is long for its phrase or falls on a beat
 of the melody's tempo; when the notes give no such hint, strong and weak alternate so
 that the line ends on a strong note, the commonest shape of a sung line.
-
-The plan also reads the song's form from the notes: a phrase that repeats an earlier
-one (same number of notes, same contour, same rhythm) is marked as its repeat, so that
-its words can repeat too (a refrain or hook); and a line that closes a section (the
-last line, or one before a long rest) on a long note is marked as *landing*, where a
-held, open vowel sings best.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -31,15 +24,6 @@ ON_BEAT_TOLERANCE = 0.15
 SHORT_NOTE_RATIO = 0.6
 #: A rest at least this long ends a phrase when a melody comes without phrases, in seconds.
 PHRASE_GAP_S = 0.3
-#: Repeated phrases: every interval within this many semitones of the earlier phrase's
-#: (and in the same direction), every note's share of the phrase's length within this
-#: ratio of the earlier one's. Sung repeats are never exact.
-REPEAT_INTERVAL_TOLERANCE = 1
-REPEAT_DURATION_RATIO = 1.35
-#: Phrases shorter than this are not taken for repeats (two notes match too easily).
-MIN_REPEATED_NOTES = 3
-#: A rest this many times the median rest between phrases ends a section.
-SECTION_REST_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -49,16 +33,11 @@ class LinePlan:
     phrase_index: index of the melody phrase (or of the line in a plain syllable plan).
     note_indices: the note each syllable is sung on, in order.
     strong: per syllable, whether its note is a strong position.
-    long_notes: per syllable, whether its note is long for the phrase (empty when
-        unknown: a plain syllable plan).
-    lands: whether the line closes a section on a long note.
     """
 
     phrase_index: int
     note_indices: tuple[int, ...]
     strong: tuple[bool, ...]
-    long_notes: tuple[bool, ...] = ()
-    lands: bool = False
 
     @property
     def syllable_count(self) -> int:
@@ -67,14 +46,9 @@ class LinePlan:
 
 @dataclass(frozen=True)
 class SyllablePlan:
-    """Every line to write, in order.
-
-    repeat_of: per line, the earlier line whose phrase this one repeats (None when it
-        repeats none, or for a plain syllable plan: empty).
-    """
+    """Every line to write, in order."""
 
     lines: tuple[LinePlan, ...]
-    repeat_of: tuple[int | None, ...] = ()
 
     @property
     def syllable_counts(self) -> tuple[int, ...]:
@@ -117,89 +91,16 @@ def plan_from_melody(melody: Melody, *, max_notes: int) -> SyllablePlan:
     beat_s = 60.0 / melody.tempo_bpm if melody.tempo_bpm > 0 else 0.0
     origin_s = melody.notes[0].onset_s
     lines = []
-    section_ends = _section_ends(phrases)
     for phrase_index, phrase in enumerate(phrases):
         notes = melody.phrase_notes(phrase)
-        long_notes = long_positions(notes)
         lines.append(
             LinePlan(
                 phrase_index,
                 tuple(phrase.note_indices),
                 strong_positions(notes, beat_s=beat_s, origin_s=origin_s),
-                long_notes,
-                lands=phrase_index in section_ends and long_notes[-1],
             )
         )
-    return SyllablePlan(tuple(lines), repeated_phrases(melody, phrases))
-
-
-def long_positions(notes: Sequence[Note]) -> tuple[bool, ...]:
-    """Per note of a phrase, whether it is long (``LONG_NOTE_RATIO`` × the median)."""
-    median_s = statistics.median(note.duration_s for note in notes)
-    return tuple(median_s > 0 and note.duration_s >= LONG_NOTE_RATIO * median_s for note in notes)
-
-
-def repeated_phrases(melody: Melody, phrases: Sequence[Phrase]) -> tuple[int | None, ...]:
-    """Per phrase, the first earlier phrase it repeats (same note count, contour within
-    ``REPEAT_INTERVAL_TOLERANCE`` semitones, rhythm within ``REPEAT_DURATION_RATIO``),
-    else None. Transposed repeats count: intervals are compared, not pitches."""
-    shapes = [_shape(melody.phrase_notes(phrase)) for phrase in phrases]
-    found: list[int | None] = []
-    for index, shape in enumerate(shapes):
-        match = None
-        if len(shape[0]) + 1 >= MIN_REPEATED_NOTES:
-            for earlier in range(index):
-                if found[earlier] is None and _same_shape(shapes[earlier], shape):
-                    match = earlier
-                    break
-        found.append(match)
-    return tuple(found)
-
-
-def _shape(notes: Sequence[Note]) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """(intervals in semitones, each note's share of the phrase's onset-to-offset span)."""
-    intervals = tuple(b.midi_pitch - a.midi_pitch for a, b in itertools.pairwise(notes))
-    span_s = notes[-1].offset_s - notes[0].onset_s
-    # Inter-onset intervals (the last note: its duration) carry the rhythm.
-    lengths = [b.onset_s - a.onset_s for a, b in itertools.pairwise(notes)]
-    lengths.append(notes[-1].duration_s)
-    return intervals, tuple(length / span_s if span_s > 0 else 0.0 for length in lengths)
-
-
-def _same_shape(
-    first: tuple[tuple[int, ...], tuple[float, ...]],
-    second: tuple[tuple[int, ...], tuple[float, ...]],
-) -> bool:
-    (intervals_a, rhythm_a), (intervals_b, rhythm_b) = first, second
-    if len(rhythm_a) != len(rhythm_b):
-        return False
-    for step_a, step_b in zip(intervals_a, intervals_b, strict=True):
-        same_direction = (step_a > 0) == (step_b > 0) and (step_a < 0) == (step_b < 0)
-        if abs(step_a - step_b) > REPEAT_INTERVAL_TOLERANCE or not same_direction:
-            return False
-    for share_a, share_b in zip(rhythm_a, rhythm_b, strict=True):
-        shorter, longer = min(share_a, share_b), max(share_a, share_b)
-        if shorter <= 0 or longer / shorter > REPEAT_DURATION_RATIO:
-            return False
-    return True
-
-
-def _section_ends(phrases: Sequence[Phrase]) -> set[int]:
-    """The phrases that close a section: the last, and any followed by a rest of at
-    least ``SECTION_REST_RATIO`` × the median rest between phrases."""
-    ends = {len(phrases) - 1}
-    rests = [
-        after.onset_s - (before.onset_s + before.duration_s)
-        for before, after in itertools.pairwise(phrases)
-    ]
-    if len(rests) >= 2:
-        median_s = statistics.median(rests)
-        ends |= {
-            index
-            for index, rest_s in enumerate(rests)
-            if median_s > 0 and rest_s >= SECTION_REST_RATIO * median_s
-        }
-    return ends
+    return SyllablePlan(tuple(lines))
 
 
 def strong_positions(notes: Sequence[Note], *, beat_s: float, origin_s: float) -> tuple[bool, ...]:

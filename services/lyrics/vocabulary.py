@@ -1,10 +1,8 @@
-"""The words a song may use: the theme's own words, its scenes, then the whole lexicon.
+"""The words a song may use: the theme's own words, its topics and mood, then the rest.
 
-Each word carries what it can go with (``classes``: for a noun, what it is; for an
-adjective or verb, the nouns it suits) and a weight that makes the theme likelier:
-words of the theme itself weigh most, words of the scenes the theme switched on next,
-the rest of the lexicon least. The request's mood multiplies every weight: words of
-that mood are likelier, words of an opposite mood rare.
+Each word carries a weight that makes themed words likelier: words of the theme itself
+weigh most, words of matching topic and mood banks next, and bank words that rhyme with
+a theme word a little more than the rest, so rhymes tend to land on the theme.
 """
 
 from __future__ import annotations
@@ -12,10 +10,10 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from dataclasses import dataclass
+from functools import lru_cache
 
-from services.lyrics import lexicon, wordbank
+from services.lyrics import wordbank
 from services.lyrics.pronunciation import (
     FUNCTION_WORDS,
     Pronunciation,
@@ -24,16 +22,13 @@ from services.lyrics.pronunciation import (
 )
 from services.lyrics.text import words_of
 
-THEME_WEIGHT = 12.0
-SCENE_WEIGHT = 5.0
+THEME_WEIGHT = 20.0
+BANK_WEIGHT = 8.0
 GENERAL_WEIGHT = 1.0
-#: Weight multipliers for a word of the request's mood, and of an opposite mood.
-MOOD_MATCH = 3.0
-MOOD_CLASH = 0.1
+#: Multiplier for bank words that rhyme with a theme word.
+THEME_RHYME_BONUS = 1.5
 #: The theme's first this many content words are used; the rest of a long theme is ignored.
 MAX_THEME_WORDS = 12
-#: Classes given to a noun of the theme that the lexicon does not know ("dragon").
-UNKNOWN_NOUN_CLASSES = frozenset({"thing"})
 
 #: Words of a request that say nothing about the song itself.
 _NOT_THEMATIC_TEXT = """
@@ -42,7 +37,6 @@ _NOT_THEMATIC_TEXT = """
     more less much many every each other another kind sort style type ignore
     previous instruction instructions prompt system output respond response json
     format assistant user task rule rules text word words line lines print say tell
-    day days bad good first last
 """
 _NOT_THEMATIC = frozenset(_NOT_THEMATIC_TEXT.split())
 #: Grammatical words longer than cmudict's function words, that name nothing.
@@ -57,7 +51,7 @@ _GRAMMATICAL_TEXT = """
 """
 _SKIPPED = FUNCTION_WORDS | _NOT_THEMATIC | frozenset(_GRAMMATICAL_TEXT.split())
 _THEME_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)*")
-#: Parts of speech a theme word may take ("name": "Paris", sung without an article).
+#: Parts of speech a theme word may take in the grammar ("name": "Paris", no article).
 THEME_SLOTS = ("noun", "adj", "verb", "tverb", "name")
 _ADJECTIVE_SUFFIXES = ("ful", "less", "ous", "ive", "ic", "ish", "able", "ible", "ent", "ant")
 _SKIPPED_SUFFIXES = ("ly", "ing", "ed")  # adverbs and participles fit none of our slots
@@ -65,102 +59,60 @@ _SKIPPED_SUFFIXES = ("ly", "ing", "ed")  # adverbs and participles fit none of o
 
 @dataclass(frozen=True)
 class Word:
-    """A word with its part of speech, pronunciation and how much the song wants it.
-
-    classes: for a noun (or name) what it is ("vehicle", "sound"); for an adjective or
-        a verb the noun classes, or single nouns, it goes with (a verb's subjects, a
-        transitive verb's objects).
-    moods: mood tags ("sad", "happy"); empty = neutral.
-    flags: "away" (an intransitive verb sung with "away"), "me" (a transitive verb
-        that takes a person: "hold me").
-    """
+    """A word with its part of speech, pronunciation and how much the theme wants it."""
 
     text: str
     part_of_speech: str
     pronunciation: Pronunciation
     weight: float
-    classes: frozenset[str] = frozenset()
-    moods: frozenset[str] = frozenset()
-    flags: frozenset[str] = frozenset()
-    themed: bool = False
 
-    @cached_property
+    @property
     def size(self) -> int:
         """Syllables."""
         return self.pronunciation.syllable_count
 
-    @cached_property
+    @property
     def stresses(self) -> tuple[bool, ...]:
         return self.pronunciation.stresses
 
-    @cached_property
+    @property
     def rhyme(self) -> str:
-        return rhyme_of(self.pronunciation)
+        return self.pronunciation.rhyme
 
-    def suits(self, noun: Word) -> bool:
-        """Whether this adjective or verb goes with ``noun`` (by its classes or itself)."""
-        return (
-            "any" in self.classes
-            or noun.text in self.classes
-            or not self.classes.isdisjoint(noun.classes)
-        )
+    @property
+    def themed(self) -> bool:
+        return self.weight > GENERAL_WEIGHT
 
 
-@dataclass
 class Vocabulary:
-    """Words indexed by part of speech, syllable count, class and rhyme."""
+    """Words indexed by part of speech, syllable count and rhyme."""
 
-    all_words: Sequence[Word]
-    #: The theme's own words (one entry per part of speech they can take).
-    core_words: tuple[Word, ...] = ()
-    #: Words of the scenes the theme switched on ("platform" for "train").
-    associates: frozenset[str] = frozenset()
-    #: The request's moods ("sad", "love").
-    moods: frozenset[str] = frozenset()
-    _by_slot: dict[tuple[str, int], list[Word]] = field(default_factory=dict, repr=False)
-    _by_pos: dict[str, list[Word]] = field(default_factory=dict, repr=False)
-    _by_rhyme: dict[str, list[Word]] = field(default_factory=dict, repr=False)
-    _by_class: dict[str, list[Word]] = field(default_factory=dict, repr=False)
-    #: Answers computed once per vocabulary by the grammar (which words suit which).
-    memo: dict[object, object] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        for word in self.all_words:
+    def __init__(
+        self,
+        words: Iterable[Word],
+        *,
+        core: Sequence[Word] = (),
+        associates: frozenset[str] = frozenset(),
+    ) -> None:
+        #: The theme's own words (one entry per part of speech they can take).
+        self.core_words = tuple(core)
+        #: Words of the topic banks the theme switched on ("cup" for "coffee").
+        self.associates = associates
+        self._by_slot: dict[tuple[str, int], list[Word]] = {}
+        self._by_rhyme: dict[str, list[Word]] = {}
+        for word in words:
             self._by_slot.setdefault((word.part_of_speech, word.size), []).append(word)
-            self._by_pos.setdefault(word.part_of_speech, []).append(word)
             self._by_rhyme.setdefault(word.rhyme, []).append(word)
-            if word.part_of_speech in ("noun", "name"):
-                for name in word.classes:
-                    self._by_class.setdefault(name, []).append(word)
-        self.themed_words = tuple(word for word in self.all_words if word.themed)
+        self.themed_words = tuple(
+            word for group in self._by_slot.values() for word in group if word.themed
+        )
 
     def sizes(self, part_of_speech: str) -> tuple[int, ...]:
         """The syllable counts available for a part of speech, ascending."""
         return tuple(sorted(size for pos, size in self._by_slot if pos == part_of_speech))
 
-    def words(self, part_of_speech: str, size: int | None = None) -> Sequence[Word]:
-        """Words of a part of speech (and size, when given)."""
-        if size is None:
-            return self._by_pos.get(part_of_speech, ())
+    def words(self, part_of_speech: str, size: int) -> Sequence[Word]:
         return self._by_slot.get((part_of_speech, size), ())
-
-    def by_text(self, part_of_speech: str) -> dict[str, Word]:
-        """The words of a part of speech by their text."""
-        key = ("by_text", part_of_speech)
-        if key not in self.memo:
-            self.memo[key] = {word.text: word for word in self.words(part_of_speech)}
-        return self.memo[key]  # type: ignore[return-value]
-
-    def nouns(self, classes: Iterable[str]) -> list[Word]:
-        """Nouns and names of any of these classes ("any": every noun)."""
-        wanted = set(classes)
-        if "any" in wanted:
-            return [*self._by_pos.get("noun", ()), *self._by_pos.get("name", ())]
-        found: dict[str, Word] = {}
-        for name in sorted(wanted):
-            for word in self._by_class.get(name, ()):
-                found.setdefault(word.text, word)
-        return list(found.values())
 
     def rhymes(self, rhyme: str) -> Sequence[Word]:
         """Every word (any part of speech) with this rhyming part."""
@@ -177,8 +129,7 @@ class Vocabulary:
         """A word of ``size`` syllables whose stresses best suit the ``strong`` beats.
 
         Likelier when themed and when its stressed syllables meet strong notes; words
-        in ``avoid`` are taken only when nothing else fits. Raises KeyError when the
-        vocabulary has no such word.
+        in ``avoid`` are taken only when nothing else fits.
         """
         candidates = self.words(part_of_speech, size)
         if not candidates:
@@ -189,142 +140,67 @@ class Vocabulary:
         return rng.choices(fresh, weights)[0]
 
 
-@lru_cache(maxsize=65536)
-def rhyme_of(pronunciation: Pronunciation) -> str:
-    """``pronunciation.rhyme``, computed once per pronunciation."""
-    return pronunciation.rhyme
-
-
 def stress_matches(stresses: Sequence[bool], strong: Sequence[bool]) -> int:
     """How many syllables are stressed exactly where the notes are strong."""
     return sum(stress == beat for stress, beat in zip(stresses, strong, strict=False))
 
 
-def request_moods(mood: str, genre: str, theme: str = "") -> frozenset[str]:
-    """The moods a request asks for: named in its mood, implied by its genre (only when
-    the mood names none) or, failing both, by its theme."""
-    genre_words = words_of(genre) + words_of(genre.replace("-", "").replace(" ", ""))
-    implied = " ".join(wordbank.GENRE_KEYS.get(word, "") for word in genre_words)
-    for text in (mood, implied, theme):
-        found = _moods_in(set(words_of(text)))
-        if found:
-            return found
-    return frozenset()
-
-
-def _moods_in(words: set[str]) -> frozenset[str]:
-    return frozenset(
-        name for name, keys in lexicon.MOOD_KEYS.items() if not words.isdisjoint(keys.split())
-    )
-
-
-def mood_factor(word_moods: frozenset[str], moods: frozenset[str]) -> float:
-    """How much likelier a word (or frame) of ``word_moods`` is in a song of ``moods``."""
-    if not moods or not word_moods:
-        return 1.0
-    if not word_moods.isdisjoint(moods):
-        return MOOD_MATCH
-    clashes = set().union(*(lexicon.OPPOSITE_MOODS[mood] for mood in moods))
-    return MOOD_CLASH if not word_moods.isdisjoint(clashes) else 1.0
-
-
 @lru_cache(maxsize=128)
 def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
-    """The vocabulary for a request: theme words, its scenes, the whole lexicon."""
+    """The vocabulary for a request: theme words, matching banks, the general bank."""
     theme_words = theme_content_words(theme)
     theme_keys = set(words_of(theme)) | {word.text.lower() for word in theme_words}
     request_words = set(words_of(f"{mood} {genre}")) | theme_keys
     for genre_word in words_of(genre.replace("-", "").replace(" ", "")) + words_of(genre):
         request_words.update(wordbank.GENRE_KEYS.get(genre_word, "").split())
-    scenes = [
-        scene for scene in wordbank.SCENES if not request_words.isdisjoint(scene.keys.split())
+    banks = [
+        bank
+        for bank in (*wordbank.MOODS, *wordbank.TOPICS)
+        if request_words & set(bank.keys.split())
     ]
-    # Scenes the theme itself switched on are the song's images; genre-implied ones
-    # only lean a little.
-    own_scenes = [scene for scene in scenes if not theme_keys.isdisjoint(scene.keys.split())]
-    scene_nouns: dict[str, frozenset[str]] = {}
-    for scene in scenes:
-        scene_nouns.update(scene.new_nouns())
+    # Words of the banks the theme itself switched on: its close associates.
     associates = {
         text
-        for scene in own_scenes
-        for pos in wordbank.PARTS_OF_SPEECH
-        for text in scene.words(pos)
+        for bank in banks
+        if theme_keys & set(bank.keys.split())
+        for part_of_speech in wordbank.PARTS_OF_SPEECH
+        for text in bank.words(part_of_speech)
     }
-    leaning = {
-        (text, pos)
-        for scene in scenes
-        for pos in wordbank.PARTS_OF_SPEECH
-        for text in scene.words(pos)
-    }
-    moods = request_moods(mood, genre, theme)
-    words: dict[tuple[str, str], Word] = {}
-    for word in theme_words:
-        words[(word.text, word.part_of_speech)] = word
-    for base in _lexicon_words(tuple(sorted(scene_nouns.items()))):
-        key = (base.text, base.part_of_speech)
-        if key in words:
-            continue
-        weight = GENERAL_WEIGHT
-        if key in leaning:
-            weight = SCENE_WEIGHT if base.text in associates else SCENE_WEIGHT / 2
-        weight *= mood_factor(base.moods, moods)
-        words[key] = Word(
-            base.text,
-            base.part_of_speech,
-            base.pronunciation,
-            weight,
-            base.classes,
-            base.moods,
-            base.flags,
-            themed=base.text in associates,
-        )
+    theme_rhymes = {word.rhyme for word in theme_words}
+
+    chosen: dict[tuple[str, str], Word] = {(w.text, w.part_of_speech): w for w in theme_words}
+    for bank, weight in [(bank, BANK_WEIGHT) for bank in banks] + [
+        (wordbank.GENERAL, GENERAL_WEIGHT)
+    ]:
+        for part_of_speech in wordbank.PARTS_OF_SPEECH:
+            for text in bank.words(part_of_speech):
+                key = (text, part_of_speech)
+                if key in chosen:
+                    continue
+                pronunciation = pronounce(text)
+                bonus = THEME_RHYME_BONUS if pronunciation.rhyme in theme_rhymes else 1.0
+                chosen[key] = Word(text, part_of_speech, pronunciation, weight * bonus)
     core = tuple(word for word in theme_words if word.part_of_speech in THEME_SLOTS)
     return Vocabulary(
-        tuple(words.values()),
-        core_words=core,
-        associates=frozenset(associates) - {word.text for word in core},
-        moods=moods,
+        chosen.values(), core=core, associates=frozenset(associates) - {w.text for w in core}
     )
-
-
-@lru_cache(maxsize=256)
-def _lexicon_words(extra_nouns: tuple[tuple[str, frozenset[str]], ...] = ()) -> tuple[Word, ...]:
-    """Every lexicon word at weight 1 (plus the scenes' own nouns)."""
-    words: list[Word] = []
-    classes = dict(lexicon.noun_classes())
-    for text, found in extra_nouns:
-        classes[text] = classes.get(text, frozenset()) | found
-    for text, found in classes.items():
-        words.append(Word(text, "noun", pronounce(text), GENERAL_WEIGHT, found))
-    for pos, table in (
-        ("adj", lexicon.ADJECTIVES),
-        ("verb", lexicon.INTRANSITIVE_VERBS),
-        ("tverb", lexicon.TRANSITIVE_VERBS),
-    ):
-        for text, (suits, moods, flags) in lexicon.parse_entries(table).items():
-            # A word that goes with everything would be everywhere: the more classes it
-            # suits, the less likely it is for each.
-            weight = GENERAL_WEIGHT * min(1.0, 3.0 / len(suits)) if suits else GENERAL_WEIGHT
-            words.append(Word(text, pos, pronounce(text), weight, suits, moods, flags))
-    return tuple(words)
 
 
 def theme_content_words(theme: str) -> list[Word]:
     """The theme's own words that can stand in our grammar, with a part of speech.
 
-    A word the lexicon knows keeps its parts of speech and classes there; a name (a
-    known place such as "Paris", or a word the lexicon does not know that is
-    capitalized inside a theme written in sentence case, or at its start when cmudict
-    lacks it) is a ``name`` of class "place", sung without "the"; a verb in "-ing" is
-    its base verb ("learning" -> "learn") when the lexicon knows it; another word is an
-    adjective by its suffix ("-ful", "-less") or else a noun of class "thing". Plurals
-    become singular ("waves" -> "wave") and possessives lose their "'s"
-    ("grandmother's" -> "grandmother"). Words cmudict lacks are kept (their
-    pronunciation is guessed); grammatical words, words about the request itself and
-    words not in the Latin alphabet ("café") are skipped.
+    A word the banks know keeps its parts of speech there; a name (a known place such
+    as "Paris", or a word the banks do not know that is capitalized inside a theme
+    written in sentence case, or at its start when cmudict lacks it) is a ``name``,
+    sung without "the"; a verb
+    in "-ing" is its base verb ("learning" -> "learn"); another word is an adjective by
+    its suffix ("-ful", "-less") or else a noun. Plurals become singular ("waves" ->
+    "wave") and possessives lose their "'s" ("grandmother's" -> "grandmother") so they
+    take "the" and "is". Words cmudict lacks are kept (their pronunciation is guessed);
+    grammatical words, words about the request itself and words not in the Latin
+    alphabet ("café") are skipped.
     """
-    known = _lexicon_entries()
+    known_parts = _bank_parts_of_speech()
     found: dict[tuple[str, str], Word] = {}
     tokens = _THEME_TOKEN.findall(theme)
     # In ALL CAPS or Title Case, capitals say nothing about names.
@@ -335,58 +211,37 @@ def theme_content_words(theme: str) -> list[Word]:
         if not token.isascii():
             continue
         is_name = token[:1].isupper() and ((cased and index > 0) or not is_known(token))
-        for word in _theme_words(token, is_name, known):
-            found.setdefault((word.text, word.part_of_speech), word)
+        for text, parts in _theme_word(token, is_name, known_parts):
+            for part_of_speech in parts:
+                found.setdefault(
+                    (text, part_of_speech),
+                    Word(text, part_of_speech, pronounce(text), THEME_WEIGHT),
+                )
     return list(found.values())
 
 
-def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> list[Word]:
-    """The vocabulary entries of one token of a theme; [] for a word we cannot use."""
+def _theme_word(
+    token: str, is_name: bool, known_parts: dict[str, tuple[str, ...]]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """(text, parts of speech) for one token of a theme; [] for a word we cannot use."""
     text = token.lower()
     if text.endswith(("'s", "s'")):
         text = text[:-2] if text.endswith("'s") else text[:-1]
     if len(text) < 3 or "'" in text or text in _SKIPPED:
         return []
-    for option in (text, _singular(text)):
-        if option in known:
-            return [_themed(word) for word in known[option]]
+    if text in known_parts:
+        return [(text, known_parts[text])]
     singular = _singular(text)
+    if singular in known_parts:
+        return [(singular, known_parts[singular])]
     if text in wordbank.PLACE_NAMES or (
         is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)
     ):
-        name = text[:1].upper() + text[1:]
-        return [
-            Word(name, "name", pronounce(name), THEME_WEIGHT, frozenset({"place"}), themed=True)
-        ]
+        return [(text[:1].upper() + text[1:], ("name",))]
     if text.endswith("ing"):
         stem = _verb_stem(text)
-        return [
-            _themed(word) for word in known.get(stem or "", []) if word.part_of_speech != "noun"
-        ]
-    if text.endswith(_SKIPPED_SUFFIXES):
-        return []
-    if text.endswith(_ADJECTIVE_SUFFIXES):
-        return [
-            Word(
-                singular, "adj", pronounce(singular), THEME_WEIGHT, frozenset({"any"}), themed=True
-            )
-        ]
-    return [
-        Word(singular, "noun", pronounce(singular), THEME_WEIGHT, UNKNOWN_NOUN_CLASSES, themed=True)
-    ]
-
-
-def _themed(word: Word) -> Word:
-    return Word(
-        word.text,
-        word.part_of_speech,
-        word.pronunciation,
-        THEME_WEIGHT,
-        word.classes,
-        word.moods,
-        word.flags,
-        themed=True,
-    )
+        return [(stem, ("verb",))] if stem else []
+    return [(singular, _guess_parts_of_speech(singular))]
 
 
 def _verb_stem(text: str) -> str | None:
@@ -409,13 +264,20 @@ def _singular(text: str) -> str:
     return text
 
 
-@cache
-def _lexicon_entries() -> dict[str, list[Word]]:
-    """Lexicon words by text (a word may be a noun and a verb: "dream")."""
-    entries: dict[str, list[Word]] = {}
-    scene_nouns = {
-        text: classes for scene in wordbank.SCENES for text, classes in scene.new_nouns().items()
-    }
-    for word in _lexicon_words(tuple(sorted(scene_nouns.items()))):
-        entries.setdefault(word.text, []).append(word)
-    return entries
+def _guess_parts_of_speech(text: str) -> tuple[str, ...]:
+    if text.endswith(_ADJECTIVE_SUFFIXES):
+        return ("adj",)
+    if text.endswith(_SKIPPED_SUFFIXES):
+        return ()
+    return ("noun",)
+
+
+@lru_cache(maxsize=1)
+def _bank_parts_of_speech() -> dict[str, tuple[str, ...]]:
+    parts: dict[str, list[str]] = {}
+    for bank in (wordbank.GENERAL, *wordbank.MOODS, *wordbank.TOPICS):
+        for part_of_speech in wordbank.PARTS_OF_SPEECH:
+            for text in bank.words(part_of_speech):
+                if part_of_speech not in parts.setdefault(text, []):
+                    parts[text].append(part_of_speech)
+    return {text: tuple(found) for text, found in parts.items()}

@@ -6,13 +6,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.lyrics import lexicon
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.syllables import line_fits
 from services.lyrics.text import words_of
 from services.lyrics.vocabulary import build_vocabulary
-from services.lyrics.wordbank import PARTS_OF_SPEECH, SCENES
+from services.lyrics.wordbank import GENERAL, MOODS, PARTS_OF_SPEECH, TOPICS
 from services.lyrics.writer import write_lyrics
 from tests.lyrics.builders import melody_of, settings_for
 
@@ -75,8 +74,7 @@ def test_the_theme_shows_in_the_words() -> None:
         LyricsRequest(syllables_per_line=(8, 8, 8, 8, 8, 8), theme="sailing the ocean", seed=7),
         LOCAL,
     )
-    sea = next(scene for scene in SCENES if "ocean" in scene.keys.split())
-    sea_words = {word for pos in PARTS_OF_SPEECH for word in sea.words(pos)}
+    sea_words = set(TOPICS[0].noun.split() + TOPICS[0].adj.split() + TOPICS[0].verb.split())
     sung = set(words_of(lyrics.text))
 
     assert len(sung & (sea_words | {"ocean", "sailing"})) >= 3
@@ -115,25 +113,11 @@ def test_syllables_carry_arpabet_phonemes_and_word_starts() -> None:
     assert [p for s in line.syllables for p in s.phonemes] == spoken
 
 
-def test_every_lexicon_and_scene_word_is_in_the_dictionary() -> None:
-    words = set(lexicon.noun_classes())
-    for table in (lexicon.ADJECTIVES, lexicon.INTRANSITIVE_VERBS, lexicon.TRANSITIVE_VERBS):
-        words |= set(lexicon.parse_entries(table))
-    for scene in SCENES:
+def test_every_bank_word_is_in_the_dictionary() -> None:
+    for bank in (GENERAL, *MOODS, *TOPICS):
         for part_of_speech in PARTS_OF_SPEECH:
-            words |= set(scene.words(part_of_speech))
-    assert [word for word in sorted(words) if pronounce(word).guessed] == []
-
-
-def test_scene_adjectives_and_verbs_are_lexicon_words() -> None:
-    known = {
-        "adj": set(lexicon.parse_entries(lexicon.ADJECTIVES)),
-        "verb": set(lexicon.parse_entries(lexicon.INTRANSITIVE_VERBS)),
-        "tverb": set(lexicon.parse_entries(lexicon.TRANSITIVE_VERBS)),
-    }
-    for scene in SCENES:
-        for part_of_speech, words in known.items():
-            assert set(scene.words(part_of_speech)) <= words, scene.keys
+            for word in bank.words(part_of_speech):
+                assert not pronounce(word).guessed, word
 
 
 def test_theme_words_join_the_vocabulary_as_singular_nouns() -> None:
