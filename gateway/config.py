@@ -46,6 +46,9 @@ TAKE_PATH_MATCHERS: tuple[dict[str, Any], ...] = (
 )
 #: The service behind `GET /` and `GET /health`, always deployed.
 FRONT_SERVICE = "studio"
+#: The service that serves the web studio's files, and where the page is.
+WEB_SERVICE = "web"
+WEB_PAGE_PATH = "/studio"
 #: REST paths that answer without a key: what probes and load balancers call.
 OPEN_REST_PATHS = ("/", "/health")
 #: The gateway's own gRPC server (health, reflection) as Envoy knows it.
@@ -312,6 +315,32 @@ def _gateway_local_routes(no_buffering: dict[str, Any], keys: bool) -> list[dict
     ]
 
 
+def _browser_redirect_routes(protobuf_services: dict[str, str]) -> list[dict[str, Any]]:
+    """`GET /` from a browser (it asks for text/html) goes to the web studio; API clients
+    asking for JSON (or anything else) keep getting the seed's banner.
+
+    The transcoder would otherwise turn the request into a gRPC call before the router
+    saw the redirect, so it is switched off on this route.
+    """
+    if WEB_SERVICE not in protobuf_services.values():
+        return []
+    return [
+        {
+            "match": {
+                "path": "/",
+                "headers": [{"name": "accept", "string_match": {"contains": "text/html"}}],
+            },
+            "redirect": {"path_redirect": WEB_PAGE_PATH},
+            "typed_per_filter_config": {
+                "envoy.filters.http.grpc_json_transcoder": {
+                    "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
+                    "disabled": True,
+                }
+            },
+        }
+    ]
+
+
 def _json_error(code: int, message: str) -> dict[str, Any]:
     return {"json_format": {"code": code, "message": message}, "content_type": "application/json"}
 
@@ -486,7 +515,8 @@ def envoy_config(
             "disabled": True,
         }
     }
-    routes = _gateway_local_routes(no_buffering, keys)
+    routes = _browser_redirect_routes(protobuf_services)
+    routes += _gateway_local_routes(no_buffering, keys)
     retries = not_delivered_retries(settings)
     routes += [
         {

@@ -187,6 +187,7 @@ def main() -> int:
         base = gateway_url(settings)
         print(
             f"\nExpert Music AI is up (services: {', '.join(settings.mesh_services)}).\n"
+            f"  web studio:     {base}/studio  (open it in a browser)\n"
             f"  REST and gRPC:  {base}/\n"
             f"  health:         {base}/health  (gRPC: grpc.health.v1.Health at the same port)\n"
             f"  discover gRPC:  grpcurl -plaintext {base.removeprefix('http://')} list\n"

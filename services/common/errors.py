@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import grpc
 
+from services.common.cancellation import CapacityError, WorkCancelledError
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,6 +68,8 @@ _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = 
     (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     # The caller went away: nobody reads the status, but it is no fault of ours.
     (ConnectionAbortedError, grpc.StatusCode.CANCELLED),
+    (WorkCancelledError, grpc.StatusCode.CANCELLED),
+    (CapacityError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 

@@ -49,6 +49,19 @@ class ServiceSpec:
     waiting_calls: Callable[[Settings], int] = lambda settings: 0
 
 
+def cancellation_of(context: grpc.ServicerContext) -> threading.Event:
+    """An event set when the call ends: its client cancelled, went away or ran out of time.
+
+    Servicers pass it to domain code as ``cancelled`` so that the work a call started stops
+    with the call (see services.common.cancellation). It is also set when the call ends
+    normally, by which time the work is done.
+    """
+    ended = threading.Event()
+    if not context.add_callback(ended.set) or not context.is_active():
+        ended.set()
+    return ended
+
+
 def grpc_message_options(
     settings: Settings, max_upload_bytes: int | None = None
 ) -> list[tuple[str, int]]:

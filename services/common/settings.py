@@ -26,6 +26,7 @@ SERVICE_PORTS: dict[str, int] = {
     "synth": 50053,
     "registry": 50054,
     "studio": 50055,
+    "web": 50056,
 }
 
 
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
         "synth",
         "registry",
         "studio",
+        "web",
     ]
     #: Training workers the supervisor runs beside the registry (0 = none).
     training_workers: int = 1
@@ -94,6 +96,7 @@ class Settings(BaseSettings):
     synth_address: str = f"127.0.0.1:{SERVICE_PORTS['synth']}"
     registry_address: str = f"127.0.0.1:{SERVICE_PORTS['registry']}"
     studio_address: str = f"127.0.0.1:{SERVICE_PORTS['studio']}"
+    web_address: str = f"127.0.0.1:{SERVICE_PORTS['web']}"
     #: Prometheus metrics port of a service = its gRPC port + this offset (0 disables).
     metrics_port_offset: int = 1000
     grpc_workers: int = 8
@@ -197,6 +200,10 @@ class Settings(BaseSettings):
     #: The URL clients reach the gateway at, for links in responses; empty means
     #: http://localhost:<EXPERT_MUSIC_AI_PORT>.
     public_base_url: str = ""
+
+    # Web studio
+    #: The web studio's files (HTML, CSS, JavaScript modules), served at /studio.
+    web_root: Path = Path(__file__).resolve().parents[2] / "web"
 
     # Registry: training job queue
     #: How long a worker's claim on a training job lasts without a heartbeat, in seconds.

@@ -200,9 +200,15 @@ class VocalsPipeline:
             transpose_semitones=parent.applied_transpose_semitones,
         )
         revision = request.options
+        # The voice that sang the parent (an "auto" take keeps the voice it was given).
+        voice_id = parent.engines["voice"]
+        voice_reason = f"voice {voice_id} kept from take {parent.take_id}"
         if revision.voice and revision.voice != parent.engines["voice"]:
-            # A new voice has its own range: fit the melody to it, as for a new take.
+            # A new voice (or "auto", chosen again) has its own range: fit the melody to
+            # it, as for a new take.
             options.voice = revision.voice
+            voice_id = revision.voice
+            voice_reason = ""
             sing_options.range_policy = synth_pb2.RANGE_POLICY_UNSPECIFIED
             sing_options.transpose_semitones = options.transpose_semitones
         if revision.HasField("transpose_semitones"):
@@ -224,11 +230,13 @@ class VocalsPipeline:
             synth_pb2.SingRequest(
                 melody=melody_message,
                 lyrics=lyrics,
-                voice_id=options.voice or parent.engines["voice"],
+                voice_id=voice_id,
                 engine=options.synth_engine,
                 options=sing_options,
             ),
         )
+        if voice_reason:
+            sung.summary.voice_reason = voice_reason
         take = studio_pb2.Take(
             melody=melody_message,
             lyrics=lyrics,
@@ -379,6 +387,11 @@ class VocalsPipeline:
         take.audio_duration_s = sung.summary.duration_s
         take.sample_rate_hz = sung.summary.sample_rate_hz
         take.applied_transpose_semitones = sung.summary.applied_transpose_semitones
+        take.voice_choice = "; ".join(
+            reason
+            for reason in (sung.summary.voice_reason, sung.summary.transposition_reason)
+            if reason
+        )
         take.warnings.extend(job.warnings)
         if "pitch" not in take.engines:
             take.engines["pitch"] = take.melody.engine

