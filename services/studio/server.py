@@ -19,7 +19,7 @@ from services.common.clients import open_channel
 from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import UnavailableError, grpc_errors, status_for
 from services.common.scores import export_score
-from services.common.server import ServiceSpec
+from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
 from services.studio.forms import read_upload
@@ -118,7 +118,10 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
             request_iterator, max_bytes=self._settings.max_upload_bytes
         )
         yield from self._pipeline.run(
-            audio, options or studio_pb2.VocalsOptions(), context.time_remaining
+            audio,
+            options or studio_pb2.VocalsOptions(),
+            context.time_remaining,
+            cancellation_of(context),
         )
 
     @grpc_errors
@@ -126,7 +129,10 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
         audio, options = self._read_rest_upload(request)
-        for event in self._pipeline.run(audio, options, context.time_remaining):
+        events = self._pipeline.run(
+            audio, options, context.time_remaining, cancellation_of(context)
+        )
+        for event in events:
             if event.HasField("take"):
                 return event.take
         raise RuntimeError("the pipeline ended without a take")
@@ -136,13 +142,16 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
         audio, options = self._read_rest_upload(request)
-        yield from _with_error_event(self._pipeline.run(audio, options, context.time_remaining))
+        yield from _with_error_event(
+            self._pipeline.run(audio, options, context.time_remaining, cancellation_of(context))
+        )
 
     @grpc_errors
     def ReviseTake(
         self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
-        for event in self._pipeline.revise(request, context.time_remaining):
+        events = self._pipeline.revise(request, context.time_remaining, cancellation_of(context))
+        for event in events:
             if event.HasField("take"):
                 return event.take
         raise RuntimeError("the revision ended without a take")
@@ -151,7 +160,9 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def StreamReviseTake(
         self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        yield from _with_error_event(self._pipeline.revise(request, context.time_remaining))
+        yield from _with_error_event(
+            self._pipeline.revise(request, context.time_remaining, cancellation_of(context))
+        )
 
     @grpc_errors
     def ListTakes(
