@@ -2,7 +2,7 @@
 # One image for the whole mesh: every service and the Envoy gateway. The command picks
 # the role (see k8s/base/*.yaml):
 #   python -m services.pitch | services.lyrics | services.synth | services.registry
-#   python -m services.studio | gateway
+#   python -m services.studio | services.web | gateway
 #
 #   docker build -t expert-music-ai:dev .
 #   docker run --rm -p 8003:8003 expert-music-ai:dev python -m gateway
@@ -47,10 +47,12 @@ RUN mkdir -p gen/python \
 # ---- runtime ----
 FROM python:3.11-slim
 
-# festival + festvox-kallpc16k: the second singing voice (text2wave); libsndfile1: soundfile;
-# tini: PID 1 that forwards SIGTERM (graceful shutdown) and reaps text2wave's children.
+# festival + festvox-kallpc16k + festvox-us-slt-hts: the Festival voices "festival" and "slt"
+# (a woman); libsndfile1: soundfile; tini: PID 1 that forwards SIGTERM (graceful shutdown)
+# and reaps Festival's children.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends festival festvox-kallpc16k libsndfile1 tini \
+    && apt-get install -y --no-install-recommends festival festvox-kallpc16k festvox-us-slt-hts \
+       libsndfile1 tini \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 app \
@@ -61,6 +63,8 @@ WORKDIR /app
 COPY --from=build /app/gen ./gen
 COPY services ./services
 COPY gateway ./gateway
+# The web studio's files, served by `python -m services.web` at /studio.
+COPY web ./web
 
 # The root filesystem is read-only in Kubernetes: byte code is compiled now, and every
 # cache a library may write goes under /tmp (an emptyDir there). DATA_DIR is a volume.
@@ -80,8 +84,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     XDG_CACHE_HOME=/tmp/cache
 
 USER 10001:10001
-# gRPC ports 50051-50055, metrics 51051-51055, Envoy 8003.
-EXPOSE 50051 50052 50053 50054 50055 51051 51052 51053 51054 51055 8003
+# gRPC ports 50051-50056, metrics 51051-51056, Envoy 8003 and its metrics 9003.
+EXPOSE 50051 50052 50053 50054 50055 50056 51051 51052 51053 51054 51055 51056 8003 9003
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["python", "-m", "gateway"]

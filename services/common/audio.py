@@ -174,23 +174,26 @@ def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32
             stated_s = _stated_duration_s(container, stream)
             if stated_s is not None and stated_s > max_duration_s:
                 raise AudioTooLongError(stated_s, max_duration_s)
+        if stream.codec_context is None:  # e.g. a WAV whose format tag names no codec
+            raise AudioDecodeError(
+                "could not decode the upload as audio: its audio codec is not one FFmpeg "
+                f"knows; send one of: {SUPPORTED_FORMATS}"
+            )
         sample_rate_hz = int(stream.codec_context.sample_rate or stream.rate or 0)
         if sample_rate_hz <= 0:
             raise AudioDecodeError("could not decode the upload as audio: no sample rate")
-        # FFmpeg's resampler converts every codec's sample format to planar float; the
-        # mixdown is ours (downmix_to_mono), once every channel is decoded.
-        converter = av.AudioResampler(format="fltp", rate=sample_rate_hz)
+        # Each frame's samples are converted to float here rather than by FFmpeg's
+        # resampler, which crashes (PyAV 18) on frames whose many channels have no layout
+        # mask; the mixdown is ours too (downmix_to_mono), once every channel is decoded.
         max_samples = None if max_duration_s is None else int(max_duration_s * sample_rate_hz)
         chunks: list[Float32Array] = []
         n_samples = 0
         for frame in container.decode(stream):
-            for planar in converter.resample(frame):
-                chunk = _planes(planar)
-                chunks.append(chunk)
-                n_samples += chunk.shape[1]
+            chunk = _planes(frame)
+            chunks.append(chunk)
+            n_samples += chunk.shape[1]
             if max_samples is not None and max_duration_s is not None and n_samples > max_samples:
                 raise AudioTooLongError(n_samples / sample_rate_hz, max_duration_s, at_least=True)
-        chunks.extend(_planes(planar) for planar in converter.resample(None))
         format_name = str(container.format.name)
         n_channels = chunks[0].shape[0] if chunks else 1
     channels = (
@@ -201,9 +204,31 @@ def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32
     return channels, sample_rate_hz, format_name
 
 
+#: Full scale of FFmpeg's integer sample formats (u8 is offset binary around 128).
+_INTEGER_FULL_SCALE = {"u8": 128.0, "s16": 2.0**15, "s32": 2.0**31, "s64": 2.0**63}
+
+
 def _planes(frame: av.AudioFrame) -> Float32Array:
-    """(channels, n_samples) float32 of a frame in planar float format ("fltp")."""
-    return frame.to_ndarray().astype(np.float32, copy=False)
+    """(channels, n_samples) float32 in [-1, 1] of a decoded frame of any sample format.
+
+    Raises AudioDecodeError for a sample format FFmpeg names but we do not know.
+    """
+    sample_format = frame.format
+    n_channels = max(1, len(frame.layout.channels))
+    array = frame.to_ndarray()
+    if sample_format.is_planar:
+        base = sample_format.packed.name
+    else:  # interleaved: one row of n_samples * n_channels values
+        base = sample_format.name
+        array = array.reshape(-1, n_channels).T
+    if base in ("flt", "dbl"):
+        return array.astype(np.float32, copy=False)
+    full_scale = _INTEGER_FULL_SCALE.get(base)
+    if full_scale is None:
+        raise AudioDecodeError(f"could not decode the upload as audio: sample format {base}")
+    if base == "u8":
+        return ((array.astype(np.float32) - 128.0) / full_scale).astype(np.float32)
+    return (array.astype(np.float64) / full_scale).astype(np.float32)
 
 
 def _stated_duration_s(

@@ -31,6 +31,7 @@ from services.registry.generation import (
     resolve_target,
 )
 from services.registry.jobs import JobStatus, TrainingJob
+from services.registry.metrics import expose_training_queue
 from services.registry.models import Engine, Model, ModelKind, ModelStatus
 from services.registry.registry import Registry
 
@@ -344,6 +345,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
 
 def register(server: grpc.Server, settings: Settings) -> None:
     registry = Registry.from_settings(settings)
+    expose_training_queue(registry.jobs)
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(
         RegistryServicer(registry, settings), server
     )

@@ -139,6 +139,7 @@ def slow_server() -> Iterator[tuple[grpc.Channel, list[threading.Event]]]:
 
 
 def _call(channel: grpc.Channel) -> grpc.UnaryUnaryMultiCallable:
+    # Raw bytes in and out: the test server's handler takes and returns bytes.
     return channel.unary_unary(
         "/test.Slow/Work", request_serializer=None, response_deserializer=None
     )
