@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import threading
 import time
 from typing import Any
 
@@ -27,6 +28,7 @@ from replicate.exceptions import ReplicateError
 
 from services.common import replicate as replicate_api
 from services.common.audio import DecodedAudio, decode_audio, encode_wav
+from services.common.cancellation import raise_if_cancelled
 from services.common.music import midi_to_hz
 from services.common.replicate import PROVIDER
 from services.common.retry import ProviderUnavailableError, RetryPolicy
@@ -43,11 +45,18 @@ GUIDE_SAMPLE_RATE_HZ = 8000
 MUSICGEN_MAX_DURATION_S = 30
 
 
-def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -> DecodedAudio:
+def render(
+    engine: Engine,
+    score: Score,
+    voice: VoiceInfo,
+    settings: Settings,
+    cancelled: threading.Event | None = None,
+) -> DecodedAudio:
     """Sing ``score`` with a Replicate engine; the whole result, decoded to mono float32.
 
     Raises ProviderUnavailableError when Replicate is not configured, keeps failing after
-    retries, the prediction fails, or it does not finish within ``synth_timeout_s``.
+    retries, the prediction fails, or it does not finish within ``synth_timeout_s``;
+    WorkCancelledError when ``cancelled`` is set first (the prediction is cancelled too).
     """
     if not settings.replicate_api_token:
         raise ProviderUnavailableError(PROVIDER, "REPLICATE_API_TOKEN is not set")
@@ -61,7 +70,7 @@ def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -
         raise ValueError(f"{engine} is not a Replicate engine")
     client = replicate_api.make_client(settings)
     policy = replicate_api.retry_policy(settings)
-    output = _run_prediction(client, model_version, model_input, settings, policy)
+    output = _run_prediction(client, model_version, model_input, settings, policy, cancelled)
     url = _output_url(output)
     data = replicate_api.call(lambda: _fetch(url, settings), policy, "fetching the output audio")
     try:
@@ -129,8 +138,13 @@ def _run_prediction(
     model_input: dict[str, Any],
     settings: Settings,
     policy: RetryPolicy,
+    cancelled: threading.Event | None = None,
 ) -> Any:
-    """Create the prediction and poll it to the end; its output."""
+    """Create the prediction and poll it to the end; its output.
+
+    A prediction that outlives the synth timeout or its caller (``cancelled``) is cancelled
+    on Replicate too: nobody would hear it, and it is paid for by the second.
+    """
     # "owner/name:version" in settings; the predictions API takes the version id.
     version_id = model_version.rsplit(":", 1)[-1]
 
@@ -145,16 +159,20 @@ def _run_prediction(
     prediction = replicate_api.call(create, policy, f"creating a prediction of {model_version}")
     deadline = time.monotonic() + settings.synth_timeout_s
     while prediction.status not in replicate_api.TERMINAL_STATUSES:
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (cancelled is not None and cancelled.is_set()):
             try:
                 prediction.cancel()
             except (ReplicateError, httpx.HTTPError):
                 logger.warning("could not cancel prediction %s", prediction.id)
+            raise_if_cancelled(cancelled, f"waiting for prediction {prediction.id}")
             raise ProviderUnavailableError(
                 PROVIDER,
                 f"prediction {prediction.id} did not finish in {settings.synth_timeout_s:g} s",
             )
-        time.sleep(settings.replicate_poll_interval_s)
+        if cancelled is None:
+            time.sleep(settings.replicate_poll_interval_s)
+        else:
+            cancelled.wait(settings.replicate_poll_interval_s)
         replicate_api.call(prediction.reload, policy, f"polling prediction {prediction.id}")
     if prediction.status != "succeeded":
         raise ProviderUnavailableError(
