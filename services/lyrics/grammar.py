@@ -36,7 +36,10 @@ from services.lyrics.lexicon import (
     DETERMINERS,
     GRAMMAR_WORDS,
     INTRANSITIVE_VERBS,
+    MANNER_PREPOSITIONS,
+    MANNERS,
     PREPOSITIONS,
+    TIME_PREPOSITIONS,
     TRANSITIVE_VERBS,
     gerund,
     parse_entries,
@@ -48,8 +51,15 @@ from services.lyrics.vocabulary import rhyme_of as vocabulary_rhyme
 
 #: Weight of a word the song has used already, relative to a fresh one.
 REUSED_WORD_FACTOR = 0.05
-#: Chances of drawing a noun from the theme's own words, its scenes, the rest.
-NOUN_TIERS = (0.3, 0.45, 0.25)
+#: Weight of a word the line must hold (a theme word), relative to any other.
+REQUIRED_WORD_FACTOR = 40.0
+#: Chance that a noun which may be plural is sung in the plural ("lanterns glow").
+PLURAL_SHARE = 0.35
+#: Chance that a required noun goes in the clause's last noun slot, where it is heard.
+REQUIRED_AT_END_SHARE = 0.6
+#: Chances of drawing a noun from the theme's own words, its scenes, the scenes of its
+#: genre and mood, the rest of the lexicon (among the tiers that have a fitting noun).
+NOUN_TIERS = (0.3, 0.5, 0.12, 0.08)
 #: Slot kinds whose word is a noun.
 NOUN_KINDS = frozenset({"noun", "bare"})
 #: Slot kinds whose word is a verb agreeing with the noun before it (its subject).
@@ -68,6 +78,8 @@ class Slot:
     classes: noun classes, for nouns.
     noun: index of the noun slot this slot agrees with (None for none).
     group: slots of one noun phrase share a group number (for keeping a line's head).
+    in_pp: the slot belongs to a prepositional phrase.
+    plural_ok: a noun slot whose noun may be sung in the plural.
     """
 
     kind: str
@@ -75,6 +87,8 @@ class Slot:
     classes: frozenset[str] = frozenset()
     noun: int | None = None
     group: int = -1
+    in_pp: bool = False
+    plural_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,15 +131,18 @@ class EndRule:
 
 @dataclass(frozen=True)
 class Clause:
-    """A filled frame: the sung text of each slot ("" for an empty optional slot)."""
+    """A filled frame: the sung text of each slot ("" for an empty optional slot; a
+    slot may hold several words: "through the"), and the base forms of its content
+    words ("train" for "trains", "roll" for "rolling")."""
 
     frame: Frame
     texts: tuple[str, ...]
     nouns: tuple[Word, ...]
+    content: frozenset[str] = frozenset()
 
     @property
     def words(self) -> list[str]:
-        return [text for text in self.texts if text]
+        return [word for text in self.texts if text for word in text.split()]
 
 
 def _frames(text: str, moods: str = "") -> list[Frame]:
@@ -232,12 +249,22 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
             last_noun = len(slots) - 1
         elif kind in ("NP", "NPa", "PP", "N"):
             noun_index = len(slots) + {"NP": 2, "NPa": 2, "PP": 3, "N": 0}[kind]
-            if kind == "PP":
-                slots.append(Slot("prep", noun=noun_index, group=group))
+            in_pp = kind == "PP"
+            if in_pp:
+                slots.append(Slot("prep", noun=noun_index, group=group, in_pp=True))
             if kind != "N":
-                slots.append(Slot("a" if kind == "NPa" else "det", noun=noun_index, group=group))
-                slots.append(Slot("adj?", noun=noun_index, group=group))
-            slots.append(Slot("bare" if kind == "N" else "noun", classes=classes, group=group))
+                article = "a" if kind == "NPa" else "det"
+                slots.append(Slot(article, noun=noun_index, group=group, in_pp=in_pp))
+                slots.append(Slot("adj?", noun=noun_index, group=group, in_pp=in_pp))
+            slots.append(
+                Slot(
+                    "bare" if kind == "N" else "noun",
+                    classes=classes,
+                    group=group,
+                    in_pp=in_pp,
+                    plural_ok=kind in ("NP", "PP"),
+                )
+            )
             for index in pending:
                 slots[index] = Slot(slots[index].kind, noun=noun_index, group=slots[index].group)
             pending = []
@@ -249,6 +276,9 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
             slots.append(Slot(kind, group=group))
         elif kind in PERSON_VERB_KINDS or kind in ("Tme", "Tyou"):
             slots.append(Slot(kind, group=group))
+        elif token == "is":
+            # "is" agrees with the noun before it ("the lanterns are gone").
+            slots.append(Slot("lit", text=token, noun=last_noun, group=group))
         else:
             slots.append(Slot("lit", text=token, group=group))
     return tuple(slots)
@@ -259,6 +289,7 @@ class _Option:
     text: str
     pronunciation: Pronunciation | None
     weight: float
+    base: str = ""  # the content word's base form ("roll" for "rolling"); "" for none
 
     @property
     def size(self) -> int:
@@ -276,21 +307,27 @@ def realize(
     used: frozenset[str] = frozenset(),
     pinned: Sequence[str] = (),
     tries: int = 3,
+    require: frozenset[str] = frozenset(),
 ) -> Clause | None:
     """The frame filled with exactly ``length`` syllables, or None if it cannot be.
 
     strong: per syllable of the clause, whether its note is strong.
     end: what the clause's last word must be (a rhyme).
-    used: content words of the song so far (rarely used again).
+    used: content words (base forms) of the song so far (rarely used again).
     pinned: texts for the frame's first slots (a repeated line's head), kept as given.
+    require: words (base forms) the clause should hold, one of them at least (the
+        theme's); they are put in where they agree and much likelier chosen, but a
+        clause without them may still come back.
     """
     slots = frame.slots
     for _ in range(tries):
-        nouns = _choose_nouns(slots, length, vocabulary, rng, end, used, pinned)
-        if nouns is None:
+        manner = _manner(frame, rng)
+        chosen = _choose_nouns(slots, length, vocabulary, rng, end, used, pinned, require, manner)
+        if chosen is None:
             continue
+        nouns, plurals = chosen
         options = [
-            _slot_options(index, slot, slots, nouns, vocabulary, used, pinned)
+            _slot_options(index, slot, nouns, plurals, vocabulary, used, pinned, require, manner)
             for index, slot in enumerate(slots)
         ]
         if end is not None:
@@ -298,17 +335,30 @@ def realize(
             options[last] = [
                 option for option in options[last] if _ends_well(option, end, vocabulary)
             ]
-        texts = _pick(options, length, strong, rng, end)
-        if texts is None or _echoes(texts):
+        picked = _pick(options, length, strong, rng, end)
+        if picked is None:
             continue
-        return Clause(frame, tuple(_agree_articles(texts)), tuple(nouns.values()))
+        content = [option.base for option in picked if option.base]
+        if len(content) != len(set(content)):
+            continue  # a word twice in one clause ("golden as the golden star")
+        texts = _agree_articles([option.text for option in picked])
+        return Clause(frame, tuple(texts), tuple(nouns.values()), frozenset(content))
     return None
 
 
-def _echoes(texts: Sequence[str]) -> bool:
-    """Whether a content word comes twice in the clause ("golden as the golden star")."""
-    content = [text for text in texts if text and text.lower() not in GRAMMAR_WORDS]
-    return len(content) != len(set(content))
+#: Slot kinds of a verb that a place may follow ("wait on the platform").
+_PLACED_VERB_KINDS = frozenset({"V", "Va", "Vg", "v", "va", "vg", "Tme"})
+
+
+def _manner(frame: Frame, rng: random.Random) -> str | None:
+    """How the frame's place is reached: drawn by ``MANNERS`` when a verb comes before
+    it, "rest" when no verb does, None when the frame has no place."""
+    kinds = [slot.kind for slot in frame.slots]
+    if "prep" not in kinds:
+        return None
+    if _PLACED_VERB_KINDS.isdisjoint(kinds[: kinds.index("prep")]):
+        return "rest"
+    return rng.choices(list(MANNERS), list(MANNERS.values()))[0]
 
 
 def _choose_nouns(
@@ -319,7 +369,11 @@ def _choose_nouns(
     end: EndRule | None,
     used: frozenset[str],
     pinned: Sequence[str],
-) -> dict[int, Word] | None:
+    require: frozenset[str],
+    manner: str | None = None,
+) -> tuple[dict[int, Word], frozenset[int]] | None:
+    """A noun for every noun slot, and the slots whose noun is sung in the plural."""
+    candidates_of: dict[int, list[Word]] = {}
     nouns: dict[int, Word] = {}
     for index, slot in enumerate(slots):
         if slot.kind not in NOUN_KINDS:
@@ -330,11 +384,10 @@ def _choose_nouns(
                 return None
             nouns[index] = found
             continue
-        taken = {chosen.text for chosen in nouns.values()}
         candidates = [
             noun
-            for noun in _agreeable_nouns(vocabulary, slots, index)
-            if noun.size <= length and noun.text not in taken
+            for noun in _agreeable_nouns(vocabulary, slots, index, manner)
+            if noun.size <= length
         ]
         if index == len(slots) - 1 and end is not None:
             endings = ending_forms(vocabulary).get(end.rhyme, frozenset()) if end.rhyme else None
@@ -346,43 +399,76 @@ def _choose_nouns(
             ]
         if not candidates:
             return None
-        candidates = _tier(candidates, vocabulary, rng)
-        weights = [
-            noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in candidates
+        candidates_of[index] = candidates
+    if require:
+        holders = [
+            index
+            for index, candidates in candidates_of.items()
+            if any(noun.text in require for noun in candidates)
         ]
-        nouns[index] = rng.choices(candidates, weights)[0]
-    return nouns
+        if holders:
+            target = holders[-1] if rng.random() < REQUIRED_AT_END_SHARE else rng.choice(holders)
+            candidates_of[target] = [noun for noun in candidates_of[target] if noun.text in require]
+    plurals: set[int] = set()
+    for index, candidates in candidates_of.items():
+        taken = {chosen.text for chosen in nouns.values()}
+        fresh = [noun for noun in candidates if noun.text not in taken]
+        if not fresh:
+            return None
+        if len(candidates_of[index]) == len(candidates):
+            fresh = _tier(fresh, vocabulary, rng)
+        weights = [
+            noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in fresh
+        ]
+        noun = rng.choices(fresh, weights)[0]
+        nouns[index] = noun
+        rhymed = index == len(slots) - 1 and end is not None
+        if (
+            slots[index].plural_ok
+            and noun.plural
+            and noun.text not in require
+            and not rhymed
+            and not (slots[index].in_pp and noun.text in TIME_PREPOSITIONS)
+            and rng.random() < PLURAL_SHARE
+        ):
+            plurals.add(index)
+    return nouns, frozenset(plurals)
 
 
 def _tier(candidates: list[Word], vocabulary: Vocabulary, rng: random.Random) -> list[Word]:
-    """The theme's own nouns, its scenes' nouns or the rest, drawn by ``NOUN_TIERS``
-    among those present: the lexicon's hundreds of nouns would drown a theme's few."""
+    """The theme's own nouns, its scenes' nouns, the genre's and mood's scenes' nouns or
+    the rest, drawn by ``NOUN_TIERS`` among those present: the lexicon's hundreds of
+    nouns would drown a theme's few."""
     core = {word.text for word in vocabulary.core_words}
-    tiers = (
-        [noun for noun in candidates if noun.text in core],
-        [noun for noun in candidates if noun.text in vocabulary.associates],
-        [
-            noun
-            for noun in candidates
-            if noun.text not in core and noun.text not in vocabulary.associates
-        ],
-    )
+    tiers: tuple[list[Word], ...] = ([], [], [], [])
+    for noun in candidates:
+        if noun.text in core:
+            tiers[0].append(noun)
+        elif noun.text in vocabulary.associates:
+            tiers[1].append(noun)
+        elif noun.text in vocabulary.leaning:
+            tiers[2].append(noun)
+        else:
+            tiers[3].append(noun)
     present = [(tier, share) for tier, share in zip(tiers, NOUN_TIERS, strict=True) if tier]
     return rng.choices([tier for tier, _ in present], [share for _, share in present])[0]
 
 
-def _agreeable_nouns(vocabulary: Vocabulary, slots: Sequence[Slot], index: int) -> list[Word]:
-    """The nouns of the slot's classes that every slot agreeing with it can go with."""
+def _agreeable_nouns(
+    vocabulary: Vocabulary, slots: Sequence[Slot], index: int, manner: str | None
+) -> list[Word]:
+    """The nouns of the slot's classes that every slot agreeing with it can go with
+    (in this manner: see ``lexicon.MANNER_PREPOSITIONS``)."""
     slot = slots[index]
     kinds = tuple(sorted({other.kind for other in slots if other.noun == index}))
-    key = ("nouns", slot.kind, slot.classes, kinds)
+    key = ("nouns", slot.kind, slot.classes, kinds, slot.in_pp, manner)
     if key not in vocabulary.memo:
         vocabulary.memo[key] = [
             noun
             for noun in vocabulary.nouns(slot.classes)
             if (slot.kind != "bare" or noun.text in BARE_NOUNS or noun.part_of_speech == "name")
             and (slot.kind == "bare" or noun.text not in BARE_ONLY_NOUNS)
-            and _agreeable(kinds, noun.text, noun.classes, noun.part_of_speech == "name")
+            and _agreeable(kinds, noun.text, noun.classes, noun.part_of_speech == "name", manner)
         ]
     return vocabulary.memo[key]  # type: ignore[return-value]
 
@@ -390,23 +476,31 @@ def _agreeable_nouns(vocabulary: Vocabulary, slots: Sequence[Slot], index: int) 
 def _noun_named(text: str, vocabulary: Vocabulary) -> Word | None:
     for part_of_speech in ("noun", "name"):
         for word in vocabulary.words(part_of_speech):
-            if word.text == text:
+            if text in (word.text, word.plural):
                 return word
     return None
 
 
 @cache
-def _agreeable(kinds: tuple[str, ...], text: str, classes: frozenset[str], is_name: bool) -> bool:
+def _agreeable(
+    kinds: tuple[str, ...],
+    text: str,
+    classes: frozenset[str],
+    is_name: bool,
+    manner: str | None = None,
+) -> bool:
     """Whether every slot kind agreeing with a noun has at least one lexicon word that
     suits it (the same in every song)."""
     for kind in kinds:
-        if kind in SUBJECT_VERB_KINDS and not _suiting_texts("verb", text, classes, kind == "Va"):
+        if kind in SUBJECT_VERB_KINDS and not _suiting_texts(
+            "verb", text, classes, kind == "Va", manner if kind in _PLACED_VERB_KINDS else None
+        ):
             return False
         if kind in OBJECT_VERB_KINDS and not _suiting_texts("tverb", text, classes, False):
             return False
         if kind in ("A<", "A>") and (is_name or not _suiting_texts("adj", text, classes, False)):
             return False
-        if kind == "prep" and not _prepositions(classes):
+        if kind == "prep" and not _prepositions(text, classes, manner):
             return False
         if kind == "a" and (text in BARE_NOUNS or is_name):
             return False
@@ -418,14 +512,21 @@ def _unlike(words: Sequence[Word], noun: Word) -> list[Word]:
     return [word for word in words if word.text[:4] != noun.text[:4]]
 
 
-def _suiting(vocabulary: Vocabulary, part_of_speech: str, noun: Word, away: bool) -> list[Word]:
-    """The vocabulary's adjectives or verbs that go with ``noun``."""
-    key = ("suits", part_of_speech, noun.text, away)
+def _suiting(
+    vocabulary: Vocabulary,
+    part_of_speech: str,
+    noun: Word,
+    away: bool,
+    manner: str | None = None,
+) -> list[Word]:
+    """The vocabulary's adjectives or verbs that go with ``noun`` (verbs: of this
+    manner, when one is given)."""
+    key = ("suits", part_of_speech, noun.text, away, manner)
     if key not in vocabulary.memo:
         by_text = vocabulary.by_text(part_of_speech)
         found = [
             by_text[text]
-            for text in _suiting_texts(part_of_speech, noun.text, noun.classes, away)
+            for text in _suiting_texts(part_of_speech, noun.text, noun.classes, away, manner)
             if text in by_text
         ]
         # The theme's own words are not in the lexicon's table.
@@ -436,6 +537,7 @@ def _suiting(vocabulary: Vocabulary, part_of_speech: str, noun: Word, away: bool
             and word not in found
             and word.suits(noun)
             and (not away or "away" in word.flags)
+            and (manner is None or manner in word.flags)
         ]
         vocabulary.memo[key] = found
     return vocabulary.memo[key]  # type: ignore[return-value]
@@ -443,7 +545,11 @@ def _suiting(vocabulary: Vocabulary, part_of_speech: str, noun: Word, away: bool
 
 @cache
 def _suiting_texts(
-    part_of_speech: str, noun_text: str, noun_classes: frozenset[str], away: bool
+    part_of_speech: str,
+    noun_text: str,
+    noun_classes: frozenset[str],
+    away: bool,
+    manner: str | None = None,
 ) -> tuple[str, ...]:
     """The lexicon's adjectives or verbs that go with a noun (the same in every song)."""
     table = {"adj": ADJECTIVES, "verb": INTRANSITIVE_VERBS, "tverb": TRANSITIVE_VERBS}[
@@ -454,15 +560,26 @@ def _suiting_texts(
         for text, (suits, _, flags) in parse_entries(table).items()
         if (noun_text in suits or not suits.isdisjoint(noun_classes))
         and (not away or "away" in flags)
+        and (manner is None or manner in flags)
     )
 
 
 @cache
-def _prepositions(classes: frozenset[str]) -> tuple[str, ...]:
+def _prepositions(
+    noun_text: str, classes: frozenset[str], manner: str | None = None
+) -> tuple[str, ...]:
+    """The prepositions (with "the" where it belongs, as "through_the") a noun may
+    follow: a time noun's own, a place name's, else those of its classes; a place's
+    only those of the ``manner`` (see ``lexicon.MANNER_PREPOSITIONS``)."""
+    if noun_text in TIME_PREPOSITIONS:
+        return tuple(TIME_PREPOSITIONS[noun_text].split())
+    if "city" in classes:
+        classes = frozenset({"city"})
+    allowed = MANNER_PREPOSITIONS[manner] if manner else None
     found: list[str] = []
     for name in sorted(classes):
         for preposition in PREPOSITIONS.get(name, "").split():
-            if preposition not in found:
+            if preposition not in found and (allowed is None or preposition in allowed):
                 found.append(preposition)
     return tuple(found)
 
@@ -470,26 +587,52 @@ def _prepositions(classes: frozenset[str]) -> tuple[str, ...]:
 def _slot_options(
     index: int,
     slot: Slot,
-    slots: Sequence[Slot],
     nouns: dict[int, Word],
+    plurals: frozenset[int],
     vocabulary: Vocabulary,
     used: frozenset[str],
     pinned: Sequence[str],
+    require: frozenset[str],
+    manner: str | None = None,
 ) -> list[_Option]:
-    """Every word that may fill the slot, given the nouns chosen."""
+    """Every word that may fill the slot, given the nouns chosen and the manner of
+    the clause's place."""
     if index < len(pinned):
-        return [_option(pinned[index], 1.0)] if pinned[index] else [_Option("", None, 1.0)]
+        if not pinned[index]:
+            return [_Option("", None, 1.0)]
+        if index in nouns:
+            base = nouns[index].text
+        else:
+            last = pinned[index].split()[-1].lower()
+            base = last if last not in GRAMMAR_WORDS else ""
+        return [_option(pinned[index], 1.0, base)]
     noun = nouns.get(slot.noun) if slot.noun is not None else None
+    plural = slot.noun in plurals
+    # A time noun after a preposition takes its article with the preposition.
+    timed = noun is not None and slot.in_pp and noun.text in TIME_PREPOSITIONS
     kind = slot.kind
     if kind in NOUN_KINDS:
         chosen = nouns[index]
-        return [_Option(chosen.text, chosen.pronunciation, chosen.weight)]
+        if index in plurals:
+            return [_option(chosen.plural, chosen.weight, chosen.text)]
+        return [_Option(chosen.text, chosen.pronunciation, chosen.weight, chosen.text)]
     if kind == "lit":
+        if slot.text == "is" and plural:
+            return [_option("are", 1.0)]
         return [_option(slot.text, 1.0)]
     if kind == "det":
         assert noun is not None
-        if noun.part_of_speech == "name":
+        if noun.part_of_speech == "name" or timed:
             return [_Option("", None, 1.0)]
+        if plural:
+            options = [_Option("", None, 3.0), _option("the", 2.0)]
+            for name in sorted(noun.classes):
+                options += [
+                    _option(det, 1.0)
+                    for det in DETERMINERS.get(name, "").split()
+                    if det not in ("this", "that")
+                ]
+            return _unique(options)
         options = [_option("the", 3.0)]
         for name in sorted(noun.classes):
             options += [_option(det, 1.0) for det in DETERMINERS.get(name, "").split()]
@@ -501,9 +644,9 @@ def _slot_options(
     if kind == "adj?":
         assert noun is not None
         options = [_Option("", None, 4.0)]
-        if noun.part_of_speech != "name":
+        if noun.part_of_speech != "name" and not timed:
             options += _word_options(
-                _unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base"
+                _unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base", require
             )
         return options
     if kind in ("A<", "A>"):
@@ -511,46 +654,100 @@ def _slot_options(
         predicative = [
             word for word in _suiting(vocabulary, "adj", noun, False) if "attr" not in word.flags
         ]
-        return _word_options(_unlike(predicative, noun), used, "base")
+        return _word_options(_unlike(predicative, noun), used, "base", require)
     if kind == "prep":
         assert noun is not None
-        return [_option(preposition, 1.0) for preposition in _prepositions(noun.classes)]
+        if not timed:
+            return [_option(text, 1.0) for text in _prepositions(noun.text, noun.classes, manner)]
+        options = []
+        adjectives = _word_options(
+            _unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base", require
+        )
+        for text in _prepositions(noun.text, noun.classes):
+            preposition, _, article = text.partition("_")
+            options.append(_option(f"{preposition} {article}".strip(), 4.0))
+            if article:
+                options += [
+                    _joined(f"{preposition} {article}", adjective) for adjective in adjectives
+                ]
+        return options
+    placed = manner if kind in _PLACED_VERB_KINDS else None
     if kind in SUBJECT_VERB_KINDS:
         assert noun is not None
-        verbs = _suiting(vocabulary, "verb", noun, kind == "Va")
-        return _word_options(verbs, used, SUBJECT_VERB_KINDS[kind])
+        verbs = _suiting(vocabulary, "verb", noun, kind == "Va", placed)
+        form = SUBJECT_VERB_KINDS[kind]
+        return _word_options(verbs, used, "base" if plural and form == "third" else form, require)
     if kind in PERSON_VERB_KINDS:
-        verbs = [word for word in vocabulary.words("verb") if "person" in word.classes]
+        verbs = [
+            word
+            for word in vocabulary.words("verb")
+            if "person" in word.classes and (placed is None or placed in word.flags)
+        ]
         if kind == "va":
             verbs = [word for word in verbs if "away" in word.flags]
-        return _word_options(verbs, used, PERSON_VERB_KINDS[kind])
+        return _word_options(verbs, used, PERSON_VERB_KINDS[kind], require)
     if kind in OBJECT_VERB_KINDS:
         assert noun is not None
         return _word_options(
-            _suiting(vocabulary, "tverb", noun, False), used, OBJECT_VERB_KINDS[kind]
+            _suiting(vocabulary, "tverb", noun, False), used, OBJECT_VERB_KINDS[kind], require
         )
     if kind == "word":
         # A one-word line: any adjective or verb ("free", "shine").
         words = [*vocabulary.words("adj"), *vocabulary.words("verb")]
-        return _word_options(words, used, "base")
+        return _word_options(words, used, "base", require)
     if kind == "Tme":
-        verbs = [word for word in vocabulary.words("tverb") if "me" in word.flags]
-        return _word_options(verbs, used, "base")
+        verbs = [
+            word
+            for word in vocabulary.words("tverb")
+            if "me" in word.flags and (placed is None or placed in word.flags)
+        ]
+        return _word_options(verbs, used, "base", require)
     if kind == "Tyou":
         verbs = [word for word in vocabulary.words("tverb") if "person" in word.classes]
-        return _word_options(verbs, used, "base")
+        return _word_options(verbs, used, "base", require)
     raise AssertionError(f"unknown slot kind {kind!r}")  # pragma: no cover
 
 
-def _word_options(words: Sequence[Word], used: frozenset[str], form: str) -> list[_Option]:
+def _word_options(
+    words: Sequence[Word], used: frozenset[str], form: str, require: frozenset[str] = frozenset()
+) -> list[_Option]:
     options = []
     for word in words:
         text, pronunciation = _inflected(word.text, form)
         if pronunciation is None:
             continue
-        reused = REUSED_WORD_FACTOR if word.text in used else 1.0
-        options.append(_Option(text, pronunciation, word.weight * reused))
+        weight = word.weight * (REUSED_WORD_FACTOR if word.text in used else 1.0)
+        if word.text in require:
+            weight *= REQUIRED_WORD_FACTOR
+        options.append(_Option(text, pronunciation, weight, word.text))
     return options
+
+
+def _joined(head: str, option: _Option) -> _Option:
+    """``head`` ("through the") followed by a word option ("cold")."""
+    assert option.pronunciation is not None
+    said = _phrase_pronunciation(head)
+    pronunciation = Pronunciation(
+        f"{head} {option.text}", said.syllables + option.pronunciation.syllables
+    )
+    return _Option(f"{head} {option.text}", pronunciation, option.weight, option.base)
+
+
+@cache
+def _phrase_pronunciation(text: str) -> Pronunciation:
+    """How a few words are said together, each keeping its own stress ("through the":
+    two unstressed syllables, as each would be alone)."""
+    syllables: list[tuple[str, ...]] = []
+    for word in text.split():
+        said = pronounce(word)
+        for syllable, stressed in zip(said.syllables, said.stresses, strict=True):
+            syllables.append(
+                tuple(
+                    phoneme[:-1] + ("1" if stressed else "0") if phoneme[-1].isdigit() else phoneme
+                    for phoneme in syllable
+                )
+            )
+    return Pronunciation(text, tuple(syllables))
 
 
 @cache
@@ -561,8 +758,10 @@ def _inflected(text: str, form: str) -> tuple[str, Pronunciation | None]:
     return surface, None if pronunciation.guessed else pronunciation
 
 
-def _option(text: str, weight: float) -> _Option:
-    return _Option(text, pronounce(text), weight)
+def _option(text: str, weight: float, base: str = "") -> _Option:
+    if " " in text:
+        return _Option(text, _phrase_pronunciation(text), weight, base)
+    return _Option(text, pronounce(text), weight, base)
 
 
 def _unique(options: list[_Option]) -> list[_Option]:
@@ -653,7 +852,7 @@ def _pick(
     strong: Sequence[bool],
     rng: random.Random,
     end: EndRule | None,
-) -> list[str] | None:
+) -> list[_Option] | None:
     """One option per slot, the sizes adding up to ``length``; None if impossible."""
     if any(not slot_options for slot_options in options):
         return None
@@ -669,7 +868,7 @@ def _pick(
         }
     if length not in reachable[0]:
         return None
-    texts: list[str] = []
+    picked: list[_Option] = []
     remaining = length
     position = 0
     for index, slot_options in enumerate(options):
@@ -686,10 +885,10 @@ def _pick(
                 weight *= 4.0 if ends_open(option.text) else 1.0
             weights.append(weight)
         chosen = rng.choices(fitting, weights)[0]
-        texts.append(chosen.text)
+        picked.append(chosen)
         remaining -= chosen.size
         position += chosen.size
-    return texts
+    return picked
 
 
 #: Vowels a singer can hold: long vowels and diphthongs.
@@ -738,6 +937,8 @@ def frame_lengths(
             options = (1, 2)
         elif slot.kind in NOUN_KINDS:
             options = sizes.get("noun", (1,))
+            if slot.plural_ok:  # "carriages": a plural may add a syllable
+                options = (*options, *(size + 1 for size in options))
         elif slot.kind in ("A<", "A>"):
             options = sizes.get("adj", (1,))
         elif slot.kind == "word":

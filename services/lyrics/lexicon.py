@@ -33,11 +33,12 @@ NOUN_CLASSES: dict[str, str] = {
         today tomorrow yesterday daybreak twilight weekend season sunday holiday
         moment hour afternoon december july daylight sunrise sunset""",
     "surface": """street road platform highway bridge floor rooftop avenue stage
-        table porch beach pier dock sidewalk square field hill shore""",
+        table porch beach pier dock sidewalk square hill shore island coast""",
     "room": """kitchen room town city station hallway cafe diner chapel attic
-        classroom house home village subway tunnel garden market park""",
+        classroom house home village subway tunnel market""",
     "spot": """window corner crossroad border lighthouse schoolyard
-        balcony hometown country coast island desert""",
+        balcony hometown doorway gate""",
+    "area": "forest field meadow valley desert garden park prairie canyon",
     "water": "river ocean sea wave tide stream lake water rapids current harbor",
     "land": """mountain forest field meadow valley desert hill canyon dune island
         shore coast prairie cliff""",
@@ -61,8 +62,8 @@ NOUN_CLASSES: dict[str, str] = {
 }
 
 #: Kinds of place, each with its own prepositions (on a platform, in a kitchen, at a
-#: window); each is also a "place".
-PLACE_KINDS = frozenset({"surface", "room", "spot"})
+#: window, in a forest); each is also a "place".
+PLACE_KINDS = frozenset({"surface", "room", "spot", "area"})
 
 #: Nouns said without an article when they stand alone ("rain on the window",
 #: "midnight at the station").
@@ -152,82 +153,88 @@ careless: person / happy
 patient: person / calm love
 """
 
-#: Intransitive verb (base form): the subject classes it suits, "/", mood tags.
-#: "+away" after the classes: sung with "away" ("fade away").
+#: Intransitive verb (base form): the subject classes (or nouns) it suits, "/", mood
+#: tags. Flags after the word: "+away" sung with "away" ("fade away"); its manners,
+#: which say what may follow it (see ``MANNER_PREPOSITIONS``): "+rest" being somewhere
+#: ("wait on the platform"), "+move" going somewhere ("roll across the bridge"),
+#: "+sound" sounding somewhere ("the whistle calls across the valley"). A verb with no
+#: manner takes no place after it ("the summer ends").
 INTRANSITIVE_VERBS = """
-shine: light celestial water / happy hopeful
-glow: light celestial / love calm
-burn: light / angry energetic
-flicker: light / dark sad
-fade +away: light celestial sound time feeling / sad nostalgic
-fall: precip celestial time plant / sad calm
-drift +away: precip storm celestial plant vehicle person / calm sad
-blow +away: wind / calm
-roar: storm vehicle water animal / angry energetic
-rumble: vehicle storm / dark
-roll +away: vehicle storm water / energetic
-run +away: water vehicle person animal / energetic
-flow: water / calm
-rise: celestial water time person / hopeful
-sing: person animal / happy love
-ring: sound / happy
-call: sound person animal / love sad
-echo: sound / nostalgic dark
-hum: sound vehicle person / calm
-wait: person vehicle / sad love
-sleep: person place animal land / calm
-wake: person place time animal / hopeful
-bloom: plant / hopeful happy love
-grow: plant person / hopeful
-sway: plant person / calm love
-dance: person light plant / happy energetic love
-pass: time vehicle / sad nostalgic
+shine +rest +move: light celestial water / happy hopeful
+glow +rest: light celestial ember fire / love calm
+burn +rest: light fire / angry energetic
+flicker +rest: light / dark sad
+fade +away +move: light celestial sound time feeling / sad nostalgic
+fall +rest +move: precip leaf petal / sad calm
+drift +away +move: precip storm cloud leaf petal boat person / calm sad
+blow +away +move: wind / calm
+roar +sound: storm engine water wolf / angry energetic
+rumble +sound +move: train truck engine storm thunder / dark
+roll +away +move: train car bus truck carriage taxi wheel storm thunder wave tide / energetic
+run +away +move: water person animal / energetic
+flow +move: water / calm
+rise +move: celestial water person / hopeful
+sing +rest: person bird / happy love
+ring +sound: bell phone / happy
+call +sound: whistle bell voice person bird owl / love sad
+echo +sound: sound / nostalgic dark
+hum +sound +rest: engine radio guitar machine person kettle / calm
+wait +rest: person vehicle / sad love
+sleep +rest: person animal city town village house / calm
+wake +rest: person city town village animal / hopeful
+bloom +rest: plant / hopeful happy love
+grow +rest: plant / hopeful
+sway +rest: plant dancer person / calm love
+dance +rest: person flame candle leaf / happy energetic love
+pass +move: vehicle / sad nostalgic
 leave: vehicle person / sad
-arrive: vehicle time / hopeful
-break: water time / sad
-cry: person animal / sad
-whisper: wind water person plant / love calm
+arrive +rest: vehicle person / hopeful
+break +rest: wave / sad
+cry +rest: person / sad
+whisper +rest +sound: wind water person plant / love calm
 sigh: wind person / sad calm
-steam: drink / calm
-wander: person animal / nostalgic
-stay: person / love
-go: person vehicle time / sad
-come: time vehicle person / hopeful
+steam +rest: drink kettle / calm
+wander +move: person animal / nostalgic
+stay +rest: person / love
+go: person vehicle / sad
+come: vehicle person / hopeful
 end: time / sad
 begin: time / hopeful
 melt +away: precip / calm hopeful
-sparkle: water light celestial / happy
-crash: water storm / angry
-hide +away: person celestial animal / dark
+sparkle +rest: water light celestial / happy
+crash +move: wave storm / angry
+hide +away +rest: person celestial animal / dark
 smile: person / happy love
-laugh: person / happy
-fly +away: animal person / hopeful happy
-sail +away: vehicle person / hopeful
-drive: person / energetic
-walk: person / calm
+laugh +rest: person / happy
+fly +away +move: bird sparrow dove raven owl plane person / hopeful happy
+sail +away +move: boat ship sailor / hopeful
+drive +move: person / energetic
+walk +move: person / calm
 breathe: person / calm
-shiver: person plant / sad dark
-scream: person storm / angry
+shiver +rest: person / sad dark
+scream: person / angry
 fight: person / angry
-pray: person / sad hopeful
-turn: time person / nostalgic
-linger: person light sound time / nostalgic love
+pray +rest: person / sad hopeful
+turn: time / nostalgic
+linger +rest: person light sound / nostalgic love
 """
 
 #: Transitive verb (base form), said by a person: the object classes it takes, "/",
-#: mood tags. "+me": also takes a person ("take me to the sea", "hold me").
+#: mood tags. "+me": also takes a person ("take me to the sea", "hold me"), then a
+#: place of its manners ("+rest": "hold me in the kitchen"; "+move": "take me across
+#: the river").
 TRANSITIVE_VERBS = """
-hold +me: object person body paper drink / love sad
+hold +me +rest: object person body paper drink / love sad
 keep: object paper feeling thing / nostalgic love
-carry +me: object paper feeling / nostalgic
+carry +me +move: object paper feeling / nostalgic
 miss: person place time food thing / sad nostalgic
 remember: person place time paper sound food feeling thing / nostalgic sad
-watch: light celestial precip storm water vehicle person time / calm
+watch: light celestial precip storm water vehicle person / calm
 hear: sound person storm water vehicle animal wind / nostalgic
 see: light celestial water vehicle person place land thing / hopeful
 chase: light celestial vehicle feeling / energetic hopeful
-follow +me: light celestial water vehicle person place / hopeful
-find +me: object paper person place feeling thing / hopeful
+follow +me +move: light celestial water vehicle person place / hopeful
+find +me +rest: object paper person place feeling thing / hopeful
 lose: object paper person feeling thing / sad
 leave: place person object / sad
 catch: vehicle light precip / energetic
@@ -238,7 +245,8 @@ cross: water land place / hopeful
 ride: vehicle wind / energetic
 light: light / hopeful
 call +me: person / love
-kiss +me: person / love
+kiss +me +rest: person / love
+love +me: person place time thing / love
 trust: person / love
 need +me: person feeling drink thing / love sad
 greet: person time / happy hopeful
@@ -254,38 +262,95 @@ bake: food / happy
 read: paper / nostalgic
 write: paper / love nostalgic
 open: paper object / hopeful
-take +me: object paper / love
-bring +me: object paper food / love
-lead +me: person / hopeful
-meet +me: person / love hopeful
-walk +me: person / love
+take +me +move: object paper / love
+bring +me +move: object paper food / love
+lead +me +move: person / hopeful
+meet +me +rest: person / love hopeful
+walk +me +move: person / love
 wake +me: person / hopeful
 sing: sound / happy
 play: sound / happy energetic
 """
 
-#: Prepositions that may stand before a noun of each class.
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+#: The prepositions of each manner (see ``INTRANSITIVE_VERBS``); a place with no verb
+#: before it ("there's a light in the window") is one of being somewhere ("rest").
+MANNER_PREPOSITIONS: dict[str, frozenset[str]] = {
+    "rest": frozenset(
+        ["in", "at", "on", "by", "beside", "under", "beneath", "inside", "outside", "with"]
+    ),
+    "move": frozenset(
+        ["through", "across", "along", "over", "into", "past", "toward", "to", "beyond"]
+    ),
+    "sound": frozenset(["through", "across", "over", "in"]),
+}
+#: Manners in the order a clause tries them, and how often each is drawn first.
+MANNERS: dict[str, float] = {"rest": 0.5, "move": 0.4, "sound": 0.1}
+
+#: Prepositions that may stand before a noun of each class ("city": a place name such as
+#: "Paris", "name": any other name, a person's or a place's).
 PREPOSITIONS: dict[str, str] = {
+    "city": "in to through",
+    "name": "to with",
     "place": "by beside",
     "surface": "on along across",
     "room": "in through inside outside",
     "spot": "at by beside",
-    "time": "in through till after before",
-    "light": "beneath by",
-    "celestial": "under beneath beyond below across",
+    "area": "in through across",
+    "light": "in by beneath",
+    "celestial": "under beneath beyond across",
     "precip": "in through under",
     "wind": "in through against",
     "storm": "in through into",
-    "water": "by across over along beneath into beside",
-    "land": "over across through beyond along",
-    "plant": "under beneath by among",
+    "water": "by across over along into beside",
+    "land": "over across beyond along",
+    "plant": "under beneath by",
     "vehicle": "on in beside",
     "object": "with beside",
     "paper": "with",
     "person": "with beside",
-    "sound": "to",
     "thing": "with beside",
 }
+
+#: How a time is placed: per time noun, its prepositions, each with "the" or without
+#: ("through the night", "at midnight", "till morning"). A time noun missing here is
+#: never put after a preposition. Said with "the", an adjective may come between.
+TIME_PREPOSITIONS: dict[str, str] = {
+    "night": "through_the into_the in_the",
+    "morning": "in_the till",
+    "evening": "in_the",
+    "midnight": "at past till after",
+    "dawn": "at till before",
+    "dusk": "at till",
+    "twilight": "in_the",
+    "daybreak": "at till",
+    "sunrise": "at till",
+    "sunset": "at after",
+    "afternoon": "in_the",
+    "summer": "in_the through_the",
+    "winter": "in_the through_the",
+    "autumn": "in_the",
+    "spring": "in_the",
+    "tomorrow": "till",
+    "sunday": "on",
+    "december": "in",
+    "july": "in",
+    "weekend": "on_the",
+    "season": "through_the",
+    "hour": "in_the",
+    "daylight": "in_the",
+}
+
+#: Plurals that do not follow the spelling rules of ``plural``.
+_IRREGULAR_PLURALS = {
+    "leaf": "leaves", "child": "children", "wolf": "wolves", "shelf": "shelves",
+    "knife": "knives", "man": "men", "woman": "women", "foot": "feet", "mouse": "mice",
+    "tooth": "teeth", "goose": "geese", "life": "lives", "thief": "thieves",
+}  # fmt: skip
 
 #: Determiners that may stand before a noun of each class (besides "the").
 DETERMINERS: dict[str, str] = {
@@ -366,6 +431,17 @@ def noun_classes() -> dict[str, frozenset[str]]:
             if name in PLACE_KINDS:
                 classes[word].add("place")
     return {word: frozenset(found) for word, found in classes.items()}
+
+
+def plural(noun: str) -> str:
+    """The plural by spelling ("train" -> "trains", "city" -> "cities", "leaf" -> "leaves")."""
+    if noun in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[noun]
+    if noun.endswith(("s", "sh", "ch", "x", "z")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def third_person(verb: str) -> str:

@@ -30,6 +30,8 @@ from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_mat
 
 #: Candidate lines written per line; the best is kept.
 CANDIDATES_PER_LINE = 8
+#: The shortest line that may be split in two clauses to hold a theme word.
+MIN_SPLIT_LINE = 5
 #: Frames tried per clause before a candidate is given up.
 FRAME_TRIES = 6
 #: Lines longer than this are split into clauses of natural length.
@@ -94,6 +96,7 @@ class LocalLyricist:
         self._frames_used: dict[str, int] = {}
         self._core = {word.text for word in vocabulary.core_words}
         self._scene = set(vocabulary.associates)
+        self._themed_texts = {text.lower() for text in self._core | self._scene}
         sizes = tuple((pos, vocabulary.sizes(pos)) for pos in ("noun", "adj", "verb", "tverb"))
         self._frames = [
             (
@@ -126,7 +129,11 @@ class LocalLyricist:
                 copy_of[line] = source
         cluster_of = self._clusters(plan, labels, copy_of)
         lines: list[ComposedLine] = []
+        themed_lines = 0
         for index, line_plan in enumerate(plan.lines):
+            if index and lines and self._is_themed(lines[-1]):
+                themed_lines += 1
+            require = self._required(index, themed_lines)
             source = copy_of[index]
             cluster = cluster_of.get(index)
             group_ends = [
@@ -151,7 +158,11 @@ class LocalLyricist:
                 composed = self._hook(lines[hook], line_plan, rule)
             if composed is None:
                 composed = self._line(
-                    line_plan.syllable_count, line_plan.strong, line_plan.long_notes, rule
+                    line_plan.syllable_count,
+                    line_plan.strong,
+                    line_plan.long_notes,
+                    rule,
+                    require,
                 )
             if cluster is not None and composed.last_word:
                 cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
@@ -159,6 +170,27 @@ class LocalLyricist:
             self._remember(composed)
             lines.append(composed)
         return lines
+
+    def _required(self, index: int, themed_lines: int) -> tuple[frozenset[str], ...]:
+        """The words line ``index`` must hold, most wanted first (each a set, one word of
+        which will do; () for a free line): the first line a name of the theme, else
+        one of its words; a later line the theme's words or its scenes' while fewer
+        than half the lines so far held one."""
+        core = frozenset(word.text.lower() for word in self.vocabulary.core_words)
+        names = frozenset(
+            word.text.lower()
+            for word in self.vocabulary.core_words
+            if word.part_of_speech == "name"
+        )
+        if index == 0:
+            return tuple(option for option in (names, core) if option)
+        if 2 * themed_lines < index + 1:
+            return tuple(option for option in (core | self._scene,) if option)
+        return ()
+
+    def _is_themed(self, line: ComposedLine) -> bool:
+        spoken = {word.lower() for word in line.words}
+        return not spoken.isdisjoint(self._themed_texts)
 
     def compose(
         self,
@@ -299,64 +331,97 @@ class LocalLyricist:
         strong: Sequence[bool],
         long_notes: Sequence[bool],
         rule: EndRule | None,
+        require: Sequence[frozenset[str]] = (),
     ) -> ComposedLine:
-        relaxed = [rule]
-        if rule is not None:
-            if rule.partners < 0:
-                # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
-                relaxed.append(EndRule(partners=2))
-            elif rule.partners > 1:
-                # The margin may be too much to ask; the partners needed are not.
-                needed = rule.partners // 2 - 1
-                relaxed.append(
-                    EndRule(
-                        partners=needed,
-                        open_vowel=rule.open_vowel,
-                        partner_length=rule.partner_length,
-                    )
+        """The best candidate line: one holding a required word (see ``_required``,
+        tried in order) under the end rule or a looser one that still lets its rhyme
+        group rhyme; else any line under the loosest rule that any line meets; else
+        the fallback."""
+        rules = _relaxed(rule)
+        essential = [r for r, needed in rules if needed]
+        for wanted in require:
+            # Second round: the word may stand in a short clause of its own ("In
+            # Paris, ..."), away from a line end that must rhyme.
+            for split in (False, True):
+                line = self._best_line(
+                    syllables, strong, long_notes, rule, essential, wanted, split=split
                 )
-                for partners in (needed, rule.least_partners):
-                    relaxed.append(EndRule(partners=partners, partner_length=rule.partner_length))
-            elif rule.open_vowel:
-                relaxed.append(EndRule(rule.rhyme, rule.allowed, rule.taken))
-            if rule.rhyme is None or rule.partners < 0:
-                relaxed.append(
-                    None
-                )  # a rhyme the scheme asks for is kept, if need be by the fallback
-        for attempt_rule in relaxed:
+                if line is not None:
+                    return line
+        line = self._best_line(
+            syllables, strong, long_notes, rule, [r for r, _ in rules], frozenset()
+        )
+        return line if line is not None else self._fallback_line(syllables, rule)
+
+    def _best_line(
+        self,
+        syllables: int,
+        strong: Sequence[bool],
+        long_notes: Sequence[bool],
+        rule: EndRule | None,
+        rules: Sequence[EndRule | None],
+        wanted: frozenset[str],
+        *,
+        split: bool = False,
+    ) -> ComposedLine | None:
+        """The best of ``CANDIDATES_PER_LINE`` candidates under the first of ``rules``
+        that any candidate meets; with ``wanted``, only a line that holds one of those
+        words."""
+        for attempt_rule in rules:
             candidates = [
                 line
                 for line in (
-                    self._candidate(syllables, strong, attempt_rule)
+                    self._candidate(syllables, strong, attempt_rule, wanted, split=split)
                     for _ in range(CANDIDATES_PER_LINE)
                 )
                 if line is not None
+                and (not wanted or not wanted.isdisjoint(word.lower() for word in line.words))
             ]
             if candidates:
                 return max(candidates, key=lambda line: self._score(line, strong, long_notes, rule))
-        return self._fallback_line(syllables, rule)
+        return None
 
     def _candidate(
-        self, syllables: int, strong: Sequence[bool], rule: EndRule | None
+        self,
+        syllables: int,
+        strong: Sequence[bool],
+        rule: EndRule | None,
+        wanted: frozenset[str] = frozenset(),
+        *,
+        split: bool = False,
     ) -> ComposedLine | None:
         lengths = self._clause_lengths(syllables)
+        if split and len(lengths) == 1 and syllables >= MIN_SPLIT_LINE:
+            head = self.rng.randint(2, min(4, syllables - 3))
+            lengths = [head, syllables - head]
         clauses: list[Clause] = []
         position = 0
         used = frozenset(self._used)
         for number, length in enumerate(lengths):
             last = number == len(lengths) - 1
             clause = self._clause(
-                length, strong[position : position + length], rule if last else None, used
+                length,
+                strong[position : position + length],
+                rule if last else None,
+                used,
+                wanted,
             )
             if clause is None:
                 return None
             clauses.append(clause)
-            used |= frozenset(clause.words)
+            used |= clause.content
+            if not wanted.isdisjoint(word.lower() for word in clause.words):
+                wanted = frozenset()
             position += length
         return _line_of(clauses)
 
     def _clause(
-        self, length: int, strong: Sequence[bool], rule: EndRule | None, used: frozenset[str]
+        self,
+        length: int,
+        strong: Sequence[bool],
+        rule: EndRule | None,
+        used: frozenset[str],
+        wanted: frozenset[str] = frozenset(),
     ) -> Clause | None:
         fitting = [(frame, weight) for frame, lengths, weight in self._frames if length in lengths]
         if not fitting:
@@ -381,10 +446,19 @@ class LocalLyricist:
                 end=rule,
                 used=used,
                 tries=1,
+                require=self._bases_of(wanted),
             )
             if clause is not None:
                 return clause
         return None
+
+    def _bases_of(self, wanted: frozenset[str]) -> frozenset[str]:
+        """The vocabulary texts of wanted words (names keep their capital)."""
+        if not wanted:
+            return wanted
+        return frozenset(
+            word.text for word in self.vocabulary.all_words if word.text.lower() in wanted
+        )
 
     def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
         """Last resort, rarely needed: the rhyme word after sung "oh"s ("Oh, oh, sing"),
@@ -462,6 +536,38 @@ class LocalLyricist:
             )
 
 
+def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
+    """The end rule, then looser ones to fall back on, each marked essential when it
+    still lets the line's rhyme group rhyme."""
+    if rule is None:
+        return [(None, True)]
+    relaxed: list[tuple[EndRule | None, bool]] = [(rule, True)]
+    if rule.partners < 0:
+        # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
+        relaxed.append((EndRule(partners=2), True))
+    elif rule.partners > 1:
+        # The margin may be too much to ask; the partners needed are not.
+        needed = rule.partners // 2 - 1
+        relaxed.append(
+            (
+                EndRule(
+                    partners=needed, open_vowel=rule.open_vowel, partner_length=rule.partner_length
+                ),
+                True,
+            )
+        )
+        relaxed.append((EndRule(partners=needed, partner_length=rule.partner_length), True))
+        relaxed.append(
+            (EndRule(partners=rule.least_partners, partner_length=rule.partner_length), False)
+        )
+    elif rule.open_vowel:
+        relaxed.append((EndRule(rule.rhyme, rule.allowed, rule.taken), True))
+    if rule.rhyme is None or rule.partners < 0:
+        # A rhyme the scheme asks for is kept, if need be by the fallback line.
+        relaxed.append((None, False))
+    return relaxed
+
+
 def _line_of(clauses: Sequence[Clause]) -> ComposedLine:
     words = [word for clause in clauses for word in clause.words]
     text = ", ".join(" ".join(clause.words) for clause in clauses)
@@ -469,8 +575,9 @@ def _line_of(clauses: Sequence[Clause]) -> ComposedLine:
         (noun for noun in clauses[-1].nouns if words and noun.text == words[-1]),
         None,
     )
+    content = frozenset(word.lower() for clause in clauses for word in clause.content)
     return ComposedLine(
-        tuple(words), text[:1].upper() + text[1:], end_word, _content(words), tuple(clauses)
+        tuple(words), text[:1].upper() + text[1:], end_word, content, tuple(clauses)
     )
 
 

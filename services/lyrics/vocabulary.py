@@ -83,6 +83,8 @@ class Word:
     moods: frozenset[str] = frozenset()
     flags: frozenset[str] = frozenset()
     themed: bool = False
+    #: A noun's plural ("trains"), "" when it has none we sing (mass nouns, names).
+    plural: str = ""
 
     @cached_property
     def size(self) -> int:
@@ -115,6 +117,8 @@ class Vocabulary:
     core_words: tuple[Word, ...] = ()
     #: Words of the scenes the theme switched on ("platform" for "train").
     associates: frozenset[str] = frozenset()
+    #: Words of the scenes the genre or mood switched on ("road" for country).
+    leaning: frozenset[str] = frozenset()
     #: The request's moods ("sad", "love").
     moods: frozenset[str] = frozenset()
     _by_slot: dict[tuple[str, int], list[Word]] = field(default_factory=dict, repr=False)
@@ -280,10 +284,12 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
             themed=base.text in associates,
         )
     core = tuple(word for word in theme_words if word.part_of_speech in THEME_SLOTS)
+    core_texts = {word.text for word in core}
     return Vocabulary(
         tuple(words.values()),
         core_words=core,
-        associates=frozenset(associates) - {word.text for word in core},
+        associates=frozenset(associates) - core_texts,
+        leaning=frozenset(text for text, _ in leaning) - associates - core_texts,
         moods=moods,
     )
 
@@ -296,7 +302,9 @@ def _lexicon_words(extra_nouns: tuple[tuple[str, frozenset[str]], ...] = ()) -> 
     for text, found in extra_nouns:
         classes[text] = classes.get(text, frozenset()) | found
     for text, found in classes.items():
-        words.append(Word(text, "noun", pronounce(text), GENERAL_WEIGHT, found))
+        words.append(
+            Word(text, "noun", pronounce(text), GENERAL_WEIGHT, found, plural=_plural_of(text))
+        )
     for pos, table in (
         ("adj", lexicon.ADJECTIVES),
         ("verb", lexicon.INTRANSITIVE_VERBS),
@@ -355,14 +363,28 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
         is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)
     ):
         name = text[:1].upper() + text[1:]
-        return [
-            Word(name, "name", pronounce(name), THEME_WEIGHT, frozenset({"place"}), themed=True)
-        ]
+        # A known place is sung as one ("in Paris"); another name may be a person's
+        # or a place's, and goes only where either would ("back to Maya").
+        classes = frozenset({"city", "name"} if text in wordbank.PLACE_NAMES else {"name"})
+        return [Word(name, "name", pronounce(name), THEME_WEIGHT, classes, themed=True)]
     if text.endswith("ing"):
         stem = _verb_stem(text)
-        return [
+        found = [
             _themed(word) for word in known.get(stem or "", []) if word.part_of_speech != "noun"
         ]
+        if stem and not found and stem not in _SKIPPED:
+            # A verb the lexicon lacks ("learning"): something a person does.
+            return [
+                Word(
+                    stem,
+                    "verb",
+                    pronounce(stem),
+                    THEME_WEIGHT,
+                    frozenset({"person"}),
+                    themed=True,
+                )
+            ]
+        return found
     if text.endswith(_SKIPPED_SUFFIXES):
         return []
     if text.endswith(_ADJECTIVE_SUFFIXES):
@@ -372,7 +394,15 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
             )
         ]
     return [
-        Word(singular, "noun", pronounce(singular), THEME_WEIGHT, UNKNOWN_NOUN_CLASSES, themed=True)
+        Word(
+            singular,
+            "noun",
+            pronounce(singular),
+            THEME_WEIGHT,
+            UNKNOWN_NOUN_CLASSES,
+            themed=True,
+            plural=_plural_of(singular),
+        )
     ]
 
 
@@ -386,7 +416,17 @@ def _themed(word: Word) -> Word:
         word.moods,
         word.flags,
         themed=True,
+        plural=word.plural,
     )
+
+
+@cache
+def _plural_of(noun: str) -> str:
+    """The noun's plural when it has one we sing and cmudict knows it, else ""."""
+    if noun in lexicon.BARE_NOUNS:
+        return ""
+    form = lexicon.plural(noun)
+    return form if is_known(form) else ""
 
 
 def _verb_stem(text: str) -> str | None:
