@@ -133,7 +133,8 @@ class LocalLyricist:
         for index, line_plan in enumerate(plan.lines):
             if index and lines and self._is_themed(lines[-1]):
                 themed_lines += 1
-            require = self._required(index, themed_lines)
+            sung = {word.lower() for line in lines for word in line.words}
+            require = self._required(index, themed_lines, sung)
             source = copy_of[index]
             cluster = cluster_of.get(index)
             group_ends = [
@@ -171,21 +172,31 @@ class LocalLyricist:
             lines.append(composed)
         return lines
 
-    def _required(self, index: int, themed_lines: int) -> tuple[frozenset[str], ...]:
+    def _required(
+        self, index: int, themed_lines: int, sung: set[str]
+    ) -> tuple[frozenset[str], ...]:
         """The words line ``index`` must hold, most wanted first (each a set, one word of
-        which will do; () for a free line): the first line a name of the theme, else
-        one of its words; a later line the theme's words or its scenes' while fewer
-        than half the lines so far held one."""
+        which will do; () for a free line).
+
+        The first line holds a name of the theme, else one of its words; until one of
+        them is sung, so does every later line. Then every other line holds a theme
+        word not yet sung ("coffee", then "morning"), and a line holds a word of the
+        theme or its scenes while fewer than half the lines so far held one.
+        """
         core = frozenset(word.text.lower() for word in self.vocabulary.core_words)
         names = frozenset(
             word.text.lower()
             for word in self.vocabulary.core_words
             if word.part_of_speech == "name"
         )
-        if index == 0:
-            return tuple(option for option in (names, core) if option)
+        themed = core | self._scene
+        if index == 0 or (core and core.isdisjoint(sung)):
+            return tuple(option for option in (names, core, themed) if option)
+        unsung = core - sung
+        if unsung and index % 2 == 0:
+            return tuple(option for option in (unsung, themed) if option)
         if 2 * themed_lines < index + 1:
-            return tuple(option for option in (core | self._scene,) if option)
+            return tuple(option for option in (themed,) if option)
         return ()
 
     def _is_themed(self, line: ComposedLine) -> bool:

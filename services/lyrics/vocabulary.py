@@ -363,9 +363,10 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
         is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)
     ):
         name = text[:1].upper() + text[1:]
-        # A known place is sung as one ("in Paris"); another name may be a person's
-        # or a place's, and goes only where either would ("back to Maya").
-        classes = frozenset({"city", "name"} if text in wordbank.PLACE_NAMES else {"name"})
+        # A known place is sung as one ("in Paris"); another name as a person's
+        # ("Maya sings", "with Maya").
+        known_place = text in wordbank.PLACE_NAMES
+        classes = frozenset({"city", "place", "name"} if known_place else {"name", "person"})
         return [Word(name, "name", pronounce(name), THEME_WEIGHT, classes, themed=True)]
     if text.endswith("ing"):
         stem = _verb_stem(text)

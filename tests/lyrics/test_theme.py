@@ -126,7 +126,8 @@ def test_the_themes_content_words_are_found_with_a_part_of_speech() -> None:
 def test_a_theme_switches_on_close_associates() -> None:
     assert {"cup", "steam"} <= build_vocabulary("coffee in the morning", "", "").associates
     assert {"station", "whistle"} <= build_vocabulary("trains", "", "").associates
-    assert build_vocabulary("lighthouse keeper", "", "").associates == frozenset()
+    assert {"beacon", "tide"} <= build_vocabulary("lighthouse keeper", "", "").associates
+    assert build_vocabulary("quantum homework", "", "").associates == frozenset()
 
 
 def test_the_same_themed_request_gives_the_same_song_and_seeds_differ() -> None:
