@@ -114,7 +114,7 @@ class EndRule:
     partners: when > 0, it must have at least this many rhymes in the vocabulary (the
         first line of a rhyme group, whose later lines need partners); -1 marks a rhyme
         the line may give up for one of its own (a refrain's sound).
-    open_vowel: prefer a word that ends on an open vowel.
+    open_vowel: it must end on an open vowel (a rule without this is the fallback).
     partner_length: the syllables of the shortest line the partners must end (0: any).
     least_partners: the fewest partners that will do when ``partners`` cannot be had
         (the other lines of its own rhyme group).
@@ -400,6 +400,7 @@ def _choose_nouns(
         if not candidates:
             return None
         candidates_of[index] = candidates
+    target: int | None = None
     if require:
         holders = [
             index
@@ -415,8 +416,10 @@ def _choose_nouns(
         fresh = [noun for noun in candidates if noun.text not in taken]
         if not fresh:
             return None
-        if len(candidates_of[index]) == len(candidates):
-            fresh = _tier(fresh, vocabulary, rng)
+        if index != target:
+            # Words the song has sung are drawn only when nothing new fits.
+            unused = [noun for noun in fresh if noun.text not in used]
+            fresh = _tier(unused or fresh, vocabulary, rng)
         weights = [
             noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in fresh
         ]
@@ -783,6 +786,8 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
         return False
     if option.text in end.taken:
         return False
+    if end.open_vowel and not ends_open(option.text):
+        return False
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
@@ -817,33 +822,44 @@ def rhyme_partner_count(vocabulary: Vocabulary, rhyme: str, text: str) -> int:
     return len(forms) - (text in forms)
 
 
-_ENDING_FORMS: dict[tuple[int, int], dict[str, frozenset[str]]] = {}
 #: Clauses this short end on a noun or a verb alone.
 SHORT_CLAUSE = 2
+#: Words a frame itself may end a clause on ("hold me", "I wait alone").
+_FRAME_ENDINGS = ("me", "you", "away", "alone", "gone")
 
 
 def ending_forms(vocabulary: Vocabulary, short: int = 0) -> dict[str, frozenset[str]]:
-    """Rhyme -> every word a clause of this vocabulary can end on with that rhyme
-    (``short`` > 0: a clause of that many syllables, at most ``SHORT_CLAUSE``: a noun
-    or a verb of at most that size)."""
-    key = (id(vocabulary), short)
-    if key not in _ENDING_FORMS:
-        if len(_ENDING_FORMS) > 256:
-            _ENDING_FORMS.clear()
-        forms: dict[str, set[str]] = {}
-        texts = set() if short else {"me", "you", "away", "alone", "gone"}
-        # Base forms only: they can end the shortest lines ("stay", "rain").
+    """Rhyme -> every word a clause of this vocabulary can end on with that rhyme: a
+    noun or name, an adjective said after its noun, an intransitive verb ("roll",
+    "rolls"), a frame's own last word ("me", "away"). ``short`` > 0:
+    a clause of that many syllables, at most ``SHORT_CLAUSE``: a noun, adjective or
+    verb of at most that size, as itself."""
+    key = ("endings", short)
+    if key not in vocabulary.memo:
+        texts = set() if short else set(_FRAME_ENDINGS)
         for word in vocabulary.all_words:
-            if not short or (
-                word.size <= short and word.part_of_speech in ("noun", "name", "adj", "verb")
-            ):
+            if word.part_of_speech == "tverb" or "attr" in word.flags:
+                continue
+            if short:
+                if word.size <= short:
+                    texts.add(word.text)
+            elif word.part_of_speech == "verb":
+                # Not the "-ing" form: few frames end on it, so its rhymes are hard to
+                # find again.
+                texts.update(
+                    text
+                    for text, said in (_inflected(word.text, form) for form in ("base", "third"))
+                    if said is not None
+                )
+            else:
                 texts.add(word.text)
+        forms: dict[str, set[str]] = {}
         for text in texts:
             pronunciation = pronounce(text)
             if not pronunciation.guessed or text[:1].isupper():
                 forms.setdefault(vocabulary_rhyme(pronunciation), set()).add(text)
-        _ENDING_FORMS[key] = {rhyme: frozenset(found) for rhyme, found in forms.items()}
-    return _ENDING_FORMS[key]
+        vocabulary.memo[key] = {rhyme: frozenset(found) for rhyme, found in forms.items()}
+    return vocabulary.memo[key]  # type: ignore[return-value]
 
 
 def _pick(

@@ -83,70 +83,70 @@ BARE_ONLY_NOUNS = frozenset(["today", "tomorrow", "yesterday", "sunday", "july",
 #: (none = neutral). "+attr": only before a noun ("the last train", never "the train
 #: is last").
 ADJECTIVES = """
-cold: precip wind storm time place water land object drink body / sad dark
-warm: wind time place object drink body light food / love calm happy
-empty: place vehicle object / sad
-golden: light celestial time land plant thing / happy hopeful nostalgic
-quiet: place time land water vehicle / calm sad
+cold: precip wind storm water land object drink body place night evening winter morning / sad dark
+warm: wind drink body light food room night summer evening afternoon july / love calm happy
+empty: place room vehicle object / sad
+golden: light celestial field meadow prairie hour afternoon summer morning leaf / happy hopeful
+quiet: place room land water vehicle night evening morning sunday / calm sad
 silver: light celestial water object / calm dark
-last +attr: vehicle time light sound / sad nostalgic
-late +attr: time vehicle / sad
-early +attr: time vehicle / hopeful
-distant: light sound celestial land vehicle place thing / nostalgic sad
+last +attr: vehicle light sound night summer evening hour / sad nostalgic
+late +attr: night evening summer autumn hour afternoon vehicle / sad
+early +attr: morning dawn spring train bus light / hopeful
+distant: light sound celestial land vehicle city shore coast harbor island / nostalgic sad
 gentle: precip wind water sound light person / calm love
-heavy: precip storm object body / sad dark
-bright: light celestial time / happy hopeful energetic
-broken: object body heart promise / sad angry
+heavy: precip storm object heart / sad dark
+bright: light celestial morning summer afternoon / happy hopeful energetic
+broken: object heart promise dream / sad angry
 faded: paper object light / nostalgic sad
-silent: place time water land celestial / calm dark
-lonely: place time person road / sad
-restless: wind water person time heart / energetic
-endless: time water land sky road / hopeful
-wild: wind storm water land animal plant / energetic angry
-open: place land water sky / hopeful happy
-narrow: place
-crowded: place vehicle / energetic
-dusty: place land object paper / nostalgic
-frozen: precip water land time / dark sad
-sleepy: place time animal person / calm
-lazy: time water / calm happy
-sweet: food drink sound person time / love happy
-bitter: drink wind time / sad angry
+silent: place room night water land celestial / calm dark
+lonely: place room road highway street night person heart / sad
+restless: wind water person heart night city / energetic
+endless: water land sky road highway night summer / hopeful
+wild: wind storm water land animal plant heart / energetic angry
+open: road highway sky sea ocean window field / hopeful happy
+narrow: street road hallway bridge
+crowded: room surface vehicle city / energetic
+dusty: place land object paper road / nostalgic
+frozen: precip water land night winter / dark sad
+sleepy: room town village city animal person morning sunday afternoon / calm
+lazy: afternoon sunday summer river / calm happy
+sweet: food drink sound person / love happy
+bitter: drink wind winter / sad angry
 soft: precip light sound wind body / calm love
 tender: sound body person / love
-little +attr: place object animal person plant thing / happy
-old +attr: place object paper person vehicle song thing / nostalgic
-new +attr: time object / hopeful
-young +attr: person time / nostalgic hopeful
-wooden +attr: object place / nostalgic
-rusty: vehicle object / nostalgic sad
-neon +attr: place sign / energetic
-electric +attr: light sound / energetic
+little +attr: place room object animal person plant / happy
+old +attr: place room object paper person vehicle sound / nostalgic
+new +attr: morning object / hopeful
+young +attr: person / nostalgic hopeful
+wooden +attr: table porch bridge floor chair boat pier dock / nostalgic
+rusty: vehicle object gate / nostalgic sad
+neon +attr: room surface / energetic
+electric +attr: light sound guitar / energetic
 shining: light celestial water / happy hopeful
 burning: light fire / angry energetic
 flickering: light / dark
-painted +attr: place object / happy
-secret: place paper thing / love dark
-midnight +attr: vehicle sound place / dark
+painted +attr: object sky / happy
+secret: place room paper / love dark
+midnight +attr: vehicle sound room surface / dark
 morning +attr: light vehicle sound / hopeful
-summer +attr: time precip wind / happy
-winter +attr: time wind light / sad calm
+summer +attr: precip wind night / happy
+winter +attr: wind light night morning coat / sad calm
 salty: wind water / calm
-misty: land water time / calm dark
-stormy: time water / dark angry
-rainy: time place / sad calm
-sunny: time place / happy
-starry +attr: time celestial / love calm
+misty: land water morning / calm dark
+stormy: night water sky / dark angry
+rainy: night morning afternoon sunday street / sad calm
+sunny: morning afternoon sunday street beach / happy
+starry +attr: night sky / love calm
 pale: light celestial body / sad dark
-velvet +attr: time celestial / love
+velvet +attr: night sky / love
 crimson: light celestial / love angry
-hollow: place sound / sad dark
-familiar: place sound person voice / nostalgic love
-crooked: place object / dark
+hollow: place room sound / sad dark
+familiar: place room sound person / nostalgic love
+crooked: place object road street / dark
 humming: vehicle object / calm
 rolling: vehicle land water / energetic
 dancing: light person / happy energetic
-roaring: storm water vehicle / angry energetic
+roaring: storm water vehicle engine fire / angry energetic
 lucky: object person / happy
 brave: person heart / hopeful
 careless: person / happy
@@ -164,8 +164,8 @@ shine +rest +move: light celestial water / happy hopeful
 glow +rest: light celestial ember fire / love calm
 burn +rest: light fire / angry energetic
 flicker +rest: light / dark sad
-fade +away +move: light celestial sound time feeling / sad nostalgic
-fall +rest +move: precip leaf petal / sad calm
+fade +away: light celestial sound time feeling / sad nostalgic
+fall +rest +move: precip leaf petal night / sad calm
 drift +away +move: precip storm cloud leaf petal boat person / calm sad
 blow +away +move: wind / calm
 roar +sound: storm engine water wolf / angry energetic
@@ -181,15 +181,15 @@ echo +sound: sound / nostalgic dark
 hum +sound +rest: engine radio guitar machine person kettle / calm
 wait +rest: person vehicle / sad love
 sleep +rest: person animal city town village house / calm
-wake +rest: person city town village animal / hopeful
+wake: person city town village animal / hopeful
 bloom +rest: plant / hopeful happy love
 grow +rest: plant / hopeful
 sway +rest: plant dancer person / calm love
 dance +rest: person flame candle leaf / happy energetic love
 pass +move: vehicle / sad nostalgic
 leave: vehicle person / sad
-arrive +rest: vehicle person / hopeful
-break +rest: wave / sad
+arrive: vehicle person / hopeful
+break +rest: wave dawn / sad
 cry +rest: person / sad
 whisper +rest +sound: wind water person plant / love calm
 sigh: wind person / sad calm
@@ -215,7 +215,7 @@ shiver +rest: person / sad dark
 scream: person / angry
 fight: person / angry
 pray +rest: person / sad hopeful
-turn: time / nostalgic
+turn: season tide page / nostalgic
 linger +rest: person light sound / nostalgic love
 """
 
@@ -227,13 +227,13 @@ TRANSITIVE_VERBS = """
 hold +me +rest: object person body paper drink / love sad
 keep: object paper feeling thing / nostalgic love
 carry +me +move: object paper feeling / nostalgic
-miss: person place time food thing / sad nostalgic
+miss: person place room summer winter autumn spring morning sunday food thing / sad nostalgic
 remember: person place time paper sound food feeling thing / nostalgic sad
 watch: light celestial precip storm water vehicle person / calm
 hear: sound person storm water vehicle animal wind / nostalgic
 see: light celestial water vehicle person place land thing / hopeful
 chase: light celestial vehicle feeling / energetic hopeful
-follow +me +move: light celestial water vehicle person place / hopeful
+follow +me +move: light celestial river road highway street track person / hopeful
 find +me +rest: object paper person place feeling thing / hopeful
 lose: object paper person feeling thing / sad
 leave: place person object / sad
@@ -241,35 +241,35 @@ catch: vehicle light precip / energetic
 taste: food drink precip / happy love
 pour: drink / calm
 share: food drink feeling / love happy
-cross: water land place / hopeful
+cross: water land surface / hopeful
 ride: vehicle wind / energetic
-light: light / hopeful
+light: candle lantern fire lamp torch / hopeful
 call +me: person / love
 kiss +me +rest: person / love
 love +me: person place time thing / love
 trust: person / love
 need +me: person feeling drink thing / love sad
-greet: person time / happy hopeful
-face: storm time person / hopeful angry
-paint: place celestial light / happy
+greet: person morning dawn sunrise spring / happy hopeful
+face: storm night winter person / hopeful angry
+paint: celestial town city / happy
 feel: precip wind storm light feeling / love
 forget: person place time paper / sad angry
 fight: storm feeling person / angry
-break: object feeling / angry sad
+break: promise silence heart / angry sad
 save +me: object person / hopeful
 drink: drink / sad
-bake: food / happy
+bake: bread pie cake pancake / happy
 read: paper / nostalgic
-write: paper / love nostalgic
-open: paper object / hopeful
+write: letter note page postcard song / love nostalgic
+open: paper window door envelope / hopeful
 take +me +move: object paper / love
 bring +me +move: object paper food / love
 lead +me +move: person / hopeful
 meet +me +rest: person / love hopeful
 walk +me +move: person / love
 wake +me: person / hopeful
-sing: sound / happy
-play: sound / happy energetic
+sing: song melody chorus tune / happy
+play: guitar piano drum song melody tune radio / happy energetic
 """
 
 

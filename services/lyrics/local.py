@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.lyrics import grammar
 from services.lyrics.grammar import Clause, EndRule, Frame, ends_open
@@ -127,6 +127,19 @@ class LocalLyricist:
                 hook_of[line] = source
             else:
                 copy_of[line] = source
+        # A line whose refrain lands on a long note lands too: the words are the same.
+        landing = [
+            replace(
+                line_plan,
+                lands=line_plan.lands
+                or any(
+                    source == index and plan.lines[copy].lands
+                    for copy, source in enumerate(copy_of)
+                ),
+            )
+            for index, line_plan in enumerate(plan.lines)
+        ]
+        plan = replace(plan, lines=tuple(landing))
         cluster_of = self._clusters(plan, labels, copy_of)
         lines: list[ComposedLine] = []
         themed_lines = 0
@@ -164,6 +177,7 @@ class LocalLyricist:
                     line_plan.long_notes,
                     rule,
                     require,
+                    first=index == 0,
                 )
             if cluster is not None and composed.last_word:
                 cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
@@ -343,13 +357,16 @@ class LocalLyricist:
         long_notes: Sequence[bool],
         rule: EndRule | None,
         require: Sequence[frozenset[str]] = (),
+        *,
+        first: bool = False,
     ) -> ComposedLine:
         """The best candidate line: one holding a required word (see ``_required``,
         tried in order) under the end rule or a looser one that still lets its rhyme
         group rhyme; else any line under the loosest rule that any line meets; else
         the fallback."""
         rules = _relaxed(rule)
-        essential = [r for r, needed in rules if needed]
+        # The first line holds the theme even where its end must give way for it.
+        essential = [r for r, needed in rules if needed or (first and r is not None)]
         for wanted in require:
             # Second round: the word may stand in a short clause of its own ("In
             # Paris, ..."), away from a line end that must rhyme.
@@ -572,7 +589,8 @@ def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
             (EndRule(partners=rule.least_partners, partner_length=rule.partner_length), False)
         )
     elif rule.open_vowel:
-        relaxed.append((EndRule(rule.rhyme, rule.allowed, rule.taken), True))
+        # A held note wants an open vowel more than the line wants a theme word.
+        relaxed.append((EndRule(rule.rhyme, rule.allowed, rule.taken), False))
     if rule.rhyme is None or rule.partners < 0:
         # A rhyme the scheme asks for is kept, if need be by the fallback line.
         relaxed.append((None, False))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 
 from services.lyrics import lexicon, wordbank
@@ -27,6 +27,8 @@ from services.lyrics.text import words_of
 THEME_WEIGHT = 12.0
 SCENE_WEIGHT = 5.0
 GENERAL_WEIGHT = 1.0
+#: An adjective or verb that suits more nouns than this is less likely with each.
+SPECIFIC_WORD_NOUNS = 20
 #: Weight multipliers for a word of the request's mood, and of an opposite mood.
 MOOD_MATCH = 3.0
 MOOD_CLASH = 0.1
@@ -60,6 +62,14 @@ _THEME_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)*")
 #: Parts of speech a theme word may take ("name": "Paris", sung without an article).
 THEME_SLOTS = ("noun", "adj", "verb", "tverb", "name")
 _ADJECTIVE_SUFFIXES = ("ful", "less", "ous", "ive", "ic", "ish", "able", "ible", "ent", "ant")
+#: Common adjectives without such a suffix that a theme may hold ("a long road home").
+_COMMON_ADJECTIVES_TEXT = """
+    long short big small tall deep high low wide far near dark blue red green black
+    white grey gray pink purple happy sad lost slow fast quick hot cool wet dry hard loud
+    strong weak free rich poor final magic crazy lonely gentle holy ancient modern
+"""
+_COMMON_ADJECTIVES = frozenset(_COMMON_ADJECTIVES_TEXT.split())
+_ANY = frozenset({"any"})
 _SKIPPED_SUFFIXES = ("ly", "ing", "ed")  # adverbs and participles fit none of our slots
 
 
@@ -311,9 +321,12 @@ def _lexicon_words(extra_nouns: tuple[tuple[str, frozenset[str]], ...] = ()) -> 
         ("tverb", lexicon.TRANSITIVE_VERBS),
     ):
         for text, (suits, moods, flags) in lexicon.parse_entries(table).items():
-            # A word that goes with everything would be everywhere: the more classes it
-            # suits, the less likely it is for each.
-            weight = GENERAL_WEIGHT * min(1.0, 3.0 / len(suits)) if suits else GENERAL_WEIGHT
+            # A word that goes with everything would be everywhere ("old", "remember"):
+            # the more nouns it suits, the less likely it is for each of them.
+            suited = sum(
+                text_ in suits or not suits.isdisjoint(found) for text_, found in classes.items()
+            )
+            weight = GENERAL_WEIGHT * min(1.0, SPECIFIC_WORD_NOUNS / max(suited, 1))
             words.append(Word(text, pos, pronounce(text), weight, suits, moods, flags))
     return tuple(words)
 
@@ -345,7 +358,13 @@ def theme_content_words(theme: str) -> list[Word]:
         is_name = token[:1].isupper() and ((cased and index > 0) or not is_known(token))
         for word in _theme_words(token, is_name, known):
             found.setdefault((word.text, word.part_of_speech), word)
-    return list(found.values())
+    # An adjective of the theme the lexicon lacks goes with the theme's nouns ("a long
+    # road": "the long road"), or with any noun when the theme has none.
+    nouns = frozenset(word.text for word in found.values() if word.part_of_speech == "noun")
+    return [
+        replace(word, classes=nouns) if word.classes == _ANY and nouns else word
+        for word in found.values()
+    ]
 
 
 def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> list[Word]:
@@ -388,12 +407,8 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
         return found
     if text.endswith(_SKIPPED_SUFFIXES):
         return []
-    if text.endswith(_ADJECTIVE_SUFFIXES):
-        return [
-            Word(
-                singular, "adj", pronounce(singular), THEME_WEIGHT, frozenset({"any"}), themed=True
-            )
-        ]
+    if text.endswith(_ADJECTIVE_SUFFIXES) or text in _COMMON_ADJECTIVES:
+        return [Word(text, "adj", pronounce(text), THEME_WEIGHT, _ANY, themed=True)]
     return [
         Word(
             singular,
@@ -435,6 +450,8 @@ def _verb_stem(text: str) -> str | None:
     "dancing" -> "dance", "running" -> "run"), else None."""
     stem = text[:-3]
     options = [stem, stem + "e"]
+    if re.search(r"[^aeiou][aeiou][^aeiouwxy]$", stem):
+        options.reverse()  # "losing" -> "lose" (cmudict also has "los"), "coming" -> "come"
     if len(stem) > 2 and stem[-1] == stem[-2]:
         options.insert(0, stem[:-1])
     return next((option for option in options if len(option) > 1 and is_known(option)), None)

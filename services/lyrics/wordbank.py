@@ -183,7 +183,7 @@ SCENES: tuple[Scene, ...] = (
         tverb="kiss",
     ),
     Scene(
-        keys="school class classroom teacher summer graduation",
+        keys="school class classroom teacher graduation",
         noun="""schoolyard classroom teacher bell hallway desk:object book page
             summer friend""",
         adj="last early old",

@@ -93,7 +93,7 @@ def write_lyrics(
     if request.user_lyrics.strip():
         return _sing_user_lyrics(request, plan, labels, seed, chain)
     lyricist = LocalLyricist(
-        build_vocabulary(request.theme, request.mood, request.genre), random.Random(seed)
+        build_vocabulary(request.theme, request.mood, request.genre), _draws(seed, request)
     )
     deadline_s = time.monotonic() + settings.lyrics_timeout_s
     warnings: list[str] = []
@@ -116,6 +116,15 @@ def write_lyrics(
     raw_lines = [line.text for line in lyricist.write(plan, labels)]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
+
+
+def _draws(seed: int, request: LyricsRequest) -> random.Random:
+    """The local lyricist's random source: the seed, with the mood and genre mixed in,
+    so that a melancholy ballad and a cheerful pop song on one seed draw differently
+    (their words differ by the vocabulary too). A string seed is hashed with SHA-512,
+    the same in every process, whatever PYTHONHASHSEED."""
+    style = " ".join(f"{request.mood}|{request.genre}".lower().split())
+    return random.Random(f"{seed}|{style}")
 
 
 def _waiting_on(cancelled: threading.Event) -> Callable[[float], None]:
