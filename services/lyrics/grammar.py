@@ -34,7 +34,6 @@ from services.lyrics.lexicon import (
     BARE_NOUNS,
     BARE_ONLY_NOUNS,
     DETERMINERS,
-    GRAMMAR_WORDS,
     INTRANSITIVE_VERBS,
     MANNER_PREPOSITIONS,
     MANNERS,
@@ -51,20 +50,26 @@ from services.lyrics.vocabulary import rhyme_of as vocabulary_rhyme
 
 #: Weight of a word the song has used already, relative to a fresh one.
 REUSED_WORD_FACTOR = 0.05
+#: Content words of a clause that begin with this many same letters echo each other.
+ECHO_LETTERS = 4
 #: Weight of a word the line must hold (a theme word), relative to any other.
 REQUIRED_WORD_FACTOR = 40.0
 #: Chance that a noun which may be plural is sung in the plural ("lanterns glow").
-PLURAL_SHARE = 0.35
+PLURAL_SHARE = 0.5
 #: Chance that a required noun goes in the clause's last noun slot, where it is heard.
 REQUIRED_AT_END_SHARE = 0.6
 #: Chances of drawing a noun from the theme's own words, its scenes, the scenes of its
 #: genre and mood, the rest of the lexicon (among the tiers that have a fitting noun).
 NOUN_TIERS = (0.3, 0.5, 0.12, 0.08)
+#: Slot kinds of a verb.
+_VERB_KINDS = frozenset({"V", "Va", "Vb", "Vg", "v", "va", "vg", "vw", "T", "Tg", "Tme", "Tyou"})
+#: A tier whose every noun the song has sung is this much less likely.
+USED_TIER_FACTOR = 0.1
 #: Slot kinds whose word is a noun.
 NOUN_KINDS = frozenset({"noun", "bare"})
 #: Slot kinds whose word is a verb agreeing with the noun before it (its subject).
 SUBJECT_VERB_KINDS = {"V": "third", "Va": "third", "Vb": "base", "Vg": "gerund"}
-PERSON_VERB_KINDS = {"v": "base", "va": "base", "vg": "gerund"}
+PERSON_VERB_KINDS = {"v": "base", "va": "base", "vg": "gerund", "vw": "base"}
 OBJECT_VERB_KINDS = {"T": "base", "Tg": "gerund"}
 
 
@@ -80,6 +85,8 @@ class Slot:
     group: slots of one noun phrase share a group number (for keeping a line's head).
     in_pp: the slot belongs to a prepositional phrase.
     plural_ok: a noun slot whose noun may be sung in the plural.
+    image: a noun slot of an image ("empty platforms"): no article, an adjective, the
+        noun in the plural (or a noun said without an article: "midnight rain").
     """
 
     kind: str
@@ -89,19 +96,34 @@ class Slot:
     group: int = -1
     in_pp: bool = False
     plural_ok: bool = False
+    image: bool = False
 
 
 @dataclass(frozen=True)
 class Frame:
-    """A clause shape, how often it is picked, and the moods it suits (none = any)."""
+    """A clause shape, how often it is picked, the moods it suits (none = any) and
+    whether it opens a line before a clause ("Empty platforms, ...")."""
 
     pattern: str
     weight: float = 1.0
     moods: frozenset[str] = frozenset()
+    head: bool = False
 
     @property
     def slots(self) -> tuple[Slot, ...]:
         return _expand(self.pattern)
+
+    @property
+    def role(self) -> str:
+        """ "head" (opens a line), "full" (a clause with a verb: may stand after a head
+        or another clause) or "fragment" (an image or a place alone: a line of its
+        own)."""
+        if self.head:
+            return "head"
+        full = any(
+            slot.kind in _VERB_KINDS or slot.text in ("is", "there's") for slot in self.slots
+        )
+        return "full" if full else "fragment"
 
 
 @dataclass(frozen=True)
@@ -123,7 +145,7 @@ class EndRule:
     rhyme: str | None = None
     allowed: frozenset[str] | None = None
     taken: frozenset[str] = frozenset()
-    partners: int = 0
+    partners: float = 0
     open_vowel: bool = False
     partner_length: int = 0
     least_partners: int = 0
@@ -133,62 +155,72 @@ class EndRule:
 class Clause:
     """A filled frame: the sung text of each slot ("" for an empty optional slot; a
     slot may hold several words: "through the"), and the base forms of its content
-    words ("train" for "trains", "roll" for "rolling")."""
+    words ("train" for "trains", "roll" for "rolling"), as a set and per slot ("" for
+    a slot without one)."""
 
     frame: Frame
     texts: tuple[str, ...]
     nouns: tuple[Word, ...]
     content: frozenset[str] = frozenset()
+    bases: tuple[str, ...] = ()
 
     @property
     def words(self) -> list[str]:
         return [word for text in self.texts if text for word in text.split()]
 
 
-def _frames(text: str, moods: str = "") -> list[Frame]:
+def _frames(text: str, moods: str = "", *, head: bool = False) -> list[Frame]:
     """Frames of one mood, one per line: ``pattern | weight``."""
     frames = []
     for line in text.strip().splitlines():
         pattern, _, weight = line.rpartition(" | ")
-        frames.append(Frame(pattern.strip(), float(weight or 1), frozenset(moods.split())))
+        frames.append(
+            Frame(pattern.strip(), float(weight or 1), frozenset(moods.split()), head=head)
+        )
     return frames
 
 
 SUBJECTS = "light|celestial|precip|wind|storm|water|sound|vehicle|plant|animal|time|person"
-WHERE = "place|time|water|land|celestial|light|precip|storm|wind|plant"
+WHERE = "place|time|water|land|celestial|light|precip|plant|city"
+IMAGES = "light|sound|precip|wind|storm|celestial|vehicle|plant|animal"
 FRAMES: tuple[Frame, ...] = (
     *_frames(
         f"""
         NP:{SUBJECTS} V | 2
         NP:{SUBJECTS} V PP:{WHERE} | 4
-        NP:{SUBJECTS} Va away | 1.5
-        N:time|precip|storm|light PP:place|water|land|celestial | 3
-        NP:light|sound|precip|wind|storm PP:place|water|land|plant | 3
-        there's NPa:light|sound|vehicle|person|object|paper|thing PP:place|water|land|time | 2
-        PP:place|time|celestial|land|water|light | 2
+        I:{SUBJECTS} V | 1.2
+        I:{SUBJECTS} V PP:{WHERE} | 1.5
+        I:{IMAGES} PP:place|water|land|city | 1.5
+        I:{IMAGES}|place|object|paper and I:{IMAGES}|place|object|paper | 0.6
+        NP:{SUBJECTS} Va away | 1
+        N:time|precip|storm|light PP:place|water|land|celestial|city | 2
+        NP:{IMAGES} PP:place|water|land|city | 2.5
+        there's NPa:light|sound|vehicle|person|object|paper PP:place|water|land|time|city | 2
+        PP:place|celestial|land|water|light|city | 0.8
         NP:time|place|water|land|drink|precip|wind|light is A< | 2
-        A> as NP:time|water|land|precip|wind|celestial|light | 1.5
-        NP:light|sound of NP:place|vehicle|time|person | 1.5
-        I T NP:any | 4
+        A> as NP:time|water|land|precip|wind|celestial|light|drink|food | 1
+        NP:light|sound of NP:place|vehicle|city | 1.5
+        NP:{IMAGES}|place|object|paper and NP:{IMAGES}|place|object|paper | 0.8
+        I T NP:any | 3
         I v PP:{WHERE} | 3
-        vg PP:{WHERE} | 3
-        you T NP:any | 2
-        Tme me PP:place|water|land|time | 2
-        Tme me | 1
-        I still T NP:any | 1.5
-        let NP:{SUBJECTS} Vb | 1
-        watch NP:{SUBJECTS} Vb | 0.6
-        till NP:{SUBJECTS} V | 1.5
-        when NP:{SUBJECTS} V | 2
-        I hear NP:sound|person|animal|vehicle|storm|water Vg | 2
-        I see NP:light|celestial|person|water|vehicle|animal|plant Vg | 2
-        T NP:any | 1.5
-        I Tyou you PP:place|time|water | 1.5
-        I Tyou you | 1
-        I v | 0.5
-        v with me | 1
-        NP:any | 0.4
-        N:any | 0.2
+        vg PP:{WHERE} | 2.5
+        you T NP:any | 1.5
+        Tme me PP:place|water|land|time|city | 2
+        Tme me | 0.5
+        I still T NP:any | 0.6
+        let NP:{SUBJECTS} Vb | 0.6
+        watch NP:{SUBJECTS} Vb | 0.4
+        till NP:{SUBJECTS} V | 1.2
+        when NP:{SUBJECTS} V | 1.5
+        I hear NP:sound|person|animal|vehicle|storm|water Vg | 1
+        I see NP:light|celestial|person|water|vehicle|animal|plant Vg | 1
+        T NP:any | 0.8
+        I Tyou you PP:place|time|water|city | 1.2
+        I Tyou you | 0.6
+        I v | 0.4
+        vw with me | 0.8
+        NP:any | 0.3
+        N:any | 0.15
         W:any | 0.05
         v | 0.05
         word | 0.02
@@ -196,40 +228,54 @@ FRAMES: tuple[Frame, ...] = (
     ),
     *_frames(
         f"""
-        we v PP:{WHERE} | 3
+        we v PP:{WHERE} | 2.5
         we're vg PP:{WHERE} | 2
-        we T NP:any | 2
-        T NP:any with me | 1
+        we T NP:any | 1.5
+        T NP:food|drink|light|celestial|vehicle|water|precip with me | 1
         """,
         "happy energetic love hopeful",
     ),
     *_frames(
         f"""
-        I can't T NP:any | 1.5
-        nothing but NP:any | 0.6
-        I'm vg PP:{WHERE} | 2
-        NP:any is gone | 1
-        I v alone | 1
+        I can't T NP:any | 1.2
+        nothing but NP:precip|storm|light|sound|time|feeling | 0.4
+        I'm vg PP:{WHERE} | 1.5
+        NP:time|light|sound|feeling|vehicle is gone | 0.8
+        I v alone | 0.8
         """,
         "sad dark nostalgic angry",
     ),
     *_frames(
         """
-        you are my N:light|celestial|feeling | 1.5
-        all I need is NP:any | 0.6
-        hold on to NP:any | 0.5
-        I v for you | 1
-        the way you v | 1
+        you are my N:light|celestial|feeling | 1
+        all I need is NP:feeling|person|light|drink|celestial | 0.3
+        hold on to NP:feeling|person|object|paper | 0.3
         """,
         "love hopeful",
     ),
     *_frames(
         """
-        I remember NP:any | 0.3
-        back PP:place|time | 0.4
+        I remember NP:any | 0.2
+        back PP:place|time|city | 0.4
         """,
         "nostalgic sad",
     ),
+)
+
+
+#: What opens a line before its clause: an image, a time, a name, a likeness
+#: ("Empty platforms, ...", "Midnight, ...", "Paris, ...", "Cold as winter, ...").
+HEAD_FRAMES: tuple[Frame, ...] = tuple(
+    _frames(
+        f"""
+        I:{IMAGES}|place|object|paper|time|drink|food | 3
+        N:time|precip|storm|drink|food|name|city | 2
+        A> as N:time|water|precip|wind|celestial|light|drink|food | 1
+        PP:time | 1
+        NP:light|sound of NP:place|vehicle|city | 1
+        """,
+        head=True,
+    )
 )
 
 
@@ -247,6 +293,14 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
         elif kind == "W":
             slots.append(Slot("noun", classes=classes, group=group))
             last_noun = len(slots) - 1
+        elif kind == "I":
+            noun_index = len(slots) + 1
+            slots.append(Slot("adj!", noun=noun_index, group=group))
+            slots.append(Slot("noun", classes=classes, group=group, plural_ok=True, image=True))
+            for index in pending:
+                slots[index] = Slot(slots[index].kind, noun=noun_index, group=slots[index].group)
+            pending = []
+            last_noun = noun_index
         elif kind in ("NP", "NPa", "PP", "N"):
             noun_index = len(slots) + {"NP": 2, "NPa": 2, "PP": 3, "N": 0}[kind]
             in_pp = kind == "PP"
@@ -305,7 +359,7 @@ def realize(
     *,
     end: EndRule | None = None,
     used: frozenset[str] = frozenset(),
-    pinned: Sequence[str] = (),
+    pinned: Sequence[tuple[str, str]] = (),
     tries: int = 3,
     require: frozenset[str] = frozenset(),
 ) -> Clause | None:
@@ -314,7 +368,8 @@ def realize(
     strong: per syllable of the clause, whether its note is strong.
     end: what the clause's last word must be (a rhyme).
     used: content words (base forms) of the song so far (rarely used again).
-    pinned: texts for the frame's first slots (a repeated line's head), kept as given.
+    pinned: (text, base form) for the frame's first slots (a repeated line's head),
+        kept as given; the nouns after them must suit them.
     require: words (base forms) the clause should hold, one of them at least (the
         theme's); they are put in where they agree and much likelier chosen, but a
         clause without them may still come back.
@@ -339,10 +394,16 @@ def realize(
         if picked is None:
             continue
         content = [option.base for option in picked if option.base]
-        if len(content) != len(set(content)):
-            continue  # a word twice in one clause ("golden as the golden star")
+        if len({base[:ECHO_LETTERS] for base in content}) != len(content):
+            continue  # a word twice in one clause ("we dance in the dancing light")
         texts = _agree_articles([option.text for option in picked])
-        return Clause(frame, tuple(texts), tuple(nouns.values()), frozenset(content))
+        return Clause(
+            frame,
+            tuple(texts),
+            tuple(nouns.values()),
+            frozenset(content),
+            tuple(option.base for option in picked),
+        )
     return None
 
 
@@ -368,18 +429,19 @@ def _choose_nouns(
     rng: random.Random,
     end: EndRule | None,
     used: frozenset[str],
-    pinned: Sequence[str],
+    pinned: Sequence[tuple[str, str]],
     require: frozenset[str],
     manner: str | None = None,
 ) -> tuple[dict[int, Word], frozenset[int]] | None:
     """A noun for every noun slot, and the slots whose noun is sung in the plural."""
     candidates_of: dict[int, list[Word]] = {}
     nouns: dict[int, Word] = {}
+    core_texts = {word.text for word in vocabulary.core_words}
     for index, slot in enumerate(slots):
         if slot.kind not in NOUN_KINDS:
             continue
         if index < len(pinned):
-            found = _noun_named(pinned[index], vocabulary)
+            found = _noun_named(pinned[index][0], vocabulary)
             if found is None:
                 return None
             nouns[index] = found
@@ -389,6 +451,22 @@ def _choose_nouns(
             for noun in _agreeable_nouns(vocabulary, slots, index, manner)
             if noun.size <= length
         ]
+        for other, (_, base) in enumerate(pinned):
+            # A kept verb or adjective ("I hold ...") must suit the new noun.
+            if slots[other].noun == index and base:
+                candidates = [
+                    noun
+                    for noun in candidates
+                    if _pinned_suits(slots[other], base, noun, vocabulary)
+                ]
+        if slots[index].image and (index == len(slots) - 1 and end is not None):
+            # A rhyme is found for the word as written: no plural at a rhymed end.
+            candidates = [noun for noun in candidates if not noun.plural]
+        elif slots[index].image:
+            # The theme's own nouns are sung as the theme has them: "home", not "homes".
+            candidates = [
+                noun for noun in candidates if not (noun.plural and noun.text in core_texts)
+            ]
         if index == len(slots) - 1 and end is not None:
             endings = ending_forms(vocabulary).get(end.rhyme, frozenset()) if end.rhyme else None
             candidates = [
@@ -405,11 +483,18 @@ def _choose_nouns(
         holders = [
             index
             for index, candidates in candidates_of.items()
-            if any(noun.text in require for noun in candidates)
+            if any(
+                noun.text in require and not (slots[index].image and noun.plural)
+                for noun in candidates
+            )
         ]
         if holders:
             target = holders[-1] if rng.random() < REQUIRED_AT_END_SHARE else rng.choice(holders)
-            candidates_of[target] = [noun for noun in candidates_of[target] if noun.text in require]
+            candidates_of[target] = [
+                noun
+                for noun in candidates_of[target]
+                if noun.text in require and not (slots[target].image and noun.plural)
+            ]
     plurals: set[int] = set()
     for index, candidates in candidates_of.items():
         taken = {chosen.text for chosen in nouns.values()}
@@ -417,19 +502,25 @@ def _choose_nouns(
         if not fresh:
             return None
         if index != target:
-            # Words the song has sung are drawn only when nothing new fits.
-            unused = [noun for noun in fresh if noun.text not in used]
-            fresh = _tier(unused or fresh, vocabulary, rng)
+            fresh = _tier(fresh, vocabulary, rng, used)
         weights = [
             noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in fresh
         ]
+        if index == len(slots) - 1 and end is not None and end.partners > 0:
+            # A rhyme group's first end word: every rhyme sound about as likely, or
+            # the sounds with most words ("-ay": "away", "doorway", "highway") would
+            # end most songs.
+            weights = [
+                weight / _family_weight(vocabulary, noun.text)
+                for weight, noun in zip(weights, fresh, strict=True)
+            ]
         noun = rng.choices(fresh, weights)[0]
         nouns[index] = noun
         rhymed = index == len(slots) - 1 and end is not None
-        if (
+        if (slots[index].image and noun.plural) or (
             slots[index].plural_ok
             and noun.plural
-            and noun.text not in require
+            and noun.text not in core_texts
             and not rhymed
             and not (slots[index].in_pp and noun.text in TIME_PREPOSITIONS)
             and rng.random() < PLURAL_SHARE
@@ -438,10 +529,13 @@ def _choose_nouns(
     return nouns, frozenset(plurals)
 
 
-def _tier(candidates: list[Word], vocabulary: Vocabulary, rng: random.Random) -> list[Word]:
+def _tier(
+    candidates: list[Word], vocabulary: Vocabulary, rng: random.Random, used: frozenset[str]
+) -> list[Word]:
     """The theme's own nouns, its scenes' nouns, the genre's and mood's scenes' nouns or
     the rest, drawn by ``NOUN_TIERS`` among those present: the lexicon's hundreds of
-    nouns would drown a theme's few."""
+    nouns would drown a theme's few. A tier whose every noun the song has sung is
+    rarely drawn."""
     core = {word.text for word in vocabulary.core_words}
     tiers: tuple[list[Word], ...] = ([], [], [], [])
     for noun in candidates:
@@ -453,7 +547,11 @@ def _tier(candidates: list[Word], vocabulary: Vocabulary, rng: random.Random) ->
             tiers[2].append(noun)
         else:
             tiers[3].append(noun)
-    present = [(tier, share) for tier, share in zip(tiers, NOUN_TIERS, strict=True) if tier]
+    present = [
+        (tier, share * (1.0 if any(noun.text not in used for noun in tier) else USED_TIER_FACTOR))
+        for tier, share in zip(tiers, NOUN_TIERS, strict=True)
+        if tier
+    ]
     return rng.choices([tier for tier, _ in present], [share for _, share in present])[0]
 
 
@@ -464,16 +562,37 @@ def _agreeable_nouns(
     (in this manner: see ``lexicon.MANNER_PREPOSITIONS``)."""
     slot = slots[index]
     kinds = tuple(sorted({other.kind for other in slots if other.noun == index}))
-    key = ("nouns", slot.kind, slot.classes, kinds, slot.in_pp, manner)
+    key = ("nouns", slot.kind, slot.classes, kinds, slot.in_pp, manner, slot.image)
     if key not in vocabulary.memo:
         vocabulary.memo[key] = [
             noun
             for noun in vocabulary.nouns(slot.classes)
             if (slot.kind != "bare" or noun.text in BARE_NOUNS or noun.part_of_speech == "name")
             and (slot.kind == "bare" or noun.text not in BARE_ONLY_NOUNS)
+            and (
+                not slot.image
+                or (noun.part_of_speech == "noun" and (noun.plural or noun.text in BARE_NOUNS))
+            )
             and _agreeable(kinds, noun.text, noun.classes, noun.part_of_speech == "name", manner)
         ]
     return vocabulary.memo[key]  # type: ignore[return-value]
+
+
+def _pinned_suits(slot: Slot, base: str, noun: Word, vocabulary: Vocabulary) -> bool:
+    """Whether a kept word of ``slot`` (its base form) goes with ``noun``."""
+    part_of_speech = (
+        "tverb"
+        if slot.kind in OBJECT_VERB_KINDS
+        else "verb"
+        if slot.kind in SUBJECT_VERB_KINDS
+        else "adj"
+        if slot.kind in ("adj?", "adj!", "A<", "A>")
+        else ""
+    )
+    if not part_of_speech:
+        return True
+    word = vocabulary.by_text(part_of_speech).get(base)
+    return word is None or word.suits(noun)
 
 
 def _noun_named(text: str, vocabulary: Vocabulary) -> Word | None:
@@ -501,7 +620,9 @@ def _agreeable(
             return False
         if kind in OBJECT_VERB_KINDS and not _suiting_texts("tverb", text, classes, False):
             return False
-        if kind in ("A<", "A>") and (is_name or not _suiting_texts("adj", text, classes, False)):
+        if kind in ("A<", "A>", "adj!") and (
+            is_name or not _suiting_texts("adj", text, classes, False)
+        ):
             return False
         if kind == "prep" and not _prepositions(text, classes, manner):
             return False
@@ -594,21 +715,15 @@ def _slot_options(
     plurals: frozenset[int],
     vocabulary: Vocabulary,
     used: frozenset[str],
-    pinned: Sequence[str],
+    pinned: Sequence[tuple[str, str]],
     require: frozenset[str],
     manner: str | None = None,
 ) -> list[_Option]:
     """Every word that may fill the slot, given the nouns chosen and the manner of
     the clause's place."""
     if index < len(pinned):
-        if not pinned[index]:
-            return [_Option("", None, 1.0)]
-        if index in nouns:
-            base = nouns[index].text
-        else:
-            last = pinned[index].split()[-1].lower()
-            base = last if last not in GRAMMAR_WORDS else ""
-        return [_option(pinned[index], 1.0, base)]
+        text, base = pinned[index]
+        return [_option(text, 1.0, base)] if text else [_Option("", None, 1.0)]
     noun = nouns.get(slot.noun) if slot.noun is not None else None
     plural = slot.noun in plurals
     # A time noun after a preposition takes its article with the preposition.
@@ -628,8 +743,11 @@ def _slot_options(
         if noun.part_of_speech == "name" or timed:
             return [_Option("", None, 1.0)]
         if plural:
-            options = [_Option("", None, 3.0), _option("the", 2.0)]
-            for name in sorted(noun.classes):
+            # A plural without an article opens a clause ("lanterns glow"); after a
+            # verb or a preposition it takes one ("I hold the tickets").
+            options = [_Option("", None, 3.0)] if index == 0 else []
+            options.append(_option("the", 2.0))
+            for name in (*sorted(noun.classes), noun.text):
                 options += [
                     _option(det, 1.0)
                     for det in DETERMINERS.get(name, "").split()
@@ -637,13 +755,18 @@ def _slot_options(
                 ]
             return _unique(options)
         options = [_option("the", 3.0)]
-        for name in sorted(noun.classes):
+        for name in (*sorted(noun.classes), noun.text):
             options += [_option(det, 1.0) for det in DETERMINERS.get(name, "").split()]
         if noun.text in BARE_NOUNS:
             options.append(_Option("", None, 1.0))
         return _unique(options)
     if kind == "a":
         return [_option("a", 1.0)]
+    if kind == "adj!":
+        assert noun is not None
+        return _word_options(
+            _unlike(_suiting(vocabulary, "adj", noun, False), noun), used, "base", require
+        )
     if kind == "adj?":
         assert noun is not None
         options = [_Option("", None, 4.0)]
@@ -655,7 +778,9 @@ def _slot_options(
     if kind in ("A<", "A>"):
         assert noun is not None
         predicative = [
-            word for word in _suiting(vocabulary, "adj", noun, False) if "attr" not in word.flags
+            word
+            for word in _suiting(vocabulary, "adj", noun, False)
+            if "attr" not in word.flags and not (kind == "A>" and word.text.endswith("ing"))
         ]
         return _word_options(_unlike(predicative, noun), used, "base", require)
     if kind == "prep":
@@ -688,6 +813,9 @@ def _slot_options(
         ]
         if kind == "va":
             verbs = [word for word in verbs if "away" in word.flags]
+        elif kind == "vw":
+            # Something one does with someone: "dance with me", "walk with me".
+            verbs = [word for word in verbs if not {"rest", "move"}.isdisjoint(word.flags)]
         return _word_options(verbs, used, PERSON_VERB_KINDS[kind], require)
     if kind in OBJECT_VERB_KINDS:
         assert noun is not None
@@ -796,17 +924,28 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     )
 
 
-def _rich_endings(vocabulary: Vocabulary, partners: int, short: int) -> frozenset[str]:
-    """Words with at least ``partners`` rhymes in the vocabulary (``short`` > 0: among
-    the words a line of that many syllables can end on)."""
+def _rich_endings(vocabulary: Vocabulary, partners: float, short: int) -> frozenset[str]:
+    """Words with rhymes worth at least ``partners`` in the vocabulary (see
+    ``_PARTNER_WEIGHTS``; ``short`` > 0: among the words a line of that many syllables
+    can end on)."""
     key = ("rich", partners, short)
     if key not in vocabulary.memo:
-        vocabulary.memo[key] = frozenset(
-            text
-            for forms in ending_forms(vocabulary, short).values()
-            if len(forms) > partners
-            for text in forms
-        )
+        forms_by_rhyme, weights = _endings(vocabulary, short)
+        rich: set[str] = set()
+        for forms in forms_by_rhyme.values():
+            total = sum(weights[text] for text in forms)
+            rich.update(text for text in forms if total - weights[text] >= partners)
+        vocabulary.memo[key] = frozenset(rich)
+    return vocabulary.memo[key]  # type: ignore[return-value]
+
+
+def _family_weight(vocabulary: Vocabulary, text: str) -> float:
+    """The weight of all the endings that rhyme with ``text`` (itself included)."""
+    forms_by_rhyme, weights = _endings(vocabulary, 0)
+    key = ("family", rhyme_of(text))
+    if key not in vocabulary.memo:
+        forms = forms_by_rhyme.get(rhyme_of(text), frozenset())
+        vocabulary.memo[key] = max(1.0, sum(weights[form] for form in forms))
     return vocabulary.memo[key]  # type: ignore[return-value]
 
 
@@ -816,49 +955,67 @@ def rhyme_of(text: str) -> str:
     return vocabulary_rhyme(pronounce(text))
 
 
-def rhyme_partner_count(vocabulary: Vocabulary, rhyme: str, text: str) -> int:
-    """How many other words of the vocabulary (in any sung form) end on this rhyme."""
-    forms = ending_forms(vocabulary).get(rhyme, frozenset())
-    return len(forms) - (text in forms)
-
-
 #: Clauses this short end on a noun or a verb alone.
 SHORT_CLAUSE = 2
-#: Words a frame itself may end a clause on ("hold me", "I wait alone").
-_FRAME_ENDINGS = ("me", "you", "away", "alone", "gone")
+#: Words a frame itself ends many clauses on ("hold me", "fades away").
+_FRAME_ENDINGS = ("me", "you", "away")
+#: How much a word counts as a rhyme partner: a noun or name fully, an adjective or a
+#: verb (fewer frames end on them) half; a word outside the theme's, genre's and
+#: mood's scenes a third as much, so that a song's rhymes come from its own world.
+_PARTNER_WEIGHTS = {"noun": 1.0, "name": 1.0, "adj": 0.5, "verb": 0.5}
+_OUTSIDE_SCENE_PARTNER = 0.5
 
 
 def ending_forms(vocabulary: Vocabulary, short: int = 0) -> dict[str, frozenset[str]]:
     """Rhyme -> every word a clause of this vocabulary can end on with that rhyme: a
     noun or name, an adjective said after its noun, an intransitive verb ("roll",
-    "rolls"), a frame's own last word ("me", "away"). ``short`` > 0:
-    a clause of that many syllables, at most ``SHORT_CLAUSE``: a noun, adjective or
-    verb of at most that size, as itself."""
+    "rolls"), a frame's own last word ("me", "away"). ``short`` > 0: a clause of that
+    many syllables, at most ``SHORT_CLAUSE``: a noun, adjective or verb of at most
+    that size, as itself."""
+    return _endings(vocabulary, short)[0]
+
+
+def _endings(
+    vocabulary: Vocabulary, short: int
+) -> tuple[dict[str, frozenset[str]], dict[str, float]]:
+    """``ending_forms`` and each ending's weight as a rhyme partner (see
+    ``_PARTNER_WEIGHTS``)."""
     key = ("endings", short)
     if key not in vocabulary.memo:
-        texts = set() if short else set(_FRAME_ENDINGS)
+        weights: dict[str, float] = {} if short else dict.fromkeys(_FRAME_ENDINGS, 1.0)
+        themed = (
+            {word.text for word in vocabulary.core_words}
+            | vocabulary.associates
+            | vocabulary.leaning
+        )
         for word in vocabulary.all_words:
             if word.part_of_speech == "tverb" or "attr" in word.flags:
                 continue
+            weight = _PARTNER_WEIGHTS[word.part_of_speech] * (
+                1.0 if word.text in themed else _OUTSIDE_SCENE_PARTNER
+            )
             if short:
-                if word.size <= short:
-                    texts.add(word.text)
+                texts = [word.text] if word.size <= short else []
             elif word.part_of_speech == "verb":
-                # Not the "-ing" form: few frames end on it, so its rhymes are hard to
-                # find again.
-                texts.update(
+                # Not the "-ing" form: few frames end on it.
+                texts = [
                     text
                     for text, said in (_inflected(word.text, form) for form in ("base", "third"))
                     if said is not None
-                )
+                ]
             else:
-                texts.add(word.text)
+                texts = [word.text]
+            for text in texts:
+                weights[text] = max(weight, weights.get(text, 0.0))
         forms: dict[str, set[str]] = {}
-        for text in texts:
+        for text in weights:
             pronunciation = pronounce(text)
             if not pronunciation.guessed or text[:1].isupper():
                 forms.setdefault(vocabulary_rhyme(pronunciation), set()).add(text)
-        vocabulary.memo[key] = {rhyme: frozenset(found) for rhyme, found in forms.items()}
+        vocabulary.memo[key] = (
+            {rhyme: frozenset(found) for rhyme, found in forms.items()},
+            weights,
+        )
     return vocabulary.memo[key]  # type: ignore[return-value]
 
 
@@ -949,6 +1106,8 @@ def frame_lengths(
             options = (1,)
         elif slot.kind == "adj?":
             options = (0, *sizes.get("adj", ()))
+        elif slot.kind == "adj!":
+            options = sizes.get("adj", (1,))
         elif slot.kind == "prep":
             options = (1, 2)
         elif slot.kind in NOUN_KINDS:

@@ -17,6 +17,11 @@ from __future__ import annotations
 
 from functools import cache
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 #: Noun classes ("thing" is given to a theme's nouns that the lexicon lacks). "precip"
 #: falls (rain, snow); "wind" blows; "storm" roars; "water" flows; "land" lies still;
 #: "plant" grows; "celestial" is up in the sky; "paper" can be read; "object" is held;
@@ -24,6 +29,7 @@ from functools import cache
 NOUN_CLASSES: dict[str, str] = {
     "light": """light lamp lantern candle neon starlight moonlight sunlight daylight
         spark flame fire ember headlight firefly beacon glow torch""",
+    "shine": "light neon starlight moonlight sunlight daylight glow candlelight",
     "celestial": """sky moon sun star cloud horizon heaven rainbow comet galaxy
         sunrise sunset planet""",
     "precip": "rain snow hail drizzle snowflake dew",
@@ -31,7 +37,8 @@ NOUN_CLASSES: dict[str, str] = {
     "storm": "storm thunder lightning fog mist smoke",
     "time": """night morning evening midnight dawn dusk summer winter autumn spring
         today tomorrow yesterday daybreak twilight weekend season sunday holiday
-        moment hour afternoon december july daylight sunrise sunset""",
+        moment hour afternoon december july daylight sunrise sunset day midday
+        birthday""",
     "surface": """street road platform highway bridge floor rooftop avenue stage
         table porch beach pier dock sidewalk square hill shore island coast""",
     "room": """kitchen room town city station hallway cafe diner chapel attic
@@ -39,7 +46,7 @@ NOUN_CLASSES: dict[str, str] = {
     "spot": """window corner crossroad border lighthouse schoolyard
         balcony hometown doorway gate""",
     "area": "forest field meadow valley desert garden park prairie canyon",
-    "water": "river ocean sea wave tide stream lake water rapids current harbor",
+    "water": "river ocean sea wave tide stream lake water rapids current harbor bay",
     "land": """mountain forest field meadow valley desert hill canyon dune island
         shore coast prairie cliff""",
     "plant": "tree flower rose leaf grass willow blossom vine garden petal ivy",
@@ -72,7 +79,8 @@ _BARE_NOUNS_TEXT = """
     dusk summer winter autumn spring today tomorrow yesterday daybreak twilight
     sunday december july daylight sunrise sunset moonlight starlight sunlight neon
     coffee tea wine lemonade whiskey milk honey sugar cinnamon breakfast supper love
-    hope freedom silence wonder laughter glory heaven
+    hope freedom silence wonder laughter glory heaven frost dust sand steam smoke fog
+    mist salt heat snowfall sunshine
 """
 BARE_NOUNS = frozenset(_BARE_NOUNS_TEXT.split())
 
@@ -110,7 +118,7 @@ dusty: place land object paper road / nostalgic
 frozen: precip water land night winter / dark sad
 sleepy: room town village city animal person morning sunday afternoon / calm
 lazy: afternoon sunday summer river / calm happy
-sweet: food drink sound person / love happy
+sweet: food drink song melody voice tune person / love happy
 bitter: drink wind winter / sad angry
 soft: precip light sound wind body / calm love
 tender: sound body person / love
@@ -151,6 +159,26 @@ lucky: object person / happy
 brave: person heart / hopeful
 careless: person / happy
 patient: person / calm love
+steaming: drink kettle / calm
+crumpled: paper / sad
+creaking: door floor chair porch gate boat / nostalgic dark
+blooming: plant garden meadow / happy hopeful love
+sandy: beach shore road / happy calm
+frosty: window morning night winter / calm
+snowy: place land room night morning / calm
+foggy: morning night street harbor / dark sad
+smoky: room bar / dark
+flooded: street road field / sad
+muddy: road field boot / sad
+breathless: person / love energetic
+reckless: person heart / energetic angry
+faraway: city town land shore island / nostalgic
+hidden: place paper / dark love
+bare: tree branch field / sad
+fragrant: plant garden / love calm
+blinking: light / energetic
+metal +attr: object vehicle / energetic
+static: sound radio phone screen / sad
 """
 
 #: Intransitive verb (base form): the subject classes (or nouns) it suits, "/", mood
@@ -166,7 +194,7 @@ burn +rest: light fire / angry energetic
 flicker +rest: light / dark sad
 fade +away: light celestial sound time feeling / sad nostalgic
 fall +rest +move: precip leaf petal night / sad calm
-drift +away +move: precip storm cloud leaf petal boat person / calm sad
+drift +away +move: precip storm cloud leaf petal boat / calm sad
 blow +away +move: wind / calm
 roar +sound: storm engine water wolf / angry energetic
 rumble +sound +move: train truck engine storm thunder / dark
@@ -206,7 +234,7 @@ crash +move: wave storm / angry
 hide +away +rest: person celestial animal / dark
 smile: person / happy love
 laugh +rest: person / happy
-fly +away +move: bird sparrow dove raven owl plane person / hopeful happy
+fly +away +move: bird sparrow dove raven owl plane / hopeful happy
 sail +away +move: boat ship sailor / hopeful
 drive +move: person / energetic
 walk +move: person / calm
@@ -217,6 +245,24 @@ fight: person / angry
 pray +rest: person / sad hopeful
 turn: season tide page / nostalgic
 linger +rest: person light sound / nostalgic love
+whistle +sound: train kettle wind / nostalgic
+creak +rest: door floor chair porch gate boat / dark
+howl +sound: wind wolf / dark
+pour +rest: rain / sad
+tumble +move: leaf petal snowflake / calm
+gleam +rest: light water celestial / hopeful
+rattle +sound +move: train window carriage / energetic
+chime +sound: bell clock / happy
+crackle +rest: fire campfire ember radio / calm
+splash +move: wave water / happy
+shimmer +rest: water light celestial / calm love
+glide +move: boat bird dancer / calm
+soar +move: bird plane / hopeful
+race +move: car taxi horse / energetic
+twinkle +rest: star light / calm love
+blossom +rest: plant / love hopeful
+ripple +move: water / calm
+beat +rest: heart drum / love energetic
 """
 
 #: Transitive verb (base form), said by a person: the object classes it takes, "/",
@@ -224,10 +270,10 @@ linger +rest: person light sound / nostalgic love
 #: place of its manners ("+rest": "hold me in the kitchen"; "+move": "take me across
 #: the river").
 TRANSITIVE_VERBS = """
-hold +me +rest: object person body paper drink / love sad
+hold +me +rest: object person body paper / love sad
 keep: object paper feeling thing / nostalgic love
 carry +me +move: object paper feeling / nostalgic
-miss: person place room summer winter autumn spring morning sunday food thing / sad nostalgic
+miss: person place room summer winter autumn spring morning sunday thing / sad nostalgic
 remember: person place time paper sound food feeling thing / nostalgic sad
 watch: light celestial precip storm water vehicle person / calm
 hear: sound person storm water vehicle animal wind / nostalgic
@@ -266,15 +312,28 @@ take +me +move: object paper / love
 bring +me +move: object paper food / love
 lead +me +move: person / hopeful
 meet +me +rest: person / love hopeful
-walk +me +move: person / love
+walk +me +move: road street avenue highway / love
 wake +me: person / hopeful
 sing: song melody chorus tune / happy
 play: guitar piano drum song melody tune radio / happy energetic
+board: train bus ship plane / hopeful
+fold: paper map / nostalgic
+stir: drink / calm
+brew: coffee tea / calm
+sip: drink / calm
+count: star ticket / calm
+climb: mountain hill tree stairs / hopeful
+plant: tree flower rose seed / hopeful
+pick: flower rose apple cherry / happy
+dial: phone / sad
+seal: envelope letter / love
+tune: guitar radio piano / calm
+strum: guitar / happy
+build: fire campfire house / hopeful
+wrap: blanket coat scarf / love calm
+sweep: floor porch / calm
+knead: bread / calm
 """
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
 
 
 #: The prepositions of each manner (see ``INTRANSITIVE_VERBS``); a place with no verb
@@ -301,7 +360,8 @@ PREPOSITIONS: dict[str, str] = {
     "room": "in through inside outside",
     "spot": "at by beside",
     "area": "in through across",
-    "light": "in by beneath",
+    "light": "by",
+    "shine": "in",
     "celestial": "under beneath beyond across",
     "precip": "in through under",
     "wind": "in through against",
@@ -331,6 +391,8 @@ TIME_PREPOSITIONS: dict[str, str] = {
     "sunrise": "at till",
     "sunset": "at after",
     "afternoon": "in_the",
+    "day": "through_the",
+    "midday": "at till",
     "summer": "in_the through_the",
     "winter": "in_the through_the",
     "autumn": "in_the",
@@ -345,6 +407,10 @@ TIME_PREPOSITIONS: dict[str, str] = {
     "daylight": "in_the",
 }
 
+#: Nouns never sung in the plural: one's own kin ("my mother", not "my mothers").
+SINGULAR_ONLY_NOUNS = frozenset(
+    _words("mother father grandmother grandfather brother sister lover darling baby keeper")
+)
 #: Plurals that do not follow the spelling rules of ``plural``.
 _IRREGULAR_PLURALS = {
     "leaf": "leaves", "child": "children", "wolf": "wolves", "shelf": "shelves",
@@ -352,12 +418,23 @@ _IRREGULAR_PLURALS = {
     "tooth": "teeth", "goose": "geese", "life": "lives", "thief": "thieves",
 }  # fmt: skip
 
-#: Determiners that may stand before a noun of each class (besides "the").
+#: Determiners that may stand before a noun of each class, or a single noun (besides
+#: "the"): one's own home, kitchen or window, not one's own subway.
 DETERMINERS: dict[str, str] = {
-    "place": "my your our this that",
+    "place": "this that",
     "surface": "this that",
-    "room": "my your our this",
-    "spot": "my your this",
+    "room": "this",
+    "spot": "this",
+    "home": "my your our",
+    "kitchen": "my your our",
+    "house": "my your our",
+    "hometown": "my your our",
+    "window": "my your",
+    "doorway": "my your",
+    "garden": "my your our",
+    "town": "our",
+    "city": "our",
+    "street": "our",
     "time": "this that",
     "object": "my your this",
     "paper": "my your this",

@@ -28,10 +28,14 @@ from services.lyrics.plan import LinePlan, SyllablePlan
 from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
+#: The share of the lexicon outside the request's scenes that one song draws from.
+PALETTE_SHARE = 0.35
 #: Candidate lines written per line; the best is kept.
 CANDIDATES_PER_LINE = 8
-#: The shortest line that may be split in two clauses to hold a theme word.
+#: The shortest line that may be split in two clauses, and how often one of at most
+#: ``LONGEST_SINGLE_CLAUSE`` syllables is.
 MIN_SPLIT_LINE = 5
+SPLIT_LINE_SHARE = 0.25
 #: Frames tried per clause before a candidate is given up.
 FRAME_TRIES = 6
 #: Lines longer than this are split into clauses of natural length.
@@ -39,6 +43,9 @@ LONGEST_SINGLE_CLAUSE = 9
 NATURAL_CLAUSE_LENGTHS = (4, 7)
 #: Parts of speech a line may end on (used by fit.py's repairs).
 LINE_ENDINGS = ("noun", "adj", "verb", "name")
+#: Rhyme partners (weighted: see ``grammar._PARTNER_WEIGHTS``) that a rhyme group's
+#: first line asks for beyond the ones its group needs, when it can have them.
+RHYME_MARGIN = 0.5
 #: Most lines with their own end word that one rhyme sound may have to serve.
 MAX_CLUSTER_WRITERS = 4
 #: Weight of a frame the song has used already, relative to a fresh one.
@@ -82,12 +89,19 @@ class LocalLyricist:
     """Writes lines of exact syllable counts from one vocabulary and one random source.
 
     refrains: repeat the words where the melody repeats a phrase (False: every line new).
+    palette: draw from the theme's words and a random part of the rest of the lexicon
+        (see ``Vocabulary.palette``); False: from all of it.
     """
 
     def __init__(
-        self, vocabulary: Vocabulary, rng: random.Random, *, refrains: bool = True
+        self,
+        vocabulary: Vocabulary,
+        rng: random.Random,
+        *,
+        refrains: bool = True,
+        palette: bool = True,
     ) -> None:
-        self.vocabulary = vocabulary
+        self.vocabulary = vocabulary.palette(rng, PALETTE_SHARE) if palette else vocabulary
         self.rng = rng
         self.refrains = refrains
         #: Clauses that could only be filled with the last-resort list of nouns.
@@ -104,7 +118,7 @@ class LocalLyricist:
                 grammar.frame_lengths(frame, sizes),
                 frame.weight * mood_factor(frame.moods, vocabulary.moods),
             )
-            for frame in grammar.FRAMES
+            for frame in (*grammar.FRAMES, *grammar.HEAD_FRAMES)
         ]
 
     def write(self, plan: SyllablePlan, labels: Sequence[str]) -> list[ComposedLine]:
@@ -304,7 +318,7 @@ class LocalLyricist:
         if cluster.rhyme is not None:
             return EndRule(rhyme=cluster.rhyme, taken=taken, open_vowel=line.lands, partners=-1)
         return EndRule(
-            partners=2 * cluster.writers,
+            partners=cluster.writers - 1 + RHYME_MARGIN,
             open_vowel=cluster.lands,
             partner_length=cluster.shortest,
             least_partners=group_partners,
@@ -331,8 +345,8 @@ class LocalLyricist:
             if tail_group is None
             else next(i for i, s in enumerate(slots) if s.group == tail_group)
         )
-        head_size = sum(_size(text) for clause in head for text in clause.texts)
-        pinned = last.texts[:kept]
+        head_size = sum(_size(word) for clause in head for word in clause.words)
+        pinned = list(zip(last.texts[:kept], last.bases[:kept], strict=True))
         if kept == 0 or kept >= len(slots):
             return None
         for _ in range(CANDIDATES_PER_LINE):
@@ -427,16 +441,28 @@ class LocalLyricist:
         used = frozenset(self._used)
         for number, length in enumerate(lengths):
             last = number == len(lengths) - 1
+            # A line of one clause may be an image alone ("Rain on the platform"); a
+            # line of several opens with an image or a clause, then goes on in clauses.
+            if len(lengths) == 1:
+                roles: tuple[str, ...] = ("full", "fragment")
+            elif number == 0:
+                # A long line may open with a clause; a short one opens with an image.
+                roles = ("head", "full") if syllables > LONGEST_SINGLE_CLAUSE else ("head",)
+            else:
+                roles = ("full",)
             clause = self._clause(
                 length,
                 strong[position : position + length],
                 rule if last else None,
                 used,
                 wanted,
+                roles,
             )
             if clause is None:
                 return None
             clauses.append(clause)
+            if not clause.content.isdisjoint(used - self._used):
+                return None  # a word twice in one line ("Sunrise ends, we paint sunrise")
             used |= clause.content
             if not wanted.isdisjoint(word.lower() for word in clause.words):
                 wanted = frozenset()
@@ -450,8 +476,13 @@ class LocalLyricist:
         rule: EndRule | None,
         used: frozenset[str],
         wanted: frozenset[str] = frozenset(),
+        roles: tuple[str, ...] = ("full", "fragment"),
     ) -> Clause | None:
-        fitting = [(frame, weight) for frame, lengths, weight in self._frames if length in lengths]
+        fitting = [
+            (frame, weight)
+            for frame, lengths, weight in self._frames
+            if length in lengths and frame.role in roles
+        ]
         if not fitting:
             return None
         frames = [frame for frame, _ in fitting]
@@ -519,7 +550,13 @@ class LocalLyricist:
         return ComposedLine(tuple(words), text[:1].upper() + text[1:], None, _content(words))
 
     def _clause_lengths(self, syllables: int) -> list[int]:
-        """Split a line into clauses of natural length."""
+        """Split a line into clauses of natural length; a line of middle length now and
+        then into a short image and a clause ("Empty platforms, the whistle calls")."""
+        if MIN_SPLIT_LINE <= syllables <= LONGEST_SINGLE_CLAUSE and (
+            self.rng.random() < SPLIT_LINE_SHARE
+        ):
+            head = self.rng.randint(2, min(4, syllables - 3))
+            return [head, syllables - head]
         lengths, remaining = [], syllables
         while remaining > LONGEST_SINGLE_CLAUSE:
             length = self.rng.randint(*NATURAL_CLAUSE_LENGTHS)
@@ -575,7 +612,7 @@ def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
         relaxed.append((EndRule(partners=2), True))
     elif rule.partners > 1:
         # The margin may be too much to ask; the partners needed are not.
-        needed = rule.partners // 2 - 1
+        needed = max(rule.partners - RHYME_MARGIN, 0)
         relaxed.append(
             (
                 EndRule(

@@ -148,6 +148,28 @@ class Vocabulary:
                     self._by_class.setdefault(name, []).append(word)
         self.themed_words = tuple(word for word in self.all_words if word.themed)
 
+    def palette(self, rng: random.Random, share: float) -> Vocabulary:
+        """This vocabulary for one song: every word of the theme and of the scenes the
+        request switched on, and a random ``share`` of the rest of the lexicon.
+
+        Songs on different themes then also differ in their everyday words (one sings
+        "quiet" and "wander", another "gentle" and "drift"), instead of every song
+        drawing the same likeliest ones.
+        """
+        own = {word.text for word in self.core_words} | self.associates | self.leaning
+        kept = tuple(
+            word
+            for word in self.all_words
+            if word.text in own or word.themed or rng.random() < share
+        )
+        return Vocabulary(
+            kept,
+            core_words=self.core_words,
+            associates=self.associates,
+            leaning=self.leaning,
+            moods=self.moods,
+        )
+
     def sizes(self, part_of_speech: str) -> tuple[int, ...]:
         """The syllable counts available for a part of speech, ascending."""
         return tuple(sorted(size for pos, size in self._by_slot if pos == part_of_speech))
@@ -279,20 +301,13 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
         key = (base.text, base.part_of_speech)
         if key in words:
             continue
-        weight = GENERAL_WEIGHT
+        # A scene's word is as likely however many nouns it suits; another word less
+        # so the more it suits (see ``_lexicon_words``).
+        weight = base.weight
         if key in leaning:
             weight = SCENE_WEIGHT if base.text in associates else SCENE_WEIGHT / 2
         weight *= mood_factor(base.moods, moods)
-        words[key] = Word(
-            base.text,
-            base.part_of_speech,
-            base.pronunciation,
-            weight,
-            base.classes,
-            base.moods,
-            base.flags,
-            themed=base.text in associates,
-        )
+        words[key] = replace(base, weight=weight, themed=base.text in associates)
     core = tuple(word for word in theme_words if word.part_of_speech in THEME_SLOTS)
     core_texts = {word.text for word in core}
     return Vocabulary(
@@ -358,8 +373,17 @@ def theme_content_words(theme: str) -> list[Word]:
         is_name = token[:1].isupper() and ((cased and index > 0) or not is_known(token))
         for word in _theme_words(token, is_name, known):
             found.setdefault((word.text, word.part_of_speech), word)
-    # An adjective of the theme the lexicon lacks goes with the theme's nouns ("a long
-    # road": "the long road"), or with any noun when the theme has none.
+            if word.part_of_speech == "adj" and word.classes == _ANY and index + 1 < len(tokens):
+                following = [
+                    noun.text
+                    for noun in _theme_words(tokens[index + 1], False, known)
+                    if noun.part_of_speech == "noun"
+                ]
+                if following:
+                    # "a long road home": "the long road", not "the long home".
+                    found[(word.text, "adj")] = replace(word, classes=frozenset(following))
+    # Another adjective of the theme the lexicon lacks goes with the theme's nouns, or
+    # with any noun when the theme has none.
     nouns = frozenset(word.text for word in found.values() if word.part_of_speech == "noun")
     return [
         replace(word, classes=nouns) if word.classes == _ANY and nouns else word
@@ -439,7 +463,7 @@ def _themed(word: Word) -> Word:
 @cache
 def _plural_of(noun: str) -> str:
     """The noun's plural when it has one we sing and cmudict knows it, else ""."""
-    if noun in lexicon.BARE_NOUNS:
+    if noun in lexicon.BARE_NOUNS or noun in lexicon.SINGULAR_ONLY_NOUNS:
         return ""
     form = lexicon.plural(noun)
     return form if is_known(form) else ""
