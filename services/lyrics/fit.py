@@ -158,7 +158,7 @@ def _add_interjections(words: list[str], target: int, _: LocalLyricist) -> str |
 
 def _swap_one_word(words: list[str], target: int, lyricist: LocalLyricist) -> str | None:
     difference = target - count_syllables(" ".join(words))
-    vocabulary = lyricist.vocabulary
+    vocabulary = lyricist.full_vocabulary
     # The last word stays: it may carry a rhyme.
     for index in range(len(words) - 1):
         bare = _bare(words[index])
@@ -211,7 +211,7 @@ def _ending_like(
     endings = [
         word
         for part_of_speech in LINE_ENDINGS
-        for word in lyricist.vocabulary.words(part_of_speech, size)
+        for word in lyricist.full_vocabulary.words(part_of_speech, size)
         if word.text == last and word.text != rhyme_with and size <= max_size
     ]
     for target in (rhyme_with, last):
@@ -220,7 +220,7 @@ def _ending_like(
         rhyme = pronounce(target).rhyme
         endings = [
             word
-            for word in lyricist.vocabulary.rhymes(rhyme)
+            for word in lyricist.full_vocabulary.rhymes(rhyme)
             if word.part_of_speech in LINE_ENDINGS and word.size <= max_size and word.text != target
         ]
     return endings

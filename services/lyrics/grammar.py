@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from services.lyrics.lexicon import (
     ADJECTIVES,
@@ -113,7 +113,7 @@ class Frame:
     def slots(self) -> tuple[Slot, ...]:
         return _expand(self.pattern)
 
-    @property
+    @cached_property
     def role(self) -> str:
         """ "head" (opens a line), "full" (a clause with a verb: may stand after a head
         or another clause) or "fragment" (an image or a place alone: a line of its
@@ -263,15 +263,18 @@ FRAMES: tuple[Frame, ...] = (
 )
 
 
-#: What opens a line before its clause: an image, a time, a name, a likeness
-#: ("Empty platforms, ...", "Midnight, ...", "Paris, ...", "Cold as winter, ...").
+#: What opens a line before its clause: an image, a time, a name or a person called,
+#: a likeness, a place ("Empty platforms, ...", "Midnight, ...", "Keeper, ...", "Cold
+#: as winter, ...", "At the lighthouse, ...").
 HEAD_FRAMES: tuple[Frame, ...] = tuple(
     _frames(
         f"""
         I:{IMAGES}|place|object|paper|time|drink|food | 3
         N:time|precip|storm|drink|food|name|city | 2
+        W:person | 0.6
         A> as N:time|water|precip|wind|celestial|light|drink|food | 1
         PP:time | 1
+        PP:place|water|land|city | 1
         NP:light|sound of NP:place|vehicle|city | 1
         """,
         head=True,
@@ -468,13 +471,15 @@ def _choose_nouns(
                 noun for noun in candidates if not (noun.plural and noun.text in core_texts)
             ]
         if index == len(slots) - 1 and end is not None:
-            endings = ending_forms(vocabulary).get(end.rhyme, frozenset()) if end.rhyme else None
-            candidates = [
-                noun
-                for noun in candidates
-                if (endings is None or noun.text in endings)
-                and _ends_well(_Option(noun.text, noun.pronunciation, 1), end, vocabulary)
-            ]
+            candidates = _ending_nouns(candidates, end, vocabulary)
+            if not candidates and end.rhyme and vocabulary.whole is not None:
+                # The song's palette has no rhyme that fits here: the whole vocabulary.
+                whole = [
+                    noun
+                    for noun in _agreeable_nouns(vocabulary.whole, slots, index, manner)
+                    if noun.size <= length
+                ]
+                candidates = _ending_nouns(whole, end, vocabulary)
         if not candidates:
             return None
         candidates_of[index] = candidates
@@ -529,6 +534,23 @@ def _choose_nouns(
     return nouns, frozenset(plurals)
 
 
+def _ending_nouns(candidates: list[Word], end: EndRule, vocabulary: Vocabulary) -> list[Word]:
+    """The nouns a clause may end on under ``end``."""
+    key = ("ending nouns", end)
+    if key not in vocabulary.memo:
+        whole = vocabulary.whole or vocabulary
+        texts = (
+            ending_forms(whole).get(end.rhyme, frozenset())
+            if end.rhyme
+            else _endings(whole, 0)[1].keys()
+        )
+        vocabulary.memo[key] = frozenset(
+            text for text in texts if _ends_well(_option(text, 1.0), end, vocabulary)
+        )
+    good: frozenset[str] = vocabulary.memo[key]  # type: ignore[assignment]
+    return [noun for noun in candidates if noun.text in good]
+
+
 def _tier(
     candidates: list[Word], vocabulary: Vocabulary, rng: random.Random, used: frozenset[str]
 ) -> list[Word]:
@@ -536,23 +558,28 @@ def _tier(
     the rest, drawn by ``NOUN_TIERS`` among those present: the lexicon's hundreds of
     nouns would drown a theme's few. A tier whose every noun the song has sung is
     rarely drawn."""
-    core = {word.text for word in vocabulary.core_words}
+    tier_of = _tier_of(vocabulary)
     tiers: tuple[list[Word], ...] = ([], [], [], [])
     for noun in candidates:
-        if noun.text in core:
-            tiers[0].append(noun)
-        elif noun.text in vocabulary.associates:
-            tiers[1].append(noun)
-        elif noun.text in vocabulary.leaning:
-            tiers[2].append(noun)
-        else:
-            tiers[3].append(noun)
+        tiers[tier_of.get(noun.text, 3)].append(noun)
     present = [
         (tier, share * (1.0 if any(noun.text not in used for noun in tier) else USED_TIER_FACTOR))
         for tier, share in zip(tiers, NOUN_TIERS, strict=True)
         if tier
     ]
     return rng.choices([tier for tier, _ in present], [share for _, share in present])[0]
+
+
+def _tier_of(vocabulary: Vocabulary) -> dict[str, int]:
+    """Text -> its tier (0 the theme's, 1 its scenes', 2 the genre's and mood's scenes');
+    a word of the rest of the lexicon is not in it (tier 3)."""
+    key = ("tiers",)
+    if key not in vocabulary.memo:
+        tiers = dict.fromkeys(vocabulary.leaning, 2)
+        tiers.update(dict.fromkeys(vocabulary.associates, 1))
+        tiers.update(dict.fromkeys((word.text for word in vocabulary.core_words), 0))
+        vocabulary.memo[key] = tiers
+    return vocabulary.memo[key]  # type: ignore[return-value]
 
 
 def _agreeable_nouns(
@@ -919,8 +946,11 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
+    # A rhyme missing from a song's palette is looked for in the whole vocabulary
+    # (see ``_choose_nouns``): count the partners there.
+    counted = vocabulary.whole or vocabulary
     return end.partners <= 0 or option.text in _rich_endings(
-        vocabulary, end.partners, _short(end.partner_length)
+        counted, end.partners, _short(end.partner_length)
     )
 
 
@@ -941,6 +971,7 @@ def _rich_endings(vocabulary: Vocabulary, partners: float, short: int) -> frozen
 
 def _family_weight(vocabulary: Vocabulary, text: str) -> float:
     """The weight of all the endings that rhyme with ``text`` (itself included)."""
+    vocabulary = vocabulary.whole or vocabulary
     forms_by_rhyme, weights = _endings(vocabulary, 0)
     key = ("family", rhyme_of(text))
     if key not in vocabulary.memo:
@@ -988,11 +1019,13 @@ def _endings(
             | vocabulary.associates
             | vocabulary.leaning
         )
+        # With no scene switched on, no word is outside one.
+        outside = _OUTSIDE_SCENE_PARTNER if vocabulary.associates | vocabulary.leaning else 1.0
         for word in vocabulary.all_words:
             if word.part_of_speech == "tverb" or "attr" in word.flags:
                 continue
             weight = _PARTNER_WEIGHTS[word.part_of_speech] * (
-                1.0 if word.text in themed else _OUTSIDE_SCENE_PARTNER
+                1.0 if word.text in themed else outside
             )
             if short:
                 texts = [word.text] if word.size <= short else []
@@ -1068,6 +1101,7 @@ def _pick(
 OPEN_VOWELS = frozenset({"AA", "AO", "OW", "AY", "EY", "IY", "UW", "AW", "OY"})
 
 
+@cache
 def ends_open(word: str) -> bool:
     """Whether ``word`` ends on a long, open vowel a singer can hold ("free", "go",
     "sky", "away"), with no consonant after it."""

@@ -30,14 +30,19 @@ from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_mat
 
 #: The share of the lexicon outside the request's scenes that one song draws from.
 PALETTE_SHARE = 0.35
+UNSCENED_SHARE = 0.7
 #: Candidate lines written per line; the best is kept.
-CANDIDATES_PER_LINE = 8
+CANDIDATES_PER_LINE = 6
 #: The shortest line that may be split in two clauses, and how often one of at most
 #: ``LONGEST_SINGLE_CLAUSE`` syllables is.
 MIN_SPLIT_LINE = 5
+#: The shortest line that may be split to hold a theme word ("Paris, I wait").
+MIN_THEMED_SPLIT_LINE = 4
 SPLIT_LINE_SHARE = 0.25
-#: Frames tried per clause before a candidate is given up.
+#: Frames tried per clause before a candidate is given up (more for a clause whose
+#: last word must rhyme: fewer frames can end on it).
 FRAME_TRIES = 6
+RHYMED_FRAME_TRIES = 14
 #: Lines longer than this are split into clauses of natural length.
 LONGEST_SINGLE_CLAUSE = 9
 NATURAL_CLAUSE_LENGTHS = (4, 7)
@@ -101,12 +106,17 @@ class LocalLyricist:
         refrains: bool = True,
         palette: bool = True,
     ) -> None:
-        self.vocabulary = vocabulary.palette(rng, PALETTE_SHARE) if palette else vocabulary
+        #: Every word of the request; ``vocabulary`` is this song's part of it.
+        self.full_vocabulary = vocabulary
+        # A request that switched on no scene draws on more of the lexicon.
+        share = PALETTE_SHARE if vocabulary.associates | vocabulary.leaning else UNSCENED_SHARE
+        self.vocabulary = vocabulary.palette(rng, share) if palette else vocabulary
         self.rng = rng
         self.refrains = refrains
         #: Clauses that could only be filled with the last-resort list of nouns.
         self.fallback_clauses = 0
         self._used: set[str] = set()  # content words of earlier lines
+        self._one_clause = False  # the line being written may not be split
         self._frames_used: dict[str, int] = {}
         self._core = {word.text for word in vocabulary.core_words}
         self._scene = set(vocabulary.associates)
@@ -185,6 +195,9 @@ class LocalLyricist:
             if hook is not None:
                 composed = self._hook(lines[hook], line_plan, rule)
             if composed is None:
+                # A line a hook will repeat stays one clause: its ending is easier to
+                # vary then ("We cross the salty sea" -> "We cross the open bay").
+                self._one_clause = index in hook_of
                 composed = self._line(
                     line_plan.syllable_count,
                     line_plan.strong,
@@ -193,6 +206,7 @@ class LocalLyricist:
                     require,
                     first=index == 0,
                 )
+                self._one_clause = False
             if cluster is not None and composed.last_word:
                 cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
                 cluster.ends.add(composed.last_word)
@@ -236,20 +250,23 @@ class LocalLyricist:
         syllables: int,
         strong: Sequence[bool],
         end_candidates: Sequence[Word] | None = None,
-        theme_words: Sequence[Word] = (),
     ) -> ComposedLine:
-        """The best of several candidate lines of exactly ``syllables`` syllables.
+        """The best of several candidate lines of exactly ``syllables`` syllables, to
+        mend another writer's line (see fit.py): drawn from the whole vocabulary, not
+        this song's palette, so that the line's own last word can be kept.
 
         end_candidates: words the line may end on (rhymes); None or empty = any word.
-        theme_words: accepted for compatibility; the theme leans every line already.
         """
-        del theme_words
         rule = (
             EndRule(allowed=frozenset(word.text for word in end_candidates))
             if end_candidates
             else None
         )
-        line = self._line(syllables, strong, (), rule)
+        palette, self.vocabulary = self.vocabulary, self.full_vocabulary
+        try:
+            line = self._line(syllables, strong, (), rule)
+        finally:
+            self.vocabulary = palette
         self._remember(line)
         return line
 
@@ -354,7 +371,9 @@ class LocalLyricist:
                 last.frame,
                 line.syllable_count - head_size,
                 line.strong[head_size:],
-                self.vocabulary,
+                # A new ending that rhymes and suits the kept words is rare: look for
+                # it in the whole vocabulary.
+                self.full_vocabulary,
                 self.rng,
                 end=rule,
                 used=frozenset(self._used),
@@ -378,6 +397,13 @@ class LocalLyricist:
         tried in order) under the end rule or a looser one that still lets its rhyme
         group rhyme; else any line under the loosest rule that any line meets; else
         the fallback."""
+        if syllables <= grammar.SHORT_CLAUSE and self.vocabulary is not self.full_vocabulary:
+            # Lines of a word or two have few words to choose from: all of them.
+            palette, self.vocabulary = self.vocabulary, self.full_vocabulary
+            try:
+                return self._line(syllables, strong, long_notes, rule, require, first=first)
+            finally:
+                self.vocabulary = palette
         rules = _relaxed(rule)
         # The first line holds the theme even where its end must give way for it.
         essential = [r for r, needed in rules if needed or (first and r is not None)]
@@ -433,8 +459,8 @@ class LocalLyricist:
         split: bool = False,
     ) -> ComposedLine | None:
         lengths = self._clause_lengths(syllables)
-        if split and len(lengths) == 1 and syllables >= MIN_SPLIT_LINE:
-            head = self.rng.randint(2, min(4, syllables - 3))
+        if split and len(lengths) == 1 and syllables >= MIN_THEMED_SPLIT_LINE:
+            head = self.rng.randint(2, min(4, syllables - 2))
             lengths = [head, syllables - head]
         clauses: list[Clause] = []
         position = 0
@@ -494,7 +520,7 @@ class LocalLyricist:
         order = sorted(
             range(len(frames)), key=lambda index: -(self.rng.random() ** (1.0 / weights[index]))
         )
-        tries = len(order) if rule is not None else FRAME_TRIES
+        tries = RHYMED_FRAME_TRIES if rule is not None else FRAME_TRIES
         for index in order[:tries]:
             clause = grammar.realize(
                 frames[index],
@@ -515,9 +541,12 @@ class LocalLyricist:
         """The vocabulary texts of wanted words (names keep their capital)."""
         if not wanted:
             return wanted
-        return frozenset(
-            word.text for word in self.vocabulary.all_words if word.text.lower() in wanted
-        )
+        key = ("bases", wanted)
+        if key not in self.vocabulary.memo:
+            self.vocabulary.memo[key] = frozenset(
+                word.text for word in self.vocabulary.all_words if word.text.lower() in wanted
+            )
+        return self.vocabulary.memo[key]  # type: ignore[return-value]
 
     def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
         """Last resort, rarely needed: the rhyme word after sung "oh"s ("Oh, oh, sing"),
@@ -552,8 +581,10 @@ class LocalLyricist:
     def _clause_lengths(self, syllables: int) -> list[int]:
         """Split a line into clauses of natural length; a line of middle length now and
         then into a short image and a clause ("Empty platforms, the whistle calls")."""
-        if MIN_SPLIT_LINE <= syllables <= LONGEST_SINGLE_CLAUSE and (
-            self.rng.random() < SPLIT_LINE_SHARE
+        if (
+            MIN_SPLIT_LINE <= syllables <= LONGEST_SINGLE_CLAUSE
+            and self.rng.random() < SPLIT_LINE_SHARE
+            and not self._one_clause
         ):
             head = self.rng.randint(2, min(4, syllables - 3))
             return [head, syllables - head]

@@ -105,6 +105,7 @@ def pronunciations(word: str) -> tuple[Pronunciation, ...]:
     return tuple(Pronunciation(word, split_syllables(phonemes)) for phonemes in unique)
 
 
+@lru_cache(maxsize=65536)
 def pronounce(word: str) -> Pronunciation:
     """The pronunciation a singer would most likely use: the one with fewest syllables.
 

@@ -135,6 +135,8 @@ class Vocabulary:
     _by_pos: dict[str, list[Word]] = field(default_factory=dict, repr=False)
     _by_rhyme: dict[str, list[Word]] = field(default_factory=dict, repr=False)
     _by_class: dict[str, list[Word]] = field(default_factory=dict, repr=False)
+    #: For a song's palette, the vocabulary it was drawn from.
+    whole: Vocabulary | None = field(default=None, repr=False)
     #: Answers computed once per vocabulary by the grammar (which words suit which).
     memo: dict[object, object] = field(default_factory=dict, repr=False)
 
@@ -168,6 +170,7 @@ class Vocabulary:
             associates=self.associates,
             leaning=self.leaning,
             moods=self.moods,
+            whole=self,
         )
 
     def sizes(self, part_of_speech: str) -> tuple[int, ...]:
@@ -307,7 +310,22 @@ def build_vocabulary(theme: str, mood: str, genre: str) -> Vocabulary:
         if key in leaning:
             weight = SCENE_WEIGHT if base.text in associates else SCENE_WEIGHT / 2
         weight *= mood_factor(base.moods, moods)
-        words[key] = replace(base, weight=weight, themed=base.text in associates)
+        themed = base.text in associates
+        words[key] = (
+            base
+            if weight == base.weight and not themed
+            else Word(
+                base.text,
+                base.part_of_speech,
+                base.pronunciation,
+                weight,
+                base.classes,
+                base.moods,
+                base.flags,
+                themed,
+                base.plural,
+            )
+        )
     core = tuple(word for word in theme_words if word.part_of_speech in THEME_SLOTS)
     core_texts = {word.text for word in core}
     return Vocabulary(
