@@ -1019,8 +1019,10 @@ def _endings(
             | vocabulary.associates
             | vocabulary.leaning
         )
-        # With no scene switched on, no word is outside one.
-        outside = _OUTSIDE_SCENE_PARTNER if vocabulary.associates | vocabulary.leaning else 1.0
+        # With no scene switched on, no word is outside one; the shortest clauses take
+        # any word that fits.
+        scened = vocabulary.associates | vocabulary.leaning
+        outside = _OUTSIDE_SCENE_PARTNER if scened and not short else 1.0
         for word in vocabulary.all_words:
             if word.part_of_speech == "tverb" or "attr" in word.flags:
                 continue

@@ -408,14 +408,15 @@ class LocalLyricist:
         # The first line holds the theme even where its end must give way for it.
         essential = [r for r, needed in rules if needed or (first and r is not None)]
         for wanted in require:
-            # Second round: the word may stand in a short clause of its own ("In
-            # Paris, ..."), away from a line end that must rhyme.
-            for split in (False, True):
-                line = self._best_line(
-                    syllables, strong, long_notes, rule, essential, wanted, split=split
-                )
-                if line is not None:
-                    return line
+            for attempt_rule in essential:
+                # Second try: the word may stand in a short clause of its own ("In
+                # Paris, ..."), away from a line end that must rhyme.
+                for split in (False, True):
+                    line = self._best_line(
+                        syllables, strong, long_notes, rule, [attempt_rule], wanted, split=split
+                    )
+                    if line is not None:
+                        return line
         line = self._best_line(
             syllables, strong, long_notes, rule, [r for r, _ in rules], frozenset()
         )
@@ -555,7 +556,7 @@ class LocalLyricist:
         rhymes = sorted(
             text
             for text in (
-                grammar.ending_forms(self.vocabulary).get(rule.rhyme, ())
+                grammar.ending_forms(self.full_vocabulary).get(rule.rhyme, ())
                 if rule and rule.rhyme
                 else ()
             )
