@@ -40,12 +40,13 @@ from services.lyrics.lexicon import (
     PREPOSITIONS,
     TIME_PREPOSITIONS,
     TRANSITIVE_VERBS,
+    UNIVERSAL_CLASSES,
     gerund,
     parse_entries,
     third_person,
 )
 from services.lyrics.pronunciation import VOWELS, Pronunciation, pronounce
-from services.lyrics.vocabulary import Vocabulary, Word, stress_matches
+from services.lyrics.vocabulary import TASTE_POWER, Vocabulary, Word, stress_matches
 from services.lyrics.vocabulary import rhyme_of as vocabulary_rhyme
 
 #: Weight of a word the song has used already, relative to a fresh one.
@@ -138,8 +139,8 @@ class EndRule:
         the line may give up for one of its own (a refrain's sound).
     open_vowel: it must end on an open vowel (a rule without this is the fallback).
     partner_length: the syllables of the shortest line the partners must end (0: any).
-    least_partners: the fewest partners that will do when ``partners`` cannot be had
-        (the other lines of its own rhyme group).
+    within_palette: count the partners in the song's palette only (else in the whole
+        vocabulary, which a rhyme the palette lacks is taken from).
     """
 
     rhyme: str | None = None
@@ -148,7 +149,7 @@ class EndRule:
     partners: float = 0
     open_vowel: bool = False
     partner_length: int = 0
-    least_partners: int = 0
+    within_palette: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,9 @@ FRAMES: tuple[Frame, ...] = (
         f"""
         NP:{SUBJECTS} V | 2
         NP:{SUBJECTS} V PP:{WHERE} | 4
-        I:{SUBJECTS} V | 1.2
-        I:{SUBJECTS} V PP:{WHERE} | 1.5
-        I:{IMAGES} PP:place|water|land|city | 1.5
+        I:{SUBJECTS} V | 2
+        I:{SUBJECTS} V PP:{WHERE} | 3
+        I:{IMAGES} PP:place|water|land|city | 2.5
         I:{IMAGES}|place|object|paper and I:{IMAGES}|place|object|paper | 0.6
         NP:{SUBJECTS} Va away | 1
         N:time|precip|storm|light PP:place|water|land|celestial|city | 2
@@ -206,7 +207,7 @@ FRAMES: tuple[Frame, ...] = (
         vg PP:{WHERE} | 2.5
         you T NP:any | 1.5
         Tme me PP:place|water|land|time|city | 2
-        Tme me | 0.5
+        Tme me | 0.3
         I still T NP:any | 0.6
         let NP:{SUBJECTS} Vb | 0.6
         watch NP:{SUBJECTS} Vb | 0.4
@@ -218,7 +219,7 @@ FRAMES: tuple[Frame, ...] = (
         I Tyou you PP:place|time|water|city | 1.2
         I Tyou you | 0.6
         I v | 0.4
-        vw with me | 0.8
+        vw with me | 0.3
         NP:any | 0.3
         N:any | 0.15
         W:any | 0.05
@@ -231,7 +232,7 @@ FRAMES: tuple[Frame, ...] = (
         we v PP:{WHERE} | 2.5
         we're vg PP:{WHERE} | 2
         we T NP:any | 1.5
-        T NP:food|drink|light|celestial|vehicle|water|precip with me | 1
+        T NP:food|drink|light|celestial|vehicle|water|precip with me | 0.5
         """,
         "happy energetic love hopeful",
     ),
@@ -263,19 +264,16 @@ FRAMES: tuple[Frame, ...] = (
 )
 
 
-#: What opens a line before its clause: an image, a time, a name or a person called,
-#: a likeness, a place ("Empty platforms, ...", "Midnight, ...", "Keeper, ...", "Cold
-#: as winter, ...", "At the lighthouse, ...").
+#: What opens a line before its clause: a time, a name or a person called, a place
+#: ("Midnight, ...", "Paris, ...", "Keeper, ...", "At the lighthouse, ..."). An image
+#: would start a second thought ("Static voices, drive with me").
 HEAD_FRAMES: tuple[Frame, ...] = tuple(
     _frames(
-        f"""
-        I:{IMAGES}|place|object|paper|time|drink|food | 3
-        N:time|precip|storm|drink|food|name|city | 2
+        """
+        N:time|name|city | 2
         W:person | 0.6
-        A> as N:time|water|precip|wind|celestial|light|drink|food | 1
-        PP:time | 1
-        PP:place|water|land|city | 1
-        NP:light|sound of NP:place|vehicle|city | 1
+        PP:time | 1.5
+        PP:place|water|land|city | 1.5
         """,
         head=True,
     )
@@ -378,8 +376,14 @@ def realize(
         clause without them may still come back.
     """
     slots = frame.slots
+    kept_manners = _kept_manners(slots, pinned, vocabulary)
     for _ in range(tries):
         manner = _manner(frame, rng)
+        if kept_manners is not None and manner not in kept_manners:
+            # A kept verb keeps its kind of place ("we stay beside ...", not "across").
+            if not kept_manners:
+                return None
+            manner = rng.choice(sorted(kept_manners))
         chosen = _choose_nouns(slots, length, vocabulary, rng, end, used, pinned, require, manner)
         if chosen is None:
             continue
@@ -393,7 +397,7 @@ def realize(
             options[last] = [
                 option for option in options[last] if _ends_well(option, end, vocabulary)
             ]
-        picked = _pick(options, length, strong, rng, end)
+        picked = _pick(options, length, strong, rng, end, vocabulary)
         if picked is None:
             continue
         content = [option.base for option in picked if option.base]
@@ -412,6 +416,20 @@ def realize(
 
 #: Slot kinds of a verb that a place may follow ("wait on the platform").
 _PLACED_VERB_KINDS = frozenset({"V", "Va", "Vg", "v", "va", "vg", "Tme"})
+
+
+def _kept_manners(
+    slots: Sequence[Slot], pinned: Sequence[tuple[str, str]], vocabulary: Vocabulary
+) -> frozenset[str] | None:
+    """The manners a kept (pinned) verb allows, or None when no verb that a place
+    follows is kept."""
+    for slot, (_, base) in zip(slots, pinned, strict=False):
+        if slot.kind in _PLACED_VERB_KINDS and base:
+            part_of_speech = "tverb" if slot.kind == "Tme" else "verb"
+            word = vocabulary.by_text(part_of_speech).get(base)
+            if word is not None:
+                return frozenset(word.flags) & frozenset(MANNERS)
+    return None
 
 
 def _manner(frame: Frame, rng: random.Random) -> str | None:
@@ -440,6 +458,7 @@ def _choose_nouns(
     candidates_of: dict[int, list[Word]] = {}
     nouns: dict[int, Word] = {}
     core_texts = {word.text for word in vocabulary.core_words}
+    tasted: set[str] = set()  # nouns from outside the palette
     for index, slot in enumerate(slots):
         if slot.kind not in NOUN_KINDS:
             continue
@@ -473,13 +492,15 @@ def _choose_nouns(
         if index == len(slots) - 1 and end is not None:
             candidates = _ending_nouns(candidates, end, vocabulary)
             if not candidates and end.rhyme and vocabulary.whole is not None:
-                # The song's palette has no rhyme that fits here: the whole vocabulary.
+                # The song's palette has no rhyme that fits here: the whole vocabulary,
+                # to this song's taste.
                 whole = [
                     noun
                     for noun in _agreeable_nouns(vocabulary.whole, slots, index, manner)
                     if noun.size <= length
                 ]
                 candidates = _ending_nouns(whole, end, vocabulary)
+                tasted.update(noun.text for noun in candidates)
         if not candidates:
             return None
         candidates_of[index] = candidates
@@ -509,14 +530,17 @@ def _choose_nouns(
         if index != target:
             fresh = _tier(fresh, vocabulary, rng, used)
         weights = [
-            noun.weight * (REUSED_WORD_FACTOR if noun.text in used else 1.0) for noun in fresh
+            noun.weight
+            * (REUSED_WORD_FACTOR if noun.text in used else 1.0)
+            * (vocabulary.taste(noun.text) ** TASTE_POWER if noun.text in tasted else 1.0)
+            for noun in fresh
         ]
         if index == len(slots) - 1 and end is not None and end.partners > 0:
             # A rhyme group's first end word: every rhyme sound about as likely, or
             # the sounds with most words ("-ay": "away", "doorway", "highway") would
             # end most songs.
             weights = [
-                weight / _family_weight(vocabulary, noun.text)
+                weight / family_weight(vocabulary, noun.text)
                 for weight, noun in zip(weights, fresh, strict=True)
             ]
         noun = rng.choices(fresh, weights)[0]
@@ -562,6 +586,11 @@ def _tier(
     tiers: tuple[list[Word], ...] = ([], [], [], [])
     for noun in candidates:
         tiers[tier_of.get(noun.text, 3)].append(noun)
+    # Outside its own world a song reaches for the sky, the weather, the time of day,
+    # not for someone's shoe or a subway; other nouns only when nothing else fits.
+    universal = [noun for noun in tiers[3] if not noun.classes.isdisjoint(UNIVERSAL_CLASSES)]
+    if universal or any(tiers[:3]):
+        tiers[3][:] = universal
     present = [
         (tier, share * (1.0 if any(noun.text not in used for noun in tier) else USED_TIER_FACTOR))
         for tier, share in zip(tiers, NOUN_TIERS, strict=True)
@@ -772,7 +801,7 @@ def _slot_options(
         if plural:
             # A plural without an article opens a clause ("lanterns glow"); after a
             # verb or a preposition it takes one ("I hold the tickets").
-            options = [_Option("", None, 3.0)] if index == 0 else []
+            options = [_Option("", None, 5.0)] if index == 0 else []
             options.append(_option("the", 2.0))
             for name in (*sorted(noun.classes), noun.text):
                 options += [
@@ -948,7 +977,7 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
         return False
     # A rhyme missing from a song's palette is looked for in the whole vocabulary
     # (see ``_choose_nouns``): count the partners there.
-    counted = vocabulary.whole or vocabulary
+    counted = vocabulary if end.within_palette else vocabulary.whole or vocabulary
     return end.partners <= 0 or option.text in _rich_endings(
         counted, end.partners, _short(end.partner_length)
     )
@@ -969,8 +998,9 @@ def _rich_endings(vocabulary: Vocabulary, partners: float, short: int) -> frozen
     return vocabulary.memo[key]  # type: ignore[return-value]
 
 
-def _family_weight(vocabulary: Vocabulary, text: str) -> float:
-    """The weight of all the endings that rhyme with ``text`` (itself included)."""
+def family_weight(vocabulary: Vocabulary, text: str) -> float:
+    """The weight of all the endings that rhyme with ``text`` (itself included; see
+    ``_PARTNER_WEIGHTS``), at least 1."""
     vocabulary = vocabulary.whole or vocabulary
     forms_by_rhyme, weights = _endings(vocabulary, 0)
     key = ("family", rhyme_of(text))
@@ -1060,6 +1090,7 @@ def _pick(
     strong: Sequence[bool],
     rng: random.Random,
     end: EndRule | None,
+    vocabulary: Vocabulary,
 ) -> list[_Option] | None:
     """One option per slot, the sizes adding up to ``length``; None if impossible."""
     if any(not slot_options for slot_options in options):
@@ -1089,8 +1120,10 @@ def _pick(
             weight = option.weight * 3.0 ** stress_matches(
                 option.pronunciation.stresses if option.pronunciation else (), beats
             )
-            if end is not None and end.open_vowel and index == len(options) - 1:
-                weight *= 4.0 if ends_open(option.text) else 1.0
+            if end is not None and index == len(options) - 1 and end.partners > 0:
+                # Every rhyme sound about as likely (see ``_choose_nouns``): "me" would
+                # otherwise end half the songs.
+                weight /= family_weight(vocabulary, option.text)
             weights.append(weight)
         chosen = rng.choices(fitting, weights)[0]
         picked.append(chosen)

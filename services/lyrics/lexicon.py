@@ -68,6 +68,12 @@ NOUN_CLASSES: dict[str, str] = {
     "animal": "bird raven dove horse wolf sparrow owl dog cat",
 }
 
+#: Classes of the nouns any song may reach for when its own scenes have none that fits:
+#: light, sky, weather, time, water, land, plants.
+UNIVERSAL_CLASSES = frozenset(
+    _words("light shine celestial precip wind storm time water land plant")
+)
+
 #: Kinds of place, each with its own prepositions (on a platform, in a kitchen, at a
 #: window, in a forest); each is also a "place".
 PLACE_KINDS = frozenset({"surface", "room", "spot", "area"})

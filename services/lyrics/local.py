@@ -17,19 +17,23 @@ ends on an open vowel ("free", "go", "away").
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 
-from services.lyrics import grammar
-from services.lyrics.grammar import Clause, EndRule, Frame, ends_open
+from services.lyrics import grammar, lexicon, wordbank
+from services.lyrics.grammar import Clause, EndRule, Frame, ends_open, rhyme_of
 from services.lyrics.lexicon import GRAMMAR_WORDS
 from services.lyrics.plan import LinePlan, SyllablePlan
 from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
 #: The share of the lexicon outside the request's scenes that one song draws from.
-PALETTE_SHARE = 0.35
+PALETTE_SHARE = 0.25
+#: The share of the words of the request's scenes that one song draws from.
+SCENE_PALETTE_SHARE = 0.6
 UNSCENED_SHARE = 0.7
 #: Candidate lines written per line; the best is kept.
 CANDIDATES_PER_LINE = 6
@@ -110,7 +114,9 @@ class LocalLyricist:
         self.full_vocabulary = vocabulary
         # A request that switched on no scene draws on more of the lexicon.
         share = PALETTE_SHARE if vocabulary.associates | vocabulary.leaning else UNSCENED_SHARE
-        self.vocabulary = vocabulary.palette(rng, share) if palette else vocabulary
+        self.vocabulary = (
+            vocabulary.palette(rng, share, SCENE_PALETTE_SHARE) if palette else vocabulary
+        )
         self.rng = rng
         self.refrains = refrains
         #: Clauses that could only be filled with the last-resort list of nouns.
@@ -177,7 +183,7 @@ class LocalLyricist:
             group_ends = [
                 lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]
             ]
-            rule = self._end_rule(cluster, line_plan, group_ends, labels.count(labels[index]) - 1)
+            rule = self._end_rule(cluster, line_plan, group_ends)
             hook = hook_of[index]
             if source is not None:
                 if all(rhymes_with(lines[source].last_word, end) for end in group_ends):
@@ -322,7 +328,6 @@ class LocalLyricist:
         cluster: _Cluster | None,
         line: LinePlan,
         group_ends: Sequence[str],
-        group_partners: int,
     ) -> EndRule | None:
         """What the line must end on: a rhyme of its group's earlier lines; else the
         sound its cluster took through a refrain; else, for a cluster's first line, a
@@ -338,7 +343,6 @@ class LocalLyricist:
             partners=cluster.writers - 1 + RHYME_MARGIN,
             open_vowel=cluster.lands,
             partner_length=cluster.shortest,
-            least_partners=group_partners,
         )
 
     def _hook(
@@ -371,9 +375,7 @@ class LocalLyricist:
                 last.frame,
                 line.syllable_count - head_size,
                 line.strong[head_size:],
-                # A new ending that rhymes and suits the kept words is rare: look for
-                # it in the whole vocabulary.
-                self.full_vocabulary,
+                self.vocabulary,
                 self.rng,
                 end=rule,
                 used=frozenset(self._used),
@@ -397,16 +399,11 @@ class LocalLyricist:
         tried in order) under the end rule or a looser one that still lets its rhyme
         group rhyme; else any line under the loosest rule that any line meets; else
         the fallback."""
-        if syllables <= grammar.SHORT_CLAUSE and self.vocabulary is not self.full_vocabulary:
-            # Lines of a word or two have few words to choose from: all of them.
-            palette, self.vocabulary = self.vocabulary, self.full_vocabulary
-            try:
-                return self._line(syllables, strong, long_notes, rule, require, first=first)
-            finally:
-                self.vocabulary = palette
         rules = _relaxed(rule)
-        # The first line holds the theme even where its end must give way for it.
-        essential = [r for r, needed in rules if needed or (first and r is not None)]
+        # The first line holds the theme even where its end must give way for it (but
+        # a line of a word or two keeps its rhyme).
+        strict = first and syllables > grammar.SHORT_CLAUSE
+        essential = [r for r, needed in rules if needed or (strict and r is not None)]
         for wanted in require:
             for attempt_rule in essential:
                 # Second try: the word may stand in a short clause of its own ("In
@@ -514,7 +511,9 @@ class LocalLyricist:
             return None
         frames = [frame for frame, _ in fitting]
         weights = [
-            weight * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0)
+            weight
+            * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0)
+            / self._literal_family(frame, rule)
             for frame, weight in fitting
         ]
         # Weighted order without replacement; a clause that must rhyme tries every frame.
@@ -537,6 +536,14 @@ class LocalLyricist:
             if clause is not None:
                 return clause
         return None
+
+    def _literal_family(self, frame: Frame, rule: EndRule | None) -> float:
+        """For a rhyme group's first line, the weight of the rhymes of the word the
+        frame itself ends on ("... with me"): every rhyme sound about as likely."""
+        last = frame.slots[-1]
+        if rule is None or rule.partners <= 0 or last.kind != "lit":
+            return 1.0
+        return grammar.family_weight(self.vocabulary, last.text)
 
     def _bases_of(self, wanted: frozenset[str]) -> frozenset[str]:
         """The vocabulary texts of wanted words (names keep their capital)."""
@@ -562,6 +569,8 @@ class LocalLyricist:
             )
             if text not in rule.taken and 0 < _size(text) <= syllables  # type: ignore[union-attr]
         )
+        if not rhymes and rule is not None and rule.rhyme and rule.taken:
+            rhymes = _curated_rhymes(rule.rhyme, rule.taken, syllables)
         last = self.rng.choice(rhymes) if rhymes else None
         remaining = syllables - (_size(last) if last else 0)
         words: list[str] = []
@@ -633,12 +642,37 @@ class LocalLyricist:
             )
 
 
+def _curated_rhymes(rhyme: str, taken: frozenset[str], syllables: int) -> list[str]:
+    """Every word of the lexicon and of every scene (in any part of speech) that ends
+    on ``rhyme``, for a fallback line whose rhyme group the vocabulary cannot fill."""
+    return sorted(
+        text
+        for text in _curated_words()
+        if text not in taken and 0 < _size(text) <= syllables and rhyme_of(text) == rhyme
+    )
+
+
+@cache
+def _curated_words() -> frozenset[str]:
+    words = set(lexicon.noun_classes())
+    for table in (lexicon.ADJECTIVES, lexicon.INTRANSITIVE_VERBS, lexicon.TRANSITIVE_VERBS):
+        words.update(lexicon.parse_entries(table))
+    for scene in wordbank.SCENES:
+        for part_of_speech in wordbank.PARTS_OF_SPEECH:
+            words.update(scene.words(part_of_speech))
+    return frozenset(words)
+
+
 def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
     """The end rule, then looser ones to fall back on, each marked essential when it
     still lets the line's rhyme group rhyme."""
     if rule is None:
         return [(None, True)]
     relaxed: list[tuple[EndRule | None, bool]] = [(rule, True)]
+    if rule.partners > 0:
+        # Rhymes the song's own palette holds first: fewer songs then reach for the
+        # same few rhymes of the whole vocabulary.
+        relaxed.insert(0, (replace(rule, within_palette=True), True))
     if rule.partners < 0:
         # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
         relaxed.append((EndRule(partners=2), True))
@@ -654,9 +688,10 @@ def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
             )
         )
         relaxed.append((EndRule(partners=needed, partner_length=rule.partner_length), True))
-        relaxed.append(
-            (EndRule(partners=rule.least_partners, partner_length=rule.partner_length), False)
-        )
+        # Then as many partners as can be had: a rhyme group short of partners ends on
+        # the fallback line ("Oh, oh, spring").
+        for partners in range(math.ceil(needed) - 1, 0, -1):
+            relaxed.append((EndRule(partners=partners, partner_length=rule.partner_length), False))
     elif rule.open_vowel:
         # A held note wants an open vowel more than the line wants a theme word.
         relaxed.append((EndRule(rule.rhyme, rule.allowed, rule.taken), False))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
@@ -27,6 +28,8 @@ from services.lyrics.text import words_of
 THEME_WEIGHT = 12.0
 SCENE_WEIGHT = 5.0
 GENERAL_WEIGHT = 1.0
+#: How strongly a song's taste (see ``Vocabulary.taste``) leans its word choices.
+TASTE_POWER = 2
 #: An adjective or verb that suits more nouns than this is less likely with each.
 SPECIFIC_WORD_NOUNS = 20
 #: Weight multipliers for a word of the request's mood, and of an opposite mood.
@@ -135,8 +138,10 @@ class Vocabulary:
     _by_pos: dict[str, list[Word]] = field(default_factory=dict, repr=False)
     _by_rhyme: dict[str, list[Word]] = field(default_factory=dict, repr=False)
     _by_class: dict[str, list[Word]] = field(default_factory=dict, repr=False)
-    #: For a song's palette, the vocabulary it was drawn from.
+    #: For a song's palette, the vocabulary it was drawn from, and the song's own
+    #: number for ``taste``.
     whole: Vocabulary | None = field(default=None, repr=False)
+    salt: int = 0
     #: Answers computed once per vocabulary by the grammar (which words suit which).
     memo: dict[object, object] = field(default_factory=dict, repr=False)
 
@@ -150,28 +155,53 @@ class Vocabulary:
                     self._by_class.setdefault(name, []).append(word)
         self.themed_words = tuple(word for word in self.all_words if word.themed)
 
-    def palette(self, rng: random.Random, share: float) -> Vocabulary:
-        """This vocabulary for one song: every word of the theme and of the scenes the
-        request switched on, and a random ``share`` of the rest of the lexicon.
+    def palette(self, rng: random.Random, share: float, scene_share: float) -> Vocabulary:
+        """This vocabulary for one song: every word of the theme, a random
+        ``scene_share`` of the words of the scenes the request switched on, and a random
+        ``share`` of the rest of the lexicon.
 
         Songs on different themes then also differ in their everyday words (one sings
-        "quiet" and "wander", another "gentle" and "drift"), instead of every song
-        drawing the same likeliest ones.
+        "quiet" and "wander", another "gentle" and "drift"), and songs on one theme in
+        their images, instead of every song drawing the same likeliest ones.
         """
-        own = {word.text for word in self.core_words} | self.associates | self.leaning
-        kept = tuple(
-            word
-            for word in self.all_words
-            if word.text in own or word.themed or rng.random() < share
-        )
+        core = {word.text for word in self.core_words}
+        scenes = self.associates | self.leaning
+        song = Vocabulary((), whole=self, salt=rng.getrandbits(32))
+        kept = []
+        for word in self.all_words:
+            if word.text in core:
+                kept.append(word)
+            elif rng.random() < (scene_share if word.text in scenes else share):
+                # Each song has its own taste: a word likely in one song is less so in
+                # the next.
+                kept.append(
+                    Word(
+                        word.text,
+                        word.part_of_speech,
+                        word.pronunciation,
+                        word.weight * song.taste(word.text) ** TASTE_POWER,
+                        word.classes,
+                        word.moods,
+                        word.flags,
+                        word.themed,
+                        word.plural,
+                    )
+                )
         return Vocabulary(
-            kept,
+            tuple(kept),
             core_words=self.core_words,
             associates=self.associates,
             leaning=self.leaning,
             moods=self.moods,
             whole=self,
+            salt=song.salt,
         )
+
+    def taste(self, text: str) -> float:
+        """How much this song likes a word outside its palette, in (0, 1]: the same
+        within a song, different from song to song, so that a rhyme the palette lacks
+        is not the same word in every song ("sea" for "me")."""
+        return (zlib.crc32(f"{self.salt}:{text}".encode()) % 1000 + 1) / 1000
 
     def sizes(self, part_of_speech: str) -> tuple[int, ...]:
         """The syllable counts available for a part of speech, ascending."""
