@@ -115,6 +115,28 @@ class Frame:
         return _expand(self.pattern)
 
     @cached_property
+    def imperative(self) -> bool:
+        """Whether the clause tells someone to do something ("hold me", "cross the
+        river")."""
+        return self.slots[0].kind in ("T", "Tme", "vw", "v")
+
+    @cached_property
+    def place_head(self) -> bool:
+        """Whether the frame opens a line with a place ("At the station, ...")."""
+        slots = self.slots
+        return self.head and any(
+            slot.kind == "prep" and slot.noun is not None and "time" not in slots[slot.noun].classes
+            for slot in slots
+        )
+
+    @cached_property
+    def placed(self) -> bool:
+        """Whether the clause has a place or an object of its own ("... by the river",
+        "... the ticket"): after a place ("At the station, ...") it would need one
+        that fits there."""
+        return any(slot.kind == "prep" or slot.kind in OBJECT_VERB_KINDS for slot in self.slots)
+
+    @cached_property
     def role(self) -> str:
         """ "head" (opens a line), "full" (a clause with a verb: may stand after a head
         or another clause) or "fragment" (an image or a place alone: a line of its
@@ -184,6 +206,8 @@ def _frames(text: str, moods: str = "", *, head: bool = False) -> list[Frame]:
 SUBJECTS = "light|celestial|precip|wind|storm|water|sound|vehicle|plant|animal|time|person"
 WHERE = "place|time|water|land|celestial|light|precip|plant|city"
 IMAGES = "light|sound|precip|wind|storm|celestial|vehicle|plant|animal"
+#: Things of the sky and the weather, that go in pairs ("the wind and the rain").
+WEATHER = "precip|storm|wind|celestial"
 FRAMES: tuple[Frame, ...] = (
     *_frames(
         f"""
@@ -192,7 +216,7 @@ FRAMES: tuple[Frame, ...] = (
         I:{SUBJECTS} V | 2
         I:{SUBJECTS} V PP:{WHERE} | 3
         I:{IMAGES} PP:place|water|land|city | 2.5
-        I:{IMAGES}|place|object|paper and I:{IMAGES}|place|object|paper | 0.6
+        I:{WEATHER} and I:{WEATHER} | 0.6
         NP:{SUBJECTS} Va away | 1
         N:time|precip|storm|light PP:place|water|land|celestial|city | 2
         NP:{IMAGES} PP:place|water|land|city | 2.5
@@ -200,8 +224,7 @@ FRAMES: tuple[Frame, ...] = (
         PP:place|celestial|land|water|light|city | 0.8
         NP:time|place|water|land|drink|precip|wind|light is A< | 2
         A> as NP:time|water|land|precip|wind|celestial|light|drink|food | 1
-        NP:light|sound of NP:place|vehicle|city | 1.5
-        NP:{IMAGES}|place|object|paper and NP:{IMAGES}|place|object|paper | 0.8
+        NP:{WEATHER} and NP:{WEATHER} | 0.5
         I T NP:any | 3
         I v PP:{WHERE} | 3
         vg PP:{WHERE} | 2.5
@@ -500,6 +523,10 @@ def _choose_nouns(
                     if noun.size <= length
                 ]
                 candidates = _ending_nouns(whole, end, vocabulary)
+                universal = [
+                    noun for noun in candidates if not noun.classes.isdisjoint(UNIVERSAL_CLASSES)
+                ]
+                candidates = universal or candidates
                 tasted.update(noun.text for noun in candidates)
         if not candidates:
             return None

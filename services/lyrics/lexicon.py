@@ -37,8 +37,7 @@ NOUN_CLASSES: dict[str, str] = {
     "storm": "storm thunder lightning fog mist smoke",
     "time": """night morning evening midnight dawn dusk summer winter autumn spring
         today tomorrow yesterday daybreak twilight weekend season sunday holiday
-        moment hour afternoon december july daylight sunrise sunset day midday
-        birthday""",
+        moment hour afternoon december july daylight sunrise sunset day""",
     "surface": """street road platform highway bridge floor rooftop avenue stage
         table porch beach pier dock sidewalk square hill shore island coast""",
     "room": """kitchen room town city station hallway cafe diner chapel attic
@@ -398,7 +397,6 @@ TIME_PREPOSITIONS: dict[str, str] = {
     "sunset": "at after",
     "afternoon": "in_the",
     "day": "through_the",
-    "midday": "at till",
     "summer": "in_the through_the",
     "winter": "in_the through_the",
     "autumn": "in_the",

@@ -366,6 +366,10 @@ class LocalLyricist:
             if tail_group is None
             else next(i for i, s in enumerate(slots) if s.group == tail_group)
         )
+        if kept < len(slots) and slots[kept].kind == "prep":
+            kept += 1  # "... beside the bay" -> "... beside the harbor"
+        if kept < len(slots) and slots[kept].kind == "det" and last.texts[kept] == "the":
+            kept += 1
         head_size = sum(_size(word) for clause in head for word in clause.words)
         pinned = list(zip(last.texts[:kept], last.bases[:kept], strict=True))
         if kept == 0 or kept >= len(slots):
@@ -470,10 +474,16 @@ class LocalLyricist:
             if len(lengths) == 1:
                 roles: tuple[str, ...] = ("full", "fragment")
             elif number == 0:
-                # A long line may open with a clause; a short one opens with an image.
+                # A long line may open with a clause; a short one opens with a head.
                 roles = ("head", "full") if syllables > LONGEST_SINGLE_CLAUSE else ("head",)
             else:
                 roles = ("full",)
+            # After a place ("At the station, ...") a clause with no place or object of
+            # its own ("the whistle calls", "hold me"), which then happens there.
+            free = bool(clauses) and clauses[-1].frame.place_head
+            # After a head, no order with a thing in it ("Paris, stay with me", not
+            # "Paris, forget the meadow").
+            told = not clauses
             clause = self._clause(
                 length,
                 strong[position : position + length],
@@ -481,6 +491,8 @@ class LocalLyricist:
                 used,
                 wanted,
                 roles,
+                unplaced=free,
+                imperative=told,
             )
             if clause is None:
                 return None
@@ -501,11 +513,17 @@ class LocalLyricist:
         used: frozenset[str],
         wanted: frozenset[str] = frozenset(),
         roles: tuple[str, ...] = ("full", "fragment"),
+        *,
+        unplaced: bool = False,
+        imperative: bool = True,
     ) -> Clause | None:
         fitting = [
             (frame, weight)
             for frame, lengths, weight in self._frames
-            if length in lengths and frame.role in roles
+            if length in lengths
+            and frame.role in roles
+            and not (unplaced and frame.placed)
+            and (imperative or not (frame.imperative and frame.placed))
         ]
         if not fitting:
             return None
@@ -577,6 +595,13 @@ class LocalLyricist:
         if last is not None and remaining <= 3:
             words = ["oh"] * remaining
             remaining = 0
+        elif last is not None:
+            # A clause of its own, then the rhyme called out ("I wait by the river, skies").
+            clause = self._candidate(remaining, (True,) * remaining, None)
+            if clause is not None:
+                words = list(clause.words)
+                text = f"{clause.text}, {last}"
+                return ComposedLine((*words, last), text, None, _content([*words, last]))
         while remaining:
             size = min(remaining, self.rng.choice((1, 2)))
             nouns = self.vocabulary.words("noun", size) or self.vocabulary.words("noun", 1)

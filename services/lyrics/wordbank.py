@@ -87,7 +87,7 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="road highway travel journey drive driving car truck wander trip miles",
         noun="""road highway mile:place wheel:object engine horizon border dust:precip car
-            windshield:object dashboard:object motel:room gasoline:drink map radio""",
+            motel:room map radio""",
         adj="open dusty lonely rolling muddy",
         verb="drive roll wander race",
         tverb="follow cross ride",
