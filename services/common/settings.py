@@ -26,6 +26,7 @@ SERVICE_PORTS: dict[str, int] = {
     "synth": 50053,
     "registry": 50054,
     "studio": 50055,
+    "generation": 50056,
 }
 
 
@@ -65,8 +66,10 @@ class Settings(BaseSettings):
         "synth",
         "registry",
         "studio",
+        "generation",
     ]
-    #: Training workers the supervisor runs beside the registry (0 = none).
+    #: Trainer processes (``python -m services.trainer``) the supervisor runs beside the
+    #: registry (0 = none).
     training_workers: int = 1
 
     # Where each service listens (bind) and where the others find it (address).
@@ -76,6 +79,7 @@ class Settings(BaseSettings):
     synth_address: str = f"127.0.0.1:{SERVICE_PORTS['synth']}"
     registry_address: str = f"127.0.0.1:{SERVICE_PORTS['registry']}"
     studio_address: str = f"127.0.0.1:{SERVICE_PORTS['studio']}"
+    generation_address: str = f"127.0.0.1:{SERVICE_PORTS['generation']}"
     #: Prometheus metrics port of a service = its gRPC port + this offset (0 disables).
     metrics_port_offset: int = 1000
     grpc_workers: int = 8
@@ -158,6 +162,8 @@ class Settings(BaseSettings):
     musicgen_model_dir: str = ""
     #: Longest a MusicGen generation on Replicate may take before it is cancelled, in s.
     generation_timeout_s: float = 300.0
+    #: How long generation waits for the registry to look a model up, in seconds.
+    registry_lookup_timeout_s: float = 5.0
 
     # Storage: files under data_dir (SQLite, artifacts) unless these are set.
     data_dir: Path = Path("var")

@@ -6,9 +6,9 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from services.common.f0.engines import DEFAULT_ENGINE, get_tracker
 from services.common.music import Melody
 from services.common.phrases import group_phrases
-from services.pitch.engines import DEFAULT_ENGINE, get_tracker
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
 from services.pitch.onsets import frame_loudness_db, onset_strength

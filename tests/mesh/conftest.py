@@ -12,5 +12,7 @@ from tests.support.mesh import Mesh, running_mesh
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """Every service, a training worker and Envoy, started by the real supervisor on free ports."""
     data_dir: Path = tmp_path_factory.mktemp("mesh-data")
-    with running_mesh(["pitch", "lyrics", "synth", "registry", "studio"], data_dir) as started:
+    with running_mesh(
+        ["pitch", "lyrics", "synth", "registry", "studio", "generation"], data_dir
+    ) as started:
         yield started

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
+from services.common.f0.engines import ENGINE_NAMES, UnknownEngineError, get_tracker, track_pitch
 from services.common.music import cents_between
-from services.pitch.engines import ENGINE_NAMES, UnknownEngineError, get_tracker, track_pitch
 from services.pitch.melody import extract_melody
 from tests.support.hums import hum_notes, synthesize_hum
 
@@ -72,7 +72,7 @@ def test_loading_crepe_leaves_no_stand_in_torchaudio_for_other_libraries() -> No
     import importlib.util
     import sys
 
-    import services.pitch.crepe  # noqa: F401
+    import services.common.f0.crepe  # noqa: F401
 
     assert "torchaudio" not in sys.modules
     assert importlib.util.find_spec("torchaudio") is None  # what transformers asks

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from services.pitch.engines import UnknownEngineError
+from services.common.f0.engines import UnknownEngineError
 from services.pitch.melody import NO_MELODY_WARNING, SILENT_WARNING, extract_melody
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, hum_notes, synthesize_hum
 

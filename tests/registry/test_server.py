@@ -20,7 +20,7 @@ from services.common.audio import encode_wav
 from services.common.server import start_server
 from services.common.settings import Settings
 from services.registry.server import SPEC
-from tests.registry.test_models import SEED_BASE_MODELS
+from tests.catalogue.test_models import SEED_BASE_MODELS
 
 SAMPLE_RATE_HZ = 32_000
 
