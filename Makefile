@@ -33,7 +33,7 @@ $(INSTALLED): pyproject.toml scripts/install-system-packages.sh
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip "setuptools<81" wheel
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,all]'
 	$(PIP) install -q --no-deps torchcrepe==0.0.24
 	touch $@
 

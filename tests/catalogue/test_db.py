@@ -2,46 +2,84 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from services.common.catalogue.datasets import DatasetRepository
-from services.common.catalogue.db import Database, Migration, load_migrations
+from services.common.catalogue.db import MIGRATIONS_DIR, Database, revisions
 from services.common.catalogue.validation import DATASET_ID_PREFIX, new_id
 
 
-def test_migrations_are_numbered_from_one_without_gaps() -> None:
-    versions = [migration.version for migration in load_migrations()]
-    assert versions == list(range(1, len(versions) + 1))
-    assert len(versions) >= 2
+def test_migrations_form_one_line_of_numbered_revisions() -> None:
+    assert revisions() == [f"{number:04d}" for number in range(1, len(revisions()) + 1)]
+    assert len(revisions()) >= 2
 
 
 def test_migrations_are_applied_once_and_recorded(database_url: str) -> None:
     database = Database(database_url)
-    applied = database.migrate()
-    assert applied == [migration.version for migration in load_migrations()]
+    assert database.migrate() == revisions()
     assert database.migrate() == []
     with database.transaction(readonly=True) as tx:
-        rows = tx.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
-    assert [row["name"] for row in rows] == [m.name for m in load_migrations()]
+        (row,) = tx.fetch_all("SELECT version_num FROM alembic_version")
+    assert row["version_num"] == revisions()[-1]
     database.close()
 
 
-def test_a_failing_migration_leaves_nothing_behind(database_url: str) -> None:
+BROKEN_REVISION = """
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE half_done (id TEXT)")
+    op.execute("NOT SQL AT ALL")
+"""
+
+
+def test_a_failing_migration_leaves_nothing_behind(database_url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
+    (broken / "versions" / "9999_broken.py").write_text(
+        BROKEN_REVISION.format(revision="9999", down_revision=revisions()[-1])
+    )
     database = Database(database_url)
-    broken = [
-        *load_migrations(),
-        Migration(99, "0099_broken", "CREATE TABLE half_done (id TEXT);\nNOT SQL AT ALL;"),
-    ]
     with pytest.raises(Exception, match=r"(?i)syntax"):
         database.migrate(broken)
-    # Nothing of the batch was committed: the first migrate() retries all of it.
-    assert database.migrate() == [m.version for m in load_migrations()]
+    # Nothing of the batch was committed: the next migrate() applies all of it.
+    assert database.migrate() == revisions()
     with database.transaction(readonly=True) as tx:
-        versions = {row["version"] for row in tx.fetch_all("SELECT version FROM schema_migrations")}
-    assert 99 not in versions
+        tables = tx.fetch_all(
+            "SELECT name FROM sqlite_master WHERE name = 'half_done'"
+            if database.dialect == "sqlite"
+            else "SELECT tablename AS name FROM pg_tables WHERE tablename = 'half_done'"
+            " AND schemaname = current_schema()"
+        )
+    assert tables == []
+    database.close()
+
+
+def test_a_database_migrated_before_alembic_is_taken_up_where_it_stood(tmp_path: Path) -> None:
+    path = tmp_path / "registry.sqlite3"
+    database = Database(str(path))
+    database.migrate()
+    with database.transaction() as tx:
+        tx.execute("DROP TABLE alembic_version")
+        tx.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at DOUBLE PRECISION NOT NULL)"
+        )
+        tx.execute(
+            "INSERT INTO schema_migrations VALUES (1, '0001_initial_schema', 0),"
+            " (2, '0002_seed_base_models', 0)"
+        )
+
+    # Re-creating the tables (or the base models) would fail: they are all there.
+    assert database.migrate() == revisions()[2:]
     database.close()
 
 

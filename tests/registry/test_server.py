@@ -76,6 +76,15 @@ def test_models_are_listed_and_fetched(stub: registry_pb2_grpc.RegistryServiceSt
     assert fetched == melody and fetched.engine == registry_pb2.ENGINE_REPLICATE
 
 
+def test_a_model_is_fetched_by_its_name_too(stub: registry_pb2_grpc.RegistryServiceStub) -> None:
+    by_name = stub.GetModel(registry_pb2.GetModelRequest(model_id="melody")).model
+    assert by_name.id == "mdl_base_melody"
+    with pytest.raises(grpc.RpcError) as missing:
+        stub.GetModel(registry_pb2.GetModelRequest(model_id="no-such-model"))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-model" in (missing.value.details() or "")
+
+
 def test_errors_map_to_status_codes(stub: registry_pb2_grpc.RegistryServiceStub) -> None:
     with pytest.raises(grpc.RpcError) as missing:
         stub.GetModel(registry_pb2.GetModelRequest(model_id="mdl_0000000000000000"))

@@ -3,10 +3,12 @@
 Both run the same SQL. Queries are written with ``?`` placeholders (SQLite's) and turned
 into ``%s`` for psycopg (so SQL text never holds a literal ``?``); every value travels
 as a parameter, never inside the SQL text.
-The schema is built by the numbered files in ``migrations/`` (``0001_*.sql``, ...), each
-applied once, in order, inside one transaction, and recorded in ``schema_migrations``.
-Types are the ones both engines accept: TEXT, INTEGER, DOUBLE PRECISION; times are Unix
-seconds (DOUBLE PRECISION), JSON is TEXT.
+The schema is built by Alembic from the revisions in ``migrations/versions/``
+(``0001``, ``0002``...): :meth:`Database.migrate` applies the pending ones, in order,
+inside one transaction, and Alembic records where the database stands in
+``alembic_version``. Types are the ones both engines accept: TEXT, INTEGER, DOUBLE
+PRECISION; times are Unix seconds (DOUBLE PRECISION), JSON is TEXT. Queries stay plain
+SQL through the drivers (sqlite3, psycopg): SQLAlchemy is only Alembic's way in.
 
 Each thread gets its own connection (gRPC handlers run on a thread pool, and neither
 sqlite3 nor psycopg connections may be shared by threads mid-transaction).
@@ -14,22 +16,24 @@ sqlite3 nor psycopg connections may be shared by threads mid-transaction).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.pool import NullPool
 
 from services.common.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: How long SQLite waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_MIGRATION_NAME = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 # An arbitrary constant: the PostgreSQL advisory lock that serializes migrations when a
 # server and its workers start at the same moment.
 _MIGRATION_LOCK_ID = 7_420_101
@@ -66,32 +70,19 @@ class Transaction:
         return sql
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-    def statements(self) -> list[str]:
-        """The file's statements. Migrations keep ';' out of string literals and comments."""
-        without_comments = "\n".join(
-            line for line in self.sql.splitlines() if not line.lstrip().startswith("--")
-        )
-        return [part.strip() for part in without_comments.split(";") if part.strip()]
+def migrations_config(script_location: Path = MIGRATIONS_DIR) -> Config:
+    """Alembic's configuration for the catalogue's revisions (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    return config
 
 
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The migration files in version order; refuses gaps and duplicate numbers."""
-    migrations = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _MIGRATION_NAME.fullmatch(path.name)
-        if match is None:
-            raise ValueError(f"migration file name {path.name!r} is not NNNN_name.sql")
-        migrations.append(Migration(int(match.group(1)), path.stem, path.read_text()))
-    versions = [migration.version for migration in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migrations must be numbered 1, 2, 3... without gaps; got {versions}")
-    return migrations
+def revisions(script_location: Path = MIGRATIONS_DIR) -> list[str]:
+    """Every revision id, oldest first (one line of history: no branches)."""
+    script = ScriptDirectory.from_config(migrations_config(script_location))
+    if len(script.get_heads()) != 1:
+        raise ValueError(f"the migrations must form one line; heads: {script.get_heads()}")
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
 class Database:
@@ -151,31 +142,65 @@ class Database:
             with connection.transaction(), connection.cursor() as cursor:
                 yield Transaction(cursor, self.dialect)
 
-    def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
-        """Applies the migrations not applied yet, in order; returns their versions."""
-        pending = list(load_migrations() if migrations is None else migrations)
-        applied_now = []
-        with self.transaction() as tx:
-            if self.dialect == "postgresql":
-                tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK_ID,))
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY,"
-                " name TEXT NOT NULL,"
-                " applied_at DOUBLE PRECISION NOT NULL)"
+    def migrate(self, script_location: Path = MIGRATIONS_DIR) -> list[str]:
+        """Applies the revisions not applied yet, in order, in one transaction (nothing of
+        a failed batch stays); returns their ids.
+
+        Several processes may call it at once (the registry and its trainers starting
+        together): PostgreSQL serializes them on an advisory lock, SQLite on its write
+        lock. A database migrated by the hand-written runner before Alembic (a
+        ``schema_migrations`` table) is first stamped at the revision it reached.
+        """
+        config = migrations_config(script_location)
+        applied: list[str] = []
+        config.attributes["on_version_apply"] = lambda step: (
+            None if step.is_stamp else applied.append(step.up_revision_id)
+        )
+        engine = self._migration_engine()
+        try:
+            with engine.begin() as connection:
+                if self.dialect == "postgresql":
+                    connection.exec_driver_sql(
+                        f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"
+                    )
+                config.attributes["connection"] = connection
+                legacy_version = _legacy_version(connection)
+                if legacy_version is not None:
+                    command.stamp(config, f"{legacy_version:04d}")
+                command.upgrade(config, "head")
+        finally:
+            engine.dispose()
+        return applied
+
+    def _migration_engine(self) -> Engine:
+        """An engine on this database for Alembic, opened the way :meth:`_open` opens it."""
+        if self.dialect == "postgresql":
+            import psycopg
+
+            return create_engine(
+                "postgresql+psycopg://",
+                creator=lambda: psycopg.connect(self.url),
+                poolclass=NullPool,
             )
-            done = {row["version"] for row in tx.fetch_all("SELECT version FROM schema_migrations")}
-            for migration in pending:
-                if migration.version in done:
-                    continue
-                for statement in migration.statements():
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, time.time()),
-                )
-                applied_now.append(migration.version)
-        return applied_now
+        assert self._sqlite_path is not None
+        self._sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._sqlite_path
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(
+                path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            ),
+            poolclass=NullPool,
+        )
+
+        # sqlite3 would commit before each DDL statement; with the driver's own
+        # transactions off, BEGIN IMMEDIATE makes the whole batch one transaction that
+        # holds the write lock (SQLAlchemy's documented recipe for pysqlite).
+        @event.listens_for(engine, "begin")
+        def begin_immediate(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
 
     def close(self) -> None:
         """Closes every connection this object opened (in any thread)."""
@@ -217,6 +242,15 @@ class Database:
         from psycopg.rows import dict_row
 
         return psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+
+
+def _legacy_version(connection: Any) -> int | None:
+    """The last version the pre-Alembic runner applied, when Alembic never ran here."""
+    tables = set(inspect(connection).get_table_names())
+    if "schema_migrations" not in tables or "alembic_version" in tables:
+        return None
+    version = connection.exec_driver_sql("SELECT MAX(version) FROM schema_migrations").scalar()
+    return None if version is None else int(version)
 
 
 def _is_closed(connection: Any) -> bool:
