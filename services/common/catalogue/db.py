@@ -21,15 +21,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
-
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.pool import NullPool
+from typing import TYPE_CHECKING, Any, Literal
 
 from services.common.settings import Settings
+
+if TYPE_CHECKING:  # Alembic and SQLAlchemy load only in processes that migrate
+    from alembic.config import Config
+    from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: How long SQLite waits for another writer before giving up, in milliseconds.
@@ -72,6 +70,8 @@ class Transaction:
 
 def migrations_config(script_location: Path = MIGRATIONS_DIR) -> Config:
     """Alembic's configuration for the catalogue's revisions (no alembic.ini needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     return config
@@ -79,6 +79,8 @@ def migrations_config(script_location: Path = MIGRATIONS_DIR) -> Config:
 
 def revisions(script_location: Path = MIGRATIONS_DIR) -> list[str]:
     """Every revision id, oldest first (one line of history: no branches)."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(migrations_config(script_location))
     if len(script.get_heads()) != 1:
         raise ValueError(f"the migrations must form one line; heads: {script.get_heads()}")
@@ -151,6 +153,8 @@ class Database:
         lock. A database migrated by the hand-written runner before Alembic (a
         ``schema_migrations`` table) is first stamped at the revision it reached.
         """
+        from alembic import command
+
         config = migrations_config(script_location)
         applied: list[str] = []
         config.attributes["on_version_apply"] = lambda step: (
@@ -174,6 +178,9 @@ class Database:
 
     def _migration_engine(self) -> Engine:
         """An engine on this database for Alembic, opened the way :meth:`_open` opens it."""
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
         if self.dialect == "postgresql":
             import psycopg
 
@@ -246,6 +253,8 @@ class Database:
 
 def _legacy_version(connection: Any) -> int | None:
     """The last version the pre-Alembic runner applied, when Alembic never ran here."""
+    from sqlalchemy import inspect
+
     tables = set(inspect(connection).get_table_names())
     if "schema_migrations" not in tables or "alembic_version" in tables:
         return None
