@@ -61,10 +61,10 @@ def installs(*extras: str) -> frozenset[str]:
     """Every distribution pip installs for the extras (canonical names), resolved through
     the installed packages' metadata (``make install`` installs every extra)."""
     names: set[str] = set()
-    todo = [(requirement, frozenset()) for requirement in own_requirements(frozenset(extras))]
+    todo: list[Requirement] = own_requirements(frozenset(extras))
     seen: set[tuple[str, frozenset[str]]] = set()
     while todo:
-        requirement, _ = todo.pop()
+        requirement = todo.pop()
         name = canonical(requirement.name)
         key = (name, frozenset(requirement.extras))
         if key in seen:
@@ -77,7 +77,7 @@ def installs(*extras: str) -> frozenset[str]:
             if dependency.marker is None or any(
                 dependency.marker.evaluate(environment) for environment in environments
             ):
-                todo.append((dependency, frozenset()))
+                todo.append(dependency)
     return frozenset(names)
 
 

@@ -12,13 +12,11 @@ from services.common.audio import decode_audio
 from services.common.convert import melody_to_proto
 from services.common.errors import grpc_errors
 from services.common.music import Melody
+from services.common.scores import midi
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
 from services.pitch.melody import extract_melody
-from services.pitch.midi import melody_to_midi
-
-MIDI_CONTENT_TYPE = "audio/midi"
 
 
 class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
@@ -58,7 +56,7 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
         )
         melody = self._melody_of(data, options or pitch_pb2.ExtractionOptions())
         return pitch_pb2.ExportMidiResponse(
-            midi_file=melody_to_midi(melody), melody=melody_to_proto(melody)
+            midi_file=midi.melody_to_midi(melody), melody=melody_to_proto(melody)
         )
 
     @grpc_errors
@@ -69,7 +67,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
             engine=request.engine, min_note_duration_s=request.min_note_duration_s
         )
         melody = self._melody_of(self._checked_body(request.audio), options)
-        return httpbody_pb2.HttpBody(content_type=MIDI_CONTENT_TYPE, data=melody_to_midi(melody))
+        return httpbody_pb2.HttpBody(
+            content_type=midi.CONTENT_TYPE, data=midi.melody_to_midi(melody)
+        )
 
     def _checked_body(self, body: httpbody_pb2.HttpBody) -> bytes:
         check_upload_size(len(body.data), self._settings.max_upload_bytes)

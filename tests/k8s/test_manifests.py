@@ -288,12 +288,11 @@ def test_pods_read_the_shared_config_and_the_optional_secret(docs: list[Doc]) ->
         assert secret_refs[0]["optional"] is True, name
 
 
-def test_every_container_runs_the_one_image(docs: list[Doc]) -> None:
-    images = {container["image"] for _, container in _containers(docs)}
-    assert len(images) == 1
-    (image,) = images
-    assert image.rsplit(":", 1)[0].rsplit("/", 1)[-1] == IMAGE_NAME
-    assert ":" in image.rsplit("/", 1)[-1], "pin a tag"
+def test_every_container_runs_its_own_services_image_at_a_pinned_tag(docs: list[Doc]) -> None:
+    for name, container in _containers(docs):
+        repository, _, tag = container["image"].rpartition(":")
+        assert repository.rsplit("/", 1)[-1] == f"{IMAGE_NAME}-{name}", name
+        assert tag and "/" not in tag, f"{name}: pin a tag"
 
 
 # ---- running well on a shared cluster ----

@@ -8,6 +8,9 @@ import json
 import numpy as np
 import pytest
 import soundfile
+import yaml
+from music21 import converter, stream
+from music21 import note as m21_note
 
 from tests.support.encoding import encode
 from tests.support.hums import hum_notes, synthesize_hum
@@ -188,3 +191,26 @@ def test_a_streamed_revision_sends_audio_before_the_take(mesh: Mesh, take: dict)
     new_take = events[-1]["take"]
     assert new_take["options"]["transpose_semitones"] == 1
     assert new_take["applied_transpose_semitones"] == take.get("applied_transpose_semitones", 0) + 1
+
+
+@pytest.mark.parametrize("which", ["original", "revision"])
+def test_both_takes_load_back_from_musicxml_and_openutau_with_their_notes_and_words(
+    mesh: Mesh, take: dict, revised: dict, which: str
+) -> None:
+    chosen = take if which == "original" else revised
+    pitches = [note["midi_pitch"] for note in chosen["melody"]["notes"]]
+    words = [s["text"] for line in chosen["lyrics"]["lines"] for s in line["syllables"]]
+
+    status, _, document = http(mesh, "GET", path_of(chosen["musicxml_url"]))
+    assert status == 200
+    score = converter.parseData(document, format="musicxml")
+    assert isinstance(score, stream.Score)
+    notes = list(score.parts[0].stripTies().flatten().getElementsByClass(m21_note.Note))
+    assert [sung.pitch.midi for sung in notes] == pitches
+    assert [sung.lyric for sung in notes if sung.lyric] == words
+
+    status, _, project = http(mesh, "GET", path_of(chosen["ustx_url"]))
+    assert status == 200
+    ustx_notes = yaml.safe_load(project.decode("utf-8"))["voice_parts"][0]["notes"]
+    assert [note["tone"] for note in ustx_notes] == pitches
+    assert [note["lyric"] for note in ustx_notes if note["lyric"] != "+"] == words

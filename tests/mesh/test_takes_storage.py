@@ -70,7 +70,10 @@ def test_takes_go_to_s3_and_requests_leave_no_temporary_files(
             assert keys == {
                 f"takes/{take['take_id']}/take.json",
                 f"takes/{take['take_id']}/vocals.wav",
+                f"takes/{take['take_id']}/recording",
             }
+            status, _, recording = http(mesh, "GET", f"/v1/takes/{take['take_id']}/recording")
+            assert (status, recording) == (200, hum_wav)
             status, headers, audio = http(mesh, "GET", f"/v1/takes/{take['take_id']}/audio")
             assert status == 200 and headers["content-type"] == "audio/wav"
             assert audio.startswith(b"RIFF")

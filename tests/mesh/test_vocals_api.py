@@ -119,7 +119,7 @@ def test_raw_upload_with_query_options_and_the_take_can_be_fetched_again(
 
     status, headers, midi_bytes = http(mesh, "GET", f"/v1/takes/{take['take_id']}/midi")
     assert status == 200 and headers["content-type"] == "audio/midi"
-    midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes), charset="utf-8")
     sung = [s["text"] for line in take["lyrics"]["lines"] for s in line["syllables"]]
     assert [lyric.text for lyric in midi.lyrics] == sung
 

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 
+from services.common.errors import PreconditionError
 from services.common.f0.engines import ENGINE_NAMES, UnknownEngineError, get_tracker, track_pitch
 from services.common.music import cents_between
 from services.pitch.melody import extract_melody
@@ -76,3 +77,22 @@ def test_loading_crepe_leaves_no_stand_in_torchaudio_for_other_libraries() -> No
 
     assert "torchaudio" not in sys.modules
     assert importlib.util.find_spec("torchaudio") is None  # what transformers asks
+
+
+def test_without_torch_the_crepe_engines_say_which_image_has_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from services.common.f0 import engines
+
+    # An installation without torch (the pitch image without its crepe extra).
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.delitem(sys.modules, "services.common.f0.crepe", raising=False)
+    monkeypatch.setattr(engines, "_trackers", {})
+
+    with pytest.raises(engines.EngineNotInstalledError, match="pitch-crepe") as raised:
+        engines.get_tracker("crepe-tiny")
+
+    assert isinstance(raised.value, PreconditionError)  # FAILED_PRECONDITION, HTTP 400
+    assert engines.get_tracker("swift") is not None

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from services.common.errors import PreconditionError
 from services.common.music import PitchTrack
 
 DEFAULT_ENGINE = "swift"
@@ -32,6 +33,18 @@ class UnknownEngineError(ValueError):
         )
 
 
+class EngineNotInstalledError(PreconditionError):
+    """The engine's packages are not in this installation (the crepe engines need torch:
+    the pitch image's ``crepe`` extra, the ``pitch-crepe`` image)."""
+
+    def __init__(self, name: str, missing: str) -> None:
+        self.name = name
+        super().__init__(
+            f"pitch engine {name!r} is not installed here ({missing}); use 'swift', or run "
+            "the pitch-crepe image (pip extra 'crepe')"
+        )
+
+
 def _swift() -> PitchTracker:
     from services.common.f0.swift import SwiftTracker
 
@@ -40,9 +53,12 @@ def _swift() -> PitchTracker:
 
 def _crepe(capacity: str) -> Callable[[], PitchTracker]:
     def build() -> PitchTracker:
-        # Imported here so that a process using only "swift" never imports torch.
-        from services.common.f0.crepe import CrepeTracker
-
+        # Imported here so that a process using only "swift" never imports torch, and an
+        # image without torch serves every other engine.
+        try:
+            from services.common.f0.crepe import CrepeTracker
+        except ImportError as error:
+            raise EngineNotInstalledError(f"crepe-{capacity}", str(error)) from error
         return CrepeTracker(capacity)
 
     return build
@@ -64,6 +80,7 @@ def get_tracker(engine: str = DEFAULT_ENGINE) -> PitchTracker:
 
     Raises:
         UnknownEngineError: ``engine`` is not one of ENGINE_NAMES.
+        EngineNotInstalledError: Its packages are not installed (crepe without torch).
     """
     if engine not in _FACTORIES:
         raise UnknownEngineError(engine)

@@ -1,0 +1,235 @@
+"""The pipeline's steps on fake stage stubs: what each job calls, with what, and what it keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from expertmusic.lyrics.v1 import lyrics_pb2
+from expertmusic.music.v1 import music_pb2
+from expertmusic.pitch.v1 import pitch_pb2
+from expertmusic.studio.v1 import studio_pb2
+from expertmusic.synth.v1 import synth_pb2
+
+from services.common.artifacts import LocalArtifactStore
+from services.common.audio import encode_wav
+from services.common.errors import InvalidInputError
+from services.common.settings import Settings
+from services.studio.pipeline import StageStubs, VocalsPipeline
+from services.studio.takes import TakeStore
+
+RECORDING = encode_wav([0.0] * 800, 8000)
+WAV = b"RIFF....WAVEfake"
+
+
+def hummed_melody() -> music_pb2.Melody:
+    """Two phrases: notes 0-2, a rest, notes 3-4."""
+    notes = [(0.0, 60), (0.5, 62), (1.0, 64), (2.5, 65), (3.0, 67)]
+    return music_pb2.Melody(
+        notes=[music_pb2.Note(onset_s=t, duration_s=0.5, midi_pitch=p) for t, p in notes],
+        phrases=[
+            music_pb2.Phrase(first_note_index=0, note_count=3, onset_s=0.0, duration_s=1.5),
+            music_pb2.Phrase(first_note_index=3, note_count=2, onset_s=2.5, duration_s=1.0),
+        ],
+        duration_s=4.0,
+        engine="swift",
+    )
+
+
+def one_syllable_per_note(melody: music_pb2.Melody, word: str) -> music_pb2.Lyrics:
+    lines = []
+    for index, phrase in enumerate(melody.phrases):
+        notes = range(phrase.first_note_index, phrase.first_note_index + phrase.note_count)
+        lines.append(
+            music_pb2.LyricLine(
+                text=" ".join(word for _ in notes),
+                phrase_index=index,
+                syllables=[
+                    music_pb2.Syllable(text=word, note_index=n, starts_word=True) for n in notes
+                ],
+            )
+        )
+    return music_pb2.Lyrics(lines=lines, provider="local")
+
+
+class FakePitch:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def ExtractMelody(self, requests: Iterator[Any], timeout: float) -> Any:
+        self.calls += 1
+        list(requests)
+        return pitch_pb2.ExtractMelodyResponse(melody=hummed_melody())
+
+
+class FakeLyrics:
+    """Writes "la" on every note, or the user's words one word per note."""
+
+    def __init__(self) -> None:
+        self.requests: list[lyrics_pb2.WriteLyricsRequest] = []
+
+    def WriteLyrics(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+        self.requests.append(request)
+        if not request.user_lyrics:
+            return one_syllable_per_note(request.melody, "la")
+        words = request.user_lyrics.split()
+        if len(words) != len(request.melody.notes):
+            raise AssertionError("the fake fits one word per note")
+        return music_pb2.Lyrics(
+            lines=[
+                music_pb2.LyricLine(
+                    text=request.user_lyrics,
+                    syllables=[
+                        music_pb2.Syllable(text=w, note_index=i, starts_word=True)
+                        for i, w in enumerate(words)
+                    ],
+                )
+            ],
+            provider="local",
+        )
+
+
+class FakeSynth:
+    def __init__(self) -> None:
+        self.requests: list[synth_pb2.SingRequest] = []
+
+    def Sing(self, request: synth_pb2.SingRequest, timeout: float) -> Iterator[Any]:
+        self.requests.append(request)
+        shift = request.options.transpose_semitones
+        if request.options.range_policy != synth_pb2.RANGE_POLICY_KEEP:
+            shift -= 12  # the fake voice sings an octave down
+        yield synth_pb2.SingResponse(audio=synth_pb2.AudioChunk(data=WAV))
+        yield synth_pb2.SingResponse(
+            summary=synth_pb2.SingSummary(
+                duration_s=4.0,
+                sample_rate_hz=22050,
+                engine="local",
+                voice_id=request.voice_id or "joe",
+                applied_transpose_semitones=shift,
+            )
+        )
+
+
+@pytest.fixture
+def stages() -> tuple[FakePitch, FakeLyrics, FakeSynth]:
+    return FakePitch(), FakeLyrics(), FakeSynth()
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, stages: tuple[FakePitch, FakeLyrics, FakeSynth]) -> VocalsPipeline:
+    pitch, lyrics, synth = stages
+    takes = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=600)
+    stubs = StageStubs(pitch=pitch, lyrics=lyrics, synth=synth)  # type: ignore[arg-type]
+    return VocalsPipeline(stubs, takes, Settings())
+
+
+def final_take(events: Iterator[studio_pb2.MelodyToVocalsResponse]) -> studio_pb2.Take:
+    kinds = []
+    take = studio_pb2.Take()
+    for event in events:
+        kinds.append(event.WhichOneof("event"))
+        if event.HasField("take"):
+            take = event.take
+    assert kinds[0] == "melody" and kinds[-1] == "take"
+    return take
+
+
+def no_deadline() -> float | None:
+    return None
+
+
+def new_take(pipeline: VocalsPipeline) -> studio_pb2.Take:
+    return final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+
+
+def test_a_new_take_runs_every_stage_and_keeps_its_recording(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    pitch, lyrics, synth = stages
+    assert (pitch.calls, len(lyrics.requests), len(synth.requests)) == (1, 1, 1)
+    assert take.applied_transpose_semitones == -12
+    assert set(take.timings_s) == {"pitch", "lyrics", "synth", "store", "total"}
+    assert take.recording_url.endswith(f"/v1/takes/{take.take_id}/recording")
+
+
+def test_replacing_a_line_fits_only_that_line_and_transcribes_nothing(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    pitch, lyrics, _ = stages
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.line_texts[1] = "fly high"
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    assert pitch.calls == 1
+    fitted = lyrics.requests[-1]
+    assert [n.midi_pitch for n in fitted.melody.notes] == [65, 67]  # the second phrase only
+    assert fitted.user_lyrics == "fly high"
+    assert [s.text for line in revised.lyrics.lines for s in line.syllables] == [
+        "la",
+        "la",
+        "la",
+        "fly",
+        "high",
+    ]
+    assert [s.note_index for s in revised.lyrics.lines[1].syllables] == [3, 4]
+    assert revised.parent_take_id == take.take_id
+    assert revised.lyrics.provider == "user"
+    assert "pitch" not in revised.timings_s
+
+
+def test_a_moved_note_sings_again_with_the_same_words_and_transposition(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    _, lyrics, synth = stages
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(take.melody)
+    request.melody.notes[1].midi_pitch += 2
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    assert len(lyrics.requests) == 1  # the words stayed on their notes
+    sung = synth.requests[-1]
+    assert sung.melody.notes[1].midi_pitch == 64
+    assert sung.options.range_policy == synth_pb2.RANGE_POLICY_KEEP
+    assert sung.options.transpose_semitones == take.applied_transpose_semitones
+    assert revised.lyrics == take.lyrics
+    assert revised.melody.engine == "edited"
+
+
+def test_a_new_transposition_moves_from_the_takes_own(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.transpose_semitones = 3
+    revised = final_take(pipeline.revise(request, no_deadline))
+    assert revised.applied_transpose_semitones == take.applied_transpose_semitones + 3
+    assert revised.options.transpose_semitones == 3
+
+
+def test_another_voice_is_fitted_to_its_own_range(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.voice = "festival"
+    final_take(pipeline.revise(request, no_deadline))
+    sung = stages[2].requests[-1]
+    assert sung.voice_id == "festival"
+    assert sung.options.range_policy == synth_pb2.RANGE_POLICY_UNSPECIFIED
+
+
+def test_a_bad_edit_fails_before_anything_is_sung(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(take.melody)
+    request.melody.notes[2].onset_s = 0.8  # starts while note 1 still sounds
+    with pytest.raises(InvalidInputError, match="overlap"):
+        next(pipeline.revise(request, no_deadline))
+    assert len(stages[2].requests) == 1
