@@ -5,6 +5,7 @@ can ship in an image of its own."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +58,12 @@ def test_the_shared_library_imports_no_service() -> None:
 def test_the_gateway_and_the_cli_use_only_the_shared_library() -> None:
     for directory in ("gateway", "cli"):
         assert crossings(REPO / directory, {SHARED}) == [], directory
+
+
+def test_the_readmes_architecture_names_every_service_and_no_other() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    described = {
+        match.group(1) for match in re.finditer(r"^\| \*\*(\w+)\*\* \|", section, re.MULTILINE)
+    }
+    assert described == set(service_packages())
