@@ -14,11 +14,15 @@ def test_every_service_the_trainers_and_the_gateway_are_separate_processes() -> 
     commands = {child.name: child.command for child in children}
     assert commands["registry"] == [sys.executable, "-m", "services.registry"]
     assert commands["generation"] == [sys.executable, "-m", "services.generation"]
-    assert commands["trainer-1"] == commands["trainer-2"] == [
-        sys.executable,
-        "-m",
-        "services.trainer",
-    ]
+    assert (
+        commands["trainer-1"]
+        == commands["trainer-2"]
+        == [
+            sys.executable,
+            "-m",
+            "services.trainer",
+        ]
+    )
     assert children[-1].name == "gateway"  # last: it routes to the others
 
 
