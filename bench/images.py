@@ -13,7 +13,11 @@ pyproject.toml and nothing else). Then, for each service:
   serves no port: to its "waiting for training jobs" log line; the gateway: to Envoy
   accepting connections), the median of ``--runs`` starts;
 - resident memory: the RSS of the process and its children (Envoy for the gateway),
-  idle, one second after it is ready: what a replica holds before any work.
+  idle, one second after it is ready: what a replica holds before any work; and after
+  one typical request, when its models are loaded: pitch, lyrics and synth answer one
+  over gRPC (a 10 s hum; lyrics for a 14-note song; that song sung by joe), the trainer
+  and generation do theirs in a process of their own (``bench.image_work``: 20 steps of
+  a default-size timbre model; an instrument playing a 10 s hum), peak RSS.
 
 The service runs from this checkout's code (``PYTHONPATH``) on the environment's
 packages only, so an import its extra does not install fails here as it would in the
@@ -34,9 +38,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from expertmusic.lyrics.v1 import lyrics_pb2, lyrics_pb2_grpc
+from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
+from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
+from google.api import httpbody_pb2
 
+from services.common.audio import encode_wav
 from services.common.clients import check_health
+from services.common.convert import lyrics_to_proto, melody_to_proto
+from services.common.music import LyricLine, Lyrics
 from services.common.settings import SERVICE_PORTS
+from tests.support.hums import hum_notes, synthesize_hum
+from tests.support.songs import TWINKLE, song
 
 REPO = Path(__file__).resolve().parents[1]
 #: image -> (the extras its environment installs, the module it runs).
@@ -61,6 +74,44 @@ class Measurement:
     start_s: float
     rss_mb: float
     has_torch: bool
+    #: RSS after one typical request, where one is defined (see WORK).
+    working_rss_mb: float | None = None
+
+
+def _pitch_work(channel: grpc.Channel) -> None:
+    pitches = [60, 62, 64, 65, 67, 69, 71, 72] * 3
+    hum = synthesize_hum(hum_notes(pitches), 16_000)
+    audio = httpbody_pb2.HttpBody(content_type="audio/wav", data=encode_wav(hum, 16_000))
+    pitch_pb2_grpc.PitchServiceStub(channel).UploadMelody(
+        pitch_pb2.UploadMelodyRequest(audio=audio), timeout=120
+    )
+
+
+def _lyrics_work(channel: grpc.Channel) -> None:
+    melody, _ = song(TWINKLE)
+    lyrics_pb2_grpc.LyricsServiceStub(channel).WriteLyrics(
+        lyrics_pb2.WriteLyricsRequest(melody=melody_to_proto(melody), theme="stars"),
+        timeout=120,
+    )
+
+
+def _synth_work(channel: grpc.Channel) -> None:
+    melody, syllables = song(TWINKLE)
+    lines = []
+    for index, phrase in enumerate(melody.phrases):
+        first, end = phrase.first_note_index, phrase.first_note_index + phrase.note_count
+        words = tuple(s for s in syllables if first <= s.note_index < end)
+        text = " ".join(s.text.rstrip("-") for s in words)
+        lines.append(LyricLine(text=text, syllables=words, phrase_index=index))
+    lyrics = lyrics_to_proto(Lyrics(lines=tuple(lines), provider="user"))
+    synth_pb2_grpc.SynthServiceStub(channel).SingAudio(
+        synth_pb2.SingAudioRequest(melody=melody_to_proto(melody), lyrics=lyrics, voice_id="joe"),
+        timeout=120,
+    )
+
+
+#: service -> one typical request, sent once the service is ready.
+WORK = {"pitch": _pitch_work, "lyrics": _lyrics_work, "synth": _synth_work}
 
 
 def free_port() -> int:
@@ -152,8 +203,9 @@ def wait_until_ready(
     raise TimeoutError(f"{image} was not ready within {READY_TIMEOUT_S:g} s")
 
 
-def start_once(image: str, python: Path) -> tuple[float, float]:
-    """(seconds to ready, idle RSS in MiB) of one start."""
+def start_once(image: str, python: Path) -> tuple[float, float, float | None]:
+    """(seconds to ready, idle RSS, RSS after one typical request or None) of one start,
+    in seconds and MiB."""
     _, module = IMAGES[image]
     with tempfile.TemporaryDirectory(prefix=f"bench-{image}-") as scratch:
         data_dir = Path(scratch)
@@ -169,6 +221,12 @@ def start_once(image: str, python: Path) -> tuple[float, float]:
                 ready_s = time.monotonic() - started
                 time.sleep(1.0)
                 rss = tree_rss_mb(process.pid)
+                working_rss: float | None = None
+                service = image.removesuffix("-crepe")
+                if service in WORK:
+                    with grpc.insecure_channel(env[f"{service.upper()}_ADDRESS"]) as channel:
+                        WORK[service](channel)
+                    working_rss = tree_rss_mb(process.pid)
             finally:
                 process.terminate()
                 try:
@@ -176,7 +234,24 @@ def start_once(image: str, python: Path) -> tuple[float, float]:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-    return ready_s, rss
+    return ready_s, rss, working_rss
+
+
+def in_process_work_rss_mb(image: str, python: Path) -> float | None:
+    """Peak RSS of bench.image_work for the trainer or generation, in MiB."""
+    if image not in ("trainer", "generation"):
+        return None
+    with tempfile.TemporaryDirectory(prefix=f"bench-{image}-") as scratch:
+        env = environment(image, Path(scratch))
+        result = subprocess.run(
+            [str(python), "-m", "bench.image_work", image],
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return float(result.stdout.strip().splitlines()[-1])
 
 
 def measure(envs: Path, image: str, runs: int) -> Measurement:
@@ -184,24 +259,31 @@ def measure(envs: Path, image: str, runs: int) -> Measurement:
     python = env_dir / "bin" / "python"
     starts = [start_once(image, python) for _ in range(runs)]
     has_torch = any((env_dir / "lib").glob("python3*/site-packages/torch"))
+    working = [rss for _, _, rss in starts if rss is not None]
+    in_process = in_process_work_rss_mb(image, python)
+    if in_process is not None:
+        working.append(in_process)
     return Measurement(
         image=image,
         size_mb=size_mb(env_dir),
-        start_s=statistics.median(start for start, _ in starts),
-        rss_mb=statistics.median(rss for _, rss in starts),
+        start_s=statistics.median(start for start, _, _ in starts),
+        rss_mb=statistics.median(rss for _, rss, _ in starts),
         has_torch=has_torch,
+        working_rss_mb=statistics.median(working) if working else None,
     )
 
 
 def table(measurements: list[Measurement]) -> str:
     lines = [
-        "| image | installed environment | torch | start to ready (median) | idle RSS |",
-        "|---|---|---|---|---|",
+        "| image | installed environment | torch | start to ready (median) | idle RSS "
+        "| RSS after one request |",
+        "|---|---|---|---|---|---|",
     ]
     for m in measurements:
+        working = "—" if m.working_rss_mb is None else f"{m.working_rss_mb:.0f} MiB"
         lines.append(
             f"| {m.image} | {m.size_mb:.0f} MB | {'yes' if m.has_torch else 'no'} "
-            f"| {m.start_s:.1f} s | {m.rss_mb:.0f} MiB |"
+            f"| {m.start_s:.1f} s | {m.rss_mb:.0f} MiB | {working} |"
         )
     return "\n".join(lines)
 
