@@ -6,7 +6,7 @@
 #   docker compose build          # every image compose.yaml runs
 #
 # Targets: pitch, pitch-crepe (pitch with the CREPE engines, i.e. torch), lyrics, synth,
-# registry, trainer, generation, studio, gateway. What each weighs, how fast it starts
+# registry, trainer, generation, studio, web, gateway. What each weighs, how fast it starts
 # and how much memory it holds is measured in the README ("Images").
 
 # ---- build: the stubs, and one virtual environment per service ----
@@ -55,6 +55,8 @@ FROM build AS env-generation
 RUN scripts/install-service-env.sh /opt/venv generation /src
 FROM build AS env-studio
 RUN scripts/install-service-env.sh /opt/venv studio /src
+FROM build AS env-web
+RUN scripts/install-service-env.sh /opt/venv web /src
 FROM build AS env-gateway
 RUN scripts/install-service-env.sh /opt/venv gateway /src
 
@@ -119,9 +121,10 @@ EXPOSE 50052 51052
 CMD ["python", "-m", "services.lyrics"]
 
 FROM runtime AS synth
-# festival + festvox-kallpc16k: the second singing voice (text2wave).
+# festival + festvox-kallpc16k + festvox-us-slt-hts: the Festival voices "festival" and
+# "slt" (a woman), sung through text2wave.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends festival festvox-kallpc16k \
+    && apt-get install -y --no-install-recommends festival festvox-kallpc16k festvox-us-slt-hts \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=env-synth /opt/venv /opt/venv
 COPY services/synth ./services/synth
@@ -150,7 +153,7 @@ COPY --from=env-generation /opt/venv /opt/venv
 COPY services/generation ./services/generation
 RUN python -m compileall -q /app
 USER 10001:10001
-EXPOSE 50056 51056
+EXPOSE 50057 51057
 CMD ["python", "-m", "services.generation"]
 
 FROM runtime AS studio
@@ -161,10 +164,21 @@ USER 10001:10001
 EXPOSE 50055 51055
 CMD ["python", "-m", "services.studio"]
 
+FROM runtime AS web
+COPY --from=env-web /opt/venv /opt/venv
+COPY services/web ./services/web
+# The web studio's files, served at /studio.
+COPY web ./web
+RUN python -m compileall -q /app
+USER 10001:10001
+EXPOSE 50056 51056
+CMD ["python", "-m", "services.web"]
+
 FROM runtime AS gateway
 COPY --from=env-gateway /opt/venv /opt/venv
 COPY gateway ./gateway
 RUN python -m compileall -q /app
 USER 10001:10001
-EXPOSE 8003
+# Envoy: REST and gRPC on 8003, its metrics on 9003.
+EXPOSE 8003 9003
 CMD ["python", "-m", "gateway"]

@@ -10,20 +10,26 @@ INSTALLED := $(VENV)/.installed
 GEN := gen/python
 DESCRIPTOR := gen/descriptor.binpb
 PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
-APT_PACKAGES := festival festvox-kallpc16k
+# chromium + chromium-driver: the web studio's browser test; nodejs: its module specs.
+APT_PACKAGES := festival festvox-kallpc16k festvox-us-slt-hts chromium chromium-driver nodejs prometheus
 
-.PHONY: help install protos up test lint bench eval demo clean
+.PHONY: help install protos up test lint bench eval load demo clean voice-ranges
 
 help:
 	@echo "make up      install everything and start the whole mesh (Envoy on :8003)"
 	@echo "make test    install everything and run every test (lint included)"
 	@echo "make bench   measure speed and accuracy; prints the README's table"
 	@echo "make eval    note F1 against the human annotations in ../shared/eval"
+	@echo "make load    50 takes at once + 2,000 GET /health, then again killing each service"
+	@echo "make voice-ranges  measure every local voice's range again (~30 min)"
 	@echo "make demo    sing examples/twinkle-hum.flac (needs make up running)"
 	@echo "make lint    buf lint, ruff and mypy"
 	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
 
+# The Debian packages are checked on every install (a no-op when present), so a checkout
+# whose .venv predates a package added here still gets it.
 install: $(INSTALLED) protos
+	@bash scripts/install-system-packages.sh $(APT_PACKAGES)
 
 # torch is pinned to the CPU wheel that lies on our machines; torchcrepe goes in with
 # --no-deps because it declares torchaudio, whose PyPI build needs CUDA (see
@@ -66,6 +72,16 @@ bench: install
 
 eval: install
 	$(PY) -m bench.eval
+
+# Each run starts its own mesh on free loopback ports; both are bounded in count and time.
+load: install
+	$(PY) -m bench.load
+	$(PY) -m bench.load --faults
+
+# Sings fixed lines on each pitch and rewrites services/synth/voice_ranges.json, the
+# ranges /v1/voices serves and voice=auto chooses by (see bench/voice_ranges.py).
+voice-ranges: install
+	$(PY) -m bench.voice_ranges --write
 
 # Needs the mesh running (`make up` in another terminal).
 demo: install

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from bench import eval as note_eval
-from bench import lyrics, pitch, revise, scores, studio, synth, timbre
+from bench import lyrics, pitch, revise, scores, studio, studio_page, synth, timbre
 
 
 def machine() -> str:
@@ -43,7 +43,14 @@ def main() -> None:
     print("```")
     note_eval.main([])
     print("```\n")
-    for section in (studio.main, revise.main, synth.main, lyrics.main, scores.main):
+    for section in (
+        studio.main,
+        studio_page.main,
+        revise.main,
+        synth.main,
+        lyrics.main,
+        scores.main,
+    ):
         section()
         print(flush=True)
     timbre.main([])

@@ -41,7 +41,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     vocals.add_argument("--mood", default="")
     vocals.add_argument("--genre", default="")
     vocals.add_argument("--rhyme-scheme", default="", help='e.g. "AABB", "ABAB", "none"')
-    vocals.add_argument("--voice", default="", help="a voice id from GET /v1/voices")
+    vocals.add_argument(
+        "--voice",
+        default="",
+        help="a voice id from GET /v1/voices; default: auto, the voice the hum's range fits",
+    )
     vocals.add_argument("--lyrics", default="", help="sing these words instead (lines with \\n)")
     vocals.add_argument("--lyrics-provider", default="", help="local, anthropic, openai, auto")
     vocals.add_argument("--synth-engine", default="", help="local, bark, musicgen-melody")
@@ -137,6 +141,8 @@ def run_vocals(arguments: argparse.Namespace) -> int:
         f"{take['engines'].get('voice', '?')} in {take['timings_s'].get('total', 0):.2f} s "
         f"(take {take['take_id']}, {take['audio_url']})"
     )
+    if take.get("voice_choice"):
+        print(take["voice_choice"])
     for warning in take.get("warnings", []):
         print(f"note: {warning}", file=sys.stderr)
     return 0

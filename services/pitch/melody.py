@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import numpy.typing as npt
 import soxr
 
+from services.common.cancellation import raise_if_cancelled
 from services.common.f0.engines import DEFAULT_ENGINE, get_tracker
 from services.common.music import Melody
 from services.common.phrases import group_phrases
+from services.pitch.ceiling import seconds_above_ceiling
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
-from services.pitch.onsets import frame_loudness_db, onset_strength
+from services.pitch.onsets import frame_floor_db, frame_loudness_db, onset_strength
 from services.pitch.tempo import estimate_tempo_bpm
 
 # Every engine works at 16 kHz; resampling once here serves the engine and the onset features.
 ANALYSIS_SAMPLE_RATE_HZ = 16_000
 SILENCE_PEAK = 1e-3  # -60 dBFS: below this the recording holds nothing to transcribe
+#: The shortest recording we transcribe, in seconds. A note must last 50 ms to count and
+#: the trackers need about as long again around it (SwiftF0 finds nothing in 80 ms of
+#: a hummed note, CREPE nothing in 60 ms); a quarter of a second leaves room for a
+#: note's attack and release. Shorter clips are refused with this figure in the message.
+MIN_DURATION_S = 0.25
 
 SILENT_WARNING = "the audio is silent, so no melody was found"
 NO_MELODY_WARNING = "no sung or hummed melody was found in the audio"
+#: Tones above the engine's range for at least this long are worth a warning.
+ABOVE_RANGE_WARNING_S = 0.1
+
+
+class RecordingTooShortError(ValueError):
+    """The recording is too short to hold a melody (INVALID_ARGUMENT / HTTP 400)."""
+
+    def __init__(self, duration_s: float, min_duration_s: float = MIN_DURATION_S) -> None:
+        self.duration_s = duration_s
+        self.min_duration_s = min_duration_s
+        super().__init__(
+            f"the recording is too short: {duration_s * 1000:.0f} ms long; a melody needs at "
+            f"least {min_duration_s:g} s ({min_duration_s * 1000:.0f} ms) of audio"
+        )
 
 
 def extract_melody(
@@ -29,6 +52,7 @@ def extract_melody(
     engine: str = DEFAULT_ENGINE,
     include_contour: bool = False,
     min_note_duration_s: float | None = None,
+    cancelled: threading.Event | None = None,
 ) -> Melody:
     """Transcribe a sung or hummed recording.
 
@@ -39,13 +63,18 @@ def extract_melody(
         include_contour: Also return the frame-level pitch track.
         min_note_duration_s: Shortest note kept, in seconds; None uses the segmenter's
             default (50 ms).
+        cancelled: Set when the caller no longer wants the result; the work stops at the
+            next step (within a batch of frames for the CREPE engines).
 
     Returns:
         Melody with notes, phrases, tempo and key. Silence or audio without a melody gives
-        zero notes and a warning, not an error.
+        zero notes and a warning, not an error; so does a tune pitched above what the
+        engine can hear (a high whistle), next to whatever notes were found.
 
     Raises:
         engines.UnknownEngineError: ``engine`` is not a known engine.
+        RecordingTooShortError: Shorter than MIN_DURATION_S.
+        WorkCancelledError: ``cancelled`` was set before the work was done.
         ValueError: ``samples`` is not one-dimensional or the rate is not positive.
     """
     tracker = get_tracker(engine)
@@ -55,20 +84,36 @@ def extract_melody(
     if sample_rate_hz <= 0:
         raise ValueError(f"sample_rate_hz must be positive, got {sample_rate_hz}")
     duration_s = len(audio) / sample_rate_hz
-    if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+    if duration_s < MIN_DURATION_S:
+        raise RecordingTooShortError(duration_s)
+    if float(np.max(np.abs(audio))) < SILENCE_PEAK:
         return Melody(
             notes=[], phrases=[], duration_s=duration_s, engine=engine, warnings=[SILENT_WARNING]
         )
     if sample_rate_hz != ANALYSIS_SAMPLE_RATE_HZ:
         audio = soxr.resample(audio, sample_rate_hz, ANALYSIS_SAMPLE_RATE_HZ)
 
-    track = tracker.track(audio, ANALYSIS_SAMPLE_RATE_HZ)
+    track = tracker.track(audio, ANALYSIS_SAMPLE_RATE_HZ, cancelled)
+    raise_if_cancelled(cancelled, "finding notes")
     notes = segment_notes(
         track,
         loudness_db=frame_loudness_db(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
         onset_strength=onset_strength(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
+        floor_db=frame_floor_db(
+            audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s, track.frequencies_hz
+        ),
         min_note_duration_s=min_note_duration_s,
     )
+    warnings = [] if notes else [NO_MELODY_WARNING]
+    unheard_s = seconds_above_ceiling(
+        audio, ANALYSIS_SAMPLE_RATE_HZ, track, tracker.highest_frequency_hz
+    )
+    if unheard_s >= ABOVE_RANGE_WARNING_S:
+        warnings.append(
+            f"about {unheard_s:.1f} s of the recording is pitched above "
+            f"{tracker.highest_frequency_hz:.0f} Hz, the highest the {engine} engine can "
+            "hear (a high whistle?), so it has no notes there"
+        )
     return Melody(
         notes=notes,
         phrases=group_phrases(notes),
@@ -77,5 +122,5 @@ def extract_melody(
         tempo_bpm=estimate_tempo_bpm(notes),
         key=estimate_key(notes),
         contour=track if include_contour else None,
-        warnings=[] if notes else [NO_MELODY_WARNING],
+        warnings=warnings,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import grpc
@@ -77,13 +78,16 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
 
     def _melody_of(self, data: bytes, options: pitch_pb2.ExtractionOptions) -> Melody:
         audio = decode_audio(data, max_duration_s=self._settings.max_audio_duration_s)
-        return extract_melody(
+        melody = extract_melody(
             audio.samples,
             audio.sample_rate_hz,
             engine=options.engine or self._settings.default_pitch_engine,
             include_contour=options.include_contour,
             min_note_duration_s=options.min_note_duration_s or None,
         )
+        if not audio.warnings:
+            return melody
+        return dataclasses.replace(melody, warnings=[*audio.warnings, *melody.warnings])
 
 
 def register(server: grpc.Server, settings: Settings) -> None:

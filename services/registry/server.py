@@ -17,6 +17,7 @@ from services.common.errors import grpc_errors
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
+from services.registry.metrics import expose_training_queue
 from services.registry.registry import Registry
 
 #: How often WatchTrainingJob looks at the job, in seconds.
@@ -252,6 +253,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
 def register(server: grpc.Server, settings: Settings) -> None:
     registry = Registry.from_settings(settings)
+    expose_training_queue(registry.jobs)
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(
         RegistryServicer(registry, settings), server
     )

@@ -1,8 +1,23 @@
-"""Reading the hum and its options out of a REST upload: multipart/form-data or a raw file."""
+"""Reading the hum and its options out of a REST upload: multipart/form-data or a raw file.
+
+Multipart bodies follow RFC 7578. Part headers stay bytes until each parameter is pulled
+out of them, and only then is a value decoded: browsers send a non-Latin file name as raw
+UTF-8 inside ``filename="..."`` (RFC 7578 §4.2), which a header decoded to text first
+cannot carry through python-multipart's byte-oriented parameter parser. A
+``filename*=UTF-8''...`` parameter (RFC 5987 syntax, which RFC 7578 asks senders not to
+use but some clients send) is read too and wins over ``filename``, as RFC 6266 has it for
+Content-Disposition. A text field is decoded with the charset of its part's Content-Type,
+else the form's ``_charset_`` field (RFC 7578 §4.6), else UTF-8; text that is not valid in
+its charset is refused with the field's name rather than repaired with replacement
+characters.
+"""
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass, field
+from email.utils import decode_rfc2231
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -12,6 +27,12 @@ from services.common.errors import InvalidInputError
 #: Form fields that may carry the audio file (the seed's `audio`; `file` is common too).
 AUDIO_FIELDS = ("audio", "file")
 MAX_FORM_FIELD_BYTES = 4096
+#: The charset of text fields when neither the part nor the form names one (RFC 7578 §4.6
+#: lets forms default to UTF-8, which is what every browser sends for a UTF-8 page).
+DEFAULT_CHARSET = "utf-8"
+#: The form field whose value names the charset of the other text fields (RFC 7578 §4.6).
+CHARSET_FIELD = "_charset_"
+_EXTENDED_FILENAME = re.compile(rb"""(?:^|;)\s*filename\*\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
 
 
 @dataclass
@@ -23,32 +44,46 @@ class Upload:
     filename: str = ""
 
 
+@dataclass
+class _Part:
+    """One body part: its headers (lower-case names, raw byte values) and its bytes."""
+
+    headers: dict[str, bytes] = field(default_factory=dict)
+    data: bytearray = field(default_factory=bytearray)
+
+
 def read_upload(content_type: str, body: bytes) -> Upload:
     """Splits a multipart/form-data body into the audio file and the form fields.
 
     Any other content type is taken as the audio file itself (``audio/wav``...).
+
+    Raises:
+        InvalidInputError: a multipart body without a boundary, malformed, without an
+            audio part, with a text field over ``MAX_FORM_FIELD_BYTES`` or whose name or
+            value is not valid text in its charset, or naming a charset that does not
+            exist.
     """
-    media_type, parameters = parse_options_header(content_type or "")
+    # A header is bytes on the wire; HttpBody hands it over as text, so turn it back into
+    # the bytes python-multipart's parameter parser expects (never re-decoded as Latin-1).
+    media_type, parameters = parse_options_header((content_type or "").encode("utf-8"))
     if media_type != b"multipart/form-data":
         return Upload(audio=body)
     boundary = parameters.get(b"boundary")
     if not boundary:
         raise InvalidInputError("the multipart/form-data upload has no boundary")
-    return _parse_multipart(body, boundary)
+    return _form_upload(_parse_parts(body, boundary))
 
 
-def _parse_multipart(body: bytes, boundary: bytes) -> Upload:
-    parts: list[tuple[dict[str, str], bytearray]] = []
+def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
+    parts: list[_Part] = []
     header_name = bytearray()
     header_value = bytearray()
-    headers: dict[str, str] = {}
 
     def on_part_begin() -> None:
-        headers.clear()
-        parts.append(({}, bytearray()))
+        parts.append(_Part())
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        parts[-1][1].extend(data[start:end])
+        parts[-1].data.extend(data[start:end])
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         header_name.extend(data[start:end])
@@ -57,7 +92,8 @@ def _parse_multipart(body: bytes, boundary: bytes) -> Upload:
         header_value.extend(data[start:end])
 
     def on_header_end() -> None:
-        parts[-1][0][header_name.decode("latin-1").lower()] = header_value.decode("utf-8")
+        # Header names are ASCII tokens; values stay bytes (see the module docstring).
+        parts[-1].headers[header_name.decode("latin-1").strip().lower()] = bytes(header_value)
         header_name.clear()
         header_value.clear()
 
@@ -76,23 +112,75 @@ def _parse_multipart(body: bytes, boundary: bytes) -> Upload:
         parser.finalize()
     except FormParserError as error:
         raise InvalidInputError(f"the multipart/form-data upload is malformed: {error}") from None
+    return parts
 
+
+def _form_upload(parts: list[_Part]) -> Upload:
     upload = Upload(audio=b"")
-    for part_headers, data in parts:
-        _, disposition = parse_options_header(part_headers.get("content-disposition", ""))
-        name = disposition.get(b"name", b"").decode("utf-8")
-        filename = disposition.get(b"filename")
+    texts: list[tuple[str, bytes, str]] = []
+    for part in parts:
+        disposition_header = part.headers.get("content-disposition", b"")
+        _, disposition = parse_options_header(disposition_header)
+        name = _decoded(disposition.get(b"name", b""), DEFAULT_CHARSET, "a form field's name")
+        filename = _filename(disposition_header, disposition)
         if name in AUDIO_FIELDS and (filename is not None or not upload.audio):
-            upload.audio = bytes(data)
-            upload.filename = (filename or b"").decode("utf-8", "replace")
+            upload.audio = bytes(part.data)
+            upload.filename = filename or ""
         elif filename is None and name:
-            if len(data) > MAX_FORM_FIELD_BYTES:
+            if len(part.data) > MAX_FORM_FIELD_BYTES:
                 raise InvalidInputError(
                     f"the form field {name!r} is longer than {MAX_FORM_FIELD_BYTES} bytes"
                 )
-            upload.fields[name] = data.decode("utf-8", "replace")
+            _, content_parameters = parse_options_header(part.headers.get("content-type", b""))
+            charset = content_parameters.get(b"charset", b"").decode("latin-1")
+            texts.append((name, bytes(part.data), charset))
     if not upload.audio:
         raise InvalidInputError(
             "the form has no audio file: send it in the field 'audio' (or 'file')"
         )
+    form_charset = next(
+        (data.decode("latin-1").strip() for name, data, _ in texts if name == CHARSET_FIELD),
+        DEFAULT_CHARSET,
+    )
+    for name, data, charset in texts:
+        if name != CHARSET_FIELD:
+            upload.fields[name] = _decoded(
+                data, charset or form_charset, f"the form field {name!r}"
+            )
     return upload
+
+
+def _filename(header: bytes, disposition: dict[bytes, bytes]) -> str | None:
+    """The part's file name: ``filename*`` (RFC 5987) if valid, else ``filename`` as UTF-8
+    (what browsers send), else as Latin-1 (older clients); None when the part has none."""
+    extended = _EXTENDED_FILENAME.search(header)
+    if extended is not None:
+        value = extended.group(1).strip(b'"').decode("latin-1")
+        charset, _, encoded = decode_rfc2231(value) if "'" in value else (None, None, value)
+        try:
+            return urllib.parse.unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass  # an unusable filename* falls back to the plain filename, as RFC 6266 asks
+    raw = disposition.get(b"filename")
+    if raw is None:
+        return "" if extended is not None else None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _decoded(data: bytes, charset: str, what: str) -> str:
+    try:
+        # bytes.decode accepts only text encodings ("base64" and the like are refused).
+        return data.decode(charset)
+    except LookupError:
+        raise InvalidInputError(
+            f"{what} is in the charset {charset[:40]!r}, which is not a known text "
+            "encoding; send UTF-8"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            f"{what} is not valid {charset} text (byte {error.start} is "
+            f"0x{data[error.start]:02x}); send it as UTF-8"
+        ) from None

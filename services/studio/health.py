@@ -57,7 +57,7 @@ def lyrics_provider_states(channel: grpc.Channel, timeout_s: float) -> dict[str,
     """The LLM providers the lyrics service saw failing recently ("degraded")."""
     try:
         response = lyrics_pb2_grpc.LyricsServiceStub(channel).ListProviders(
-            lyrics_pb2.ListProvidersRequest(), timeout=timeout_s
+            lyrics_pb2.ListProvidersRequest(), timeout=timeout_s, wait_for_ready=False
         )
     except grpc.RpcError as error:
         # The lyrics service's own health check reports it when it is down.

@@ -27,6 +27,12 @@ def options_from_rest(
         if field.type == FieldDescriptor.TYPE_STRING:
             setattr(options, name, text.strip())
             continue
+        if field.type == FieldDescriptor.TYPE_DOUBLE:
+            try:
+                setattr(options, name, float(text.strip() or 0))
+            except ValueError:
+                raise InvalidInputError(f"the form field {name!r} must be a number") from None
+            continue
         try:
             setattr(options, name, int(text.strip() or 0))
         except ValueError:

@@ -25,6 +25,7 @@ from expertmusic.music.v1 import music_pb2
 from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
 from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
+from prometheus_client import Histogram
 
 from services.common.convert import (
     lyrics_from_proto,
@@ -47,6 +48,12 @@ from services.studio.revision import (
 from services.studio.takes import TakeStore, new_take_id
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
+STAGE_SECONDS = Histogram(
+    "studio_stage_seconds",
+    "Time each stage of a finished take took (pitch, lyrics, synth, store, total), in s.",
+    ["stage"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+)
 # Where each stage starts and ends on the 0..1 progress scale (synth dominates the time).
 STAGE_SPAN = {
     "pitch": (0.02, 0.15),
@@ -105,9 +112,16 @@ class VocalsPipeline:
         self._settings = settings
 
     def run(
-        self, audio: bytes, options: studio_pb2.VocalsOptions, time_remaining_s: TimeRemaining
+        self,
+        audio: bytes,
+        options: studio_pb2.VocalsOptions,
+        time_remaining_s: TimeRemaining,
+        owner: str = "",
     ) -> Events:
-        """A new take from a recording: yields the job's events; the last carries the take."""
+        """A new take from a recording: yields the job's events; the last carries the take.
+
+        ``owner``: the client the take belongs to (services.common.callers).
+        """
         job = _Job(time_remaining_s)
         # Nothing is sent before the melody: a bad upload still fails with a plain status
         # (HTTP 400) instead of ending a stream that has already begun.
@@ -131,19 +145,23 @@ class VocalsPipeline:
                 options=synth_pb2.SingOptions(transpose_semitones=options.transpose_semitones),
             ),
         )
-        take = studio_pb2.Take(melody=melody, lyrics=lyrics, options=options)
+        take = studio_pb2.Take(melody=melody, lyrics=lyrics, options=options, owner=owner)
         yield from self._store(job, take, sung, recording=audio)
 
     def revise(
-        self, request: studio_pb2.ReviseTakeRequest, time_remaining_s: TimeRemaining
+        self,
+        request: studio_pb2.ReviseTakeRequest,
+        time_remaining_s: TimeRemaining,
+        owner: str = "",
     ) -> Events:
         """A new take from a stored one with the request's edits; the original is kept.
 
-        Raises (before the first event): NotFoundError for an unknown take,
-        InvalidInputError for edits that cannot be sung (each names what is wrong).
+        Raises (before the first event): NotFoundError for an unknown take or one that is
+        not ``owner``'s, InvalidInputError for edits that cannot be sung (each names what
+        is wrong).
         """
         job = _Job(time_remaining_s)
-        parent = self._takes.load(request.take_id)
+        parent = self._takes.load(request.take_id, owner=owner)
         recording, _ = self._takes.recording(parent.take_id)
         old_melody = melody_from_proto(parent.melody)
         old_lyrics = lyrics_from_proto(parent.lyrics)
@@ -182,9 +200,15 @@ class VocalsPipeline:
             transpose_semitones=parent.applied_transpose_semitones,
         )
         revision = request.options
+        # The voice that sang the parent (an "auto" take keeps the voice it was given).
+        voice_id = parent.engines["voice"]
+        voice_reason = f"voice {voice_id} kept from take {parent.take_id}"
         if revision.voice and revision.voice != parent.engines["voice"]:
-            # A new voice has its own range: fit the melody to it, as for a new take.
+            # A new voice (or "auto", chosen again) has its own range: fit the melody to
+            # it, as for a new take.
             options.voice = revision.voice
+            voice_id = revision.voice
+            voice_reason = ""
             sing_options.range_policy = synth_pb2.RANGE_POLICY_UNSPECIFIED
             sing_options.transpose_semitones = options.transpose_semitones
         if revision.HasField("transpose_semitones"):
@@ -206,16 +230,19 @@ class VocalsPipeline:
             synth_pb2.SingRequest(
                 melody=melody_message,
                 lyrics=lyrics,
-                voice_id=options.voice or parent.engines["voice"],
+                voice_id=voice_id,
                 engine=options.synth_engine,
                 options=sing_options,
             ),
         )
+        if voice_reason:
+            sung.summary.voice_reason = voice_reason
         take = studio_pb2.Take(
             melody=melody_message,
             lyrics=lyrics,
             options=options,
             parent_take_id=parent.take_id,
+            owner=owner,
         )
         take.engines["pitch"] = parent.engines["pitch"]
         yield from self._store(job, take, sung, recording=recording)
@@ -360,6 +387,11 @@ class VocalsPipeline:
         take.audio_duration_s = sung.summary.duration_s
         take.sample_rate_hz = sung.summary.sample_rate_hz
         take.applied_transpose_semitones = sung.summary.applied_transpose_semitones
+        take.voice_choice = "; ".join(
+            reason
+            for reason in (sung.summary.voice_reason, sung.summary.transposition_reason)
+            if reason
+        )
         take.warnings.extend(job.warnings)
         if "pitch" not in take.engines:
             take.engines["pitch"] = take.melody.engine
@@ -375,6 +407,8 @@ class VocalsPipeline:
         job.timed("store", began)
         job.timings_s["total"] = time.perf_counter() - job.started
         take.timings_s.update({stage: round(s, 4) for stage, s in job.timings_s.items()})
+        for stage, seconds in job.timings_s.items():
+            STAGE_SECONDS.labels(stage).observe(seconds)
         self._takes.save_record(take)
         yield progress("store", 1.0)
         yield studio_pb2.MelodyToVocalsResponse(take=take)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import grpc
 from expertmusic.lyrics.v1 import lyrics_pb2_grpc
@@ -15,6 +16,7 @@ from google.api import httpbody_pb2
 from google.rpc import status_pb2
 
 from services.common.artifacts import artifact_store_from_settings
+from services.common.callers import client_name, metadata_value
 from services.common.clients import open_channel
 from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import UnavailableError, grpc_errors, status_for
@@ -22,8 +24,14 @@ from services.common.scores import export_score
 from services.common.server import ServiceSpec
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
+from services.studio.admission import TakeAdmission
 from services.studio.forms import read_upload
 from services.studio.health import mesh_health
+from services.studio.idempotency import (
+    IDEMPOTENCY_KEY_METADATA_KEY,
+    IdempotencyKeys,
+    request_digest,
+)
 from services.studio.options import options_from_rest
 from services.studio.pipeline import StageStubs, VocalsPipeline
 from services.studio.revision import checked_lyrics, checked_melody
@@ -42,8 +50,11 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
             for name in settings.mesh_services
             if name != "studio"
         }
-        self._takes = TakeStore(
-            artifact_store_from_settings(settings), settings.take_time_to_live_s
+        artifacts = artifact_store_from_settings(settings)
+        self._takes = TakeStore(artifacts, settings.take_time_to_live_s)
+        self._idempotency = IdempotencyKeys(artifacts, settings.take_time_to_live_s)
+        self._admission = TakeAdmission(
+            settings.studio_takes_running, settings.studio_takes_waiting
         )
         self._pipeline = VocalsPipeline(
             StageStubs(
@@ -114,62 +125,83 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         request_iterator: Iterator[studio_pb2.MelodyToVocalsRequest],
         context: grpc.ServicerContext,
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        options, audio = read_streamed_upload(
-            request_iterator, max_bytes=self._settings.max_upload_bytes
-        )
-        yield from self._pipeline.run(
-            audio, options or studio_pb2.VocalsOptions(), context.time_remaining
-        )
+        with self._take_slot(context):
+            options, audio = read_streamed_upload(
+                request_iterator, max_bytes=self._settings.max_upload_bytes
+            )
+            yield from self._new_take(audio, options or studio_pb2.VocalsOptions(), context)
 
     @grpc_errors
     def CreateTake(
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
-        audio, options = self._read_rest_upload(request)
-        for event in self._pipeline.run(audio, options, context.time_remaining):
-            if event.HasField("take"):
-                return event.take
+        with self._take_slot(context):
+            audio, options = self._read_rest_upload(request)
+            for event in self._new_take(audio, options, context):
+                if event.HasField("take"):
+                    return event.take
         raise RuntimeError("the pipeline ended without a take")
 
     @grpc_errors
     def StreamTake(
         self, request: studio_pb2.CreateTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        audio, options = self._read_rest_upload(request)
-        yield from _with_error_event(self._pipeline.run(audio, options, context.time_remaining))
+        with self._take_slot(context):
+            audio, options = self._read_rest_upload(request)
+            yield from _with_error_event(self._new_take(audio, options, context))
 
     @grpc_errors
     def ReviseTake(
         self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
-        for event in self._pipeline.revise(request, context.time_remaining):
-            if event.HasField("take"):
-                return event.take
+        with self._take_slot(context):
+            for event in self._pipeline.revise(
+                request, context.time_remaining, owner=client_name(context)
+            ):
+                if event.HasField("take"):
+                    return event.take
         raise RuntimeError("the revision ended without a take")
 
     @grpc_errors
     def StreamReviseTake(
         self, request: studio_pb2.ReviseTakeRequest, context: grpc.ServicerContext
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
-        yield from _with_error_event(self._pipeline.revise(request, context.time_remaining))
+        with self._take_slot(context):
+            yield from _with_error_event(
+                self._pipeline.revise(request, context.time_remaining, owner=client_name(context))
+            )
 
     @grpc_errors
     def ListTakes(
         self, request: studio_pb2.ListTakesRequest, context: grpc.ServicerContext
     ) -> studio_pb2.ListTakesResponse:
-        takes, next_page_token = self._takes.list_page(request.page_size, request.page_token)
+        takes, next_page_token = self._takes.list_page(
+            request.page_size, request.page_token, owner=client_name(context)
+        )
         return studio_pb2.ListTakesResponse(takes=takes, next_page_token=next_page_token)
+
+    @grpc_errors
+    def DeleteTake(
+        self, request: studio_pb2.DeleteTakeRequest, context: grpc.ServicerContext
+    ) -> studio_pb2.DeleteTakeResponse:
+        owner = client_name(context)
+        self._takes.load(request.take_id, owner)  # another's take is "not found"
+        self._idempotency.forget(request.take_id)
+        deleted_files = self._takes.delete(request.take_id, owner)
+        logger.info("take deleted", extra={"take_id": request.take_id, "files": deleted_files})
+        return studio_pb2.DeleteTakeResponse(take_id=request.take_id, deleted_files=deleted_files)
 
     @grpc_errors
     def GetTake(
         self, request: studio_pb2.GetTakeRequest, context: grpc.ServicerContext
     ) -> studio_pb2.Take:
-        return self._takes.load(request.take_id)
+        return self._takes.load(request.take_id, client_name(context))
 
     @grpc_errors
     def GetTakeAudio(
         self, request: studio_pb2.GetTakeAudioRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
+        self._takes.load(request.take_id, client_name(context))
         data, media_type = self._takes.audio(request.take_id, request.format)
         return httpbody_pb2.HttpBody(content_type=media_type, data=data)
 
@@ -177,24 +209,25 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def GetTakeMidi(
         self, request: studio_pb2.GetTakeMidiRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        return self._take_score(request.take_id, "midi")
+        return self._take_score(request.take_id, "midi", client_name(context))
 
     @grpc_errors
     def GetTakeMusicXml(
         self, request: studio_pb2.GetTakeMusicXmlRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        return self._take_score(request.take_id, "musicxml")
+        return self._take_score(request.take_id, "musicxml", client_name(context))
 
     @grpc_errors
     def GetTakeUstx(
         self, request: studio_pb2.GetTakeUstxRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        return self._take_score(request.take_id, "ustx")
+        return self._take_score(request.take_id, "ustx", client_name(context))
 
     @grpc_errors
     def GetTakeRecording(
         self, request: studio_pb2.GetTakeRecordingRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
+        self._takes.load(request.take_id, client_name(context))
         data, media_type = self._takes.recording(request.take_id)
         return httpbody_pb2.HttpBody(content_type=media_type, data=data)
 
@@ -211,11 +244,39 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         score = export_score(request.format, melody, syllables, title=request.title)
         return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
 
-    def _take_score(self, take_id: str, score_format: str) -> httpbody_pb2.HttpBody:
-        take = self._takes.load(take_id)
+    def _take_score(self, take_id: str, score_format: str, owner: str) -> httpbody_pb2.HttpBody:
+        take = self._takes.load(take_id, owner)
         melody, syllables = take_score(take)
         score = export_score(score_format, melody, syllables, title=_take_title(take))
         return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
+
+    def _new_take(
+        self, audio: bytes, options: studio_pb2.VocalsOptions, context: grpc.ServicerContext
+    ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
+        """A new take's events, or, for a retry with the same Idempotency-Key, those of the
+        take the first request made (its melody, lyrics and take: no audio chunks, which
+        the take's audio_url serves)."""
+        owner = client_name(context)
+        with self._idempotency.request(
+            owner,
+            metadata_value(context, IDEMPOTENCY_KEY_METADATA_KEY),
+            request_digest(audio, options),
+            context.time_remaining,
+        ) as earlier:
+            if earlier.take_id:
+                take = self._takes.load(earlier.take_id, owner)
+                yield studio_pb2.MelodyToVocalsResponse(melody=take.melody)
+                yield studio_pb2.MelodyToVocalsResponse(lyrics=take.lyrics)
+                yield studio_pb2.MelodyToVocalsResponse(take=take)
+                return
+            for event in self._pipeline.run(audio, options, context.time_remaining, owner=owner):
+                if event.HasField("take"):
+                    earlier.remember(event.take.take_id)
+                yield event
+
+    def _take_slot(self, context: grpc.ServicerContext) -> AbstractContextManager[None]:
+        """A place among the takes in progress (see admission.py); OverloadedError if none."""
+        return self._admission.slot(context.time_remaining, context.is_active)
 
     def _read_rest_upload(
         self, request: studio_pb2.CreateTakeRequest
@@ -229,7 +290,7 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def sweep_expired_takes_forever(self) -> None:
         while True:
             try:
-                deleted = self._takes.delete_expired()
+                deleted = self._takes.delete_expired() + self._idempotency.delete_expired()
                 if deleted:
                     logger.info("deleted %d files of expired takes", deleted)
             except Exception:
@@ -275,4 +336,6 @@ SPEC = ServiceSpec(
     name="studio",
     protobuf_services=[studio_pb2.DESCRIPTOR.services_by_name["StudioService"].full_name],
     register=register,
+    # Takes in progress each hold a thread, running or queued (admission.py).
+    waiting_calls=lambda settings: settings.studio_takes_running + settings.studio_takes_waiting,
 )

@@ -85,16 +85,29 @@ class TakeStore:
         )
         return take
 
-    def load(self, take_id: str) -> studio_pb2.Take:
+    def load(self, take_id: str, owner: str | None = None) -> studio_pb2.Take:
+        """The take's record; with ``owner``, only if the take is that client's.
+
+        Raises NotFoundError for an unknown or expired take, and for another client's
+        (with the same words: whether a take exists is nobody else's business).
+        """
         key = f"{TAKES_PREFIX}{checked_take_id(take_id)}/take.json"
         try:
             record = self._artifacts.get(key)
         except NotFoundError:
             raise NotFoundError(f"there is no take {take_id} (takes expire)") from None
         take = json_format.Parse(record, studio_pb2.Take(), ignore_unknown_fields=True)
+        if owner is not None and take.owner != owner:
+            raise NotFoundError(f"there is no take {take_id} (takes expire)")
         if take.expires_at.ToDatetime(tzinfo=UTC) < datetime.now(UTC):
             raise NotFoundError(f"take {take_id} has expired")
         return take
+
+    def delete(self, take_id: str, owner: str | None = None) -> int:
+        """Deletes every file of the take (record, sung audio, recording, anything else
+        stored under it); returns how many. Raises NotFoundError as :meth:`load` does."""
+        self.load(take_id, owner)
+        return self._artifacts.delete_prefix(f"{TAKES_PREFIX}{take_id}/")
 
     def audio(self, take_id: str, file_format: str = "wav") -> tuple[bytes, str]:
         """The take's audio as (bytes, media type), converted to ``file_format``."""
@@ -113,8 +126,11 @@ class TakeStore:
         soundfile.write(converted, samples, sample_rate_hz, format=file_format.upper())
         return converted.getvalue(), AUDIO_MEDIA_TYPES[file_format]
 
-    def list_page(self, page_size: int, page_token: str) -> tuple[list[studio_pb2.Take], str]:
-        """Takes newest first: (this page, the token of the next page or "").
+    def list_page(
+        self, page_size: int, page_token: str, owner: str | None = None
+    ) -> tuple[list[studio_pb2.Take], str]:
+        """Takes newest first (only ``owner``'s when given): (this page, the token of the
+        next page or ""; the next page may be empty when the rest are another's).
 
         The token names the last take of a page, so takes made while a client pages
         through neither repeat nor shift later pages. Raises InvalidInputError for a page
@@ -141,8 +157,8 @@ class TakeStore:
                 break
             last = record
             try:
-                page.append(self.load(record.take_id))
-            except NotFoundError:  # expired or deleted while listing
+                page.append(self.load(record.take_id, owner))
+            except NotFoundError:  # expired, deleted while listing, or another's
                 continue
         more = last is not None and any(record < last for record in records)
         return page, last.encode() if more and last is not None else ""

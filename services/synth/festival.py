@@ -1,4 +1,5 @@
-"""Festival's ``kal_diphone`` voice (16 kHz) as a second, independent singer.
+"""Festival's voices as singers: ``kal_diphone`` (a man, 16 kHz diphones) and
+``cmu_us_slt_arctic_hts`` (a woman, 32 kHz HTS statistical parametric speech).
 
 Festival says the phrase as plain speech, and a small Scheme hook dumps the utterance's
 Segment relation (every phone's name, end time, syllable and token) next to its wave.
@@ -23,8 +24,10 @@ ours has its extra ones merged into our last, one with fewer has its last vowel 
 among the remaining syllables (a melisma), and when even the words disagree (token
 rules that expand "21" into two words) the same is done over the whole phrase.
 
-Festival comes from Debian (``apt-get install festival festvox-kallpc16k``); when it is
-missing the voice says so and is listed as unavailable, nothing else breaks.
+Festival and its voices come from Debian (``apt-get install festival festvox-kallpc16k
+festvox-us-slt-hts``); when one is missing its voice says so and is listed as
+unavailable, nothing else breaks. The HTS voice's phone ends are the state durations its
+parameter generation used, so they are where its sound changes, not diphone targets.
 """
 
 from __future__ import annotations
@@ -46,10 +49,39 @@ from services.synth.score import PhraseScore, ScoreSyllable
 from services.synth.singing import RenderedPhrase, Timbre, sing_speech
 from services.synth.speech import PhonemeSpan, Speech
 
-FESTIVAL_VOICE_DIR = Path("/usr/share/festival/voices/english/kal_diphone")
-SAMPLE_RATE_HZ = 16000
+
+@dataclass(frozen=True)
+class FestivalSpeaker:
+    """One installed Festival voice: its name in Scheme, where it lies, its rate."""
+
+    #: Festival's voice name; ``(voice_<name>)`` selects it.
+    name: str
+    #: The folder its Debian package installs.
+    voice_dir: Path
+    #: The Debian package that holds it.
+    apt_package: str
+    #: The rate its waves are written at, in Hz.
+    sample_rate_hz: int
+
+
+KAL = FestivalSpeaker(
+    "kal_diphone",
+    Path("/usr/share/festival/voices/english/kal_diphone"),
+    "festvox-kallpc16k",
+    16000,
+)
+SLT = FestivalSpeaker(
+    "cmu_us_slt_arctic_hts",
+    Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"),
+    "festvox-us-slt-hts",
+    32000,
+)
 #: One phrase may not keep festival busy longer than this, in seconds.
 TIMEOUT_S = 60.0
+#: Festival's Lisp heap, in cons cells. Its default (10 million, 320 MB) is zeroed at
+#: every start, which took a second of a phrase's time; one phrase (even a 20 s, 70-word
+#: one, tried) needs far less.
+HEAP_CELLS = 1_000_000
 
 #: Festival's phones (the "radio" phone set, ARPAbet in lower case) as the one IPA
 #: symbol per phone that :mod:`services.synth.singing` needs: a vowel or not, voiced or
@@ -169,12 +201,15 @@ class Phone:
         return _UNKNOWN_VOICED if self.voiced else _UNKNOWN_UNVOICED
 
 
-def unavailable_reason() -> str | None:
-    """Why Festival cannot sing here, or None when it can."""
+def unavailable_reason(speaker: FestivalSpeaker = KAL) -> str | None:
+    """Why Festival cannot sing with ``speaker`` here, or None when it can."""
     if shutil.which("festival") is None:
-        return "Festival is not installed (apt-get install festival festvox-kallpc16k)"
-    if not FESTIVAL_VOICE_DIR.is_dir():
-        return "Festival's kal_diphone voice is not installed (apt-get install festvox-kallpc16k)"
+        return f"Festival is not installed (apt-get install festival {speaker.apt_package})"
+    if not speaker.voice_dir.is_dir():
+        return (
+            f"Festival's {speaker.name} voice is not installed "
+            f"(apt-get install {speaker.apt_package})"
+        )
     return None
 
 
@@ -219,17 +254,24 @@ def lexicon_scheme(phrase: PhraseScore) -> str:
     return "\n".join(entries)
 
 
-def speak(phrase: PhraseScore) -> tuple[np.ndarray, list[Phone]]:
-    """Festival's speech of the phrase: float32 samples at 16 kHz and its phones in
-    order. Raises RuntimeError when festival fails (the message carries its output)."""
+def speak(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> tuple[np.ndarray, list[Phone]]:
+    """Festival's speech of the phrase: float32 samples at ``speaker.sample_rate_hz`` and
+    its phones in order. Raises RuntimeError when festival fails (the message carries its
+    output)."""
+    # The voice first: selecting a voice selects its lexicon, which our entries extend.
     script = "\n".join(
-        [lexicon_scheme(phrase), f"(set! em_text {phrase_text(phrase)})", _DUMP_SCHEME]
+        [
+            f"(voice_{speaker.name})",
+            lexicon_scheme(phrase),
+            f"(set! em_text {phrase_text(phrase)})",
+            _DUMP_SCHEME,
+        ]
     )
     with tempfile.TemporaryDirectory(prefix="festival-") as folder:
         work = Path(folder)
         (work / "sing.scm").write_text(script, encoding="utf-8")
         result = subprocess.run(
-            ["festival", "--batch", "sing.scm"],
+            ["festival", "--heap", str(HEAP_CELLS), "--batch", "sing.scm"],
             cwd=work,
             capture_output=True,
             timeout=TIMEOUT_S,
@@ -242,8 +284,8 @@ def speak(phrase: PhraseScore) -> tuple[np.ndarray, list[Phone]]:
             message = (result.stderr.decode(errors="replace") + stdout).strip()[-300:]
             raise RuntimeError(f"festival failed: {message}")
         samples, rate = soundfile.read(io.BytesIO(wave.read_bytes()), dtype="float32")
-    if rate != SAMPLE_RATE_HZ:
-        raise RuntimeError(f"festival spoke at {rate} Hz, not {SAMPLE_RATE_HZ}")
+    if rate != speaker.sample_rate_hz:
+        raise RuntimeError(f"festival spoke at {rate} Hz, not {speaker.sample_rate_hz}")
     if samples.ndim > 1:
         samples = samples.mean(axis=1)
     phones: list[Phone] = []
@@ -320,7 +362,9 @@ def _match_word(theirs: list[list[Phone]], size: int) -> list[list[Phone]]:
     return [*theirs[:-1], *split]
 
 
-def snap_to_voicing(samples: np.ndarray, phones: list[Phone]) -> list[Phone]:
+def snap_to_voicing(
+    samples: np.ndarray, phones: list[Phone], sample_rate_hz: int = KAL.sample_rate_hz
+) -> list[Phone]:
     """Phones whose boundaries between a sonorant (vowel, nasal, liquid, glide) and a
     voiceless obstruent are moved to where the wave's voicing really starts or stops,
     within ``SNAP_WINDOW_S``.
@@ -335,17 +379,17 @@ def snap_to_voicing(samples: np.ndarray, phones: list[Phone]) -> list[Phone]:
     right but costs a second per phrase.)
     """
     signal = samples.astype(np.float64)
-    hop = round(SNAP_FRAME_S * SAMPLE_RATE_HZ)
-    width = round(SNAP_WINDOW_LENGTH_S * SAMPLE_RATE_HZ)
+    hop = round(SNAP_FRAME_S * sample_rate_hz)
+    width = round(SNAP_WINDOW_LENGTH_S * sample_rate_hz)
     if signal.size < width + hop:
         return phones
     frames = np.lib.stride_tricks.sliding_window_view(signal, width)[::hop] * np.hanning(width)
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    frequencies_hz = np.fft.rfftfreq(width, 1.0 / SAMPLE_RATE_HZ)
+    frequencies_hz = np.fft.rfftfreq(width, 1.0 / sample_rate_hz)
     low_band = (frequencies_hz >= 80) & (frequencies_hz <= 900)
     low_db = 10 * np.log10(power[:, low_band].sum(axis=1) + 1e-12)
     sonorant = low_db > low_db.max() + SONORANT_DB
-    times_s = (np.arange(sonorant.size) * hop + width / 2) / SAMPLE_RATE_HZ
+    times_s = (np.arange(sonorant.size) * hop + width / 2) / sample_rate_hz
     changes = np.flatnonzero(sonorant[1:] != sonorant[:-1])
     edge_times_s = (times_s[changes] + times_s[changes + 1]) / 2
     edge_rising = sonorant[changes + 1]
@@ -371,10 +415,11 @@ def snap_to_voicing(samples: np.ndarray, phones: list[Phone]) -> list[Phone]:
     return snapped
 
 
-def festival_speech(phrase: PhraseScore) -> Speech:
-    """The phrase said by Festival, its spans numbered by our syllables."""
-    samples, phones = speak(phrase)
-    phones = snap_to_voicing(samples, phones)
+def festival_speech(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> Speech:
+    """The phrase said by Festival's ``speaker``, its spans numbered by our syllables."""
+    rate = speaker.sample_rate_hz
+    samples, phones = speak(phrase, speaker)
+    phones = snap_to_voicing(samples, phones, rate)
     assigned = assign_syllables(phones, [len(word) for word in phrase.words()])
     if not any(any(p.vowel for p in syllable) for syllable in assigned):
         raise RuntimeError(f"festival said no vowel for '{phrase.lyrics_text()}'")
@@ -382,27 +427,32 @@ def festival_speech(phrase: PhraseScore) -> Speech:
         PhonemeSpan(
             phone.symbol,
             index,
-            round(phone.start_s * SAMPLE_RATE_HZ),
-            min(samples.size, round(phone.end_s * SAMPLE_RATE_HZ)),
+            round(phone.start_s * rate),
+            min(samples.size, round(phone.end_s * rate)),
         )
         for index, syllable in enumerate(assigned)
         for phone in syllable
     ]
-    return Speech(samples, SAMPLE_RATE_HZ, spans)
+    return Speech(samples, rate, spans)
 
 
 def sing_phrase(
-    phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int = 0
+    phrase: PhraseScore,
+    expression: Expression,
+    *,
+    breathiness: float,
+    seed: int = 0,
+    speaker: FestivalSpeaker = KAL,
 ) -> Iterator[RenderedPhrase]:
-    """Sing one phrase with Festival, re-timed and re-pitched onto the notes.
+    """Sing one phrase with Festival's ``speaker``, re-timed and re-pitched onto the notes.
 
-    Yields the samples at 16 kHz block by block, as the piper voices do. Raises
-    RuntimeError when Festival is missing or fails.
+    Yields the samples at the speaker's rate block by block, as the piper voices do.
+    Raises RuntimeError when Festival or the voice is missing or fails.
     """
-    reason = unavailable_reason()
+    reason = unavailable_reason(speaker)
     if reason:
         raise RuntimeError(reason)
-    speech = festival_speech(phrase)
+    speech = festival_speech(phrase, speaker)
     yield from sing_speech(
         phrase, speech, expression, breathiness=breathiness, timbre=Timbre(), seed=seed
     )

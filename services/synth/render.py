@@ -24,6 +24,7 @@ import soxr
 
 from services.common.settings import Settings, get_settings
 from services.synth import replicate_engines
+from services.synth.choice import candidate_voices, choose_voice, transposition_reason
 from services.synth.contour import Expression
 from services.synth.encode import open_encoder
 from services.synth.phrase_cache import PhraseCache, phrase_key
@@ -38,7 +39,7 @@ from services.synth.types import (
     SingRequest,
     SingSummary,
 )
-from services.synth.voices import LocalVoice, VoiceInfo, local_voice, voice_info
+from services.synth.voices import AUTO_VOICE, LocalVoice, VoiceInfo, local_voice, voice_info
 
 Float32Array = npt.NDArray[np.float32]
 
@@ -46,12 +47,31 @@ Float32Array = npt.NDArray[np.float32]
 REMOTE_CHUNK_S = 1.0
 
 
+def chosen_voice(request: SingRequest) -> tuple[VoiceInfo, str]:
+    """The voice that sings ``request`` and why, for a person to read.
+
+    A local request with no voice or ``auto`` gets the voice whose range holds the
+    melody as given (:mod:`services.synth.choice`); a named voice is always the one used.
+    Raises SynthInputError for an unknown voice.
+    """
+    if request.voice_id in ("", AUTO_VOICE):
+        if request.engine is Engine.LOCAL:
+            # As given: the request's transpose_semitones is added after the range
+            # fit, as for a named voice, so it moves the song within the chosen voice.
+            pitches = [note.midi_pitch for note in request.melody.notes]
+            choice = choose_voice(pitches, candidate_voices())
+            return voice_info(Engine.LOCAL, choice.voice_id), choice.reason
+        info = voice_info(request.engine, "")
+        return info, f"voice {info.voice_id}: the only voice of {request.engine.value}"
+    return voice_info(request.engine, request.voice_id), f"voice {request.voice_id} as asked"
+
+
 def score_of(request: SingRequest, *, max_duration_s: float) -> tuple[VoiceInfo, Score]:
     """The request's voice and its notes as that voice sings them (moved into its range).
 
     Raises SynthInputError for a request that cannot be sung.
     """
-    info = voice_info(request.engine, request.voice_id)
+    info, _ = chosen_voice(request)
     score = make_score(
         request.melody,
         request.syllables,
@@ -79,11 +99,28 @@ def sing(
     """
     settings = settings or get_settings()
     started = time.perf_counter()
-    info, score = score_of(request, max_duration_s=settings.max_audio_duration_s)
+    info, voice_reason = chosen_voice(request)
+    score = make_score(
+        request.melody,
+        request.syllables,
+        request.options,
+        voice_range_midi=(info.lowest_midi, info.highest_midi),
+        max_duration_s=settings.max_audio_duration_s,
+    )
+    choice = _Choice(
+        voice_reason,
+        transposition_reason(
+            [note.midi_pitch for note in request.melody.notes],
+            info,
+            applied_semitones=score.applied_transpose_semitones,
+            requested_semitones=request.options.transpose_semitones,
+            range_policy=request.options.range_policy,
+        ),
+    )
     if request.engine is Engine.LOCAL:
         voice = local_voice(info.voice_id)
-        return _sing_locally(request, score, voice, started, phrase_cache)
-    return _sing_remotely(request, score, info, settings, started)
+        return _sing_locally(request, score, voice, choice, started, phrase_cache)
+    return _sing_remotely(request, score, info, choice, settings, started)
 
 
 def sing_to_bytes(
@@ -97,10 +134,19 @@ def sing_to_bytes(
     return b"".join(event.data for event in events if isinstance(event, AudioChunk))
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """Why the voice and the transposition, for the summary."""
+
+    voice_reason: str
+    transposition_reason: str
+
+
 def _sing_locally(
     request: SingRequest,
     score: Score,
     voice: LocalVoice,
+    choice: _Choice,
     started: float,
     phrase_cache: PhraseCache | None,
 ) -> Iterator[SingEvent]:
@@ -165,11 +211,18 @@ def _sing_locally(
         applied_transpose_semitones=score.applied_transpose_semitones,
         timings_s=timings | {"total": time.perf_counter() - started},
         warnings=list(score.warnings),
+        voice_reason=choice.voice_reason,
+        transposition_reason=choice.transposition_reason,
     )
 
 
 def _sing_remotely(
-    request: SingRequest, score: Score, info: VoiceInfo, settings: Settings, started: float
+    request: SingRequest,
+    score: Score,
+    info: VoiceInfo,
+    choice: _Choice,
+    settings: Settings,
+    started: float,
 ) -> Iterator[SingEvent]:
     timings = {"plan": time.perf_counter() - started}
     yield Progress("waiting for " + request.engine.value, 0.0)
@@ -206,6 +259,8 @@ def _sing_remotely(
         applied_transpose_semitones=score.applied_transpose_semitones,
         timings_s=timings | {"total": time.perf_counter() - started},
         warnings=list(score.warnings),
+        voice_reason=choice.voice_reason,
+        transposition_reason=choice.transposition_reason,
     )
 
 

@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from services.common.music import Melody, Note, Phrase, Syllable, continues_word
+from services.synth.phonemes import arpabet_to_ipa
 from services.synth.types import RangePolicy, SingOptions, SynthInputError
 
 #: Sane bounds for a sung note: the piano's range (A0..C8). MIDI 0 or 127 is a mistake.
@@ -263,6 +264,9 @@ def _check_syllables(syllables: list[Syllable], note_count: int) -> None:
             raise SynthInputError(
                 f"syllable {i} ('{syllable.text}') spans {syllable.note_count} notes; at least 1"
             )
+        # Every voice must refuse the same phonemes (Festival would quietly say a word
+        # its own way instead): checked here, before any voice sees them.
+        arpabet_to_ipa(syllable.phonemes)
         if syllable.note_index != expected_note:
             raise SynthInputError(
                 f"syllable {i} ('{syllable.text}') is on note {syllable.note_index} but note "

@@ -106,6 +106,8 @@ def event_to_proto(event: Progress | AudioChunk | SingSummary) -> synth_pb2.Sing
             timings_s=event.timings_s,
             warnings=event.warnings,
             content_type=event.output_format.media_type,
+            voice_reason=event.voice_reason,
+            transposition_reason=event.transposition_reason,
         )
     )
 

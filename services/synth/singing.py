@@ -108,6 +108,14 @@ def sing_phrase(
     the phrase's first half second. The phrase starts before its first note by the time
     its first consonants take (at most ``phrase.preroll_s``).
     """
+    speech = speak_phrase(phrase, speaker)
+    yield from sing_speech(
+        phrase, speech, expression, breathiness=breathiness, timbre=timbre, seed=seed
+    )
+
+
+def speak_phrase(phrase: PhraseScore, speaker: PiperSpeaker) -> Speech:
+    """The phrase's words as piper says them, its spans numbered by the phrase's syllables."""
     syllable_symbols = _syllable_symbols(phrase, speaker)
     words: list[list[list[str]]] = []
     position = 0
@@ -116,10 +124,7 @@ def sing_phrase(
         position += len(word)
     # Speech fades and creaks on its last syllable; a throw-away schwa after the phrase
     # keeps the last sung syllable at full voice (its spans are never used).
-    speech = speaker.speak([*words, [[_TRAILING_SCHWA]]])
-    yield from sing_speech(
-        phrase, speech, expression, breathiness=breathiness, timbre=timbre, seed=seed
-    )
+    return speaker.speak([*words, [[_TRAILING_SCHWA]]])
 
 
 def sing_speech(

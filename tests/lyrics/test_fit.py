@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from services.lyrics.fit import fit_lines, reflow, repair_line
+from services.lyrics.fit import fit_lines, repair_line
 from services.lyrics.local import LocalLyricist
 from services.lyrics.plan import plan_from_counts
 from services.lyrics.syllables import count_syllables, line_fits, to_lyric_line
@@ -101,13 +101,3 @@ def test_the_llm_is_asked_again_with_the_exact_mismatch() -> None:
     assert result.llm_repair_requests == 1
     assert result.locally_repaired_lines == 0
     assert result.lines[1].text == "under the moon"
-
-
-def test_words_are_reflowed_over_the_phrases() -> None:
-    plan = plan_from_counts([3, 3, 2], max_syllables=10)
-
-    assert reflow("hold me close under the moon tonight", plan) == [
-        "hold me close",
-        "under the",
-        "moon tonight",
-    ]

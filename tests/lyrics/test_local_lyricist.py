@@ -7,8 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.lyrics.domain import LyricsRequest
-from services.lyrics.pronunciation import pronounce, rhymes_with, words_of
+from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.syllables import line_fits
+from services.lyrics.text import words_of
 from services.lyrics.vocabulary import build_vocabulary
 from services.lyrics.wordbank import GENERAL, MOODS, PARTS_OF_SPEECH, TOPICS
 from services.lyrics.writer import write_lyrics

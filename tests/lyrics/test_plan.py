@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from services.common.music import Melody, Note, Phrase
@@ -70,3 +72,15 @@ def test_a_plan_from_counts_numbers_syllables_across_lines() -> None:
 def test_empty_or_non_positive_counts_are_refused(counts: list[int]) -> None:
     with pytest.raises(LyricsInputError):
         plan_from_counts(counts, max_syllables=10)
+
+
+@pytest.mark.parametrize(
+    ("onset_s", "duration_s", "reason"),
+    [(math.nan, 0.5, "starts at nan"), (0.0, math.inf, "lasts inf"), (-1.0, 0.5, "0 or more")],
+)
+def test_notes_whose_times_are_not_real_are_refused(
+    onset_s: float, duration_s: float, reason: str
+) -> None:
+    melody = Melody(notes=[Note(onset_s, duration_s, 60)], phrases=[], duration_s=1.0, engine="x")
+    with pytest.raises(LyricsInputError, match=reason):
+        plan_from_melody(melody, max_notes=10)

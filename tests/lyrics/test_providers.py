@@ -3,8 +3,6 @@ requests we send, the answers we read, repairs, retries and the fallback order."
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from services.lyrics.domain import LyricsRequest
@@ -180,14 +178,29 @@ def test_prompt_injection_in_the_theme_still_yields_fitting_lyrics(claude: FakeL
     assert not lyrics.fit.raw_llm_fit
 
 
-def test_lyrics_to_adapt_go_to_the_llm_as_data(gpt: FakeLLMServer) -> None:
+@pytest.mark.parametrize("provider", ["openai", "auto"])
+def test_user_lyrics_never_reach_the_llm_and_are_sung_as_written(
+    gpt: FakeLLMServer, provider: str
+) -> None:
     gpt.reply_lines(FITTING)
-    request = LyricsRequest(melody=melody_of([5, 5, 4, 4]), user_lyrics="my own words\nhere")
-    write(request, settings_for(openai=gpt))
+    request = LyricsRequest(
+        melody=melody_of([5, 3]), user_lyrics="Don’t touch Zoë’s\ncrème brûlée", provider=provider
+    )
+    lyrics, _ = write(request, settings_for(openai=gpt))
 
-    user_turn = gpt.requests[0].body["messages"][1]["content"]
-    block = json.loads(user_turn.split("<song_request>")[1].split("</song_request>")[0])
-    assert block["lyrics_to_adapt"] == "my own words\nhere"
+    assert gpt.requests == []
+    assert lyrics.provider == "user"
+    assert [line.text for line in lyrics.lines] == ["Don’t touch Zoë’s", "crème brûlée"]
+    assert [s.text for s in lyrics.syllables] == [
+        "Don’t",
+        "touch",
+        "Zo",
+        "ë’s",
+        "crème",
+        "brû",
+        "lée",
+    ]
+    assert any("openai was not asked" in warning for warning in lyrics.warnings)
 
 
 def test_health_lists_every_provider() -> None:

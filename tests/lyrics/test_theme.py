@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.lyrics.domain import LyricsRequest
-from services.lyrics.pronunciation import words_of
 from services.lyrics.syllables import line_fits
+from services.lyrics.text import words_of
 from services.lyrics.vocabulary import build_vocabulary, theme_content_words
 from services.lyrics.writer import write_lyrics
 from tests.lyrics.builders import melody_of, settings_for

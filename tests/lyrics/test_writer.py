@@ -38,19 +38,23 @@ def test_english_in_any_spelling_is_accepted(language: str) -> None:
     assert len(lyrics.lines[0].syllables) == 3
 
 
-def test_user_lyrics_are_fitted_keeping_their_words_where_they_fit() -> None:
-    user = "Hold me close tonight\nUnder the silver moon we dance again and again"
+def test_user_lyrics_one_line_per_phrase_are_sung_as_written_with_melismas() -> None:
+    user = "Hold me close tonight\nUnder the silver moon"
     lyrics = write_lyrics(
-        LyricsRequest(melody=melody_of([5, 6]), user_lyrics=user, rhyme_scheme="none", seed=2),
+        LyricsRequest(melody=melody_of([5, 8]), user_lyrics=user, rhyme_scheme="none", seed=2),
         SETTINGS,
     )
 
-    assert lyrics.lines[0].text == "Hold me close tonight"  # five syllables already
-    assert lyrics.lines[1].text.lower().startswith("under the")
+    assert [line.text for line in lyrics.lines] == [
+        "Hold me close tonight",
+        "Under the silver moon",
+    ]
+    assert [sum(s.note_count for s in line.syllables) for line in lyrics.lines] == [5, 8]
     assert [len(line.syllables) for line in lyrics.lines] == [5, 6]
-    assert lyrics.fit.raw_syllable_match_rate == 0.5
-    assert lyrics.fit.locally_repaired_lines == 1
-    assert lyrics.provider == "local"
+    assert lyrics.provider == "user"
+    assert lyrics.fit.syllable_match_rate == 1.0
+    assert lyrics.fit.locally_repaired_lines == 0
+    assert any("line 2 has 6 syllables for 8 notes" in w for w in lyrics.warnings)
 
 
 def test_user_lyrics_in_one_paragraph_are_spread_over_the_phrases() -> None:
@@ -69,3 +73,17 @@ def test_user_lyrics_in_one_paragraph_are_spread_over_the_phrases() -> None:
         "moon all night long",
     ]
     assert lyrics.fit.locally_repaired_lines == 0
+    assert "1 line and the melody 3 phrases" in lyrics.warnings[0]
+
+
+def test_user_lyrics_longer_than_their_notes_are_refused_naming_the_line() -> None:
+    with pytest.raises(
+        LyricsInputError,
+        match=r"line 2 .* has 7 syllables but its phrase has 6 notes: 1 syllable \(light\) does",
+    ):
+        write_lyrics(
+            LyricsRequest(
+                syllables_per_line=(3, 6), user_lyrics="hold me close\nunder the silver moonlight"
+            ),
+            SETTINGS,
+        )

@@ -10,9 +10,10 @@ from tests.support.mesh import Mesh, running_mesh
 
 @pytest.fixture(scope="session")
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
-    """Every service, a training worker and Envoy, started by the real supervisor on free ports."""
+    """Every service (the web studio's too), a training worker and Envoy, started by the
+    real supervisor on free ports."""
     data_dir: Path = tmp_path_factory.mktemp("mesh-data")
     with running_mesh(
-        ["pitch", "lyrics", "synth", "registry", "studio", "generation"], data_dir
+        ["pitch", "lyrics", "synth", "registry", "studio", "generation", "web"], data_dir
     ) as started:
         yield started

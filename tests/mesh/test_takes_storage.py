@@ -79,3 +79,10 @@ def test_takes_go_to_s3_and_requests_leave_no_temporary_files(
             assert audio.startswith(b"RIFF")
             assert not (tmp_path / "data" / "artifacts" / "takes").exists()
             assert files_under(temp_dir) == temp_files_at_start
+
+            # Deleting the take removes every object of it from the bucket.
+            status, _, body = http(mesh, "DELETE", f"/v1/takes/{take['take_id']}")
+            assert status == 200, body[:300]
+            listed = s3.list_objects_v2(Bucket="takes", Prefix="takes/")  # type: ignore[attr-defined]
+            assert listed.get("Contents", []) == []
+            assert http(mesh, "GET", f"/v1/takes/{take['take_id']}/recording")[0] == 404

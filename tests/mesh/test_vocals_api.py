@@ -15,6 +15,7 @@ import pytest
 import soundfile
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
+from services.synth import festival
 from tests.support.encoding import encode
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh
@@ -70,7 +71,8 @@ def assert_sings_the_scale(take: dict) -> None:
         "pitch": "swift",
         "lyrics": "local",
         "synth": "local",
-        "voice": "joe",
+        # C4..C5 with no voice chosen: auto gives the high voice where it is installed.
+        "voice": "slt" if festival.unavailable_reason(festival.SLT) is None else "joe",
     }
 
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from services.common.f0.engines import UnknownEngineError
-from services.pitch.melody import NO_MELODY_WARNING, SILENT_WARNING, extract_melody
+from services.pitch.melody import (
+    MIN_DURATION_S,
+    NO_MELODY_WARNING,
+    SILENT_WARNING,
+    RecordingTooShortError,
+    extract_melody,
+)
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, hum_notes, synthesize_hum
 
 SAMPLE_RATE_HZ = 16_000
@@ -99,6 +105,31 @@ def test_noise_without_a_melody_gives_zero_notes_and_a_warning():
 
     assert melody.notes == []
     assert melody.warnings == [NO_MELODY_WARNING]
+
+
+@pytest.mark.parametrize("engine", ["swift", "crepe-tiny"])
+@pytest.mark.parametrize("duration_s", [1 / SAMPLE_RATE_HZ, 0.005, 0.02, 0.1, 0.24])
+def test_a_clip_too_short_for_a_melody_is_refused_with_the_minimum(engine, duration_s):
+    hum = synthesize_hum(hum_notes([64], note_duration_s=1.0, lead_in_s=0.0), SAMPLE_RATE_HZ)
+    clip = hum[: max(1, round(duration_s * SAMPLE_RATE_HZ))]
+
+    with pytest.raises(RecordingTooShortError, match=r"too short.*at least 0\.25 s") as refused:
+        extract_melody(clip, SAMPLE_RATE_HZ, engine=engine)
+
+    assert refused.value.duration_s == pytest.approx(len(clip) / SAMPLE_RATE_HZ)
+    assert refused.value.min_duration_s == MIN_DURATION_S
+
+
+def test_a_short_silent_clip_is_called_too_short_not_silent():
+    with pytest.raises(RecordingTooShortError, match="20 ms long"):
+        extract_melody(np.zeros(round(0.02 * 44_100), dtype=np.float32), 44_100)
+
+
+def test_a_clip_just_over_the_minimum_is_transcribed():
+    hum = synthesize_hum(hum_notes([67], note_duration_s=0.2, lead_in_s=0.03), SAMPLE_RATE_HZ)
+    clip = hum[: round(0.26 * SAMPLE_RATE_HZ)]
+
+    assert [n.midi_pitch for n in extract_melody(clip, SAMPLE_RATE_HZ).notes] == [67]
 
 
 def test_unknown_engine_is_refused_with_the_valid_names():

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from services.common.music import PitchTrack, midi_to_hz
-from services.pitch.notes import fold_octave_errors, loudness_dip_db, onset_peaks, segment_notes
+from services.pitch.notes import (
+    Valley,
+    fold_octave_errors,
+    loudness_dip_db,
+    loudness_reattacks,
+    onset_peaks,
+    segment_notes,
+)
 
 HOP_S = 0.016
 
@@ -164,3 +171,60 @@ def test_a_scoop_into_a_note_is_its_attack_not_a_note_of_its_own():
 
     assert [n.midi_pitch for n in notes] == [60]
     assert notes[0].onset_s == pytest.approx(0.2, abs=HOP_S)
+
+
+def _level_with_valleys(n_frames: int, valleys: dict[int, float]) -> np.ndarray:
+    """A steady -12 dB level with a one-frame valley of the given depth at each frame."""
+    level_db = np.full(n_frames, -12.0)
+    for frame, depth_db in valleys.items():
+        level_db[frame] = -12.0 - depth_db
+    return level_db
+
+
+def test_a_re_attack_splits_a_held_pitch_where_the_voice_comes_back():
+    semitones = _frames(1.0, 62.0)  # the tracker hears one unbroken pitch
+    floor_db = _level_with_valleys(len(semitones), {30: 40.0})  # a 10 ms silence in frame 30
+
+    notes = segment_notes(_track(semitones), floor_db=floor_db)
+
+    assert [n.midi_pitch for n in notes] == [62, 62]
+    assert notes[1].onset_s == pytest.approx(31 * HOP_S, abs=HOP_S)
+    # The first note ends where the level fell, not where the second begins.
+    assert notes[0].offset_s == pytest.approx(30 * HOP_S, abs=HOP_S / 2)
+
+
+def test_a_wobble_in_level_does_not_split_a_note():
+    semitones = _frames(1.0, 62.0)
+    floor_db = _level_with_valleys(len(semitones), {20: 3.5, 40: 4.5})  # under 5 dB
+
+    assert len(segment_notes(_track(semitones), floor_db=floor_db)) == 1
+
+
+def test_a_note_that_fades_out_into_a_valley_is_not_struck_again():
+    semitones = np.concatenate([_frames(0.5, 62.0), _frames(0.3)])
+    floor_db = np.full(len(semitones), -60.0)
+    floor_db[: round(0.5 / HOP_S)] = np.linspace(-12.0, -40.0, round(0.5 / HOP_S))
+
+    assert len(segment_notes(_track(semitones), floor_db=floor_db)) == 1
+
+
+def test_a_short_note_is_not_merged_into_a_neighbour_across_a_re_attack():
+    # Three struck notes of 48 ms each on one pitch, under a 50 ms minimum: dropped, not
+    # merged into one 144 ms note.
+    semitones = _frames(0.144, 69.0)
+    floor_db = _level_with_valleys(len(semitones), {2: 40.0, 5: 40.0})
+
+    assert segment_notes(_track(semitones), floor_db=floor_db, min_note_duration_s=0.05) == []
+    short = segment_notes(_track(semitones), floor_db=floor_db, min_note_duration_s=0.03)
+    assert [n.midi_pitch for n in short] == [69, 69, 69]
+
+
+def test_loudness_reattacks_are_valleys_that_rise_again():
+    level_db = np.array([-10.0, -10.0, -30.0, -25.0, -12.0, -10.0, -10.0, -20.0, -40.0, -60.0])
+
+    valleys = loudness_reattacks(level_db, radius_frames=2, margin_db=3.0)
+
+    # The valley at frames 2-3 lies 18 dB under the lower of its side peaks (-12 dB), 15 dB
+    # beyond the margin; the level is back halfway (-21 dB) at frame 4. The fade at the
+    # end never rises again.
+    assert valleys == [Valley(start_frame=2, rise_frame=4, depth_db=15.0)]

@@ -111,3 +111,29 @@ def test_an_empty_melody_is_a_valid_empty_file() -> None:
     score = read(melody_to_midi(empty))
 
     assert sum(len(instrument.notes) for instrument in score.instruments) == 0
+
+
+def test_re_struck_and_tiny_notes_are_well_formed_midi_notes() -> None:
+    notes = [
+        Note(onset_s=0.5, duration_s=0.3, midi_pitch=71, confidence=0.9),
+        # struck again at once, its end a hair past the next onset from float sums
+        Note(onset_s=0.8, duration_s=0.2000001, midi_pitch=71, confidence=0.9),
+        Note(onset_s=1.0, duration_s=0.0, midi_pitch=71, confidence=0.9),
+        Note(onset_s=1.2, duration_s=0.5, midi_pitch=69, confidence=0.9),
+    ]
+    melody = Melody(notes=notes, phrases=[], duration_s=2.0, engine="swift", tempo_bpm=120.0)
+
+    data = melody_to_midi(melody)
+
+    sounding: set[int] = set()
+    struck = 0
+    for message in mido.merge_tracks(mido.MidiFile(file=io.BytesIO(data)).tracks):
+        if message.type == "note_on" and message.velocity > 0:
+            assert message.note not in sounding  # never struck again while it sounds
+            sounding.add(message.note)
+            struck += 1
+        elif message.type in ("note_on", "note_off"):
+            assert message.note in sounding  # every note-off closes a sounding note
+            sounding.remove(message.note)
+    assert struck == 4 and not sounding
+    assert all(note.end > note.start for note in read(data).instruments[0].notes)

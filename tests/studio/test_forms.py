@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from expertmusic.studio.v1 import studio_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from urllib3 import encode_multipart_formdata
 
 from services.common.errors import InvalidInputError
 from services.studio.forms import read_upload
@@ -61,3 +66,164 @@ def test_form_fields_override_the_query_string_and_are_checked() -> None:
         options_from_rest(query, {"seed": "many"})
     with pytest.raises(InvalidInputError, match="unknown form field 'colour'"):
         options_from_rest(query, {"colour": "blue"})
+
+
+# ---- RFC 7578 uploads as browsers and HTTP libraries send them ----
+
+FIELD_DATA = Path(__file__).parent.parent / "data" / "field"
+
+
+def raw_form(disposition: bytes, data: bytes, *, extra_headers: bytes = b"") -> bytes:
+    """One part with a Content-Disposition given as raw bytes (as a browser writes it)."""
+    return (
+        f"--{BOUNDARY}\r\n".encode()
+        + b"Content-Disposition: "
+        + disposition
+        + b"\r\n"
+        + extra_headers
+        + b"\r\n"
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def test_a_browser_upload_whose_file_name_is_raw_utf8_is_accepted() -> None:
+    # The field input F20b: Chrome and Firefox write a non-Latin file name as raw UTF-8.
+    body = (FIELD_DATA / "F20b_filename_raw_utf8.bin").read_bytes()
+    content_type = (FIELD_DATA / "F20b.content-type.txt").read_text().strip()
+    upload = read_upload(content_type, body)
+    assert upload.filename == "ハミング 🎵 “take”.wav"
+    assert upload.audio.startswith(b"RIFF") and len(upload.audio) == 154394
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["hum.wav", "Zoë’s crème brûlée.wav", "Привет.ogg", "שלום.wav", "東京の歌.m4a", "🎤🎶.webm"],
+)
+def test_any_file_name_comes_through_raw_utf8(filename: str) -> None:
+    disposition = b'form-data; name="audio"; filename="' + filename.encode() + b'"'
+    upload = read_upload(CONTENT_TYPE, raw_form(disposition, b"RIFFdata"))
+    assert upload.filename == filename and upload.audio == b"RIFFdata"
+
+
+def test_an_rfc5987_file_name_wins_over_the_plain_one() -> None:
+    disposition = (
+        b'form-data; name="audio"; filename="fallback.wav"; '
+        b"filename*=UTF-8''Zo%C3%AB%E2%80%99s%20hum.wav"
+    )
+    assert read_upload(CONTENT_TYPE, raw_form(disposition, b"RIFF")).filename == "Zoë’s hum.wav"
+    latin1 = b"form-data; name=\"audio\"; filename*=iso-8859-1'fr'cr%E8me.wav"
+    assert read_upload(CONTENT_TYPE, raw_form(latin1, b"RIFF")).filename == "crème.wav"
+    broken = b'form-data; name="audio"; filename="plain.wav"; filename*=UTF-8\'\'%FF%FE.wav'
+    assert read_upload(CONTENT_TYPE, raw_form(broken, b"RIFF")).filename == "plain.wav"
+
+
+def test_a_latin1_file_name_from_an_old_client_is_read_as_latin1() -> None:
+    disposition = b'form-data; name="audio"; filename="cr\xe8me.wav"'
+    assert read_upload(CONTENT_TYPE, raw_form(disposition, b"RIFF")).filename == "crème.wav"
+
+
+def test_text_fields_keep_every_character_and_follow_the_parts_charset() -> None:
+    lyrics = "Don’t touch Zoë’s crème brûlée 🎵"
+    upload = read_upload(
+        CONTENT_TYPE, form(("user_lyrics", None, lyrics.encode()), ("audio", "a.wav", b"RIFF"))
+    )
+    assert upload.fields == {"user_lyrics": lyrics}
+    latin1 = raw_form(
+        b'form-data; name="user_lyrics"',
+        "crème brûlée".encode("latin-1"),
+        extra_headers=b"Content-Type: text/plain; charset=ISO-8859-1\r\n",
+    ).removesuffix(f"--{BOUNDARY}--\r\n".encode()) + form(("audio", "a.wav", b"RIFF"))
+    assert read_upload(CONTENT_TYPE, latin1).fields == {"user_lyrics": "crème brûlée"}
+
+
+def test_the_forms_charset_field_names_the_charset_of_its_text_fields() -> None:
+    body = form(
+        ("_charset_", None, b"windows-1252"),
+        ("user_lyrics", None, "Don’t".encode("cp1252")),
+        ("audio", "a.wav", b"RIFF"),
+    )
+    assert read_upload(CONTENT_TYPE, body).fields == {"user_lyrics": "Don’t"}
+
+
+def test_text_that_is_not_valid_in_its_charset_is_refused_with_the_fields_name() -> None:
+    body = form(("user_lyrics", None, b"cr\xe8me"), ("audio", "a.wav", b"RIFF"))
+    with pytest.raises(InvalidInputError, match=r"'user_lyrics' is not valid utf-8 .*0xe8"):
+        read_upload(CONTENT_TYPE, body)
+    unknown = form(("_charset_", None, b"klingon-8"), ("theme", None, b"x"), ("audio", "a", b"R"))
+    with pytest.raises(InvalidInputError, match="'klingon-8', which is not a known"):
+        read_upload(CONTENT_TYPE, unknown)
+    not_text = form(("_charset_", None, b"base64"), ("theme", None, b"eA=="), ("audio", "a", b"R"))
+    with pytest.raises(InvalidInputError, match="not a known text encoding"):
+        read_upload(CONTENT_TYPE, not_text)
+
+
+def test_a_content_type_header_with_non_latin_text_is_read_not_crashed_on() -> None:
+    assert read_upload("audio/wav; name=ハミング", b"RIFF").audio == b"RIFF"
+    upload = read_upload(
+        f"multipart/form-data; boundary={BOUNDARY}; x=ü", form(("audio", "é", b"R"))
+    )
+    assert upload.filename == "é"
+
+
+# ---- properties ----
+
+# Characters urllib3 writes verbatim inside a quoted parameter (it percent-encodes CR, LF
+# and '"'; a backslash is an escape in a quoted-string), so they must come back verbatim.
+_NAME_TEXT = st.text(
+    st.characters(exclude_categories=["Cs", "Cc"], exclude_characters='"\\%'),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fields=st.dictionaries(
+        _NAME_TEXT.filter(lambda name: name not in ("audio", "file", "_charset_")),
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=200),
+        max_size=5,
+    ),
+    filename=_NAME_TEXT,
+    audio=st.binary(min_size=1, max_size=2000),
+)
+def test_any_form_that_an_http_library_encodes_reads_back_exactly(
+    fields: dict[str, str], filename: str, audio: bytes
+) -> None:
+    body, content_type = encode_multipart_formdata(
+        [*fields.items(), ("audio", (filename, audio, "audio/wav"))]
+    )
+    upload = read_upload(content_type, body)
+    assert upload.audio == audio
+    assert upload.filename == filename
+    assert upload.fields == fields
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=600), boundary=st.sampled_from([BOUNDARY, "x", "a" * 70]))
+def test_any_bytes_under_a_multipart_header_are_read_or_refused_clearly(
+    body: bytes, boundary: str
+) -> None:
+    try:
+        upload = read_upload(f"multipart/form-data; boundary={boundary}", body)
+    except InvalidInputError as error:
+        assert str(error)
+    else:
+        assert upload.audio
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.binary(max_size=100),
+    mutation=st.tuples(st.integers(0, 400), st.binary(min_size=1, max_size=8)),
+)
+def test_a_damaged_browser_upload_is_read_or_refused_clearly(
+    prefix: bytes, mutation: tuple[int, bytes]
+) -> None:
+    body = bytearray((FIELD_DATA / "F20b_filename_raw_utf8.bin").read_bytes()[:600])
+    position, replacement = mutation
+    body[position : position + len(replacement)] = replacement
+    try:
+        read_upload(CONTENT_TYPE.replace(BOUNDARY, "fieldcase20XyZ"), prefix + bytes(body))
+    except InvalidInputError as error:
+        assert str(error)

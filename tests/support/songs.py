@@ -79,6 +79,64 @@ TEN_SECONDS: list[Line] = [
     ],
 ]
 
+#: Fixed lines of everyday words for the recogniser (word error rate in ``make bench``,
+#: and the range sweep of ``python -m bench.voice_ranges``, which sings them all on one
+#: pitch). Written around C4..G4; the synth moves them into each voice's range.
+SUNG_LINES: list[Line] = [
+    [
+        ("the", "DH AH0", 60, 0.5),
+        ("sun", "S AH1 N", 62, 1),
+        ("is", "IH1 Z", 64, 0.5),
+        ("shin-", "SH AY1", 65, 1),
+        ("ing", "N IH0 NG", 64, 0.5),
+        ("on", "AA1 N", 62, 0.5),
+        ("the", "DH AH0", 60, 0.5),
+        ("wa-", "W AO1", 62, 1),
+        ("ter", "T ER0", 60, 2),
+    ],
+    [
+        ("we", "W IY1", 64, 0.5),
+        ("will", "W IH1 L", 65, 0.5),
+        ("meet", "M IY1 T", 67, 1),
+        ("a-", "AH0", 65, 0.5),
+        ("gain", "G EH1 N", 64, 1),
+        ("to-", "T AH0", 62, 0.5),
+        ("mor-", "M AA1", 64, 1),
+        ("row", "R OW2", 60, 2),
+    ],
+    [
+        ("hold", "HH OW1 L D", 60, 1),
+        ("my", "M AY1", 64, 0.5),
+        ("hand", "HH AE1 N D", 67, 1),
+        ("and", "AH0 N D", 65, 0.5),
+        ("sing", "S IH1 NG", 64, 1),
+        ("with", "W IH1 DH", 62, 0.5),
+        ("me", "M IY1", 60, 2),
+    ],
+]
+
+
+def line_words(lines: list[Line]) -> list[str]:
+    """The words of ``lines`` in order, lower case ("the", "sun", ...)."""
+    words: list[str] = []
+    joining = False
+    for line in lines:
+        for text, _, _, _ in line:
+            piece = text.rstrip("-").lower()
+            if joining:
+                words[-1] += piece
+            else:
+                words.append(piece)
+            joining = text.endswith("-")
+    return words
+
+
+def on_one_pitch(lines: list[Line], midi_pitch: int) -> list[Line]:
+    """``lines`` with every note moved to ``midi_pitch`` (rhythm and words kept)."""
+    return [
+        [(text, arpabet, midi_pitch, beats) for text, arpabet, _, beats in line] for line in lines
+    ]
+
 
 def song(
     lines: list[Line], *, beat_s: float = 0.4, rest_beats: float = 1.0, start_s: float = 0.3

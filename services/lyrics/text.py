@@ -1,0 +1,601 @@
+"""From written text to the words that are sung: what the user typed, read as a singer would.
+
+Lyrics a person types are sung as written. This module decides what "as written" means
+for text that is not plain words, and says so for every change:
+
+- **Letters.** Any Latin letter, accented or not ("Zoë’s crème brûlée"); curly and
+  modifier apostrophes inside a word are apostrophes ("Don’t"). A word's syllables keep
+  the user's spelling for display (see :class:`SungWord`); only the dictionary lookup
+  uses the plain form. Letters of other scripts cannot be said by the English voice:
+  the word is refused by name (``UnpronounceableError``), never replaced.
+- **Hidden characters.** HTML entities (``&eacute;``, ``&#8217;``) are decoded; zero-width
+  and bidirectional marks and control characters are removed. Text is taken in Unicode
+  NFC (canonically the same text, so no warning).
+- **Numbers, times, money, abbreviations** are said as words: "2024" -> "twenty
+  twenty-four" (a year), "Call 911" -> "nine one one" (a number to dial), "10:30" -> "ten
+  thirty", "$5" -> "five dollars", "Dr. Who" -> "doctor Who", "3rd" -> "third", "50%" ->
+  "fifty percent", "U.S.A." and "BTS" -> their letters. Numbers become words with
+  ``inflect`` (MIT); the readings of years, times, money and the abbreviation table
+  are ours. The syllables of an expanded token spell the spoken words (a score shows
+  "twen-ty twen-ty-four" under the notes, as sheet music writes numbers out), and a
+  warning names the change.
+- **Symbols** that are not words (emoji, "♥", a lone "$") are not sung; a warning names
+  them. Punctuation is not sung and needs no warning: it stays in the line's text.
+
+:func:`read_user_lyrics` is strict and collects warnings (user lyrics);
+:func:`sung_words` and :func:`words_of` are lenient (text written by the lyricist or an
+LLM, counted and repaired anyway): a word that cannot be said is left out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import inflect
+
+from services.lyrics.errors import LyricsInputError
+from services.lyrics.pronunciation import is_known
+
+#: Apostrophes as people type them: ASCII, right single quote (what phones and word
+#: processors write for "don't"), left single quote, modifier letter apostrophe, backtick.
+APOSTROPHES = "'’‘ʼ`"
+HYPHENS = "-‐‑"
+#: Characters that are invisible when text is shown and never sung: zero-width space,
+#: non-joiner and joiner, word joiner, byte order mark, soft hyphen, Mongolian vowel
+#: separator, and the bidirectional marks and embeddings that RTL editors insert.
+INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\u061c"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+#: The longest run of digits said as a number; longer runs are codes, said digit by digit.
+MAX_NUMBER_DIGITS = 15
+#: Words before a number that make it one to dial, said digit by digit ("call 911").
+DIALLING_WORDS = frozenset({"call", "dial", "phone", "ring", "text", "tel", "fax", "number"})
+#: Abbreviations said as words; a trailing period is optional only where marked "?".
+#: "St." and "Dr." before a capitalised word are a saint and a doctor, else a street
+#: and a drive.
+ABBREVIATIONS = {
+    "mr": "mister",
+    "mrs": "missus",
+    "ms": "miz",
+    "dr": "doctor",
+    "st": "saint",
+    "prof": "professor",
+    "jr": "junior",
+    "sr": "senior",
+    "mt": "mount",
+    "ft": "fort",
+    "capt": "captain",
+    "lt": "lieutenant",
+    "sgt": "sergeant",
+    "col": "colonel",
+    "gov": "governor",
+    "rev": "reverend",
+    "pres": "president",
+    "ave": "avenue",
+    "blvd": "boulevard",
+    "rd": "road",
+    "apt": "apartment",
+    "vs": "versus",
+    "etc": "et cetera",
+    "approx": "approximately",
+    "dept": "department",
+    "feat": "featuring",
+    "no": "number",
+}
+_TITLE_OR_PLACE = {"dr": "drive", "st": "street"}
+#: Abbreviations that need no period ("Mr Smith" in British spelling) when a capitalised
+#: word follows.
+_UNDOTTED_TITLES = frozenset({"mr", "mrs", "ms", "dr", "st"})
+#: Multi-letter abbreviations with periods inside.
+DOTTED_ABBREVIATIONS = {"e.g.": "for example", "i.e.": "that is", "w/": "with", "w/o": "without"}
+#: Units after a number: (singular, plural).
+UNITS = {
+    "km": ("kilometer", "kilometers"),
+    "kg": ("kilogram", "kilograms"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "mph": ("mile per hour", "miles per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "mi": ("mile", "miles"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+    "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
+    "sec": ("second", "seconds"),
+    "bpm": ("beat per minute", "beats per minute"),
+}
+#: Currency symbols: (unit, units, cent, cents); "" where there is no smaller unit.
+CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "¥": ("yen", "yen", "", ""),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
+}
+_SCALES = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion"}
+_SCALE_WORDS = ("hundred", "thousand", "million", "billion", "trillion")
+#: Symbols said as a word when they stand between words or before a number.
+SYMBOL_WORDS = {"&": "and", "@": "at", "+": "plus", "=": "equals", "#": "number"}
+#: Letter names as cmudict spells them ("a." is EY1, "w." is "double-u").
+_LETTER_KEY = "{}."
+
+_LETTER = r"(?:[^\W\d_][\u0300-\u036f]*)"
+_JOINERS = re.escape(APOSTROPHES + HYPHENS)
+_WORD = rf"{_LETTER}+(?:[{_JOINERS}]{_LETTER}+)*"
+_AMPM = r"(?P<{0}>[AaPp])\.?\s?[Mm]\.?(?![^\W\d_])"
+_TOKENS = re.compile(
+    "|".join(
+        [
+            rf"(?P<time>(?<![\d:.])(?P<hour>\d{{1,2}}):(?P<minute>[0-5]\d)(?!\d)(?::(?P<second>[0-5]\d)(?!\d))?(?:\s?{_AMPM.format('time_ampm')})?)",
+            rf"(?P<clock>(?<![\d:.,])(?P<clock_hour>\d{{1,2}})\s?{_AMPM.format('clock_ampm')})",
+            r"(?P<money>(?P<currency>[$€£¥₹])\s?(?P<amount>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2})(?!\d))?"
+            r"(?:\s?(?P<scale>hundred|thousand|million|billion|trillion|bn|[kKmMbB])(?![^\W\d_]))?)",
+            r"(?P<centsign>(?P<cent_amount>\d+)\s?¢)",
+            r"(?P<ordinal>(?P<ordinal_number>\d+)(?:st|nd|rd|th|ST|ND|RD|TH)(?![^\W\d_]))",
+            r"(?P<percent>(?P<percent_number>\d+(?:\.\d+)?)\s?%)",
+            r"(?P<joined>\d+(?:[-.]\d+){2,}|\d+-\d+)",
+            r"(?P<decimal>(?<![\d.])\d+\.\d+(?![\d.]))",
+            r"(?P<fraction>(?P<numerator>\d+)/(?P<denominator>\d+))",
+            r"(?P<number>(?P<sign>(?<![\w\d])[-−](?=\d))?(?P<digits>\d{1,3}(?:,\d{3})+(?!\d)|\d+))",
+            r"(?P<dotted>(?i:e\.g\.|i\.e\.|w/o|w/)(?!\w))",
+            r"(?P<initials>(?:[^\W\d_]\.){2,})",
+            rf"(?P<wordtoken>(?P<word>{_WORD})(?P<period>\.)?)",
+            r"(?P<symbolword>(?<!\S)[&@+=](?!\S)|[&](?=[^\W\d_])|#(?=\d))",
+        ]
+    )
+)
+
+
+class UnpronounceableError(LyricsInputError):
+    """Words of the user's lyrics that the English voice cannot say (``words`` holds them)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        named = ", ".join(f"'{word}'" for word in words[:5])
+        more = f" and {len(words) - 5} more" if len(words) > 5 else ""
+        super().__init__(
+            f"the lyrics contain {'a word' if len(words) == 1 else 'words'} that cannot be "
+            f"sung: {named}{more}. Only English can be sung so far, in Latin letters "
+            "(accents are fine); write such words as they sound in English"
+        )
+
+
+@dataclass(frozen=True)
+class SungWord:
+    """One word as sung.
+
+    text: the letters its syllables show: the user's spelling ("Zoë’s"), one letter of
+        an acronym ("B"), or a word of a spoken number ("twenty-"). The syllable texts
+        of one written word concatenate to exactly the user's word, without the
+        punctuation around it ("barbed-" + "wire" = "barbed-wire").
+    lookup: the key for the pronunciation: lower case, apostrophes straightened
+        ("zoë's", "b." for the letter B).
+    starts_word: False when it continues the written word before it ("wire" of
+        "barbed-wire", the "T" and "S" of "BTS").
+    source: the token of the text it comes from ("2024", "Dr.", "Zoë’s").
+    start, end: where that token is in the line's text (character offsets).
+    """
+
+    text: str
+    lookup: str
+    starts_word: bool
+    source: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class UserLine:
+    """A line of the user's lyrics: its text as shown and its sung words."""
+
+    text: str
+    words: tuple[SungWord, ...]
+
+
+@dataclass(frozen=True)
+class UserText:
+    """The user's lyrics, read: non-empty lines and what was changed (``warnings``)."""
+
+    lines: tuple[UserLine, ...]
+    warnings: tuple[str, ...]
+
+
+def read_user_lyrics(text: str) -> UserText:
+    """The user's lyrics as lines of sung words, with a warning for every change.
+
+    Raises:
+        UnpronounceableError: words in letters the voice cannot say, all named.
+        LyricsInputError: the text has no word to sing.
+    """
+    warnings: list[str] = []
+    cleaned = clean_text(text, warnings)
+    lines: list[UserLine] = []
+    unpronounceable: list[str] = []
+    for raw_line in cleaned.splitlines():
+        if not raw_line.strip():
+            continue
+        line = raw_line.strip()
+        words = list(_sung_words(line, warnings, unpronounceable))
+        if words:
+            lines.append(UserLine(line, tuple(words)))
+    if unpronounceable:
+        raise UnpronounceableError(list(dict.fromkeys(unpronounceable)))
+    if not lines:
+        raise LyricsInputError("the lyrics to fit contain no words")
+    return UserText(tuple(lines), tuple(dict.fromkeys(warnings)))
+
+
+def sung_words(text: str) -> list[SungWord]:
+    """The sung words of a line (lenient: words that cannot be said are left out)."""
+    return list(_lenient_words(text))
+
+
+@lru_cache(maxsize=65536)
+def _lenient_words(text: str) -> tuple[SungWord, ...]:
+    return tuple(_sung_words(clean_text(text, []), [], []))
+
+
+def words_of(text: str) -> list[str]:
+    """The pronunciation keys of the sung words of ``text``, in order.
+
+    Punctuation and symbols are not sung and are dropped; numbers are said as words
+    ("2 hearts" -> "two", "hearts"); "rock'n'roll" stays one word, "barbed-wire" is
+    two.
+    """
+    return [word.lookup for word in sung_words(text)]
+
+
+def clean_text(text: str, warnings: list[str]) -> str:
+    """HTML entities decoded, invisible and control characters removed, NFC; every
+    change appended to ``warnings``."""
+    for _ in range(3):  # "&amp;eacute;" (encoded twice) needs two passes
+        decoded = _ENTITY.sub(lambda match: _decoded_entity(match, warnings), text)
+        if decoded == text:
+            break
+        text = decoded
+    removed: dict[str, int] = {}
+    kept: list[str] = []
+    for index, character in enumerate(text):
+        if character == _ZWJ and _joins_symbols(text, index):
+            kept.append(character)  # part of an emoji sequence, reported with it
+        elif character in INVISIBLE or (
+            unicodedata.category(character) == "Cc" and character not in "\n\r\t"
+        ):
+            removed[character] = removed.get(character, 0) + 1
+        else:
+            kept.append(character)
+    for character, count in removed.items():
+        name = unicodedata.name(character, "CONTROL CHARACTER")
+        times = "" if count == 1 else f" ({count} times)"
+        warnings.append(f"removed the invisible character U+{ord(character):04X} {name}{times}")
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+_ZWJ = "\u200d"
+
+
+def _joins_symbols(text: str, index: int) -> bool:
+    """Whether a zero-width joiner at ``index`` glues two symbols (an emoji sequence)."""
+    before = text[index - 1] if index else ""
+    after = text[index + 1] if index + 1 < len(text) else ""
+    return bool(before and after) and all(
+        unicodedata.category(c)[0] == "S" or c == "\ufe0f" for c in (before, after)
+    )
+
+
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _decoded_entity(match: re.Match[str], warnings: list[str]) -> str:
+    entity = match.group(0)
+    decoded = html.unescape(entity)
+    if decoded != entity:
+        warnings.append(f"the HTML entity '{entity}' was read as '{decoded}'")
+    return decoded
+
+
+def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> Iterator[SungWord]:
+    position = 0
+    previous_word = ""
+    matches = list(_TOKENS.finditer(line))
+    for index, match in enumerate(matches):
+        _note_unsung(line[position : match.start()], warnings)
+        position = match.end()
+        following = matches[index + 1] if index + 1 < len(matches) else None
+        kind = match.lastgroup
+        token = match.group(0)
+        if kind == "wordtoken":
+            word = match.group("word")
+            if not _is_latin(word):
+                unpronounceable.append(word)
+                continue
+            spoken = _abbreviation(word, match.group("period"), following)
+            if spoken is not None:
+                yield from _spoken(spoken, token.strip(), match, warnings)
+            elif unit := _unit(word, previous_word, line[: match.start()]):
+                yield from _spoken(unit, token.strip(), match, warnings)
+            else:
+                yield from _written(word, match)
+            previous_word = word
+            continue
+        if kind == "initials":
+            if not _is_latin(token):
+                unpronounceable.append(token)
+                continue
+            yield from _letters(token, match)
+            previous_word = token
+            continue
+        spoken_text = _say(match, previous_word)
+        if spoken_text is None:
+            _note_unsung(token, warnings)
+            continue
+        yield from _spoken(spoken_text, token.strip(), match, warnings)
+        previous_word = token
+    _note_unsung(line[position:], warnings)
+
+
+def _note_unsung(gap: str, warnings: list[str]) -> None:
+    """Warn about symbols in text that is not sung (punctuation and spaces need none)."""
+    symbols = "".join(
+        character
+        for character in gap
+        if unicodedata.category(character)[0] in "SC" or unicodedata.category(character) == "Mn"
+    ).strip()
+    if symbols:
+        warnings.append(f"'{symbols}' is not a word and is not sung")
+
+
+def _is_latin(word: str) -> bool:
+    for character in unicodedata.normalize("NFKC", word):
+        if character.isalpha() and not unicodedata.name(character, "").startswith("LATIN"):
+            return False
+    return True
+
+
+def _lookup(text: str) -> str:
+    for apostrophe in APOSTROPHES[1:]:
+        text = text.replace(apostrophe, "'")
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _written(word: str, match: re.Match[str]) -> Iterator[SungWord]:
+    """A written word: split at hyphens, an acronym cmudict lacks into its letters."""
+    start, end = match.span("word")
+    parts = re.split(f"([{re.escape(HYPHENS)}])", word)
+    pieces = [part + hyphen for part, hyphen in zip(parts[::2], [*parts[1::2], ""], strict=True)]
+    for number, piece in enumerate(pieces):
+        bare = piece.rstrip(HYPHENS)
+        if not _is_acronym(bare):
+            yield SungWord(piece, _lookup(bare), number == 0, word, start, end)
+            continue
+        # Each letter is a sung word of its own; the hyphen stays on the last letter.
+        shown = list(bare)
+        shown[-1] += piece[len(bare) :]
+        for letter_number, (letter, text) in enumerate(zip(bare, shown, strict=True)):
+            yield SungWord(
+                text,
+                _LETTER_KEY.format(_lookup(letter)),
+                number == 0 and letter_number == 0,
+                word,
+                start,
+                end,
+            )
+
+
+def _is_acronym(word: str) -> bool:
+    """All capitals, 2..6 letters, and not a word cmudict knows ("BTS", but not "NASA")."""
+    return 2 <= len(word) <= 6 and word.isupper() and word.isalpha() and not is_known(word)
+
+
+def _letters(token: str, match: re.Match[str]) -> Iterator[SungWord]:
+    """Initials with periods ("U.S.A."): one sung letter each, shown with its period."""
+    for number, letter in enumerate(token[::2]):
+        yield SungWord(
+            letter + ".",
+            _LETTER_KEY.format(_lookup(letter)),
+            number == 0,
+            token,
+            match.start(),
+            match.end(),
+        )
+
+
+def _spoken(
+    spoken: str, source: str, match: re.Match[str], warnings: list[str]
+) -> Iterator[SungWord]:
+    """Words said for a token that is not written as words; the change is a warning.
+
+    ``spoken`` is words separated by spaces; "x." is the letter x said by its name.
+    """
+    shown_text = re.sub(r"\b(\w)\.(?=\s|-|$)", r"\1", spoken)
+    warnings.append(f"'{source}' is sung as '{shown_text}'")
+    for word in spoken.split():
+        parts = re.split("-", word)
+        for number, part in enumerate(parts):
+            shown = part + ("-" if number < len(parts) - 1 else "")
+            if len(part) == 2 and part.endswith("."):
+                # A letter said by its name ("a." "m." of a.m.), shown without the period.
+                shown, lookup = part[0] + shown[2:], _LETTER_KEY.format(part[0].lower())
+            else:
+                lookup = _lookup(part)
+            yield SungWord(shown, lookup, number == 0, source, match.start(), match.end())
+
+
+def _abbreviation(word: str, period: str | None, following: re.Match[str] | None) -> str | None:
+    key = word.lower()
+    if key not in ABBREVIATIONS or not (word.islower() or word.istitle()):
+        return None
+    next_is_name = (
+        following is not None
+        and following.lastgroup in ("wordtoken", "initials")
+        and following.group(0)[:1].isupper()
+    )
+    if key == "no":
+        # "No." is "number" only with its period and before a number ("No. 5").
+        return "number" if period and following is not None and following.group("digits") else None
+    if not period and not (key in _UNDOTTED_TITLES and next_is_name):
+        return None
+    if key in _TITLE_OR_PLACE and not next_is_name:
+        return _TITLE_OR_PLACE[key]
+    return ABBREVIATIONS[key]
+
+
+def _unit(word: str, previous_word: str, before: str) -> str | None:
+    """A unit right after a number ("5km", "5 km") said in full."""
+    key = word.lower()
+    if key not in UNITS or not previous_word or not re.search(r"\d\s?$", before):
+        return None
+    singular, plural = UNITS[key]
+    return singular if re.search(r"(?<![\d.])1\s?$", before) else plural
+
+
+def _say(match: re.Match[str], previous_word: str) -> str | None:
+    """The words for a number, time, amount or symbol token (None: not sung)."""
+    kind = match.lastgroup
+    if kind == "time":
+        return _time(match)
+    if kind == "clock":
+        return f"{cardinal(match.group('clock_hour'))} {match.group('clock_ampm').lower()}. m."
+    if kind == "money":
+        return _money(match)
+    if kind == "centsign":
+        amount = int(match.group("cent_amount"))
+        return f"{cardinal(str(amount))} {'cent' if amount == 1 else 'cents'}"
+    if kind == "ordinal":
+        engine = inflect_engine()
+        return _words(str(engine.number_to_words(engine.ordinal(match.group("ordinal_number")))))
+    if kind == "percent":
+        return f"{_decimal(match.group('percent_number'))} percent"
+    if kind == "joined":
+        groups = re.split(r"[-.]", match.group(0))
+        if "-" in match.group(0) and len(groups) == 2 and _is_range(groups):
+            return f"{number(groups[0])} to {number(groups[1])}"
+        return " ".join(digits(group) for group in groups)
+    if kind == "decimal":
+        return _decimal(match.group(0))
+    if kind == "fraction":
+        return f"{cardinal(match.group('numerator'))} {cardinal(match.group('denominator'))}"
+    if kind == "number":
+        sign = "minus " if match.group("sign") else ""
+        return sign + number(match.group("digits"), previous_word)
+    if kind == "dotted":
+        return DOTTED_ABBREVIATIONS[match.group(0).lower()]
+    if kind == "symbolword":
+        return SYMBOL_WORDS[match.group(0)]
+    return None
+
+
+def _is_range(groups: list[str]) -> bool:
+    """ "9-5" and "1999-2004" are ranges; "555-1234" is a number to dial."""
+    if all(len(group) <= 2 for group in groups):
+        return True
+    return all(len(group) == 4 and 1100 <= int(group) <= 2099 for group in groups)
+
+
+@lru_cache(maxsize=1)
+def inflect_engine() -> inflect.engine:
+    return inflect.engine()
+
+
+def _words(text: str) -> str:
+    """inflect's words without its commas ("one million, two hundred" -> "... two ...")."""
+    return " ".join(text.replace(",", " ").split())
+
+
+def cardinal(digits_text: str) -> str:
+    """A whole number as words, US style ("134" -> "one hundred thirty-four")."""
+    plain = digits_text.replace(",", "")
+    if len(plain.lstrip("0")) > MAX_NUMBER_DIGITS:
+        return digits(plain)
+    # inflect takes the digits as text (str(int(...)) drops leading zeros).
+    return _words(str(inflect_engine().number_to_words(str(int(plain)), andword="")))
+
+
+def digits(digits_text: str) -> str:
+    """Digit by digit, zero as "oh" ("911" -> "nine one one", "007" -> "oh oh seven")."""
+    return " ".join("oh" if digit == "0" else cardinal(digit) for digit in digits_text)
+
+
+def year(value: int) -> str:
+    """A year as said: 1984 "nineteen eighty-four", 1905 "nineteen oh five", 1900
+    "nineteen hundred", 2000 "two thousand", 2007 "two thousand seven", 2024 "twenty
+    twenty-four"."""
+    century, rest = divmod(value, 100)
+    if 2000 <= value < 2010:
+        return cardinal(str(value))
+    if rest == 0:
+        return f"{cardinal(str(century))} hundred"
+    if rest < 10:
+        return f"{cardinal(str(century))} oh {cardinal(str(rest))}"
+    return f"{cardinal(str(century))} {cardinal(str(rest))}"
+
+
+def number(digits_text: str, previous_word: str = "") -> str:
+    """A number said as in speech: digit by digit after a dialling word ("call 911"),
+    with a leading zero or when too long to be a quantity; a year between 1100 and
+    2099; else a cardinal."""
+    plain = digits_text.replace(",", "")
+    if (
+        previous_word.lower() in DIALLING_WORDS
+        or (len(plain) > 1 and plain.startswith("0"))
+        or len(plain) > MAX_NUMBER_DIGITS
+    ):
+        return digits(plain)
+    if "," not in digits_text and len(plain) == 4 and 1100 <= int(plain) <= 2099:
+        return year(int(plain))
+    return cardinal(plain)
+
+
+def _decimal(text: str) -> str:
+    whole, _, fraction = text.partition(".")
+    said = cardinal(whole)
+    return f"{said} point {digits(fraction).replace('oh', 'zero')}" if fraction else said
+
+
+def _time(match: re.Match[str]) -> str | None:
+    hour, minute = int(match.group("hour")), int(match.group("minute"))
+    if hour > 24:
+        return None
+    ampm = match.group("time_ampm")
+    said = [cardinal(str(hour))]
+    if minute == 0 and not match.group("second"):
+        said.append("" if ampm else "o'clock")
+    elif minute < 10:
+        said.append(f"oh {cardinal(str(minute))}")
+    else:
+        said.append(cardinal(str(minute)))
+    if match.group("second"):
+        said.append(f"and {cardinal(match.group('second'))} seconds")
+    if ampm:
+        said.append(f"{ampm.lower()}. m.")
+    return " ".join(part for part in said if part)
+
+
+def _money(match: re.Match[str]) -> str:
+    unit, units, cent, cents = CURRENCIES[match.group("currency")]
+    amount = match.group("amount").replace(",", "")
+    scale = match.group("scale")
+    if scale:
+        scale_word = scale if scale in _SCALE_WORDS else _SCALES[scale.lower()]
+        whole = _decimal(f"{amount}.{match.group('cents')}" if match.group("cents") else amount)
+        return f"{whole} {scale_word} {units}"
+    value = int(amount)
+    said = []
+    if value or not match.group("cents"):
+        said.append(f"{cardinal(amount)} {unit if value == 1 else units}")
+    if match.group("cents"):
+        cent_value = int(match.group("cents").ljust(2, "0"))
+        if cent and cent_value:
+            said.append(f"{cardinal(str(cent_value))} {cent if cent_value == 1 else cents}")
+        elif cent_value:
+            return f"{_decimal(amount + '.' + match.group('cents'))} {units}"
+    return " and ".join(said)

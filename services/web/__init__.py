@@ -1,0 +1,1 @@
+"""The web studio's files, served through the gateway at ``/studio``."""

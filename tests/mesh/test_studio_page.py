@@ -1,0 +1,341 @@
+"""The web studio in a real browser: Debian's headless Chromium, driven by Selenium through
+its chromedriver, with a fake microphone that plays a synthesized hum, against the mesh
+through Envoy as a person would use it.
+
+A screenshot of the finished take (desktop and phone width) is saved under
+``$TEST_OUTPUT_DIR`` (default ``var/test-output/``) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile
+from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+
+from tests.support.browser import (
+    chromium,
+    marks,
+    open_studio,
+    record,
+    wait_for,
+    write_microphone_hum,
+)
+from tests.support.mesh import REPO_ROOT, Mesh
+from tests.support.rest import http, http_json
+
+# Two phrases of four notes, hummed after 2 s of silence, then 4 s of silence: the fake
+# microphone starts the file when the page opens it, and loops it.
+PITCHES = (57, 59, 60, 62, 64, 62, 60, 59)
+SILENCE_BEFORE_S = 2.0
+SILENCE_AFTER_S = 4.0
+# Two clicks at 200 bpm, then the whole hum and a little silence.
+COUNT_IN_CLICKS = "2"
+COUNT_IN_BPM = "200"
+RECORD_S = 6.8
+ROW_PX = 16  # web/js/piano-roll.js: one semitone
+TAKE_TIMEOUT_S = 60
+
+
+def output_dir() -> Path:
+    directory = Path(os.environ.get("TEST_OUTPUT_DIR", REPO_ROOT / "var" / "test-output"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def microphone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("microphone") / "hum.wav"
+    write_microphone_hum(
+        path,
+        PITCHES,
+        note_duration_s=0.45,
+        rests_s={3: 0.6},
+        silence_before_s=SILENCE_BEFORE_S,
+        silence_after_s=SILENCE_AFTER_S,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(microphone_wav: Path, downloads: Path) -> Iterator[webdriver.Chrome]:
+    with chromium(microphone_wav, downloads) as driver:
+        yield driver
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    """Errors in the browser's console, and warnings about the page's own scripts."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE"
+        or (entry["level"] == "WARNING" and "/studio/" in entry["message"])
+    ]
+
+
+def newest_take(mesh: Mesh) -> dict:
+    status, page = http_json(mesh, "GET", "/v1/takes?page_size=1")
+    assert status == 200, page
+    take: dict = page["takes"][0]
+    return take
+
+
+def note_elements(driver: WebDriver) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, "#roll .note")
+
+
+def rendered_words(driver: WebDriver) -> list[str]:
+    """Under each note, in time order: its syllable, "–" where one is held on, or ""."""
+    words = []
+    for note in note_elements(driver):
+        syllables = note.find_elements(By.CSS_SELECTOR, ".syllable")
+        words.append(syllables[0].text if syllables else "")
+    return words
+
+
+def expected_words(take: dict) -> list[str]:
+    words = [""] * len(take["melody"]["notes"])
+    for line in take["lyrics"]["lines"]:
+        for syllable in line["syllables"]:
+            words[syllable["note_index"]] = syllable["text"]
+            for held in range(1, max(1, syllable["note_count"])):
+                words[syllable["note_index"] + held] = "–"
+    return words
+
+
+def test_a_hummed_take_is_recorded_heard_corrected_sung_again_and_downloaded(
+    mesh: Mesh, browser: webdriver.Chrome, downloads: Path
+) -> None:
+    driver = browser
+    open_studio(driver, mesh.base_url)
+
+    # Record: a count-in, then the fake microphone's hum; stopping sends it at once.
+    driver.find_element(By.ID, "theme").send_keys("harbour lights")
+    levels = record(
+        driver, count_in_clicks=COUNT_IN_CLICKS, count_in_bpm=COUNT_IN_BPM, record_s=RECORD_S
+    )
+    assert max(levels) > 0.1  # the meter showed the hum
+    wait_for(driver, lambda d: marks(d, "studio:take"), TAKE_TIMEOUT_S, "the take")
+
+    # The vocal began to play before the take was complete, and the notes and words on
+    # the page are the take's.
+    (first_audio,) = marks(driver, "studio:first-audio")
+    (stopped,) = marks(driver, "studio:recording-stopped")
+    (finished,) = marks(driver, "studio:take")
+    assert stopped < first_audio < finished
+    take = newest_take(mesh)
+    assert [note["midi_pitch"] for note in take["melody"]["notes"]] == list(PITCHES)
+    wait_for(driver, lambda d: len(note_elements(d)) == len(PITCHES), 5, "the notes")
+    assert rendered_words(driver) == expected_words(take)
+    recording = driver.find_element(By.CSS_SELECTOR, 'input[name="listen"][value="recording"]')
+    assert recording.is_enabled()  # the browser's own recording decoded, to play beside
+    lines = driver.find_elements(By.CSS_SELECTOR, "#lines input")
+    assert [line.get_attribute("value") for line in lines] == [
+        line["text"] for line in take["lyrics"]["lines"]
+    ]
+
+    # Correct: the second note two semitones up with the keyboard, the fifth one up by
+    # dragging it; then sing again without recording again.
+    note_elements(driver)[1].click()
+    ActionChains(driver).send_keys(Keys.ARROW_UP, Keys.ARROW_UP).perform()
+    assert "C#4" in (note_elements(driver)[1].get_attribute("aria-label") or "")  # was B3
+    fifth = note_elements(driver)[4].find_element(By.CSS_SELECTOR, ".body")
+    ActionChains(driver).click_and_hold(fifth).move_by_offset(0, -ROW_PX).release().perform()
+    assert "F4" in (note_elements(driver)[4].get_attribute("aria-label") or "")  # was E4
+    driver.find_element(By.ID, "undo").click()
+    driver.find_element(By.ID, "redo").click()
+    assert "notes edited" in driver.find_element(By.ID, "edit-summary").text
+    driver.find_element(By.ID, "resing").click()
+    wait_for(driver, lambda d: len(marks(d, "studio:take")) == 2, TAKE_TIMEOUT_S, "the revision")
+    revised = newest_take(mesh)
+    assert revised["parent_take_id"] == take["take_id"]
+    revised_pitches = [note["midi_pitch"] for note in revised["melody"]["notes"]]
+    assert revised_pitches == [57, 61, 60, 62, 65, 62, 60, 59]
+    assert rendered_words(driver) == expected_words(revised)
+    assert {note.get_attribute("tabindex") for note in note_elements(driver)} == {"0"}  # editable
+    versions = driver.find_elements(By.CSS_SELECTOR, "#versions button")
+    assert len(versions) == 2
+    assert versions[1].get_attribute("aria-current") == "true"
+
+    # The revision plays as it streams in. The space bar pauses it, plays on (the
+    # playhead moves) and pauses again.
+    body = driver.find_element(By.TAG_NAME, "body")
+    play = driver.find_element(By.ID, "play")
+    position = driver.find_element(By.ID, "position")
+    if play.text == "Pause":
+        body.send_keys(Keys.SPACE)
+        wait_for(driver, lambda d: play.text == "Play", 5, "a pause")
+    paused_at = float(position.get_attribute("value") or 0)
+    body.send_keys(Keys.SPACE)
+    wait_for(
+        driver,
+        lambda d: float(position.get_attribute("value") or 0) > paused_at + 0.3,
+        10,
+        "the playhead to move",
+    )
+    body.send_keys(Keys.SPACE)
+    wait_for(driver, lambda d: play.text == "Play", 5, "a pause")
+
+    # Download the MIDI file: the melody as corrected, the words as sung.
+    driver.find_element(By.CSS_SELECTOR, '[data-download="midi"]').click()
+    midi_path = downloads / f"take-{revised['take_id'][:8]}.mid"
+    wait_for(driver, lambda d: midi_path.exists(), 10, "the MIDI download")
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_path.read_bytes()))
+    assert [note.pitch for note in midi.instruments[0].notes] == revised_pitches
+    sung = [s["text"] for line in revised["lyrics"]["lines"] for s in line["syllables"]]
+    assert [lyric.text for lyric in midi.lyrics] == sung
+    for export, extension, signature in (
+        ("musicxml", "musicxml", b"<score-partwise"),
+        ("ustx", "ustx", b"ustx_version"),
+    ):
+        driver.find_element(By.CSS_SELECTOR, f'[data-download="{export}"]').click()
+        score = downloads / f"take-{revised['take_id'][:8]}.{extension}"
+        wait_for(driver, lambda d: score.exists(), 10, f"the {export} download")  # noqa: B023
+        assert signature in score.read_bytes()
+
+    # For a person to look at: desktop, then phone width (nothing wider than the screen).
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, max(1000, int(height)))
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(output_dir() / "studio-take.png"))
+    driver.set_window_size(390, 844)
+    driver.execute_script("document.getElementById('take').scrollIntoView()")
+    wait_for(
+        driver,
+        lambda d: d.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        ),
+        5,
+        "the page to fit a phone's width",
+    )
+    driver.save_screenshot(str(output_dir() / "studio-take-phone.png"))
+    driver.set_window_size(1400, 1000)
+
+    assert console_errors(driver) == []
+
+
+def choose_file(driver: WebDriver, path: Path) -> None:
+    driver.find_element(By.ID, "file-input").send_keys(str(path))
+    wait_for(driver, lambda d: d.find_element(By.ID, "sing").is_enabled(), 5, "the file")
+    driver.find_element(By.ID, "sing").click()
+
+
+def test_a_recording_without_a_tune_is_told_where_the_person_looks(
+    mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    silence = tmp_path / "silence.wav"
+    soundfile.write(silence, np.zeros(16_000 * 2, dtype=np.float32), 16_000, "PCM_16")
+    open_studio(browser, mesh.base_url)
+    choose_file(browser, silence)
+    message = wait_for(
+        browser,
+        lambda d: d.find_element(By.ID, "make-message").text,
+        TAKE_TIMEOUT_S,
+        "the error message",
+    )
+    assert "No tune was found" in message
+    assert "no melody was found" in message  # the service's own words
+    assert browser.find_element(By.ID, "sing").is_enabled()  # try again with other audio
+
+
+def test_a_file_over_the_upload_limit_is_told_as_too_big(
+    mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    status, _, body = http(mesh, "GET", "/health")
+    assert status == 200, body[:200]
+    too_big = tmp_path / "long.wav"
+    too_big.write_bytes(b"RIFF" + bytes(11 * 1024 * 1024))
+    open_studio(browser, mesh.base_url)
+    choose_file(browser, too_big)
+    message = wait_for(
+        browser,
+        lambda d: d.find_element(By.ID, "make-message").text,
+        TAKE_TIMEOUT_S,
+        "the error message",
+    )
+    assert "too big" in message
+    assert "10 MB" in message
+
+
+def test_a_browser_opening_the_gateway_is_sent_to_the_studio(
+    mesh: Mesh, browser: webdriver.Chrome
+) -> None:
+    browser.get(mesh.base_url + "/")
+    assert browser.current_url == mesh.base_url + "/studio"
+    assert browser.title.startswith("Studio")
+    status, reply = http_json(mesh, "GET", "/")  # API clients keep the seed's banner
+    assert status == 200 and reply["service"] == "Expert Music AI"
+
+
+def test_the_studio_files_come_through_the_gateway_with_their_types(mesh: Mesh) -> None:
+    for path, file, media_type in (
+        ("/studio", "index.html", "text/html; charset=utf-8"),
+        ("/studio/studio.css", "studio.css", "text/css; charset=utf-8"),
+        ("/studio/js/main.js", "js/main.js", "text/javascript; charset=utf-8"),
+    ):
+        status, headers, body = http(mesh, "GET", path)
+        assert status == 200, path
+        assert headers["content-type"] == media_type
+        assert headers["cache-control"] == "no-cache"
+        assert body == (REPO_ROOT / "web" / file).read_bytes()
+    status, _, body = http(mesh, "GET", "/studio/no-such-file.js")
+    assert status == 404
+    assert json.loads(body)["code"] == 5
+
+
+class _PageMarkup(HTMLParser):
+    """Collects what a strict Content-Security-Policy would block in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocked: list[str] = []
+        self.script_sources: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        if tag == "style":
+            self.blocked.append("a <style> element")
+        if "style" in names:
+            self.blocked.append(f"a style attribute on <{tag}>")
+        self.blocked += [f"{name} on <{tag}>" for name in names if name.startswith("on")]
+        if tag == "script":
+            self._in_script = True
+            self.script_sources.append(names.get("src") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = self._in_script and tag != "script"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.blocked.append("an inline script")
+
+
+def test_the_page_needs_no_inline_script_or_style() -> None:
+    """So a strict Content-Security-Policy (script-src 'self'; style-src 'self') holds."""
+    markup = _PageMarkup()
+    markup.feed((REPO_ROOT / "web" / "index.html").read_text())
+    assert markup.blocked == []
+    assert markup.script_sources == ["/studio/js/main.js"]
+    for module in (REPO_ROOT / "web" / "js").glob("*.js"):
+        code = module.read_text()
+        for construct in ('setAttribute("style"', "innerHTML", "eval(", "new Function"):
+            assert construct not in code, (module.name, construct)
