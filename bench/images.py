@@ -62,6 +62,7 @@ IMAGES: dict[str, tuple[str, str]] = {
     "trainer": ("trainer", "services.trainer"),
     "generation": ("generation", "services.generation"),
     "studio": ("studio", "services.studio"),
+    "web": ("web", "services.web"),
     "gateway": ("gateway", "gateway"),
 }
 READY_TIMEOUT_S = 300.0

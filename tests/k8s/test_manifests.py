@@ -734,3 +734,28 @@ def test_production_gateways_require_client_keys_from_a_secret(
     local = _of_kind(render("local"), "Deployment")[GATEWAY]
     assert not _settings_in_pod(render("local")).gateway_api_keys_file
     assert "env" not in _pod_spec(local)["containers"][0]
+
+
+# ---- requests from the measured images ----
+
+
+def _measured_rss_mib() -> dict[str, float]:
+    """image -> the largest RSS the README's "Images" table measured for it, in MiB."""
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("### Images (one per service)", 1)[1].split("\n\n", 3)[2]
+    measured = {}
+    for row in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        # The idle RSS and the RSS after one request ("—" where none was measured).
+        values = [float(v) for cell in cells[4:6] for v in re.findall(r"^([0-9.]+) MiB", cell)]
+        assert values, row
+        measured[cells[0]] = max(values)
+    return measured
+
+
+def test_every_memory_request_covers_the_measured_working_set(docs: list[Doc]) -> None:
+    measured = _measured_rss_mib()
+    assert set(measured) >= set(_of_kind(docs, "Deployment"))
+    for name, container in _containers(docs):
+        request_mib = _quantity(container["resources"]["requests"]["memory"]) / 2**20
+        assert request_mib >= measured[name], (name, request_mib, measured[name])
