@@ -148,9 +148,14 @@ def test_only_the_trainer_and_generation_carry_torch_and_only_generation_transfo
     }
 
 
+@cache
+def distributions_by_module() -> dict[str, list[str]]:
+    return dict(metadata.packages_distributions())
+
+
 @pytest.mark.parametrize("package", sorted(IMAGES))
 def test_everything_a_service_imports_as_it_loads_is_in_its_extra(package: str) -> None:
-    by_module = metadata.packages_distributions()
+    by_module = distributions_by_module()
     extra = IMAGES[package]
     missing = {
         module: importer
