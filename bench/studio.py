@@ -1,13 +1,17 @@
-"""Melody-to-vocals end to end: total latency and time to first audio, per stage.
+"""Melody-to-vocals end to end: latency, time to first audio, per stage, and throughput.
 
-``python -m bench.studio`` starts the whole mesh on free ports and sends a 10 s hum to
-``MelodyToVocals`` through Envoy with the local engines (swift, local lyricist, joe).
+``python -m bench.studio`` starts the whole mesh on free ports and sends hums to
+``MelodyToVocals`` through Envoy with the local engines (swift, local lyricist, joe): a
+synthesized 10 s and 12 s hum and 12 s of real singing (bench.recordings), one at a time,
+then from 4 clients at once, all in the same run so that the figures compare.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,12 +20,13 @@ from pathlib import Path
 import grpc
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
-from bench.pitch import random_melody_hum
+from bench.recordings import TAKE_SECONDS, Recording, real_singing, synthetic_hum
 from tests.support.mesh import running_mesh
 
 RUNS = 5
-HUM_DURATION_S = 10.0
 UPLOAD_CHUNK_BYTES = 64 * 1024
+CLIENTS = 4
+TAKES_PER_CLIENT = 4
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,19 @@ class Run:
     total_s: float
     first_audio_s: float
     stage_s: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Throughput:
+    recording: str
+    takes: int
+    errors: list[str]
+    wall_s: float
+    latencies_s: list[float]
+
+    @property
+    def takes_per_s(self) -> float:
+        return (self.takes - len(self.errors)) / self.wall_s
 
 
 def requests(wav: bytes, seed: int) -> Iterator[studio_pb2.MelodyToVocalsRequest]:
@@ -51,37 +69,104 @@ def one_run(stub: studio_pb2_grpc.StudioServiceStub, wav: bytes, seed: int) -> R
     return Run(total_s, first_audio_s, dict(take.timings_s))
 
 
-def measure() -> list[Run]:
-    wav = random_melody_hum(HUM_DURATION_S)
+def concurrent_takes(stub: studio_pb2_grpc.StudioServiceStub, recording: Recording) -> Throughput:
+    """CLIENTS clients, each sending TAKES_PER_CLIENT takes one after another."""
+    errors: list[str] = []
+    latencies_s: list[float] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        for number in range(TAKES_PER_CLIENT):
+            started = time.perf_counter()
+            try:
+                one_run(stub, recording.wav, seed=100 + index * TAKES_PER_CLIENT + number)
+            except grpc.RpcError as error:
+                with lock:
+                    errors.append(f"{error.code().name}: {error.details()}")  # type: ignore[attr-defined]
+                continue
+            with lock:
+                latencies_s.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall_s = time.perf_counter() - started
+    return Throughput(recording.name, CLIENTS * TAKES_PER_CLIENT, errors, wall_s, latencies_s)
+
+
+def recordings() -> list[Recording]:
+    real = real_singing()
+    return [synthetic_hum(10.0), synthetic_hum(TAKE_SECONDS), *([real] if real else [])]
+
+
+def measure() -> tuple[dict[str, list[Run]], list[Throughput]]:
     with (
         tempfile.TemporaryDirectory() as data_dir,
         running_mesh(["pitch", "lyrics", "synth", "studio"], Path(data_dir)) as mesh,
         grpc.insecure_channel(mesh.gateway_target) as channel,
     ):
         stub = studio_pb2_grpc.StudioServiceStub(channel)
-        one_run(stub, wav, seed=1)  # warm-up: voices and dictionaries load on first use
-        return [one_run(stub, wav, seed=seed) for seed in range(2, 2 + RUNS)]
+        sent = recordings()
+        one_run(stub, sent[0].wav, seed=1)  # warm-up: voices and dictionaries load on first use
+        runs = {
+            recording.name: [one_run(stub, recording.wav, seed=seed) for seed in range(2, 2 + RUNS)]
+            for recording in sent
+        }
+        throughput = [concurrent_takes(stub, recording) for recording in sent[1:]]
+    return runs, throughput
 
 
-def format_table(runs: list[Run]) -> str:
-    total_s = statistics.median(run.total_s for run in runs)
-    first_audio_s = statistics.median(run.first_audio_s for run in runs)
+def format_runs(runs: dict[str, list[Run]]) -> str:
+    names = list(runs)
     lines = [
-        f"Median of {len(runs)} runs, 10 s hum, local engines, gRPC through Envoy.\n",
-        "| measure | seconds | share of total |",
-        "|---|---|---|",
-        f"| total (upload to stored take) | {total_s:.3f} | 100% |",
-        f"| time to first audio chunk | {first_audio_s:.3f} | {first_audio_s / total_s:.0%} |",
+        f"Median of {RUNS} runs each, one at a time, local engines, gRPC through Envoy.\n",
+        "| measure | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
     ]
+
+    def row(label: str, value_of: object) -> str:
+        cells = []
+        for name in names:
+            values = [value_of(run) for run in runs[name]]  # type: ignore[operator]
+            total = statistics.median(run.total_s for run in runs[name])
+            median = statistics.median(values)
+            cells.append(f"{median:.3f} s ({median / total:.0%})")
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines.append(row("total (upload to stored take)", lambda run: run.total_s))
+    lines.append(row("time to first audio chunk", lambda run: run.first_audio_s))
     for stage in ("pitch", "lyrics", "synth", "store"):
-        stage_s = statistics.median(run.stage_s.get(stage, 0.0) for run in runs)
-        lines.append(f"| stage: {stage} | {stage_s:.3f} | {stage_s / total_s:.0%} |")
+        lines.append(row(f"stage: {stage}", lambda run, s=stage: run.stage_s.get(s, 0.0)))
     return "\n".join(lines)
+
+
+def format_throughput(results: list[Throughput]) -> str:
+    lines = [
+        f"{CLIENTS} clients at once, {TAKES_PER_CLIENT} takes each, one after another.\n",
+        "| recording | takes | errors | takes per second | median latency | slowest |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        median = statistics.median(result.latencies_s) if result.latencies_s else 0.0
+        slowest = max(result.latencies_s, default=0.0)
+        lines.append(
+            f"| {result.recording} | {result.takes} | {len(result.errors)} "
+            f"| {result.takes_per_s:.2f} | {median:.2f} s | {slowest:.2f} s |"
+        )
+    errors = sorted({e for result in results for e in result.errors})
+    return "\n".join(lines + [f"\nerror: {e}" for e in errors])
 
 
 def main() -> None:
     print("## Melody-to-vocals end to end\n")
-    print(format_table(measure()))
+    print(f"Load average {os.getloadavg()[0]:.1f} at the start of this section.\n")
+    runs, throughput = measure()
+    print(format_runs(runs))
+    print()
+    print(format_throughput(throughput))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ FRONT_SERVICE = "studio"
 #: The service that serves the web studio's files, and where the page is.
 WEB_SERVICE = "web"
 WEB_PAGE_PATH = "/studio"
-#: REST paths that answer without a key: what probes and load balancers call.
+#: REST paths that answer without a key: what probes and load balancers call (and the
+#: studio page's files, under WEB_PAGE_PATH).
 OPEN_REST_PATHS = ("/", "/health")
 #: The gateway's own gRPC server (health, reflection) as Envoy knows it.
 LOCAL_CLUSTER = "gateway_local"
@@ -545,6 +546,18 @@ def envoy_config(
             }
             for path in OPEN_REST_PATHS
         ]
+        # The studio page's files are public (the page asks its user for a key and sends
+        # it with the API calls it makes); the route only lifts the key check.
+        if WEB_SERVICE in protobuf_services.values():
+            routes += [
+                {
+                    "match": match
+                    | {"headers": [{"name": ":method", "string_match": {"exact": "GET"}}]},
+                    "route": {"cluster": WEB_SERVICE, "timeout": route_timeout},
+                    "typed_per_filter_config": _disabled(API_KEY_FILTER_NAME),
+                }
+                for match in ({"path": WEB_PAGE_PATH}, {"prefix": f"{WEB_PAGE_PATH}/"})
+            ]
     # Training sets are bigger than hums: their REST upload gets its own buffer limit.
     if "registry" in protobuf_services.values():
         routes.append(

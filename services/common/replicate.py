@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ from replicate.prediction import Prediction
 from replicate.training import Training
 
 from services.common.audio import DecodedAudio, decode_audio
+from services.common.cancellation import raise_if_cancelled
 from services.common.errors import PreconditionError
 from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
 from services.common.settings import Settings
@@ -180,7 +182,7 @@ class ReplicateClient:
         *,
         timeout_s: float,
         on_status: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        cancelled: threading.Event | None = None,
     ) -> Any:
         """Runs a prediction to its end and returns its output (URLs, as the model says).
 
@@ -190,12 +192,15 @@ class ReplicateClient:
                 ``name`` (sent inline, base64), rewound before every try.
             timeout_s: Deadline for the whole prediction, seconds; it is cancelled after.
             on_status: Called with the prediction's status at every poll.
-            cancelled: Polled while waiting; true cancels the prediction.
+            cancelled: The caller's cancellation (services.common.cancellation), looked at
+                while waiting; once set the prediction is cancelled on Replicate too:
+                nobody would hear it, and it is paid for by the second.
 
         Raises:
             ProviderUnavailableError: Replicate kept failing, the prediction failed, or it
                 did not finish within ``timeout_s``.
-            TimeoutError: ``cancelled()`` turned true (the caller went away).
+            WorkCancelledError: ``cancelled`` was set (the caller went away or its
+                deadline passed).
         """
         version_id = model_version.rsplit(":", 1)[-1]
 
@@ -214,13 +219,12 @@ class ReplicateClient:
                 timeout_s=timeout_s,
                 poll_interval_s=self._settings.replicate_poll_interval_s,
                 on_poll=None if on_status is None else lambda run: on_status(run.status),
-                should_stop=cancelled,
+                should_stop=None if cancelled is None else cancelled.is_set,
             )
         except RunStoppedError:
             self.cancel(prediction)
-            raise TimeoutError(
-                f"the caller went away; prediction {prediction.id} cancelled"
-            ) from None
+            raise_if_cancelled(cancelled, f"waiting for prediction {prediction.id}")
+            raise
         except RunTimedOutError as error:
             raise ProviderUnavailableError(PROVIDER, str(error)) from None
         if prediction.status != "succeeded":
@@ -240,14 +244,14 @@ class ReplicateClient:
         max_duration_s: float,
         max_bytes: int,
         on_status: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        cancelled: threading.Event | None = None,
     ) -> DecodedAudio:
         """:meth:`predict`, then its audio fetched and decoded to mono.
 
         Raises:
             ProviderUnavailableError: As :meth:`predict` and :meth:`fetch_output`, or the
                 audio is unreadable or longer than ``max_duration_s``.
-            TimeoutError: ``cancelled()`` turned true.
+            WorkCancelledError: ``cancelled`` was set.
         """
         output = self.predict(
             model_version,

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
 
     # Pitch
     default_pitch_engine: str = "swift"
+    #: Threads of the CREPE engines (torch's pool); 0 = one per CPU the process may use.
+    pitch_torch_threads: int = 0
+    #: crepe-full jobs one pitch replica runs at once (each uses every core, and up to
+    #: ~1 GB); 0 = no limit. Up to PITCH_CREPE_FULL_JOBS_WAITING more wait their turn while
+    #: their caller waits; beyond that a job is refused (RESOURCE_EXHAUSTED / HTTP 429).
+    pitch_crepe_full_jobs_at_once: int = 1
+    pitch_crepe_full_jobs_waiting: int = 4
 
     # Synth
     #: Memory for phrases sung recently (a revised take sings only its changed phrases

@@ -196,13 +196,14 @@ class MusicGenerator:
         target: GenerationTarget,
         request: GenerationRequest,
         on_progress: ProgressCallback | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        cancelled: threading.Event | None = None,
     ) -> GeneratedMusic:
         """Generates music for ``request`` with ``target``.
 
         Args:
             on_progress: Called at each stage (loading, generating, ...).
-            cancelled: Polled during long waits (Replicate); true stops the generation.
+            cancelled: The caller's cancellation (services.common.cancellation); once set
+                the generation stops (a Replicate prediction is cancelled too).
 
         Raises:
             InvalidInputError: The request does not fit the target (e.g. an instrument
@@ -210,6 +211,7 @@ class MusicGenerator:
             PreconditionError: The target is not available here (missing weights or
                 files, Replicate not configured), with what to do about it.
             UnavailableError: Replicate failed.
+            WorkCancelledError: ``cancelled`` was set.
         """
         if request.sample_rate_hz < 0:
             raise InvalidInputError(f"sample rate must be positive, got {request.sample_rate_hz}")
@@ -228,7 +230,7 @@ class MusicGenerator:
         self,
         target: GenerationTarget,
         request: GenerationRequest,
-        cancelled: Callable[[], bool] | None = None,
+        cancelled: threading.Event | None = None,
     ) -> Iterator[GenerationProgress | GeneratedMusic]:
         """:meth:`generate` as a stream: progress as it happens, the music last.
 
@@ -341,7 +343,7 @@ class MusicGenerator:
         target: GenerationTarget,
         request: GenerationRequest,
         report: Callable[[str, float], None],
-        cancelled: Callable[[], bool] | None,
+        cancelled: threading.Event | None,
     ) -> GeneratedMusic:
         melody = self._melody_file(request)
         if not request.prompt.strip() and melody is None:

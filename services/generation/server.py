@@ -11,7 +11,7 @@ from google.api import httpbody_pb2
 from services.common.artifacts import artifact_store_from_settings
 from services.common.convert import note_from_proto
 from services.common.errors import grpc_errors
-from services.common.server import ServiceSpec
+from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.generation.catalogue import RegistryCatalogue
 from services.generation.generation import (
@@ -57,7 +57,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
     ) -> Iterator[generation_pb2.GenerateMusicResponse]:
         target, generation_request = self._resolve(request.spec)
         for event in self._generator.generate_events(
-            target, generation_request, cancelled=lambda: not context.is_active()
+            target, generation_request, cancelled=cancellation_of(context)
         ):
             if isinstance(event, GenerationProgress):
                 yield generation_pb2.GenerateMusicResponse(
@@ -92,7 +92,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
     ) -> httpbody_pb2.HttpBody:
         target, generation_request = self._resolve(request.spec)
         music = self._generator.generate(
-            target, generation_request, cancelled=lambda: not context.is_active()
+            target, generation_request, cancelled=cancellation_of(context)
         )
         return httpbody_pb2.HttpBody(content_type="audio/wav", data=music.wav_bytes())
 

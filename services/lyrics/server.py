@@ -8,7 +8,7 @@ from expertmusic.music.v1 import music_pb2
 
 from services.common.convert import lyrics_to_proto, melody_from_proto
 from services.common.errors import grpc_errors
-from services.common.server import ServiceSpec
+from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.writer import provider_health, write_lyrics
@@ -37,7 +37,11 @@ class LyricsServicer(lyrics_pb2_grpc.LyricsServiceServicer):
     def WriteLyrics(
         self, request: lyrics_pb2.WriteLyricsRequest, context: grpc.ServicerContext
     ) -> music_pb2.Lyrics:
-        return lyrics_to_proto(write_lyrics(request_from_proto(request), self._settings))
+        return lyrics_to_proto(
+            write_lyrics(
+                request_from_proto(request), self._settings, cancelled=cancellation_of(context)
+            )
+        )
 
     def ListProviders(
         self, request: lyrics_pb2.ListProvidersRequest, context: grpc.ServicerContext

@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 
+from services.common.cancellation import WorkCancelledError, raise_if_cancelled
 from services.common.retry import ProviderUnavailableError, RetryPolicy, call_with_retries
 from services.common.settings import Settings, get_settings
 from services.lyrics.domain import LyricLine, Lyrics, LyricsFit, LyricsRequest, Provider
@@ -69,13 +71,18 @@ def write_lyrics(
     *,
     tracker: HealthTracker = TRACKER,
     sleep: Callable[[float], None] = time.sleep,
+    cancelled: threading.Event | None = None,
 ) -> Lyrics:
     """Words for every note of the request's melody (or syllable plan).
 
     Raises LyricsInputError when the request cannot be served as asked. Never fails
     because an LLM did: the local lyricist writes instead, and a warning says so.
+    ``cancelled`` (set when the caller no longer waits) stops the work before each
+    provider is asked and during the waits between retries (WorkCancelledError).
     """
     settings = settings or get_settings()
+    if cancelled is not None:
+        sleep = _waiting_on(cancelled)
     _check(request, settings)
     plan = _plan(request, settings)
     labels = rhyme_labels(
@@ -91,6 +98,7 @@ def write_lyrics(
     deadline_s = time.monotonic() + settings.lyrics_timeout_s
     warnings: list[str] = []
     for provider in chain:
+        raise_if_cancelled(cancelled, f"writing lyrics with {provider.name}")
         try:
             result = _write_with_llm(
                 provider, request, plan, labels, lyricist, settings, sleep, deadline_s, warnings
@@ -102,11 +110,22 @@ def write_lyrics(
             continue
         tracker.record_success(provider.name)
         return _lyrics(result, plan, provider.name, provider.model, seed, warnings)
+    raise_if_cancelled(cancelled, "writing lyrics")
     if warnings:
         warnings.append("the local lyricist wrote these words instead")
     raw_lines = [line.text for line in lyricist.write(plan, labels)]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
+
+
+def _waiting_on(cancelled: threading.Event) -> Callable[[float], None]:
+    """A sleep between retries that ends, raising WorkCancelledError, once ``cancelled`` is set."""
+
+    def wait(seconds: float) -> None:
+        if cancelled.wait(seconds):
+            raise WorkCancelledError("stopped writing lyrics: the caller cancelled")
+
+    return wait
 
 
 def _sing_user_lyrics(

@@ -9,11 +9,10 @@ which it is a harmonic, so that the transcription can say what it missed.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from services.common.music import PitchTrack
+from services.pitch.onsets import FrameSpectra
 
-WINDOW_S = 0.064
 #: Share of a frame's energy (above 60 Hz) in one spectral peak that makes it a pure tone:
 #: a whistle holds almost all of it; a voice spreads it over many harmonics.
 TONAL_SHARE = 0.5
@@ -25,16 +24,12 @@ _HARMONIC_TOLERANCE = 0.03
 
 
 def seconds_above_ceiling(
-    samples: npt.NDArray[np.floating],
-    sample_rate_hz: int,
-    track: PitchTrack,
-    highest_frequency_hz: float,
+    spectra: FrameSpectra, track: PitchTrack, highest_frequency_hz: float
 ) -> float:
     """How long the recording holds a tone pitched above ``highest_frequency_hz``.
 
     Args:
-        samples: Mono audio, shape (n_samples,).
-        sample_rate_hz: Rate of ``samples``.
+        spectra: The spectrum around each of the track's frames (onsets.frame_spectra).
         track: The engine's pitch track of the same audio (frame times and f0).
         highest_frequency_hz: The engine's ceiling, in Hz.
 
@@ -42,25 +37,18 @@ def seconds_above_ceiling(
         Seconds (frames times the track's hop) where a pure tone more than half a semitone
         above the ceiling dominates and the engine found no pitch it is a harmonic of.
     """
-    times = np.asarray(track.times_s, dtype=np.float64)
-    signal = np.asarray(samples, dtype=np.float32)
-    if len(times) == 0 or signal.size == 0:
+    if len(track.times_s) == 0:
         return 0.0
-    n_fft = 1 << int(np.ceil(np.log2(WINDOW_S * sample_rate_hz)))
-    padded = np.pad(signal, (n_fft // 2, n_fft))
-    centres = np.clip(np.round(times * sample_rate_hz).astype(np.int64), 0, len(signal))
-    frames = padded[centres[:, None] + np.arange(n_fft)[None, :]] * np.hanning(n_fft).astype(
-        np.float32
-    )
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    bin_hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz)
+    power = spectra.magnitudes**2
+    bin_hz = spectra.bin_hz
     power[:, bin_hz < _LOW_CUT_HZ] = 0.0
     total = power.sum(axis=1)
     peak = power.argmax(axis=1)
     around = np.clip(
-        peak[:, None] + np.arange(-_PEAK_HALF_WIDTH_BINS, _PEAK_HALF_WIDTH_BINS + 1), 0, None
+        peak[:, None] + np.arange(-_PEAK_HALF_WIDTH_BINS, _PEAK_HALF_WIDTH_BINS + 1),
+        0,
+        power.shape[1] - 1,
     )
-    around = np.minimum(around, power.shape[1] - 1)
     peak_power = np.take_along_axis(power, around, axis=1).sum(axis=1)
     peak_hz = bin_hz[peak]
 

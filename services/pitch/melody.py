@@ -15,7 +15,12 @@ from services.common.phrases import group_phrases
 from services.pitch.ceiling import seconds_above_ceiling
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
-from services.pitch.onsets import frame_floor_db, frame_loudness_db, onset_strength
+from services.pitch.onsets import (
+    frame_floor_db,
+    frame_loudness_db,
+    frame_spectra,
+    onset_strength,
+)
 from services.pitch.tempo import estimate_tempo_bpm
 
 # Every engine works at 16 kHz; resampling once here serves the engine and the onset features.
@@ -95,19 +100,18 @@ def extract_melody(
 
     track = tracker.track(audio, ANALYSIS_SAMPLE_RATE_HZ, cancelled)
     raise_if_cancelled(cancelled, "finding notes")
+    spectra = frame_spectra(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s)
     notes = segment_notes(
         track,
         loudness_db=frame_loudness_db(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
-        onset_strength=onset_strength(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s),
+        onset_strength=onset_strength(audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s, spectra),
         floor_db=frame_floor_db(
             audio, ANALYSIS_SAMPLE_RATE_HZ, track.times_s, track.frequencies_hz
         ),
         min_note_duration_s=min_note_duration_s,
     )
     warnings = [] if notes else [NO_MELODY_WARNING]
-    unheard_s = seconds_above_ceiling(
-        audio, ANALYSIS_SAMPLE_RATE_HZ, track, tracker.highest_frequency_hz
-    )
+    unheard_s = seconds_above_ceiling(spectra, track, tracker.highest_frequency_hz)
     if unheard_s >= ABOVE_RANGE_WARNING_S:
         warnings.append(
             f"about {unheard_s:.1f} s of the recording is pitched above "

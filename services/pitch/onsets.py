@@ -5,6 +5,8 @@ Both are computed at a pitch track's frame times, so any engine's hop works.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -93,8 +95,49 @@ def frame_floor_db(
     return np.maximum(10.0 * np.log10(lowest), _SILENCE_DB)
 
 
-def onset_strength(
+@dataclass(frozen=True)
+class FrameSpectra:
+    """Magnitude spectra of 64 ms Hann windows centred on a track's frames.
+
+    magnitudes: shape (n_frames, n_fft // 2 + 1); bin_hz: each bin's frequency, shape
+    (n_fft // 2 + 1,); n_fft: the window length in samples (a power of two).
+    """
+
+    magnitudes: FloatArray
+    bin_hz: FloatArray
+    n_fft: int
+
+
+def frame_spectra(
     samples: npt.NDArray[np.floating], sample_rate_hz: int, times_s: FloatArray
+) -> FrameSpectra:
+    """The spectrum around each frame (computed once for the onsets and the pitch ceiling).
+
+    Args:
+        samples: Mono audio, shape (n_samples,).
+        sample_rate_hz: Rate of ``samples``.
+        times_s: Frame centres in seconds, shape (n_frames,).
+    """
+    times = np.asarray(times_s, dtype=np.float64)
+    signal = np.asarray(samples, dtype=np.float32)
+    n_fft = 1 << int(np.ceil(np.log2(FLUX_WINDOW_S * sample_rate_hz)))
+    padded = np.pad(signal, (n_fft // 2, n_fft))
+    centres = np.clip(np.round(times * sample_rate_hz).astype(np.int64), 0, len(signal))
+    frames = padded[centres[:, None] + np.arange(n_fft)[None, :]] * np.hanning(n_fft).astype(
+        np.float32
+    )
+    return FrameSpectra(
+        magnitudes=np.abs(np.fft.rfft(frames, axis=1)),
+        bin_hz=np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz).astype(np.float64),
+        n_fft=n_fft,
+    )
+
+
+def onset_strength(
+    samples: npt.NDArray[np.floating],
+    sample_rate_hz: int,
+    times_s: FloatArray,
+    spectra: FrameSpectra | None = None,
 ) -> FloatArray:
     """Spectral flux at each frame, scaled so that 1 is a strong onset for this recording.
 
@@ -106,6 +149,7 @@ def onset_strength(
         samples: Mono audio, shape (n_samples,).
         sample_rate_hz: Rate of ``samples``.
         times_s: Frame centres in seconds, shape (n_frames,).
+        spectra: ``frame_spectra`` of the same audio and frames, if already computed.
 
     Returns:
         Onset strength, shape (n_frames,), in [0, 1]: flux divided by its 95th percentile
@@ -115,15 +159,9 @@ def onset_strength(
     n_frames = len(times)
     if n_frames == 0:
         return np.zeros(0)
-    signal = np.asarray(samples, dtype=np.float32)
-    n_fft = 1 << int(np.ceil(np.log2(FLUX_WINDOW_S * sample_rate_hz)))
-    padded = np.pad(signal, (n_fft // 2, n_fft))
-    centres = np.clip(np.round(times * sample_rate_hz).astype(np.int64), 0, len(signal))
-    frames = padded[centres[:, None] + np.arange(n_fft)[None, :]] * np.hanning(n_fft).astype(
-        np.float32
-    )
-    magnitude = np.abs(np.fft.rfft(frames, axis=1))
-    bands = np.log1p(1000.0 * magnitude @ _band_filters(n_fft, sample_rate_hz).T)
+    if spectra is None:
+        spectra = frame_spectra(samples, sample_rate_hz, times)
+    bands = np.log1p(1000.0 * spectra.magnitudes @ _band_filters(spectra.n_fft, sample_rate_hz).T)
     widened = np.maximum(np.maximum(bands, np.roll(bands, 1, axis=1)), np.roll(bands, -1, axis=1))
     times_step_s = float(np.median(np.diff(times))) if n_frames > 1 else FLUX_LAG_S
     lag = max(1, round(FLUX_LAG_S / times_step_s))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 from collections.abc import Iterator
 
 import grpc
@@ -10,19 +12,30 @@ from expertmusic.pitch.v1 import pitch_pb2, pitch_pb2_grpc
 from google.api import httpbody_pb2
 
 from services.common.audio import decode_audio
+from services.common.cancellation import JobSlots, raise_if_cancelled
 from services.common.convert import melody_to_proto
 from services.common.errors import grpc_errors
+from services.common.f0.engines import use_torch_threads
 from services.common.music import Melody
 from services.common.scores import midi
-from services.common.server import ServiceSpec
+from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
 from services.pitch.melody import extract_melody
+
+#: Engines whose jobs take seconds of every core per second of audio (and GBs at peak):
+#: only a few run at once per replica (PITCH_CREPE_FULL_JOBS_AT_ONCE).
+HEAVY_ENGINES = frozenset({"crepe-full"})
 
 
 class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._heavy_slots = JobSlots(
+            "crepe-full",
+            settings.pitch_crepe_full_jobs_at_once,
+            settings.pitch_crepe_full_jobs_waiting,
+        )
 
     @grpc_errors
     def ExtractMelody(
@@ -33,7 +46,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
         options, data = read_streamed_upload(
             request_iterator, max_bytes=self._settings.max_upload_bytes
         )
-        melody = self._melody_of(data, options or pitch_pb2.ExtractionOptions())
+        melody = self._melody_of(
+            data, options or pitch_pb2.ExtractionOptions(), cancellation_of(context)
+        )
         return pitch_pb2.ExtractMelodyResponse(melody=melody_to_proto(melody))
 
     @grpc_errors
@@ -45,7 +60,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
             include_contour=request.include_contour,
             min_note_duration_s=request.min_note_duration_s,
         )
-        melody = self._melody_of(self._checked_body(request.audio), options)
+        melody = self._melody_of(
+            self._checked_body(request.audio), options, cancellation_of(context)
+        )
         return pitch_pb2.UploadMelodyResponse(melody=melody_to_proto(melody))
 
     @grpc_errors
@@ -55,7 +72,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
         options, data = read_streamed_upload(
             request_iterator, max_bytes=self._settings.max_upload_bytes
         )
-        melody = self._melody_of(data, options or pitch_pb2.ExtractionOptions())
+        melody = self._melody_of(
+            data, options or pitch_pb2.ExtractionOptions(), cancellation_of(context)
+        )
         return pitch_pb2.ExportMidiResponse(
             midi_file=midi.melody_to_midi(melody), melody=melody_to_proto(melody)
         )
@@ -67,7 +86,9 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
         options = pitch_pb2.ExtractionOptions(
             engine=request.engine, min_note_duration_s=request.min_note_duration_s
         )
-        melody = self._melody_of(self._checked_body(request.audio), options)
+        melody = self._melody_of(
+            self._checked_body(request.audio), options, cancellation_of(context)
+        )
         return httpbody_pb2.HttpBody(
             content_type=midi.CONTENT_TYPE, data=midi.melody_to_midi(melody)
         )
@@ -76,21 +97,29 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
         check_upload_size(len(body.data), self._settings.max_upload_bytes)
         return body.data
 
-    def _melody_of(self, data: bytes, options: pitch_pb2.ExtractionOptions) -> Melody:
+    def _melody_of(
+        self, data: bytes, options: pitch_pb2.ExtractionOptions, cancelled: threading.Event
+    ) -> Melody:
         audio = decode_audio(data, max_duration_s=self._settings.max_audio_duration_s)
-        melody = extract_melody(
-            audio.samples,
-            audio.sample_rate_hz,
-            engine=options.engine or self._settings.default_pitch_engine,
-            include_contour=options.include_contour,
-            min_note_duration_s=options.min_note_duration_s or None,
-        )
+        raise_if_cancelled(cancelled, "decoding the upload")
+        engine = options.engine or self._settings.default_pitch_engine
+        heavy = engine in HEAVY_ENGINES
+        with self._heavy_slots.slot(cancelled) if heavy else contextlib.nullcontext():
+            melody = extract_melody(
+                audio.samples,
+                audio.sample_rate_hz,
+                engine=engine,
+                include_contour=options.include_contour,
+                min_note_duration_s=options.min_note_duration_s or None,
+                cancelled=cancelled,
+            )
         if not audio.warnings:
             return melody
         return dataclasses.replace(melody, warnings=[*audio.warnings, *melody.warnings])
 
 
 def register(server: grpc.Server, settings: Settings) -> None:
+    use_torch_threads(settings.pitch_torch_threads)
     pitch_pb2_grpc.add_PitchServiceServicer_to_server(PitchServicer(settings), server)
 
 

@@ -3,8 +3,11 @@ stored.
 
 Each job yields the events a client sees (progress, melody, lyrics, audio chunks, the
 stored take) as soon as each is ready, so the first audio plays before the render ends.
-Each stage gets the smaller of its own timeout and what is left of the caller's deadline;
-a stage that fails is named in the error.
+Each stage gets the smaller of its own timeout and what is left of the caller's deadline,
+or, when the caller chose how long the job may take (``VocalsOptions.timeout_s``), what is
+left of that; a stage that fails is named in the error. A caller that goes away
+(``cancelled``) stops the job: the call in flight is cancelled, so the stage's service
+stops its work too, and nothing later starts.
 
 A new take runs every step: transcribe, write, sing, store. A revision of a take runs
 only what its edits need (see ``services.studio.revision``): no transcription, words
@@ -14,10 +17,11 @@ the phrases that differ (it keeps the phrases it sang recently).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from expertmusic.lyrics.v1 import lyrics_pb2, lyrics_pb2_grpc
@@ -27,6 +31,7 @@ from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
 from prometheus_client import Histogram
 
+from services.common.cancellation import CapacityError, WorkCancelledError, raise_if_cancelled
 from services.common.convert import (
     lyrics_from_proto,
     lyrics_to_proto,
@@ -63,8 +68,9 @@ STAGE_SPAN = {
 }
 #: The provider named in a take whose words the user wrote or edited.
 USER_PROVIDER = "user"
+#: How often a stage in flight looks whether its caller went away, in seconds.
+_CANCEL_CHECK_S = 0.05
 
-T = TypeVar("T")
 Events = Iterator[studio_pb2.MelodyToVocalsResponse]
 TimeRemaining = Callable[[], float | None]
 
@@ -78,12 +84,38 @@ class StageStubs:
 
 @dataclass
 class _Job:
-    """What one job has found so far, and how long each stage took."""
+    """What one job has found so far, and how long each stage took.
+
+    ``budget_s``: how long the caller allowed the whole job (``VocalsOptions.timeout_s``),
+    None to keep each stage's own timeout.
+    """
 
     time_remaining_s: TimeRemaining
+    cancelled: threading.Event
+    budget_s: float | None = None
     started: float = field(default_factory=time.perf_counter)
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def stage_timeout_s(self, stage: str, own_timeout_s: float) -> float:
+        """Seconds the stage may take: its own limit, or what is left of the job's budget,
+        never beyond the caller's deadline.
+
+        Raises:
+            WorkCancelledError: The caller went away.
+            TimeoutError: No time is left.
+        """
+        raise_if_cancelled(self.cancelled, f"before the {stage} stage")
+        if self.budget_s is None:
+            timeout_s = own_timeout_s
+        else:
+            timeout_s = self.budget_s - (time.perf_counter() - self.started)
+        remaining_s = self.time_remaining_s()
+        if remaining_s is not None:
+            timeout_s = min(timeout_s, remaining_s)
+        if timeout_s <= 0:
+            raise TimeoutError(f"no time was left for the {stage} stage")
+        return timeout_s
 
     def timed(self, stage: str, since: float) -> None:
         self.timings_s[stage] = self.timings_s.get(stage, 0.0) + time.perf_counter() - since
@@ -117,12 +149,21 @@ class VocalsPipeline:
         options: studio_pb2.VocalsOptions,
         time_remaining_s: TimeRemaining,
         owner: str = "",
+        cancelled: threading.Event | None = None,
     ) -> Events:
         """A new take from a recording: yields the job's events; the last carries the take.
 
-        ``owner``: the client the take belongs to (services.common.callers).
+        ``owner``: the client the take belongs to (services.common.callers);
+        ``cancelled``: set when the caller leaves, which stops the job.
+
+        Raises (before the first event): InvalidInputError for a ``timeout_s`` that is
+        negative or beyond the gateway's route timeout.
         """
-        job = _Job(time_remaining_s)
+        job = _Job(
+            time_remaining_s,
+            cancelled or threading.Event(),
+            budget_s=self._budget_s(options.timeout_s),
+        )
         # Nothing is sent before the melody: a bad upload still fails with a plain status
         # (HTTP 400) instead of ending a stream that has already begun.
         melody = self._transcribe(job, audio, options.pitch_engine)
@@ -153,6 +194,7 @@ class VocalsPipeline:
         request: studio_pb2.ReviseTakeRequest,
         time_remaining_s: TimeRemaining,
         owner: str = "",
+        cancelled: threading.Event | None = None,
     ) -> Events:
         """A new take from a stored one with the request's edits; the original is kept.
 
@@ -160,7 +202,7 @@ class VocalsPipeline:
         not ``owner``'s, InvalidInputError for edits that cannot be sung (each names what
         is wrong).
         """
-        job = _Job(time_remaining_s)
+        job = _Job(time_remaining_s, cancelled or threading.Event())
         parent = self._takes.load(request.take_id, owner=owner)
         recording, _ = self._takes.recording(parent.take_id)
         old_melody = melody_from_proto(parent.melody)
@@ -252,12 +294,12 @@ class VocalsPipeline:
     def _transcribe(self, job: _Job, audio: bytes, pitch_engine: str) -> music_pb2.Melody:
         began = time.perf_counter()
         melody = self._call(
+            job,
             "pitch",
-            lambda timeout_s: self._stubs.pitch.ExtractMelody(
+            lambda timeout_s: self._stubs.pitch.ExtractMelody.future(
                 _upload_messages(audio, pitch_engine), timeout=timeout_s
             ),
             self._settings.pitch_timeout_s,
-            job.time_remaining_s,
         ).melody
         job.timed("pitch", began)
         if not melody.notes:
@@ -341,24 +383,22 @@ class VocalsPipeline:
 
     def _write_lyrics(self, job: _Job, request: lyrics_pb2.WriteLyricsRequest) -> Any:
         return self._call(
+            job,
             "lyrics",
-            lambda timeout_s: self._stubs.lyrics.WriteLyrics(request, timeout=timeout_s),
+            lambda timeout_s: self._stubs.lyrics.WriteLyrics.future(request, timeout=timeout_s),
             self._settings.lyrics_timeout_s,
-            job.time_remaining_s,
         )
 
     def _sing(self, job: _Job, sung: _Sung, request: synth_pb2.SingRequest) -> Events:
         """Streams the synth's audio out as it comes, keeping the whole file in ``sung``."""
         yield progress("synth", 0.0)
         began = time.perf_counter()
-        call = self._call(
-            "synth",
-            lambda timeout_s: self._stubs.synth.Sing(request, timeout=timeout_s),
-            self._settings.synth_timeout_s,
-            job.time_remaining_s,
+        call = self._stubs.synth.Sing(
+            request, timeout=job.stage_timeout_s("synth", self._settings.synth_timeout_s)
         )
         try:
             for event in self._stream("synth", call):
+                raise_if_cancelled(job.cancelled, "singing")
                 kind = event.WhichOneof("event")
                 if kind == "progress":
                     yield progress("synth", event.progress.fraction)
@@ -413,21 +453,43 @@ class VocalsPipeline:
         yield progress("store", 1.0)
         yield studio_pb2.MelodyToVocalsResponse(take=take)
 
+    def _budget_s(self, timeout_s: float) -> float | None:
+        """The job's own time limit from ``VocalsOptions.timeout_s`` (0: none)."""
+        if timeout_s == 0:
+            return None
+        longest_s = self._settings.gateway_route_timeout_s
+        if not 0 < timeout_s <= longest_s:
+            raise InvalidInputError(
+                f"timeout_s must be between 0 and {longest_s:g} seconds; got {timeout_s:g}"
+            )
+        return timeout_s
+
     def _call(
         self,
+        job: _Job,
         stage: str,
-        invoke: Callable[[float], T],
-        stage_timeout_s: float,
-        time_remaining_s: TimeRemaining,
-    ) -> T:
-        remaining_s = time_remaining_s()
-        timeout_s = stage_timeout_s if remaining_s is None else min(stage_timeout_s, remaining_s)
-        if timeout_s <= 0:
-            raise TimeoutError(f"no time was left for the {stage} stage")
+        invoke: Callable[[float], Any],
+        own_timeout_s: float,
+    ) -> Any:
+        """The answer of a unary call started by ``invoke(timeout_s)`` (a gRPC future).
+
+        The call is cancelled as soon as the job is (WorkCancelledError), so the stage's
+        service stops working for a caller who has gone.
+        """
+        timeout_s = job.stage_timeout_s(stage, own_timeout_s)
+        future = invoke(timeout_s)
         try:
-            return invoke(timeout_s)
+            while True:
+                try:
+                    return future.result(timeout=_CANCEL_CHECK_S)
+                except grpc.FutureTimeoutError:
+                    if job.cancelled.is_set():
+                        future.cancel()
+                        raise WorkCancelledError(
+                            f"stopped the {stage} stage: the caller left"
+                        ) from None
         except grpc.RpcError as error:
-            raise _stage_error(stage, error) from None
+            raise _stage_error(stage, error, timeout_s, job.budget_s is not None) from None
 
     @staticmethod
     def _stream(stage: str, call: Iterator[Any]) -> Iterator[Any]:
@@ -454,16 +516,26 @@ def _upload_messages(audio: bytes, pitch_engine: str) -> Iterator[pitch_pb2.Extr
         yield pitch_pb2.ExtractMelodyRequest(audio_chunk=audio[start : start + UPLOAD_CHUNK_BYTES])
 
 
-def _stage_error(stage: str, error: grpc.RpcError) -> Exception:
-    """A downstream status as the matching domain error, naming the stage."""
+def _stage_error(
+    stage: str, error: grpc.RpcError, timeout_s: float | None = None, chosen: bool = True
+) -> Exception:
+    """A downstream status as the matching domain error, naming the stage.
+
+    ``timeout_s`` is what the stage was given; ``chosen`` whether the caller set the job's
+    time (else the message says how to give it more).
+    """
     code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
     details = error.details() if isinstance(error, grpc.Call) else str(error)
     if code is grpc.StatusCode.INVALID_ARGUMENT:
         return InvalidInputError(details)
     if code is grpc.StatusCode.FAILED_PRECONDITION:
         return PreconditionError(details)
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return CapacityError(f"the {stage} service is busy: {details}")
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        return TimeoutError(f"the {stage} stage did not finish in time")
+        given = "" if timeout_s is None else f" ({timeout_s:.0f} s)"
+        hint = "" if chosen else "; a slow engine on a long recording needs more: set timeout_s"
+        return TimeoutError(f"the {stage} stage did not finish in the time it had{given}{hint}")
     if code is grpc.StatusCode.CANCELLED:
         return UnavailableError(f"the {stage} call was cancelled")
     return UnavailableError(f"the {stage} service is unavailable ({code.name}: {details})")

@@ -21,7 +21,7 @@ from services.common.clients import open_channel
 from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import UnavailableError, grpc_errors, status_for
 from services.common.scores import export_score
-from services.common.server import ServiceSpec
+from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import MEBIBYTE, Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
 from services.studio.admission import TakeAdmission
@@ -156,7 +156,10 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     ) -> studio_pb2.Take:
         with self._take_slot(context):
             for event in self._pipeline.revise(
-                request, context.time_remaining, owner=client_name(context)
+                request,
+                context.time_remaining,
+                owner=client_name(context),
+                cancelled=cancellation_of(context),
             ):
                 if event.HasField("take"):
                     return event.take
@@ -168,7 +171,12 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     ) -> Iterator[studio_pb2.MelodyToVocalsResponse]:
         with self._take_slot(context):
             yield from _with_error_event(
-                self._pipeline.revise(request, context.time_remaining, owner=client_name(context))
+                self._pipeline.revise(
+                    request,
+                    context.time_remaining,
+                    owner=client_name(context),
+                    cancelled=cancellation_of(context),
+                )
             )
 
     @grpc_errors
@@ -269,7 +277,13 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
                 yield studio_pb2.MelodyToVocalsResponse(lyrics=take.lyrics)
                 yield studio_pb2.MelodyToVocalsResponse(take=take)
                 return
-            for event in self._pipeline.run(audio, options, context.time_remaining, owner=owner):
+            for event in self._pipeline.run(
+                audio,
+                options,
+                context.time_remaining,
+                owner=owner,
+                cancelled=cancellation_of(context),
+            ):
                 if event.HasField("take"):
                     earlier.remember(event.take.take_id)
                 yield event

@@ -14,6 +14,7 @@ engines render remotely in one piece, which is then streamed the same way.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from services.common.cancellation import raise_if_cancelled
 from services.common.settings import Settings, get_settings
 from services.synth import replicate_engines
 from services.synth.choice import candidate_voices, choose_voice, transposition_reason
@@ -87,6 +89,7 @@ def sing(
     *,
     settings: Settings | None = None,
     phrase_cache: PhraseCache | None = None,
+    cancelled: threading.Event | None = None,
 ) -> Iterator[SingEvent]:
     """Sing ``request``: progress events, audio chunks, then one SingSummary.
 
@@ -95,7 +98,9 @@ def sing(
 
     Raises (at once, before rendering): SynthInputError for a request that cannot be
     sung, VoiceUnavailableError for a local voice missing here. While iterating, a
-    Replicate engine may raise ProviderUnavailableError.
+    Replicate engine may raise ProviderUnavailableError, and WorkCancelledError ends the
+    work once ``cancelled`` is set (the caller went away): it is looked at before each
+    block of each phrase is sung.
     """
     settings = settings or get_settings()
     started = time.perf_counter()
@@ -119,8 +124,8 @@ def sing(
     )
     if request.engine is Engine.LOCAL:
         voice = local_voice(info.voice_id)
-        return _sing_locally(request, score, voice, choice, started, phrase_cache)
-    return _sing_remotely(request, score, info, choice, settings, started)
+        return _sing_locally(request, score, voice, choice, started, phrase_cache, cancelled)
+    return _sing_remotely(request, score, info, choice, settings, started, cancelled)
 
 
 def sing_to_bytes(
@@ -128,9 +133,10 @@ def sing_to_bytes(
     *,
     settings: Settings | None = None,
     phrase_cache: PhraseCache | None = None,
+    cancelled: threading.Event | None = None,
 ) -> bytes:
     """The whole file of ``sing(request)`` at once (for the REST form)."""
-    events = sing(request, settings=settings, phrase_cache=phrase_cache)
+    events = sing(request, settings=settings, phrase_cache=phrase_cache, cancelled=cancelled)
     return b"".join(event.data for event in events if isinstance(event, AudioChunk))
 
 
@@ -149,6 +155,7 @@ def _sing_locally(
     choice: _Choice,
     started: float,
     phrase_cache: PhraseCache | None,
+    cancelled: threading.Event | None,
 ) -> Iterator[SingEvent]:
     options = request.options
     expression = Expression(options.vibrato_depth_cents, options.vibrato_rate_hz)
@@ -181,6 +188,7 @@ def _sing_locally(
                 )
                 blocks = phrase_cache.blocks(key, sung)
             while True:
+                raise_if_cancelled(cancelled, "singing")
                 begun = time.perf_counter()
                 block = next(blocks, None)
                 timings["sing"] += time.perf_counter() - begun
@@ -223,11 +231,12 @@ def _sing_remotely(
     choice: _Choice,
     settings: Settings,
     started: float,
+    cancelled: threading.Event | None,
 ) -> Iterator[SingEvent]:
     timings = {"plan": time.perf_counter() - started}
     yield Progress("waiting for " + request.engine.value, 0.0)
     begun = time.perf_counter()
-    audio = replicate_engines.render(request.engine, score, info, settings)
+    audio = replicate_engines.render(request.engine, score, info, settings, cancelled)
     timings["provider"] = time.perf_counter() - begun
     sample_rate_hz = request.options.sample_rate_hz or audio.sample_rate_hz
     duration_s = audio.samples.size / audio.sample_rate_hz

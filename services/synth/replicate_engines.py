@@ -13,6 +13,7 @@ maps to UNAVAILABLE.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from services.common import musicgen
@@ -30,11 +31,18 @@ from services.synth.voices import VoiceInfo
 MUSICGEN_CHECKPOINT = "melody-large"
 
 
-def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -> DecodedAudio:
+def render(
+    engine: Engine,
+    score: Score,
+    voice: VoiceInfo,
+    settings: Settings,
+    cancelled: threading.Event | None = None,
+) -> DecodedAudio:
     """Sing ``score`` with a Replicate engine; the whole result, decoded to mono float32.
 
     Raises ProviderUnavailableError when Replicate is not configured, keeps failing after
-    retries, the prediction fails, or it does not finish within ``synth_timeout_s``.
+    retries, the prediction fails, or it does not finish within ``synth_timeout_s``;
+    WorkCancelledError when ``cancelled`` is set first (the prediction is cancelled too).
     """
     if engine is Engine.BARK:
         model_version = settings.replicate_bark_version
@@ -55,6 +63,7 @@ def render(engine: Engine, score: Score, voice: VoiceInfo, settings: Settings) -
         timeout_s=settings.synth_timeout_s,
         max_duration_s=settings.max_audio_duration_s,
         max_bytes=settings.max_upload_bytes * 10,
+        cancelled=cancelled,
     )
 
 

@@ -10,7 +10,7 @@ from google.api import httpbody_pb2
 
 from services.common.convert import melody_from_proto, syllable_from_proto
 from services.common.errors import InvalidInputError, grpc_errors
-from services.common.server import ServiceSpec
+from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import MEBIBYTE, Settings
 from services.synth.phrase_cache import PhraseCache
 from services.synth.render import sing, sing_to_bytes
@@ -122,7 +122,10 @@ class SynthServicer(synth_pb2_grpc.SynthServiceServicer):
         self, request: synth_pb2.SingRequest, context: grpc.ServicerContext
     ) -> Iterator[synth_pb2.SingResponse]:
         for event in sing(
-            request_from_proto(request), settings=self._settings, phrase_cache=self._phrase_cache
+            request_from_proto(request),
+            settings=self._settings,
+            phrase_cache=self._phrase_cache,
+            cancelled=cancellation_of(context),
         ):
             yield event_to_proto(event)
 
@@ -134,7 +137,10 @@ class SynthServicer(synth_pb2_grpc.SynthServiceServicer):
         return httpbody_pb2.HttpBody(
             content_type=sing_request.options.output_format.media_type,
             data=sing_to_bytes(
-                sing_request, settings=self._settings, phrase_cache=self._phrase_cache
+                sing_request,
+                settings=self._settings,
+                phrase_cache=self._phrase_cache,
+                cancelled=cancellation_of(context),
             ),
         )
 

@@ -217,6 +217,10 @@ def test_probes_and_preflights_need_no_key(keyed: tuple[LoneEnvoy, RecordingPitc
     envoy, _ = keyed
     assert call(envoy, "GET", "/health")[0] == 503  # reached the (absent) studio
     assert call(envoy, "GET", "/")[0] == 503
+    # The page's files too (the page sends the user's key with its API calls).
+    assert call(envoy, "GET", "/studio")[0] == 503  # reached the (absent) web service
+    assert call(envoy, "GET", "/studio/js/api.js")[0] == 503
+    assert call(envoy, "GET", "/v1/takes")[0] == 401
     error = grpc_error(envoy, "/grpc.health.v1.Health/Check")
     assert error.code() is grpc.StatusCode.UNAVAILABLE
     preflight = {

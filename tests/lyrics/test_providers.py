@@ -3,8 +3,12 @@ requests we send, the answers we read, repairs, retries and the fallback order."
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from services.common.cancellation import WorkCancelledError
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.errors import LyricsInputError
 from services.lyrics.health import HealthTracker, ProviderState
@@ -211,3 +215,34 @@ def test_health_lists_every_provider() -> None:
     assert health["anthropic"].state is ProviderState.NOT_CONFIGURED
     # An OpenAI-compatible local server (llama.cpp, Ollama) needs only its URL.
     assert health["openai"].state is ProviderState.CONFIGURED
+
+
+def test_a_caller_who_leaves_stops_the_retries_at_once(claude: FakeLLMServer) -> None:
+    # claude answers HTTP 500 to everything; the retry would wait 5 s.
+    settings = settings_for(anthropic=claude, lyrics_retry_base_delay_s=5.0)
+    caller_left = threading.Event()
+    left_at: list[float] = []
+
+    def leave_after_the_first_request() -> None:
+        while not claude.requests:
+            time.sleep(0.01)
+        left_at.append(time.monotonic())
+        caller_left.set()
+
+    threading.Thread(target=leave_after_the_first_request, daemon=True).start()
+
+    with pytest.raises(WorkCancelledError, match="stopped writing lyrics"):
+        write_lyrics(FOUR_LINES, settings, tracker=HealthTracker(), cancelled=caller_left)
+
+    assert time.monotonic() - left_at[0] < 2.0  # not the 5 s retry wait
+    assert len(claude.requests) == 1  # no attempt after the caller left
+
+
+def test_nothing_is_asked_for_a_caller_already_gone(gpt: FakeLLMServer) -> None:
+    gone = threading.Event()
+    gone.set()
+
+    with pytest.raises(WorkCancelledError):
+        write_lyrics(FOUR_LINES, settings_for(openai=gpt), tracker=HealthTracker(), cancelled=gone)
+
+    assert gpt.requests == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from expertmusic.lyrics.v1 import lyrics_pb2
 from expertmusic.music.v1 import music_pb2
@@ -15,6 +17,7 @@ from expertmusic.synth.v1 import synth_pb2
 
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
+from services.common.cancellation import WorkCancelledError
 from services.common.errors import InvalidInputError
 from services.common.settings import Settings
 from services.studio.pipeline import StageStubs, VocalsPipeline
@@ -54,12 +57,47 @@ def one_syllable_per_note(melody: music_pb2.Melody, word: str) -> music_pb2.Lyri
     return music_pb2.Lyrics(lines=lines, provider="local")
 
 
+class Finished:
+    """A call that has already answered, as a gRPC future reports it."""
+
+    def __init__(self, handle: Callable[..., Any], request: Any, timeout: float) -> None:
+        self._failure: Exception | None = None
+        try:
+            self._answer = handle(request, timeout)
+        except Exception as failure:  # a failed call raises from result(), as gRPC's does
+            self._failure = failure
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self._failure is not None:
+            raise self._failure
+        return self._answer
+
+    def cancel(self) -> bool:
+        return False
+
+
+class Unary:
+    """A fake unary method: called as gRPC stubs are, directly or through ``.future``."""
+
+    def __init__(self, handle: Callable[..., Any]) -> None:
+        self._handle = handle
+
+    def __call__(self, request: Any, timeout: float) -> Any:
+        return self._handle(request, timeout)
+
+    def future(self, request: Any, timeout: float) -> Any:
+        return Finished(self._handle, request, timeout)
+
+
 class FakePitch:
     def __init__(self) -> None:
         self.calls = 0
+        self.timeouts_s: list[float] = []
+        self.ExtractMelody = Unary(self._extract)
 
-    def ExtractMelody(self, requests: Iterator[Any], timeout: float) -> Any:
+    def _extract(self, requests: Iterator[Any], timeout: float) -> Any:
         self.calls += 1
+        self.timeouts_s.append(timeout)
         list(requests)
         return pitch_pb2.ExtractMelodyResponse(melody=hummed_melody())
 
@@ -69,8 +107,9 @@ class FakeLyrics:
 
     def __init__(self) -> None:
         self.requests: list[lyrics_pb2.WriteLyricsRequest] = []
+        self.WriteLyrics = Unary(self._write)
 
-    def WriteLyrics(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+    def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
         self.requests.append(request)
         if not request.user_lyrics:
             return one_syllable_per_note(request.melody, "la")
@@ -240,6 +279,114 @@ def test_a_bad_edit_fails_before_anything_is_sung(
     with pytest.raises(InvalidInputError, match="overlap"):
         next(pipeline.revise(request, no_deadline))
     assert len(stages[2].requests) == 1
+
+
+# ---- how long a job may take, and a caller who leaves ----
+
+
+class Pending:
+    """A call that never answers until it is cancelled."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self.cancelled.wait(timeout):
+            raise grpc.FutureCancelledError()
+        raise grpc.FutureTimeoutError()
+
+    def cancel(self) -> bool:
+        self.cancelled.set()
+        return True
+
+
+class DeadlineExceeded(grpc.RpcError, grpc.Call):
+    """The status a call ends with when its deadline passes."""
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+
+    def details(self) -> str:
+        return "Deadline Exceeded"
+
+    def initial_metadata(self) -> Any:
+        return ()
+
+    def trailing_metadata(self) -> Any:
+        return ()
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> float:
+        return 0.0
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_callback(self, callback: Any) -> bool:
+        return False
+
+
+def with_timeout(timeout_s: float) -> studio_pb2.VocalsOptions:
+    return studio_pb2.VocalsOptions(timeout_s=timeout_s)
+
+
+def test_a_job_given_its_own_time_lets_the_pitch_stage_use_it(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    final_take(pipeline.run(RECORDING, with_timeout(200.0), no_deadline))
+    final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+
+    long_job, default_job = stages[0].timeouts_s
+    assert 195.0 < long_job <= 200.0
+    assert default_job == Settings().pitch_timeout_s
+
+
+def test_a_callers_shorter_deadline_still_ends_the_job(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    final_take(pipeline.run(RECORDING, with_timeout(200.0), lambda: 12.0))
+
+    assert stages[0].timeouts_s == [12.0]
+
+
+@pytest.mark.parametrize("timeout_s", [-1.0, 10_000.0])
+def test_a_job_time_outside_the_gateways_is_refused(
+    pipeline: VocalsPipeline, timeout_s: float
+) -> None:
+    with pytest.raises(InvalidInputError, match="timeout_s must be between 0 and 330"):
+        next(pipeline.run(RECORDING, with_timeout(timeout_s), no_deadline))
+
+
+def test_a_caller_who_leaves_cancels_the_stage_in_flight_and_nothing_after_it(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    pitch, lyrics, synth = stages
+    in_flight = Pending()
+    pitch.ExtractMelody.future = lambda request, timeout: in_flight  # type: ignore[method-assign]
+    caller_left = threading.Event()
+    threading.Timer(0.2, caller_left.set).start()
+
+    with pytest.raises(WorkCancelledError):
+        next(
+            pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline, cancelled=caller_left)
+        )
+
+    assert in_flight.cancelled.is_set()
+    assert (lyrics.requests, synth.requests) == ([], [])
+
+
+def test_a_stage_out_of_time_says_how_to_give_the_job_more(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    def late(requests: Any, timeout: float) -> Any:
+        raise DeadlineExceeded()
+
+    stages[0].ExtractMelody = Unary(late)
+
+    with pytest.raises(TimeoutError, match=r"pitch stage did not finish.*\(30 s\).*timeout_s"):
+        next(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
 
 
 def test_a_take_says_which_voice_sang_and_why(pipeline: VocalsPipeline) -> None:

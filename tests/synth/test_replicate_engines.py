@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import soundfile
 
 from services.common.audio import encode_wav
+from services.common.cancellation import WorkCancelledError
 from services.common.retry import ProviderUnavailableError
 from services.common.settings import Settings
 from services.synth.render import sing
@@ -130,6 +132,22 @@ def test_a_prediction_that_never_ends_is_cancelled_at_the_deadline() -> None:
         with pytest.raises(ProviderUnavailableError, match=r"did not finish in 0.3 s"):
             list(sing(_request(Engine.BARK), settings=_settings(fake, synth_timeout_s=0.3)))
         assert fake.requests_to("POST /v1/predictions/")  # the cancel call
+        assert all(p.status == "canceled" for p in fake.predictions.values())
+
+
+def test_a_caller_who_leaves_cancels_the_prediction_too() -> None:
+    with FakeReplicate() as fake:
+        fake.never_finish = True
+        caller_left = threading.Event()
+        threading.Timer(0.3, caller_left.set).start()
+        with pytest.raises(WorkCancelledError, match="waiting for prediction"):
+            list(
+                sing(
+                    _request(Engine.BARK),
+                    settings=_settings(fake, synth_timeout_s=30.0),
+                    cancelled=caller_left,
+                )
+            )
         assert all(p.status == "canceled" for p in fake.predictions.values())
 
 

@@ -4,6 +4,7 @@ make one valid file."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import soundfile
 
 from services.common.audio import decode_audio
+from services.common.cancellation import WorkCancelledError
 from services.common.music import Melody, Note, Syllable
 from services.synth import blocks, voices
 from services.synth.blocks import FRAME_PERIOD_S, synthesize_in_blocks
@@ -172,3 +174,21 @@ def test_blocks_join_like_one_synthesis() -> None:
     # The consonant is still there, as loud as in one call.
     noise = np.abs(frame_of_sample - 310) < 8
     assert np.std(joined[noise]) == pytest.approx(np.std(whole[noise]), rel=0.3)
+
+
+def test_a_caller_who_leaves_stops_the_singing_before_the_next_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counting = _CountingVoice(voices.LOCAL_VOICES["joe"])
+    monkeypatch.setitem(voices.LOCAL_VOICES, "joe", counting)
+    melody, syllables = song(TEN_SECONDS)
+    caller_left = threading.Event()
+    events = sing(SingRequest(melody, syllables, voice_id="joe"), cancelled=caller_left)
+
+    first_audio = next(e for e in events if isinstance(e, AudioChunk) and e.data)
+    caller_left.set()
+
+    with pytest.raises(WorkCancelledError, match="stopped singing"):
+        list(events)
+    assert first_audio.data
+    assert counting.rendered == 1  # the two later phrases were never sung
