@@ -62,7 +62,7 @@ lint: install
 	cd protos && ../$(VENV)/bin/buf lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy services gateway cli tests bench
+	$(VENV)/bin/mypy services gateway cli expert_music tests bench
 
 test: lint
 	$(VENV)/bin/pytest -q

@@ -30,9 +30,10 @@ IMAGES = {
     "services/web": "web",
     "gateway": "gateway",
     "cli": "cli",
+    "expert_music": "library",
 }
 #: Our own top-level packages and the generated stubs (copied into every image).
-OURS = {"services", "gateway", "cli", "expertmusic"}
+OURS = {"services", "gateway", "cli", "expert_music", "expertmusic"}
 
 
 def canonical(name: str) -> str:
@@ -146,6 +147,13 @@ def test_only_the_trainer_and_generation_carry_torch_and_only_generation_transfo
     assert {extra for extra in IMAGES.values() if "transformers" in installs(extra)} == {
         "generation"
     }
+
+
+def test_the_library_and_the_cli_install_what_transcription_lyrics_and_singing_need() -> None:
+    # The library runs the three services' domain code in process.
+    assert installs("library") >= installs("pitch") | installs("lyrics") | installs("synth")
+    assert installs("cli") >= installs("library")
+    assert "torch" not in installs("cli")
 
 
 @cache
