@@ -85,7 +85,7 @@ def imported_names(path: Path) -> Iterator[str]:
 def reachable_modules(start: Path) -> dict[str, str]:
     """Every module imported (at any depth) by ``start`` and by each of our own modules
     it reaches, following ours: module -> the file that imports it."""
-    todo, seen, found = [start], set(), {}
+    todo, seen, found = [start], set[Path](), dict[str, str]()
     while todo:
         path = todo.pop()
         if path in seen:
