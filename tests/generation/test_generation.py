@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import torch
 
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
+from services.common.cancellation import WorkCancelledError
 from services.common.catalogue.db import Database
 from services.common.catalogue.models import ModelRepository
 from services.common.errors import (
@@ -264,6 +266,21 @@ def test_a_failed_prediction_is_unavailable_with_replicates_reason(
         MusicGenerator(replicate_settings, LocalArtifactStore(tmp_path)).generate(
             target, GenerationRequest(prompt="lofi guitar", duration_s=2.0)
         )
+
+
+def test_a_caller_who_leaves_cancels_the_musicgen_prediction_too(
+    replicate_settings: Settings, fake: FakeReplicate, tmp_path: Path
+) -> None:
+    fake.never_finish = True
+    caller_left = threading.Event()
+    threading.Timer(0.3, caller_left.set).start()
+    target = GenerationTarget(TargetKind.REPLICATE_MUSICGEN, "melody", MELODY_VERSION)
+
+    with pytest.raises(WorkCancelledError, match="waiting for prediction"):
+        MusicGenerator(replicate_settings, LocalArtifactStore(tmp_path)).generate(
+            target, GenerationRequest(prompt="lofi guitar", duration_s=2.0), cancelled=caller_left
+        )
+    assert [p.status for p in fake.predictions.values()] == ["canceled"]
 
 
 def test_replicate_without_a_token_says_which_setting_is_missing(
