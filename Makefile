@@ -86,8 +86,8 @@ voice-ranges: install
 # Needs the mesh running (`make up` in another terminal).
 demo: install
 	@mkdir -p var
-	$(VENV)/bin/expert-music vocals examples/twinkle-hum.flac -o var/demo-vocals.wav \
-		--theme "stars over a sleeping town" --seed 4
+	$(VENV)/bin/expert-music --url http://localhost:8003 vocals examples/twinkle-hum.flac \
+		-o var/demo-vocals.wav --theme "stars over a sleeping town" --seed 4
 	@echo "Listen: $(CURDIR)/var/demo-vocals.wav"
 
 clean:
