@@ -1,9 +1,9 @@
 """expert-music vocals hum.wav -o vocals.wav   |   expert-music melody hum.wav -o melody.mid
 
-Runs the job in this process with the library (``expert_music``), no server needed; with
-``--url`` it asks a running mesh instead (``make up``: --url http://localhost:8003) over
-its REST gateway: uploads the recording, follows the streamed progress events with a
-progress bar, writes the result and prints the lyrics (and the stored take).
+Runs the job in this process with the library (expert_music): no server needed. With
+--url it asks a running mesh instead (make up: --url http://localhost:8003) through its
+REST gateway: uploads the recording, follows the streamed progress with a progress bar,
+writes the result, prints the lyrics and the stored take.
 """
 
 from __future__ import annotations
