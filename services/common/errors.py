@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from services.common.cancellation import CapacityError, WorkCancelledError
+from services.common.cancellation import OverloadedError, WorkCancelledError
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +41,6 @@ class ResourceLimitError(Exception):
     """A configured limit was exceeded (upload size, duration...)."""
 
 
-class OverloadedError(Exception):
-    """Too much work is in progress to take more now (RESOURCE_EXHAUSTED / HTTP 429).
-
-    ``retry_after_s`` goes to the caller as ``retry-after`` metadata (an HTTP header
-    through the gateway): when trying again is worth it.
-    """
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
 #: The metadata key (HTTP header) that tells a refused caller when to try again, in s.
 RETRY_AFTER_METADATA_KEY = "retry-after"
 
@@ -69,7 +57,6 @@ _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = 
     # The caller went away: nobody reads the status, but it is no fault of ours.
     (ConnectionAbortedError, grpc.StatusCode.CANCELLED),
     (WorkCancelledError, grpc.StatusCode.CANCELLED),
-    (CapacityError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 
@@ -110,7 +97,7 @@ def abort_with(context: grpc.ServicerContext, error: BaseException) -> None:
     else:
         logger.info("request refused", extra={"code": code.name, "reason": str(error)})
         message = str(error)
-    if isinstance(error, OverloadedError):
+    if isinstance(error, OverloadedError) and error.retry_after_s is not None:
         context.set_trailing_metadata(((RETRY_AFTER_METADATA_KEY, str(error.retry_after_s)),))
     context.abort(code, message)
 

@@ -31,7 +31,7 @@ from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
 from prometheus_client import Histogram
 
-from services.common.cancellation import CapacityError, WorkCancelledError, raise_if_cancelled
+from services.common.cancellation import OverloadedError, WorkCancelledError, raise_if_cancelled
 from services.common.convert import (
     lyrics_from_proto,
     lyrics_to_proto,
@@ -531,7 +531,7 @@ def _stage_error(
     if code is grpc.StatusCode.FAILED_PRECONDITION:
         return PreconditionError(details)
     if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return CapacityError(f"the {stage} service is busy: {details}")
+        return OverloadedError(f"the {stage} service is busy: {details}")
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         given = "" if timeout_s is None else f" ({timeout_s:.0f} s)"
         hint = "" if chosen else "; a slow engine on a long recording needs more: set timeout_s"

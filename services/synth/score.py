@@ -12,14 +12,13 @@ import statistics
 from dataclasses import dataclass
 
 from services.common.music import Melody, Note, Phrase, Syllable, continues_word
+from services.common.phrases import MAX_PHRASE_DURATION_S, MIN_REST_S, group_phrases
 from services.synth.phonemes import arpabet_to_ipa
 from services.synth.types import RangePolicy, SingOptions, SynthInputError
 
 #: Sane bounds for a sung note: the piano's range (A0..C8). MIDI 0 or 127 is a mistake.
 LOWEST_MIDI = 21
 HIGHEST_MIDI = 108
-#: A rest at least this long (after tempo scaling) ends a phrase when none are given.
-PHRASE_BREAK_S = 0.25
 #: Silence after the last note, in seconds, so the release is not cut off.
 TAIL_S = 0.2
 #: The longest consonant run allowed before a phrase's first note, in seconds.
@@ -319,18 +318,17 @@ def _range_warnings(notes: list[Note], shift: int, voice_range_midi: tuple[int, 
 
 
 def _phrase_spans(melody: Melody, notes: list[Note], scale: float) -> list[tuple[int, int]]:
-    """(first note index, note count) per phrase, from the melody or from its rests."""
+    """(first note index, note count) per phrase, from the melody or from its rests.
+
+    Without phrases in the melody, they are grouped as the pitch service groups them
+    (``services.common.phrases``), on the timing as sung (``scale`` stretches time).
+    """
     if melody.phrases and _phrases_cover(melody.phrases, len(notes)):
         return [(p.first_note_index, p.note_count) for p in melody.phrases]
-    spans: list[tuple[int, int]] = []
-    first = 0
-    for i in range(1, len(notes)):
-        rest_s = (notes[i].onset_s - notes[i - 1].offset_s) * scale
-        if rest_s >= PHRASE_BREAK_S:
-            spans.append((first, i - first))
-            first = i
-    spans.append((first, len(notes) - first))
-    return spans
+    phrases = group_phrases(
+        notes, min_rest_s=MIN_REST_S / scale, max_phrase_duration_s=MAX_PHRASE_DURATION_S / scale
+    )
+    return [(p.first_note_index, p.note_count) for p in phrases]
 
 
 def _phrases_cover(phrases: list[Phrase], note_count: int) -> bool:
