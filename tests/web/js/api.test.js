@@ -70,3 +70,21 @@ test("a big upload that is cut off is told as a size problem", () => {
   });
   assert.match(told.title, /too big/);
 });
+
+test("an upload past the service's own limits is told as too big or too long", () => {
+  // The studio's refusals are INVALID_ARGUMENT (400), like any bad input: its words tell.
+  const cases = [
+    ["the upload is 10.5 MB; the limit is 10.0 MB", /too big/],
+    ["the upload is over the limit of 10.0 MB", /too big/],
+    ["the audio is 312.0 s long; the limit is 300 s", /too long/],
+    ["the audio is at least 301.0 s long; the limit is 300 s", /too long/],
+    ["could not decode the upload as audio: it has no audio stream", /could not use/],
+  ];
+  for (const [message, title] of cases) {
+    const told = describeError(new ApiError(message, { status: 400, code: GrpcCode.INVALID_ARGUMENT }), {
+      upload: true,
+    });
+    assert.match(told.title, title, message);
+    assert.equal(told.detail, message);
+  }
+});
