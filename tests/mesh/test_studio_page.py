@@ -466,8 +466,16 @@ def test_opening_another_take_shows_nothing_of_the_one_before(
         10,
         "the download",
     )
+    # A key that would take a note past an end says so (A4 goes up by octaves to G9).
     note_elements(browser)[0].click()
-    assert browser.find_element(By.ID, "note-status").text
+    status = browser.find_element(By.ID, "note-status")
+    for _ in range(5):
+        ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ARROW_UP).key_up(
+            Keys.SHIFT
+        ).perform()
+    assert "G9" in status.text and "cannot go further" not in status.text
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ARROW_UP).key_up(Keys.SHIFT).perform()
+    assert "cannot go further" in status.text and "G9" in status.text
 
     (item,) = library_item(browser, low["take_id"])
     item.find_element(By.CSS_SELECTOR, ".take-button").click()

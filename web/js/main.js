@@ -938,9 +938,16 @@ function onRollKey(event) {
   const handler = event.ctrlKey || event.metaKey ? null : handlers[key];
   if (handler) {
     event.preventDefault();
+    const before = state.history.present;
     handler();
     if (state.selectedId !== null) {
       roll.focusNote(state.selectedId);
+    }
+    if (key.startsWith("Arrow") && state.history.present === before) {
+      // Otherwise a key that meets a neighbour or an end does nothing, and says nothing.
+      const note = before.notes.find((candidate) => candidate.id === id);
+      $("note-status").textContent =
+        `It cannot go further that way: a note may not overlap another, leave the take, last under ${edit.MIN_NOTE_S * 1000} ms or leave MIDI ${edit.LOWEST_MIDI}–${edit.HIGHEST_MIDI}. ${describeNote(before, note)}`;
     }
   }
 }
