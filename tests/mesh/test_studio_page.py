@@ -494,13 +494,19 @@ ALICE_KEY = "alice-studio-3b1f0c2d9e8a7b6c"
 
 @pytest.fixture(scope="module")
 def keyed_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
-    """What the page needs (its files, health, voices, lyricists, takes) behind client keys."""
+    """What the page needs (its files, health, voices, lyricists, takes) behind client keys,
+    and one take a minute per key. No pitch service: a take fails, after its pitch stage's
+    time (1 s here)."""
     key_file = tmp_path_factory.mktemp("keys") / "api-keys"
     key_file.write_text(f"alice={ALICE_KEY}\n")
     with running_mesh(
         ["lyrics", "synth", "studio", "web"],
         tmp_path_factory.mktemp("keyed-mesh-data"),
-        {"GATEWAY_API_KEYS_FILE": str(key_file)},
+        {
+            "GATEWAY_API_KEYS_FILE": str(key_file),
+            "GATEWAY_VOCALS_PER_MINUTE": "1",
+            "PITCH_TIMEOUT_S": "1",
+        },
     ) as started:
         yield started
 
@@ -553,4 +559,25 @@ def test_the_page_asks_a_keyed_gateway_for_a_key_once_and_says_when_it_is_refuse
         browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#voice option")) > 1, 15, "voices"
     )
     assert not browser.find_element(By.ID, "key-dialog").is_displayed()
+
+
+def test_the_limit_of_takes_a_minute_is_told_with_the_time_to_wait(
+    keyed_mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    hum = tmp_path / "hum.wav"
+    hum.write_bytes(encode(synthesize_hum(hum_notes([60, 62, 64, 65]), 16_000), 16_000, "wav"))
+    browser.get(keyed_mesh.base_url + "/studio")
+    browser.execute_script(f"localStorage.setItem('expert-music-ai.client-key', '{ALICE_KEY}')")
+    open_studio(browser, keyed_mesh.base_url)
+    message = browser.find_element(By.ID, "make-message")
+
+    # The minute's one take (it fails: this mesh has no pitch service).
+    choose_file(browser, hum)
+    wait_for(browser, lambda d: message.text, TAKE_TIMEOUT_S, "the first take to end")
+    assert browser.find_element(By.ID, "sing").is_enabled()  # the recording is kept
+
+    # The next is refused by the gateway, with the time to wait.
+    browser.find_element(By.ID, "sing").click()
+    wait_for(browser, lambda d: "Too many takes" in message.text, 10, "a 429")
+    assert "Try again in 60 s" in message.text
     browser.execute_script("localStorage.clear()")

@@ -53,11 +53,20 @@ export function describeError(error, context = {}) {
     };
   }
   if (status === 429 || code === GrpcCode.RESOURCE_EXHAUSTED) {
-    return {
-      title: "Too many takes were started in the last minute.",
-      detail,
-      hint: "The gateway limits takes per minute. Wait a minute, then try again: your edits are kept.",
-    };
+    const wait = error.retryAfterS ? `Try again in ${error.retryAfterS} s` : "Wait a little, then try again";
+    // The studio's full queue and a busy stage say "busy"; the gateway's limit per minute
+    // does not (services/studio/admission.py, pipeline.py; gateway/config.py).
+    return /\bbusy\b/i.test(detail)
+      ? {
+          title: "The service is busy with other takes.",
+          detail,
+          hint: `${wait}: your recording and your edits are kept.`,
+        }
+      : {
+          title: "Too many takes were started in the last minute.",
+          detail,
+          hint: `The gateway limits takes per minute. ${wait}: your recording and your edits are kept.`,
+        };
   }
   if (status === 401 || code === GrpcCode.UNAUTHENTICATED) {
     return {

@@ -88,3 +88,27 @@ test("an upload past the service's own limits is told as too big or too long", (
     assert.equal(told.detail, message);
   }
 });
+
+test("a refusal for too much work says which, and how long to wait when the reply says", async () => {
+  const limited = await errorOfResponse(
+    new Response('{"code":8,"message":"local_rate_limited"}', { status: 429, headers: { "retry-after": "12" } }),
+  );
+  assert.equal(limited.retryAfterS, 12);
+  const toldLimited = describeError(limited);
+  assert.match(toldLimited.title, /Too many takes/);
+  assert.match(toldLimited.hint, /in 12 s/);
+
+  const busy = await errorOfResponse(
+    new Response('{"code":8,"message":"the studio is busy: 4 takes are being made and 64 wait"}', {
+      status: 429,
+      headers: { "retry-after": "7.2" },
+    }),
+  );
+  const toldBusy = describeError(busy);
+  assert.match(toldBusy.title, /busy/);
+  assert.match(toldBusy.hint, /in 8 s/);
+
+  const inStream = describeError(errorOfEvent({ code: 8, message: "the synth service is busy: 2 jobs" }));
+  assert.match(inStream.title, /busy/);
+  assert.match(inStream.hint, /Wait a little/);
+});
