@@ -1,8 +1,9 @@
 """expert-music vocals hum.wav -o vocals.wav   |   expert-music melody hum.wav -o melody.mid
 
-Talks to a running mesh (``make up``) over its REST gateway: uploads the recording,
-follows the streamed progress events with a progress bar, writes the result and prints
-the lyrics.
+Runs the job in this process with the library (expert_music): no server needed. With
+--url it asks a running mesh instead (make up: --url http://localhost:8003) through its
+REST gateway: uploads the recording, follows the streamed progress with a progress bar,
+writes the result, prints the lyrics and the stored take.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-DEFAULT_URL = "http://localhost:8003"
+from services.common.errors import PreconditionError, UnavailableError
+
+#: The gateway of `make up`, for the help text.
+MESH_URL = "http://localhost:8003"
 TIMEOUT_S = 600
 
 
@@ -31,7 +35,12 @@ class CliError(Exception):
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="expert-music", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--url",
+        default="",
+        help=f"use a running mesh through its gateway (e.g. {MESH_URL}); "
+        "default: run the job in this process",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     vocals = commands.add_parser("vocals", help="sing a hummed melody with new lyrics")
@@ -44,7 +53,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     vocals.add_argument(
         "--voice",
         default="",
-        help="a voice id from GET /v1/voices; default: auto, the voice the hum's range fits",
+        help="a voice id (GET /v1/voices); default: auto, the voice the hum's range fits",
     )
     vocals.add_argument("--lyrics", default="", help="sing these words instead (lines with \\n)")
     vocals.add_argument("--lyrics-provider", default="", help="local, anthropic, openai, auto")
@@ -99,7 +108,7 @@ def stream_events(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
             yield event
 
 
-def run_vocals(arguments: argparse.Namespace) -> int:
+def run_vocals_on_mesh(arguments: argparse.Namespace) -> int:
     audio, content_type = read_audio(arguments.audio)
     query = {
         "theme": arguments.theme,
@@ -148,7 +157,7 @@ def run_vocals(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def run_melody(arguments: argparse.Namespace) -> int:
+def run_melody_on_mesh(arguments: argparse.Namespace) -> int:
     audio, content_type = read_audio(arguments.audio)
     query = f"?engine={urllib.parse.quote(arguments.engine)}" if arguments.engine else ""
     with post(f"{arguments.url}/v1/melody:midi{query}", audio, content_type) as reply:
@@ -157,11 +166,75 @@ def run_melody(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_vocals_here(arguments: argparse.Namespace) -> int:
+    import expert_music
+
+    stages = {"pitch": "finding the notes", "lyrics": "writing words", "synth": "singing"}
+    vocals = expert_music.melody_to_vocals(
+        read_path(arguments.audio),
+        theme=arguments.theme,
+        mood=arguments.mood,
+        genre=arguments.genre,
+        rhyme_scheme=arguments.rhyme_scheme,
+        lyrics_provider=arguments.lyrics_provider,
+        user_lyrics=arguments.lyrics.replace("\\n", "\n"),
+        seed=arguments.seed or None,
+        voice=arguments.voice or "auto",
+        synth_engine=arguments.synth_engine or "local",
+        transpose_semitones=arguments.transpose,
+        on_stage=lambda stage: print(f"{stages[stage]}...", file=sys.stderr),
+    )
+    vocals.save(arguments.output)
+    summary = vocals.summary
+    print(vocals.lyrics.text)
+    print(
+        f"\n{arguments.output}: {summary.duration_s:.1f} s sung by {summary.voice_id} in "
+        f"{vocals.timings_s['total']:.2f} s (in this process; no take is stored)"
+    )
+    voice_choice = "; ".join(
+        reason for reason in (summary.voice_reason, summary.transposition_reason) if reason
+    )
+    if voice_choice:
+        print(voice_choice)
+    for warning in vocals.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def run_melody_here(arguments: argparse.Namespace) -> int:
+    import expert_music
+
+    melody = expert_music.extract_melody(read_path(arguments.audio), engine=arguments.engine)
+    if not melody.notes:
+        raise CliError(
+            "no melody was found in the audio ("
+            + ("; ".join(melody.warnings) or "no notes were found")
+            + ")"
+        )
+    arguments.output.write_bytes(expert_music.melody_to_midi(melody))
+    print(f"{arguments.output}: the melody as MIDI, {len(melody.notes)} notes")
+    for warning in melody.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def read_path(path: Path) -> Path:
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     arguments.url = arguments.url.rstrip("/")
+    if arguments.url:
+        run = run_vocals_on_mesh if arguments.command == "vocals" else run_melody_on_mesh
+    else:
+        run = run_vocals_here if arguments.command == "vocals" else run_melody_here
     try:
-        return run_vocals(arguments) if arguments.command == "vocals" else run_melody(arguments)
-    except CliError as error:
+        return run(arguments)
+    # Besides our own: what the library refuses, each written for a person (bad or
+    # unreadable audio, no melody, an engine not installed here, a provider that failed).
+    except (CliError, ValueError, PreconditionError, UnavailableError, TimeoutError) as error:
         print(f"expert-music: {error}", file=sys.stderr)
         return 1

@@ -68,6 +68,26 @@ def status_for(error: BaseException) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
+def error_from_status(error: grpc.RpcError, service: str) -> Exception:
+    """A status another service answered with, as the matching domain error, so that it
+    reaches our own caller with the same meaning (NOT_FOUND stays NOT_FOUND).
+
+    Args:
+        service: The service called, named in messages that would otherwise say nothing.
+    """
+    code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+    details = (error.details() if isinstance(error, grpc.Call) else None) or str(error)
+    if code is grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidInputError(details)
+    if code is grpc.StatusCode.NOT_FOUND:
+        return NotFoundError(details)
+    if code is grpc.StatusCode.FAILED_PRECONDITION:
+        return PreconditionError(details)
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        return TimeoutError(f"the {service} service did not answer in time")
+    return UnavailableError(f"the {service} service is unavailable ({code.name}: {details})")
+
+
 def abort_with(context: grpc.ServicerContext, error: BaseException) -> None:
     """Aborts the call with the status and message that fit ``error``; never returns."""
     code = status_for(error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.pitch.engines import UnknownEngineError
+from services.common.f0.engines import UnknownEngineError
 from services.pitch.melody import (
     MIN_DURATION_S,
     NO_MELODY_WARNING,
