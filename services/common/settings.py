@@ -206,6 +206,10 @@ class Settings(BaseSettings):
     studio_takes_running: int = 4
     #: Takes that may wait behind them; one more is refused at once (HTTP 429, retry-after).
     studio_takes_waiting: int = 64
+    #: How long a take waits for pitch, lyrics or synth when it finds the service not
+    #: reachable (restarting), in seconds; then it fails with 503 / UNAVAILABLE naming it.
+    #: A call already delivered is not bounded by this, only by the stage's timeout.
+    studio_restart_wait_s: float = 10.0
     #: How long takes are kept before they are deleted, in seconds (a day by default).
     take_time_to_live_s: float = 86_400.0
     #: How often expired takes are swept away, in seconds.

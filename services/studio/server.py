@@ -61,6 +61,7 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
                 pitch=pitch_pb2_grpc.PitchServiceStub(self._channel("pitch")),
                 lyrics=lyrics_pb2_grpc.LyricsServiceStub(self._channel("lyrics")),
                 synth=synth_pb2_grpc.SynthServiceStub(self._channel("synth")),
+                ready=lambda stage: grpc.channel_ready_future(self._channel(stage)),
             ),
             self._takes,
             settings,
