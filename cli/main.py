@@ -3,7 +3,9 @@
 Runs the job in this process with the library (expert_music): no server needed. With
 --url it asks a running mesh instead (make up: --url http://localhost:8003) through its
 REST gateway: uploads the recording, follows the streamed progress with a progress bar,
-writes the result, prints the lyrics and the stored take.
+writes the result, prints the lyrics and the stored take. A gateway that requires client
+keys gets one from --api-key or the environment variable EXPERT_MUSIC_API_KEY, sent in
+the header Authorization: Bearer <key>.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import base64
 import json
 import mimetypes
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -27,6 +30,8 @@ from services.common.errors import PreconditionError, UnavailableError
 #: The gateway of `make up`, for the help text.
 MESH_URL = "http://localhost:8003"
 TIMEOUT_S = 600
+#: Where the client key comes from when --api-key is not given.
+API_KEY_VARIABLE = "EXPERT_MUSIC_API_KEY"
 
 
 class CliError(Exception):
@@ -40,6 +45,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default="",
         help=f"use a running mesh through its gateway (e.g. {MESH_URL}); "
         "default: run the job in this process",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_VARIABLE, ""),
+        help="the client key a gateway with keys requires (with --url); "
+        f"default: ${API_KEY_VARIABLE}",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -68,16 +79,30 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def post(url: str, body: bytes, content_type: str) -> Any:
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": content_type}
-    )
+def post(url: str, body: bytes, content_type: str, api_key: str = "") -> Any:
+    """The open reply to a POST; ``api_key`` goes as ``Authorization: Bearer``.
+
+    Raises:
+        CliError: The service refused (its message, and for a 401 how to give a key), or
+            cannot be reached.
+    """
+    headers = {"Content-Type": content_type}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_S)
     except urllib.error.HTTPError as error:
-        raise CliError(
-            f"the service answered {error.code}: {error_message(error.read())}"
-        ) from None
+        message = f"the service answered {error.code}: {error_message(error.read())}"
+        if error.code == 401:
+            message += (
+                "; the gateway refused the client key given (--api-key or "
+                f"{API_KEY_VARIABLE}): check it with whoever runs the gateway"
+                if api_key
+                else "; this gateway requires a client key: give it with --api-key KEY or "
+                f"the environment variable {API_KEY_VARIABLE} (ask whoever runs the gateway)"
+            )
+        raise CliError(message) from None
     except urllib.error.URLError as error:
         raise CliError(
             f"cannot reach {url.split('/v1/')[0]} ({error.reason}); is the mesh up (make up)?"
@@ -128,7 +153,7 @@ def run_vocals_on_mesh(arguments: argparse.Namespace) -> int:
     wav = bytearray()
     take: dict[str, Any] = {}
     with (
-        post(url, audio, content_type) as reply,
+        post(url, audio, content_type, arguments.api_key) as reply,
         tqdm(
             total=100, unit="%", bar_format="{desc:<8} {bar} {percentage:3.0f}%", file=sys.stderr
         ) as bar,
@@ -160,7 +185,9 @@ def run_vocals_on_mesh(arguments: argparse.Namespace) -> int:
 def run_melody_on_mesh(arguments: argparse.Namespace) -> int:
     audio, content_type = read_audio(arguments.audio)
     query = f"?engine={urllib.parse.quote(arguments.engine)}" if arguments.engine else ""
-    with post(f"{arguments.url}/v1/melody:midi{query}", audio, content_type) as reply:
+    with post(
+        f"{arguments.url}/v1/melody:midi{query}", audio, content_type, arguments.api_key
+    ) as reply:
         arguments.output.write_bytes(reply.read())
     print(f"{arguments.output}: the melody as MIDI")
     return 0
