@@ -346,12 +346,27 @@ def _json_error(code: int, message: str) -> dict[str, Any]:
     return {"json_format": {"code": code, "message": message}, "content_type": "application/json"}
 
 
-def _local_reply_config(settings: Settings) -> dict[str, Any]:
-    """How Envoy words the answers it writes itself (no route, 401, 413, 503...).
+def take_limit_message(settings: Settings, keys: bool) -> str:
+    """What a caller over the take limit is told (``_take_rate_limit``): the limit, whose
+    it is, and when to try again (also in ``retry-after``)."""
+    per_minute = settings.gateway_vocals_per_minute
+    whose = "each client key may start" if keys else "this gateway starts, for all its callers,"
+    retry_after_s = math.ceil(vocals_fill_interval_s(per_minute))
+    return (
+        f"too many takes: {whose} {per_minute} a minute (new takes and revisions "
+        f"together); try again in {retry_after_s} s"
+    )
+
+
+def _local_reply_config(settings: Settings, keys: bool) -> dict[str, Any]:
+    """How Envoy words the answers it writes itself (no route, 401, 413, 429, 503...).
 
     gRPC callers get the status in ``grpc-status``/``grpc-message`` (Envoy maps the HTTP
-    status: 401 -> UNAUTHENTICATED, 404 -> UNIMPLEMENTED, 503 -> UNAVAILABLE); REST callers
-    get the same JSON shape as the services' errors. An unreachable service is named.
+    status: 401 -> UNAUTHENTICATED, 404 -> UNIMPLEMENTED, 503 -> UNAVAILABLE; the take
+    limit's 429 -> RESOURCE_EXHAUSTED); REST callers get the same JSON shape as the
+    services' errors. An unreachable service is named. Only Envoy's own answers are
+    reworded: a service's 429 (the studio's full queue, say) reaches the caller through
+    the transcoder as the service wrote it.
     """
     grpc_request = {"header_filter": {"header": _grpc_request(CALLER_CONTENT_TYPE_HEADER)}}
     unavailable = {"response_flag_filter": {"flags": UPSTREAM_FAILURE_FLAGS}}
@@ -382,8 +397,21 @@ def _local_reply_config(settings: Settings) -> dict[str, Any]:
             f" for audio, {settings.dataset_max_upload_bytes} for training sets)"
         ),
     }
+    # Envoy's only 429 is the take limit's (``_take_rate_limit``).
+    if settings.gateway_vocals_per_minute:
+        messages[429] = take_limit_message(settings, keys)
     mappers: list[dict[str, Any]] = [
         {"filter": both(grpc_request, status_is(401)), "body": {"inline_string": key_message}},
+        *(
+            [
+                {
+                    "filter": both(grpc_request, status_is(429)),
+                    "body": {"inline_string": messages[429]},
+                }
+            ]
+            if 429 in messages
+            else []
+        ),
         {
             "filter": both(grpc_request, status_is(404)),
             "body_format_override": {
@@ -728,7 +756,7 @@ def envoy_config(
                 },
             }
         ],
-        "local_reply_config": _local_reply_config(settings),
+        "local_reply_config": _local_reply_config(settings, keys),
         "route_config": {
             "name": "mesh",
             "virtual_hosts": [
