@@ -363,21 +363,28 @@ class VocalsPipeline:
             warnings.extend(fitted.warnings)
         else:
             lines = dict(plan.kept)
+            # Each replaced line is fitted alone, so the lyrics service calls it "the
+            # line"; messages name it by its place in the take, counted from 1.
+            phrases_in_order = sorted({*plan.kept, *plan.to_fit})
             for phrase_index, text in sorted(plan.to_fit.items()):
-                fitted = lyrics_from_proto(
-                    self._write_lyrics(
-                        job,
-                        lyrics_pb2.WriteLyricsRequest(
-                            melody=melody_to_proto(phrase_melody(melody, phrase_index)),
-                            user_lyrics=text,
-                            provider="local",
-                            language="en",
-                        ),
+                line_name = f"line {phrases_in_order.index(phrase_index) + 1}"
+                try:
+                    fitted = lyrics_from_proto(
+                        self._write_lyrics(
+                            job,
+                            lyrics_pb2.WriteLyricsRequest(
+                                melody=melody_to_proto(phrase_melody(melody, phrase_index)),
+                                user_lyrics=text,
+                                provider="local",
+                                language="en",
+                            ),
+                        )
                     )
-                )
+                except InvalidInputError as error:
+                    raise InvalidInputError(f"{line_name}: {error}") from None
                 for line in fitted.lines:
                     lines[phrase_index] = line_on_phrase(line, melody, phrase_index)
-                warnings.extend(f"line {phrase_index + 1}: {w}" for w in fitted.warnings)
+                warnings.extend(f"{line_name}: {w}" for w in fitted.warnings)
         job.timed("lyrics", began)
         job.warnings.extend(warnings)
         old = lyrics_from_proto(old_lyrics)

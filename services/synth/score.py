@@ -142,8 +142,9 @@ def make_score(
         last_note = syllable.note_index + syllable.note_count - 1
         if note_phrase[syllable.note_index] != note_phrase[last_note]:
             raise SynthInputError(
-                f"syllable '{syllable.text}' spans notes {syllable.note_index}..{last_note}, "
-                "which cross a phrase break; a syllable must stay within one phrase"
+                f"syllable '{syllable.text}' spans notes {syllable.note_index + 1}.."
+                f"{last_note + 1}, which cross a phrase break; a syllable must stay within "
+                "one phrase"
             )
 
     phrase_scores: list[PhraseScore] = []
@@ -225,23 +226,23 @@ def _checked_notes(notes: list[Note]) -> list[Note]:
     for i, note in enumerate(notes):
         if not LOWEST_MIDI <= note.midi_pitch <= HIGHEST_MIDI:
             raise SynthInputError(
-                f"note {i} has MIDI pitch {note.midi_pitch}, outside the singable "
+                f"note {i + 1} has MIDI pitch {note.midi_pitch}, outside the singable "
                 f"{LOWEST_MIDI}..{HIGHEST_MIDI}"
             )
         if not note.duration_s > 0:
             raise SynthInputError(
-                f"note {i} lasts {note.duration_s:g} s; every note needs a positive duration"
+                f"note {i + 1} lasts {note.duration_s:g} s; every note needs a positive duration"
             )
         if note.onset_s < 0:
-            raise SynthInputError(f"note {i} starts at {note.onset_s:g} s, before the start")
+            raise SynthInputError(f"note {i + 1} starts at {note.onset_s:g} s, before the start")
         if checked:
             previous = checked[-1]
             if note.onset_s < previous.onset_s:
-                raise SynthInputError(f"note {i} starts before note {i - 1}; sort the notes")
+                raise SynthInputError(f"note {i + 1} starts before note {i}; sort the notes")
             overlap_s = previous.offset_s - note.onset_s
             if overlap_s > OVERLAP_TOLERANCE_S:
                 raise SynthInputError(
-                    f"note {i - 1} overlaps note {i} by {overlap_s * 1000:.0f} ms; "
+                    f"note {i} overlaps note {i + 1} by {overlap_s * 1000:.0f} ms; "
                     "a voice sings one note at a time"
                 )
             if overlap_s > 0:
@@ -258,19 +259,20 @@ def _check_syllables(syllables: list[Syllable], note_count: int) -> None:
     expected_note = 0
     for i, syllable in enumerate(syllables):
         if not syllable.text.strip() and not syllable.phonemes:
-            raise SynthInputError(f"syllable {i} has neither text nor phonemes")
+            raise SynthInputError(f"syllable {i + 1} has neither text nor phonemes")
         if syllable.note_count < 1:
             raise SynthInputError(
-                f"syllable {i} ('{syllable.text}') spans {syllable.note_count} notes; at least 1"
+                f"syllable {i + 1} ('{syllable.text}') spans {syllable.note_count} notes; "
+                "at least 1"
             )
         # Every voice must refuse the same phonemes (Festival would quietly say a word
         # its own way instead): checked here, before any voice sees them.
         arpabet_to_ipa(syllable.phonemes)
         if syllable.note_index != expected_note:
             raise SynthInputError(
-                f"syllable {i} ('{syllable.text}') is on note {syllable.note_index} but note "
-                f"{expected_note} comes next: syllables must cover the notes in order, "
-                "each note exactly once"
+                f"syllable {i + 1} ('{syllable.text}') is on note {syllable.note_index + 1} "
+                f"(note_index {syllable.note_index}) but note {expected_note + 1} comes next: "
+                "syllables must cover the notes in order, each note exactly once"
             )
         expected_note += syllable.note_count
     if expected_note != note_count:

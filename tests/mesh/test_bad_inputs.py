@@ -279,7 +279,7 @@ CASES: dict[str, Case] = {
             {"melody": {"notes": [{"onsetS": "NaN", "durationS": "Infinity", "midiPitch": 60}]}}
         ).encode(),
         (400,),
-        "note 0 (starts|lasts)",
+        "note 1 (starts|lasts)",
     ),
     "lyrics of emoji only": Case(
         LYRICS, "application/json", lambda: lyrics_json(userLyrics="🎵🎶 ❤️"), (400,), "no words"

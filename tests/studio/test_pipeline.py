@@ -20,8 +20,11 @@ from expertmusic.synth.v1 import synth_pb2
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
 from services.common.cancellation import WorkCancelledError
+from services.common.convert import lyrics_to_proto
 from services.common.errors import InvalidInputError, UnavailableError
 from services.common.settings import Settings
+from services.lyrics.server import request_from_proto
+from services.lyrics.writer import write_lyrics
 from services.studio.pipeline import StageStubs, VocalsPipeline
 from services.studio.takes import TakeStore
 
@@ -131,6 +134,20 @@ class FakeLyrics:
             ],
             provider="local",
         )
+
+
+class RealLyrics:
+    """The lyrics service's own domain behind a fake stub: its words, warnings and
+    refusals (INVALID_ARGUMENT), as the server sends them."""
+
+    def __init__(self) -> None:
+        self.WriteLyrics = Unary(self._write)
+
+    def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+        try:
+            return lyrics_to_proto(write_lyrics(request_from_proto(request), Settings()))
+        except ValueError as refused:
+            raise Failed(grpc.StatusCode.INVALID_ARGUMENT, str(refused)) from None
 
 
 class FakeSynth:
@@ -281,6 +298,29 @@ def test_replacing_a_line_fits_only_that_line_and_transcribes_nothing(
     assert "pitch" not in revised.timings_s
 
 
+def test_a_replaced_lines_warnings_and_refusals_name_it_by_its_place_counted_from_1(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.line_texts[1] = "friend"  # the second line: two notes, one syllable
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+    assert list(revised.warnings) == [
+        "line 2: the line has 1 syllable for 2 notes, so syllables are held (melisma): "
+        "'friend' over 2 notes"
+    ]
+
+    request.line_texts[1] = "hello my friend"
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^line 2: the line \('hello my friend'\) has 4 syllables but its phrase has 2 notes",
+    ):
+        next(pipeline.revise(request, no_deadline))
+
+
 def test_a_moved_note_sings_again_with_the_same_words_and_transposition(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:
@@ -354,14 +394,21 @@ class Pending:
         return True
 
 
-class DeadlineExceeded(grpc.RpcError, grpc.Call):
-    """The status a call ends with when its deadline passes."""
+class Failed(grpc.RpcError, grpc.Call):
+    """The status a call ends with: by default, that of a deadline that passed."""
+
+    def __init__(
+        self,
+        code: grpc.StatusCode = grpc.StatusCode.DEADLINE_EXCEEDED,
+        details: str = "Deadline Exceeded",
+    ) -> None:
+        self._code, self._details = code, details
 
     def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.DEADLINE_EXCEEDED
+        return self._code
 
     def details(self) -> str:
-        return "Deadline Exceeded"
+        return self._details
 
     def initial_metadata(self) -> Any:
         return ()
@@ -435,7 +482,7 @@ def test_a_stage_out_of_time_says_how_to_give_the_job_more(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:
     def late(requests: Any, timeout: float) -> Any:
-        raise DeadlineExceeded()
+        raise Failed()
 
     stages[0].ExtractMelody = Unary(late)
 
@@ -447,7 +494,7 @@ def test_a_stage_cut_short_by_the_callers_deadline_does_not_blame_a_slow_engine(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:
     def late(requests: Any, timeout: float) -> Any:
-        raise DeadlineExceeded()
+        raise Failed()
 
     stages[0].ExtractMelody = Unary(late)
 
