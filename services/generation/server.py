@@ -11,6 +11,7 @@ from google.api import httpbody_pb2
 from services.common.artifacts import artifact_store_from_settings
 from services.common.convert import note_from_proto
 from services.common.errors import grpc_errors
+from services.common.media_types import AUDIO_MEDIA_TYPES
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.generation.catalogue import RegistryCatalogue
@@ -80,7 +81,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
                     version=event.target.version,
                     duration_s=event.duration_s,
                     sample_rate_hz=event.sample_rate_hz,
-                    content_type="audio/wav",
+                    content_type=AUDIO_MEDIA_TYPES["wav"],
                     audio_bytes=len(wav),
                     warnings=event.warnings,
                 )
@@ -94,7 +95,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
         music = self._generator.generate(
             target, generation_request, cancelled=cancellation_of(context)
         )
-        return httpbody_pb2.HttpBody(content_type="audio/wav", data=music.wav_bytes())
+        return httpbody_pb2.HttpBody(content_type=AUDIO_MEDIA_TYPES["wav"], data=music.wav_bytes())
 
     def _resolve(
         self, spec: generation_pb2.GenerationSpec

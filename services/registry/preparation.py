@@ -30,6 +30,7 @@ from services.common.catalogue.validation import (
     validate_text,
 )
 from services.common.errors import InvalidInputError, ResourceLimitError
+from services.common.media_types import AUDIO_MEDIA_TYPES
 from services.common.settings import Settings
 from services.common.tonality import best_key
 from services.registry.archives import AudioFile, UploadLimits, iter_audio_files
@@ -275,7 +276,9 @@ class DatasetPreparer:
                 samples = normalize_loudness(audio.samples[start:end])
                 stem = f"{prefix}chunk_{len(chunks):04d}"
                 text = caption or derived_caption(samples, SAMPLE_RATE_HZ, instrument)
-                self._artifacts.put(f"{stem}.wav", encode_wav(samples, SAMPLE_RATE_HZ), "audio/wav")
+                self._artifacts.put(
+                    f"{stem}.wav", encode_wav(samples, SAMPLE_RATE_HZ), AUDIO_MEDIA_TYPES["wav"]
+                )
                 self._artifacts.put(f"{stem}.txt", text.encode(), "text/plain; charset=utf-8")
                 chunks.append(
                     PreparedChunk(
