@@ -28,6 +28,7 @@ from google.protobuf import descriptor_pb2
 from gateway.keys import API_KEY_FILTER_NAME, API_KEY_FILTER_TYPE
 from services.common.callers import CLIENT_NAME_METADATA_KEY
 from services.common.settings import MEBIBYTE, Settings
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
 
 DEFAULT_DESCRIPTOR_PATH = Path(__file__).resolve().parents[1] / "gen" / "descriptor.binpb"
 PROTO_PACKAGE_PREFIX = "expertmusic."
@@ -342,6 +343,16 @@ def _browser_redirect_routes(protobuf_services: dict[str, str]) -> list[dict[str
     ]
 
 
+def _buffer_limit(max_request_bytes: int) -> dict[str, Any]:
+    """A route's own request size limit: bodies over it get 413 from the buffer filter."""
+    return {
+        "envoy.filters.http.buffer": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+            "buffer": {"max_request_bytes": max_request_bytes},
+        }
+    }
+
+
 def _json_error(code: int, message: str) -> dict[str, Any]:
     return {"json_format": {"code": code, "message": message}, "content_type": "application/json"}
 
@@ -393,8 +404,9 @@ def _local_reply_config(settings: Settings, keys: bool) -> dict[str, Any]:
     messages = {
         401: key_message,
         413: (
-            f"the upload is larger than the gateway takes ({settings.max_upload_bytes} bytes"
-            f" for audio, {settings.dataset_max_upload_bytes} for training sets)"
+            f"the upload is larger than the gateway takes: {settings.max_upload_bytes} bytes "
+            f"of audio ({FORM_FIELDS_ALLOWANCE_BYTES} more for the other fields of a "
+            f"multipart form), {settings.dataset_max_upload_bytes} bytes for a training set"
         ),
     }
     # Envoy's only 429 is the take limit's (``_take_rate_limit``).
@@ -592,19 +604,28 @@ def envoy_config(
             {
                 "match": {"prefix": DATASET_UPLOAD_PATH},
                 "route": {"cluster": "registry", "timeout": route_timeout},
-                "typed_per_filter_config": {
-                    "envoy.filters.http.buffer": {
-                        "@type": (
-                            "type.googleapis.com/envoy.extensions.filters.http.buffer.v3"
-                            ".BufferPerRoute"
-                        ),
-                        "buffer": {
-                            "max_request_bytes": settings.dataset_max_upload_bytes + MEBIBYTE
-                        },
-                    }
-                },
+                "typed_per_filter_config": _buffer_limit(settings.dataset_max_upload_bytes),
             }
         )
+    # A multipart form carries fields besides its file, which the gateway cannot tell
+    # apart: its body may be that much larger (the studio holds the file to the limit).
+    routes.append(
+        {
+            "match": {
+                "prefix": "/",
+                "headers": [
+                    {
+                        "name": "content-type",
+                        "string_match": {"prefix": "multipart/form-data", "ignore_case": True},
+                    }
+                ],
+            },
+            "route": {"cluster": FRONT_SERVICE, "timeout": route_timeout},
+            "typed_per_filter_config": _buffer_limit(
+                settings.max_upload_bytes + FORM_FIELDS_ALLOWANCE_BYTES
+            ),
+        }
+    )
     # A gRPC call for a service not routed above: UNIMPLEMENTED at once (Envoy's gRPC
     # answer to a 404), without waiting for the end of a stream that may never end.
     routes.append(
@@ -674,9 +695,9 @@ def envoy_config(
             "name": "envoy.filters.http.buffer",
             "typed_config": {
                 "@type": HTTP_FILTER_TYPES["buffer"],
-                # Room for multipart framing around a file of the maximum size;
-                # the services enforce the exact limit with a clearer message.
-                "max_request_bytes": settings.max_upload_bytes + MEBIBYTE,
+                # A raw upload's body is its audio: one byte over the limit is a 413 here
+                # (forms and training sets get their own limits, on their routes).
+                "max_request_bytes": settings.max_upload_bytes,
             },
         },
         {

@@ -22,7 +22,8 @@ from email.utils import decode_rfc2231
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from services.common.errors import InvalidInputError
+from services.common.errors import InvalidInputError, ResourceLimitError
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES, check_upload_size
 
 #: Form fields that may carry the audio file (the seed's `audio`; `file` is common too).
 AUDIO_FIELDS = ("audio", "file")
@@ -72,6 +73,25 @@ def read_upload(content_type: str, body: bytes) -> Upload:
     if not boundary:
         raise InvalidInputError("the multipart/form-data upload has no boundary")
     return _form_upload(_parse_parts(body, boundary))
+
+
+def read_upload_within(content_type: str, body: bytes, max_audio_bytes: int) -> Upload:
+    """:func:`read_upload` held to the upload limit: the audio at most ``max_audio_bytes``
+    (a raw body is the audio itself), a form at most that plus
+    ``FORM_FIELDS_ALLOWANCE_BYTES`` for its other fields (the gateway's limit for forms).
+
+    Raises:
+        ResourceLimitError: the audio, or the whole form, is over its limit.
+        InvalidInputError: as :func:`read_upload`, or an empty upload.
+    """
+    if len(body) > max_audio_bytes + FORM_FIELDS_ALLOWANCE_BYTES:
+        raise ResourceLimitError(
+            f"the upload is {len(body):,} bytes; the limit is {max_audio_bytes:,} bytes of "
+            f"audio, and {FORM_FIELDS_ALLOWANCE_BYTES:,} more for a form's other fields"
+        )
+    upload = read_upload(content_type, body)
+    check_upload_size(len(upload.audio), max_audio_bytes)
+    return upload
 
 
 def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:

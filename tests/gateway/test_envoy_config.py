@@ -29,6 +29,7 @@ from gateway.config import (
 )
 from gateway.keys import ApiKey, write_discovery_file
 from services.common.callers import CLIENT_NAME_METADATA_KEY
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
 from tests.gateway.envoy import LoneEnvoy, lone_envoy, lone_envoy_settings, validate
 
 ALICE = ApiKey("alice", "alice-key-0123456789")
@@ -387,3 +388,47 @@ def test_a_services_own_429_keeps_its_words(tmp_path: Path) -> None:
         server.stop(0)
     assert status == 429
     assert json.loads(body)["message"] == "the studio is busy: try again"
+
+
+def post_body(envoy: LoneEnvoy, path: str, content_type: str, size_bytes: int) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        envoy.base_url + path,
+        method="POST",
+        headers={"Content-Type": content_type},
+        data=bytes(size_bytes),
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_an_upload_one_byte_over_its_limit_is_413_at_the_gateway(tmp_path: Path) -> None:
+    """Raw audio is held to MAX_UPLOAD_BYTES exactly; a multipart form gets the allowance
+    for its other fields (the studio holds its file to the limit); training sets their own.
+    Within the limit the call goes on to its service (down here: 503)."""
+    max_audio, max_dataset = 100_000, 300_000
+    settings = lone_envoy_settings(
+        MAX_UPLOAD_BYTES=str(max_audio), DATASET_MAX_UPLOAD_BYTES=str(max_dataset)
+    )
+    form = "multipart/form-data; boundary=x"
+    with lone_envoy(tmp_path, settings) as envoy:
+        for path, content_type, limit in [
+            ("/v1/melody:extract", "audio/wav", max_audio),
+            ("/melody-to-vocals", "audio/flac", max_audio),
+            ("/melody-to-vocals", form, max_audio + FORM_FIELDS_ALLOWANCE_BYTES),
+            ("/v1/melody-to-vocals:stream", form, max_audio + FORM_FIELDS_ALLOWANCE_BYTES),
+            ("/v1/datasets", "application/zip", max_dataset),
+        ]:
+            within, over = (
+                post_body(envoy, path, content_type, size) for size in (limit, limit + 1)
+            )
+            assert (within[0], over[0]) == (503, 413), (path, content_type)
+        answer = json.loads(over[1])
+    assert answer == {
+        "code": 8,
+        "message": "the upload is larger than the gateway takes: 100000 bytes of audio "
+        "(65536 more for the other fields of a multipart form), 300000 bytes for a "
+        "training set",
+    }

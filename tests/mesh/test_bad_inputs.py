@@ -186,8 +186,12 @@ CASES: dict[str, Case] = {
         "could not decode",
     ),
     "empty body": Case(EXTRACT, "audio/wav", lambda: b"", (400,), "empty"),
-    "over the upload limit": Case(
-        EXTRACT, "audio/wav", lambda: bytes(11 * 1024 * 1024), (400, 413), "limit is 10"
+    "one byte over the upload limit": Case(
+        EXTRACT,
+        "audio/wav",
+        lambda: bytes(10 * 1024 * 1024 + 1),
+        (413,),
+        "larger than the gateway takes: 10485760 bytes of audio",
     ),
     "truncated flac": Case(
         EXTRACT, "audio/flac", lambda: encode(hum(), 22_050, "flac")[:3000], (200, 400), ""
