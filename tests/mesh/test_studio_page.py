@@ -495,8 +495,8 @@ ALICE_KEY = "alice-studio-3b1f0c2d9e8a7b6c"
 @pytest.fixture(scope="module")
 def keyed_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """What the page needs (its files, health, voices, lyricists, takes) behind client keys,
-    and one take a minute per key. No pitch service: a take fails, after its pitch stage's
-    time (1 s here)."""
+    and one take a minute per key. No pitch service: a take fails with 503 naming it, after
+    waiting for it as long as its pitch stage may take (1 s here)."""
     key_file = tmp_path_factory.mktemp("keys") / "api-keys"
     key_file.write_text(f"alice={ALICE_KEY}\n")
     with running_mesh(
