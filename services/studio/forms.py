@@ -27,13 +27,22 @@ from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES, check_upload_si
 
 #: Form fields that may carry the audio file (the seed's `audio`; `file` is common too).
 AUDIO_FIELDS = ("audio", "file")
+#: The longest a text field of a form may be, in bytes; ``user_lyrics`` (a whole song's
+#: words, up to LYRICS_MAX_USER_LYRICS_CHARS = 5,000 characters, UTF-8 at up to 4 bytes
+#: each) may be longer.
 MAX_FORM_FIELD_BYTES = 4096
+MAX_FORM_FIELD_BYTES_BY_NAME = {"user_lyrics": 32 * 1024}
 #: The charset of text fields when neither the part nor the form names one (RFC 7578 §4.6
 #: lets forms default to UTF-8, which is what every browser sends for a UTF-8 page).
 DEFAULT_CHARSET = "utf-8"
 #: The form field whose value names the charset of the other text fields (RFC 7578 §4.6).
 CHARSET_FIELD = "_charset_"
 _EXTENDED_FILENAME = re.compile(rb"""(?:^|;)\s*filename\*\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
+
+
+def max_field_bytes(name: str) -> int:
+    """The longest the text field ``name`` of a form may be, in bytes."""
+    return MAX_FORM_FIELD_BYTES_BY_NAME.get(name, MAX_FORM_FIELD_BYTES)
 
 
 @dataclass
@@ -147,10 +156,9 @@ def _form_upload(parts: list[_Part]) -> Upload:
             upload.audio = bytes(part.data)
             upload.filename = filename or ""
         elif filename is None and name:
-            if len(part.data) > MAX_FORM_FIELD_BYTES:
-                raise InvalidInputError(
-                    f"the form field {name!r} is longer than {MAX_FORM_FIELD_BYTES} bytes"
-                )
+            max_bytes = max_field_bytes(name)
+            if len(part.data) > max_bytes:
+                raise InvalidInputError(f"the form field {name!r} is longer than {max_bytes} bytes")
             _, content_parameters = parse_options_header(part.headers.get("content-type", b""))
             charset = content_parameters.get(b"charset", b"").decode("latin-1")
             texts.append((name, bytes(part.data), charset))

@@ -429,6 +429,6 @@ def test_an_upload_one_byte_over_its_limit_is_413_at_the_gateway(tmp_path: Path)
     assert answer == {
         "code": 8,
         "message": "the upload is larger than the gateway takes: 100000 bytes of audio "
-        "(65536 more for the other fields of a multipart form), 300000 bytes for a "
+        "(131072 more for the other fields of a multipart form), 300000 bytes for a "
         "training set",
     }

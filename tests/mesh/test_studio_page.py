@@ -261,8 +261,8 @@ def test_a_recording_without_a_tune_is_told_where_the_person_looks(
 @pytest.mark.parametrize(
     "size_mib",
     [
-        10.03,  # within the gateway's 64 KiB allowance for a form's fields: the studio's 400
-        10.1,  # past it: the gateway's 413
+        10.03,  # within the gateway's 128 KiB allowance for a form's fields: the studio's 400
+        10.2,  # past it: the gateway's 413
     ],
 )
 def test_a_file_over_the_upload_limit_is_told_as_too_big(

@@ -14,7 +14,7 @@ from services.common.errors import InvalidInputError, ResourceLimitError
 from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
 from services.studio.forms import (
     CHARSET_FIELD,
-    MAX_FORM_FIELD_BYTES,
+    max_field_bytes,
     read_upload,
     read_upload_within,
 )
@@ -57,7 +57,7 @@ def largest_form(audio: bytes) -> tuple[str, bytes]:
                 f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
                 "Content-Type: text/plain; charset=utf-8\r\n\r\n"
             ).encode()
-            + b"u" * MAX_FORM_FIELD_BYTES
+            + b"u" * max_field_bytes(name)
             + b"\r\n"
         )
     filename = "ü" * 127 + ".wav"
@@ -95,7 +95,7 @@ def test_audio_one_byte_over_the_limit_is_refused_in_a_form_and_raw() -> None:
 
 
 def test_a_form_over_the_gateways_allowance_is_refused_before_it_is_read() -> None:
-    with pytest.raises(ResourceLimitError, match="65,536 more for a form's other fields"):
+    with pytest.raises(ResourceLimitError, match="131,072 more for a form's other fields"):
         read_upload_within(CONTENT_TYPE, bytes(10 + FORM_FIELDS_ALLOWANCE_BYTES + 1), 10)
 
 
@@ -287,3 +287,15 @@ def test_a_damaged_browser_upload_is_read_or_refused_clearly(
         read_upload(CONTENT_TYPE.replace(BOUNDARY, "fieldcase20XyZ"), prefix + bytes(body))
     except InvalidInputError as error:
         assert str(error)
+
+
+def test_a_whole_songs_words_fit_in_the_user_lyrics_field() -> None:
+    words = ("été " * 1250).strip()  # 4,999 characters, 7,499 bytes of UTF-8
+    upload = read_upload(
+        CONTENT_TYPE, form(("user_lyrics", None, words.encode()), ("audio", "a.wav", b"RIFF"))
+    )
+    assert upload.fields == {"user_lyrics": words}
+    with pytest.raises(InvalidInputError, match="'theme' is longer than 4096 bytes"):
+        read_upload(
+            CONTENT_TYPE, form(("theme", None, words.encode()), ("audio", "a.wav", b"RIFF"))
+        )
