@@ -33,13 +33,13 @@ install: $(INSTALLED) protos
 
 # torch is pinned to the CPU wheel that lies on our machines; torchcrepe goes in with
 # --no-deps because it declares torchaudio, whose PyPI build needs CUDA (see
-# services/pitch/crepe.py).
+# services/common/f0/crepe.py).
 $(INSTALLED): pyproject.toml scripts/install-system-packages.sh
 	bash scripts/install-system-packages.sh $(APT_PACKAGES)
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip "setuptools<81" wheel
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,all]'
 	$(PIP) install -q --no-deps torchcrepe==0.0.24
 	touch $@
 
@@ -62,7 +62,7 @@ lint: install
 	cd protos && ../$(VENV)/bin/buf lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy services gateway cli tests bench
+	$(VENV)/bin/mypy services gateway cli expert_music tests bench
 
 test: lint
 	$(VENV)/bin/pytest -q
@@ -86,8 +86,8 @@ voice-ranges: install
 # Needs the mesh running (`make up` in another terminal).
 demo: install
 	@mkdir -p var
-	$(VENV)/bin/expert-music vocals examples/twinkle-hum.flac -o var/demo-vocals.wav \
-		--theme "stars over a sleeping town" --seed 4
+	$(VENV)/bin/expert-music --url http://localhost:8003 vocals examples/twinkle-hum.flac \
+		-o var/demo-vocals.wav --theme "stars over a sleeping town" --seed 4
 	@echo "Listen: $(CURDIR)/var/demo-vocals.wav"
 
 clean:

@@ -22,11 +22,11 @@ import torch
 
 from services.common.artifacts import LocalArtifactStore
 from services.common.music import Note
-from services.registry.training.base import TrainingSpec
-from services.registry.training.ddsp.checkpoint import TimbreModel, model_from_bytes
-from services.registry.training.ddsp.model import DdspDecoder
-from services.registry.training.ddsp.render import render_notes
-from services.registry.training.ddsp.train import DdspBackend
+from services.common.timbre.checkpoint import TimbreModel, model_from_bytes
+from services.common.timbre.model import DdspDecoder
+from services.common.timbre.render import render_notes
+from services.trainer.base import TrainingSpec
+from services.trainer.ddsp.train import DdspBackend
 from tests.support import timbre_quality
 from tests.support.instruments import (
     clarinet_like_profile,

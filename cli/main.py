@@ -1,8 +1,11 @@
 """expert-music vocals hum.wav -o vocals.wav   |   expert-music melody hum.wav -o melody.mid
 
-Talks to a running mesh (``make up``) over its REST gateway: uploads the recording,
-follows the streamed progress events with a progress bar, writes the result and prints
-the lyrics.
+Runs the job in this process with the library (expert_music): no server needed. With
+--url it asks a running mesh instead (make up: --url http://localhost:8003) through its
+REST gateway: uploads the recording, follows the streamed progress with a progress bar,
+writes the result, prints the lyrics and the stored take. A gateway that requires client
+keys gets one from --api-key or the environment variable EXPERT_MUSIC_API_KEY, sent in
+the header Authorization: Bearer <key>.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import base64
 import json
 import mimetypes
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -21,8 +25,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-DEFAULT_URL = "http://localhost:8003"
+from services.common.errors import PreconditionError, UnavailableError
+
+#: The gateway of `make up`, for the help text.
+MESH_URL = "http://localhost:8003"
 TIMEOUT_S = 600
+#: Where the client key comes from when --api-key is not given.
+API_KEY_VARIABLE = "EXPERT_MUSIC_API_KEY"
 
 
 class CliError(Exception):
@@ -31,7 +40,18 @@ class CliError(Exception):
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="expert-music", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--url",
+        default="",
+        help=f"use a running mesh through its gateway (e.g. {MESH_URL}); "
+        "default: run the job in this process",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_VARIABLE, ""),
+        help="the client key a gateway with keys requires (with --url); "
+        f"default: ${API_KEY_VARIABLE}",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     vocals = commands.add_parser("vocals", help="sing a hummed melody with new lyrics")
@@ -44,7 +64,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     vocals.add_argument(
         "--voice",
         default="",
-        help="a voice id from GET /v1/voices; default: auto, the voice the hum's range fits",
+        help="a voice id (GET /v1/voices); default: auto, the voice the hum's range fits",
     )
     vocals.add_argument("--lyrics", default="", help="sing these words instead (lines with \\n)")
     vocals.add_argument("--lyrics-provider", default="", help="local, anthropic, openai, auto")
@@ -59,16 +79,30 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def post(url: str, body: bytes, content_type: str) -> Any:
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": content_type}
-    )
+def post(url: str, body: bytes, content_type: str, api_key: str = "") -> Any:
+    """The open reply to a POST; ``api_key`` goes as ``Authorization: Bearer``.
+
+    Raises:
+        CliError: The service refused (its message, and for a 401 how to give a key), or
+            cannot be reached.
+    """
+    headers = {"Content-Type": content_type}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_S)
     except urllib.error.HTTPError as error:
-        raise CliError(
-            f"the service answered {error.code}: {error_message(error.read())}"
-        ) from None
+        message = f"the service answered {error.code}: {error_message(error.read())}"
+        if error.code == 401:
+            message += (
+                "; the gateway refused the client key given (--api-key or "
+                f"{API_KEY_VARIABLE}): check it with whoever runs the gateway"
+                if api_key
+                else "; this gateway requires a client key: give it with --api-key KEY or "
+                f"the environment variable {API_KEY_VARIABLE} (ask whoever runs the gateway)"
+            )
+        raise CliError(message) from None
     except urllib.error.URLError as error:
         raise CliError(
             f"cannot reach {url.split('/v1/')[0]} ({error.reason}); is the mesh up (make up)?"
@@ -99,7 +133,7 @@ def stream_events(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
             yield event
 
 
-def run_vocals(arguments: argparse.Namespace) -> int:
+def run_vocals_on_mesh(arguments: argparse.Namespace) -> int:
     audio, content_type = read_audio(arguments.audio)
     query = {
         "theme": arguments.theme,
@@ -119,7 +153,7 @@ def run_vocals(arguments: argparse.Namespace) -> int:
     wav = bytearray()
     take: dict[str, Any] = {}
     with (
-        post(url, audio, content_type) as reply,
+        post(url, audio, content_type, arguments.api_key) as reply,
         tqdm(
             total=100, unit="%", bar_format="{desc:<8} {bar} {percentage:3.0f}%", file=sys.stderr
         ) as bar,
@@ -148,20 +182,86 @@ def run_vocals(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def run_melody(arguments: argparse.Namespace) -> int:
+def run_melody_on_mesh(arguments: argparse.Namespace) -> int:
     audio, content_type = read_audio(arguments.audio)
     query = f"?engine={urllib.parse.quote(arguments.engine)}" if arguments.engine else ""
-    with post(f"{arguments.url}/v1/melody:midi{query}", audio, content_type) as reply:
+    with post(
+        f"{arguments.url}/v1/melody:midi{query}", audio, content_type, arguments.api_key
+    ) as reply:
         arguments.output.write_bytes(reply.read())
     print(f"{arguments.output}: the melody as MIDI")
     return 0
 
 
+def run_vocals_here(arguments: argparse.Namespace) -> int:
+    import expert_music
+
+    stages = {"pitch": "finding the notes", "lyrics": "writing words", "synth": "singing"}
+    vocals = expert_music.melody_to_vocals(
+        read_path(arguments.audio),
+        theme=arguments.theme,
+        mood=arguments.mood,
+        genre=arguments.genre,
+        rhyme_scheme=arguments.rhyme_scheme,
+        lyrics_provider=arguments.lyrics_provider,
+        user_lyrics=arguments.lyrics.replace("\\n", "\n"),
+        seed=arguments.seed or None,
+        voice=arguments.voice or "auto",
+        synth_engine=arguments.synth_engine or "local",
+        transpose_semitones=arguments.transpose,
+        on_stage=lambda stage: print(f"{stages[stage]}...", file=sys.stderr),
+    )
+    vocals.save(arguments.output)
+    summary = vocals.summary
+    print(vocals.lyrics.text)
+    print(
+        f"\n{arguments.output}: {summary.duration_s:.1f} s sung by {summary.voice_id} in "
+        f"{vocals.timings_s['total']:.2f} s (in this process; no take is stored)"
+    )
+    voice_choice = "; ".join(
+        reason for reason in (summary.voice_reason, summary.transposition_reason) if reason
+    )
+    if voice_choice:
+        print(voice_choice)
+    for warning in vocals.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def run_melody_here(arguments: argparse.Namespace) -> int:
+    import expert_music
+
+    melody = expert_music.extract_melody(read_path(arguments.audio), engine=arguments.engine)
+    if not melody.notes:
+        raise CliError(
+            "no melody was found in the audio ("
+            + ("; ".join(melody.warnings) or "no notes were found")
+            + ")"
+        )
+    arguments.output.write_bytes(expert_music.melody_to_midi(melody))
+    print(f"{arguments.output}: the melody as MIDI, {len(melody.notes)} notes")
+    for warning in melody.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    return 0
+
+
+def read_path(path: Path) -> Path:
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     arguments.url = arguments.url.rstrip("/")
+    if arguments.url:
+        run = run_vocals_on_mesh if arguments.command == "vocals" else run_melody_on_mesh
+    else:
+        run = run_vocals_here if arguments.command == "vocals" else run_melody_here
     try:
-        return run_vocals(arguments) if arguments.command == "vocals" else run_melody(arguments)
-    except CliError as error:
+        return run(arguments)
+    # Besides our own: what the library refuses, each written for a person (bad or
+    # unreadable audio, no melody, an engine not installed here, a provider that failed).
+    except (CliError, ValueError, PreconditionError, UnavailableError, TimeoutError) as error:
         print(f"expert-music: {error}", file=sys.stderr)
         return 1

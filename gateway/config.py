@@ -28,6 +28,7 @@ from google.protobuf import descriptor_pb2
 from gateway.keys import API_KEY_FILTER_NAME, API_KEY_FILTER_TYPE
 from services.common.callers import CLIENT_NAME_METADATA_KEY
 from services.common.settings import MEBIBYTE, Settings
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
 
 DEFAULT_DESCRIPTOR_PATH = Path(__file__).resolve().parents[1] / "gen" / "descriptor.binpb"
 PROTO_PACKAGE_PREFIX = "expertmusic."
@@ -342,16 +343,41 @@ def _browser_redirect_routes(protobuf_services: dict[str, str]) -> list[dict[str
     ]
 
 
+def _buffer_limit(max_request_bytes: int) -> dict[str, Any]:
+    """A route's own request size limit: bodies over it get 413 from the buffer filter."""
+    return {
+        "envoy.filters.http.buffer": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute",
+            "buffer": {"max_request_bytes": max_request_bytes},
+        }
+    }
+
+
 def _json_error(code: int, message: str) -> dict[str, Any]:
     return {"json_format": {"code": code, "message": message}, "content_type": "application/json"}
 
 
-def _local_reply_config(settings: Settings) -> dict[str, Any]:
-    """How Envoy words the answers it writes itself (no route, 401, 413, 503...).
+def take_limit_message(settings: Settings, keys: bool) -> str:
+    """What a caller over the take limit is told (``_take_rate_limit``): the limit, whose
+    it is, and when to try again (also in ``retry-after``)."""
+    per_minute = settings.gateway_vocals_per_minute
+    whose = "each client key may start" if keys else "this gateway starts, for all its callers,"
+    retry_after_s = math.ceil(vocals_fill_interval_s(per_minute))
+    return (
+        f"too many takes: {whose} {per_minute} a minute (new takes and revisions "
+        f"together); try again in {retry_after_s} s"
+    )
+
+
+def _local_reply_config(settings: Settings, keys: bool) -> dict[str, Any]:
+    """How Envoy words the answers it writes itself (no route, 401, 413, 429, 503...).
 
     gRPC callers get the status in ``grpc-status``/``grpc-message`` (Envoy maps the HTTP
-    status: 401 -> UNAUTHENTICATED, 404 -> UNIMPLEMENTED, 503 -> UNAVAILABLE); REST callers
-    get the same JSON shape as the services' errors. An unreachable service is named.
+    status: 401 -> UNAUTHENTICATED, 404 -> UNIMPLEMENTED, 503 -> UNAVAILABLE; the take
+    limit's 429 -> RESOURCE_EXHAUSTED); REST callers get the same JSON shape as the
+    services' errors. An unreachable service is named. Only Envoy's own answers are
+    reworded: a service's 429 (the studio's full queue, say) reaches the caller through
+    the transcoder as the service wrote it.
     """
     grpc_request = {"header_filter": {"header": _grpc_request(CALLER_CONTENT_TYPE_HEADER)}}
     unavailable = {"response_flag_filter": {"flags": UPSTREAM_FAILURE_FLAGS}}
@@ -378,12 +404,26 @@ def _local_reply_config(settings: Settings) -> dict[str, Any]:
     messages = {
         401: key_message,
         413: (
-            f"the upload is larger than the gateway takes ({settings.max_upload_bytes} bytes"
-            f" for audio, {settings.dataset_max_upload_bytes} for training sets)"
+            f"the upload is larger than the gateway takes: {settings.max_upload_bytes} bytes "
+            f"of audio ({FORM_FIELDS_ALLOWANCE_BYTES} more for the other fields of a "
+            f"multipart form), {settings.dataset_max_upload_bytes} bytes for a training set"
         ),
     }
+    # Envoy's only 429 is the take limit's (``_take_rate_limit``).
+    if settings.gateway_vocals_per_minute:
+        messages[429] = take_limit_message(settings, keys)
     mappers: list[dict[str, Any]] = [
         {"filter": both(grpc_request, status_is(401)), "body": {"inline_string": key_message}},
+        *(
+            [
+                {
+                    "filter": both(grpc_request, status_is(429)),
+                    "body": {"inline_string": messages[429]},
+                }
+            ]
+            if 429 in messages
+            else []
+        ),
         {
             "filter": both(grpc_request, status_is(404)),
             "body_format_override": {
@@ -564,19 +604,28 @@ def envoy_config(
             {
                 "match": {"prefix": DATASET_UPLOAD_PATH},
                 "route": {"cluster": "registry", "timeout": route_timeout},
-                "typed_per_filter_config": {
-                    "envoy.filters.http.buffer": {
-                        "@type": (
-                            "type.googleapis.com/envoy.extensions.filters.http.buffer.v3"
-                            ".BufferPerRoute"
-                        ),
-                        "buffer": {
-                            "max_request_bytes": settings.dataset_max_upload_bytes + MEBIBYTE
-                        },
-                    }
-                },
+                "typed_per_filter_config": _buffer_limit(settings.dataset_max_upload_bytes),
             }
         )
+    # A multipart form carries fields besides its file, which the gateway cannot tell
+    # apart: its body may be that much larger (the studio holds the file to the limit).
+    routes.append(
+        {
+            "match": {
+                "prefix": "/",
+                "headers": [
+                    {
+                        "name": "content-type",
+                        "string_match": {"prefix": "multipart/form-data", "ignore_case": True},
+                    }
+                ],
+            },
+            "route": {"cluster": FRONT_SERVICE, "timeout": route_timeout},
+            "typed_per_filter_config": _buffer_limit(
+                settings.max_upload_bytes + FORM_FIELDS_ALLOWANCE_BYTES
+            ),
+        }
+    )
     # A gRPC call for a service not routed above: UNIMPLEMENTED at once (Envoy's gRPC
     # answer to a 404), without waiting for the end of a stream that may never end.
     routes.append(
@@ -646,9 +695,9 @@ def envoy_config(
             "name": "envoy.filters.http.buffer",
             "typed_config": {
                 "@type": HTTP_FILTER_TYPES["buffer"],
-                # Room for multipart framing around a file of the maximum size;
-                # the services enforce the exact limit with a clearer message.
-                "max_request_bytes": settings.max_upload_bytes + MEBIBYTE,
+                # A raw upload's body is its audio: one byte over the limit is a 413 here
+                # (forms and training sets get their own limits, on their routes).
+                "max_request_bytes": settings.max_upload_bytes,
             },
         },
         {
@@ -728,7 +777,7 @@ def envoy_config(
                 },
             }
         ],
-        "local_reply_config": _local_reply_config(settings),
+        "local_reply_config": _local_reply_config(settings, keys),
         "route_config": {
             "name": "mesh",
             "virtual_hosts": [

@@ -1,6 +1,7 @@
 """``python -m services.supervisor`` (= ``make up``): the whole mesh on one machine.
 
-Starts every service in ``MESH_SERVICES`` and the Envoy gateway as child processes,
+Starts every service in ``MESH_SERVICES``, ``TRAINING_WORKERS`` trainer processes (with
+the registry) and the Envoy gateway as child processes,
 restarts one that crashes (with backoff, a bounded number of times), waits until the
 gateway's ``/health`` answers 200, prints the URLs, and on Ctrl-C or SIGTERM stops them
 all gracefully (SIGTERM, then SIGKILL after the grace period).
@@ -47,12 +48,12 @@ class Child:
 
 
 def child_commands(settings: Settings) -> list[Child]:
-    """The services first (in settings order), training workers, the gateway last."""
+    """The services first (in settings order), the trainers, the gateway last."""
     python = sys.executable
     children = [Child(name, [python, "-m", f"services.{name}"]) for name in settings.mesh_services]
     if "registry" in settings.mesh_services:
         children.extend(
-            Child(f"training-worker-{number}", [python, "-m", "services.registry.worker"])
+            Child(f"trainer-{number}", [python, "-m", "services.trainer"])
             for number in range(1, settings.training_workers + 1)
         )
     children.append(Child("gateway", [python, "-m", "gateway"]))

@@ -8,7 +8,7 @@ on it (``cancelled.wait(seconds)`` wakes early when it is set). Nothing here kno
 
 :class:`JobSlots` caps how many costly jobs of one kind run at once in a process: the
 rest wait their turn (while their caller still waits) or, when too many already wait,
-are refused at once with :class:`CapacityError`.
+are refused at once with :class:`OverloadedError`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,18 @@ class WorkCancelledError(Exception):
     """The caller cancelled, or its deadline passed, so the work stopped (CANCELLED)."""
 
 
-class CapacityError(Exception):
-    """Too many jobs of a kind are running and waiting (RESOURCE_EXHAUSTED / HTTP 429)."""
+class OverloadedError(Exception):
+    """Too much work is in progress to take more now (RESOURCE_EXHAUSTED / HTTP 429).
+
+    The one refusal for every limit on work at once (takes in a studio, crepe-full jobs
+    in a pitch replica, a busy service behind the studio). ``retry_after_s``, when known,
+    goes to the caller as ``retry-after`` metadata (an HTTP header through the gateway):
+    when trying again is worth it.
+    """
+
+    def __init__(self, message: str, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def raise_if_cancelled(cancelled: threading.Event | None, doing: str) -> None:
@@ -68,7 +78,7 @@ class JobSlots:
         """Hold a slot for the ``with`` body, waiting for one first if all are taken.
 
         Raises:
-            CapacityError: All slots are taken and ``max_waiting`` jobs already wait.
+            OverloadedError: All slots are taken and ``max_waiting`` jobs already wait.
             WorkCancelledError: ``cancelled`` was set while waiting.
         """
         if self.max_running < 1:
@@ -88,7 +98,7 @@ class JobSlots:
                 self._running += 1
                 return
             if self._waiting >= self.max_waiting:
-                raise CapacityError(
+                raise OverloadedError(
                     f"too many {self.kind} jobs: {self._running} running and "
                     f"{self._waiting} waiting on this server; try again later"
                 )

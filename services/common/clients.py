@@ -25,8 +25,10 @@ RECONNECT_OPTIONS = [
 
 
 #: Calls wait for a service that is (re)starting, up to their deadline, instead of
-#: failing at once: a take that starts while synth restarts waits a second for it.
-#: Health checks opt out (``wait_for_ready=False``): they must say "down" at once.
+#: failing at once. Health checks opt out (``wait_for_ready=False``): they must say
+#: "down" at once; so do the studio's stage calls, which wait for their service first,
+#: for a bounded time (``STUDIO_RESTART_WAIT_S``), so that one that stays down fails a
+#: take with UNAVAILABLE instead of holding it for the stage's whole timeout.
 WAIT_FOR_READY_SERVICE_CONFIG = json.dumps({"methodConfig": [{"name": [{}], "waitForReady": True}]})
 
 

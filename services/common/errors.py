@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from services.common.cancellation import CapacityError, WorkCancelledError
+from services.common.cancellation import OverloadedError, WorkCancelledError
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +41,6 @@ class ResourceLimitError(Exception):
     """A configured limit was exceeded (upload size, duration...)."""
 
 
-class OverloadedError(Exception):
-    """Too much work is in progress to take more now (RESOURCE_EXHAUSTED / HTTP 429).
-
-    ``retry_after_s`` goes to the caller as ``retry-after`` metadata (an HTTP header
-    through the gateway): when trying again is worth it.
-    """
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
 #: The metadata key (HTTP header) that tells a refused caller when to try again, in s.
 RETRY_AFTER_METADATA_KEY = "retry-after"
 
@@ -69,7 +57,6 @@ _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = 
     # The caller went away: nobody reads the status, but it is no fault of ours.
     (ConnectionAbortedError, grpc.StatusCode.CANCELLED),
     (WorkCancelledError, grpc.StatusCode.CANCELLED),
-    (CapacityError, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 
@@ -81,6 +68,26 @@ def status_for(error: BaseException) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
+def error_from_status(error: grpc.RpcError, service: str) -> Exception:
+    """A status another service answered with, as the matching domain error, so that it
+    reaches our own caller with the same meaning (NOT_FOUND stays NOT_FOUND).
+
+    Args:
+        service: The service called, named in messages that would otherwise say nothing.
+    """
+    code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+    details = (error.details() if isinstance(error, grpc.Call) else None) or str(error)
+    if code is grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidInputError(details)
+    if code is grpc.StatusCode.NOT_FOUND:
+        return NotFoundError(details)
+    if code is grpc.StatusCode.FAILED_PRECONDITION:
+        return PreconditionError(details)
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        return TimeoutError(f"the {service} service did not answer in time")
+    return UnavailableError(f"the {service} service is unavailable ({code.name}: {details})")
+
+
 def abort_with(context: grpc.ServicerContext, error: BaseException) -> None:
     """Aborts the call with the status and message that fit ``error``; never returns."""
     code = status_for(error)
@@ -90,7 +97,7 @@ def abort_with(context: grpc.ServicerContext, error: BaseException) -> None:
     else:
         logger.info("request refused", extra={"code": code.name, "reason": str(error)})
         message = str(error)
-    if isinstance(error, OverloadedError):
+    if isinstance(error, OverloadedError) and error.retry_after_s is not None:
         context.set_trailing_metadata(((RETRY_AFTER_METADATA_KEY, str(error.retry_after_s)),))
     context.abort(code, message)
 

@@ -1,38 +1,39 @@
-"""Structured logging: one JSON object per line for machines, or plain text for people."""
+"""Structured logging: one JSON object per line for machines, or plain text for people.
+
+The JSON lines are python-json-logger's (``extra={...}`` fields become top-level keys);
+what is ours is the shape every service shares: ``ts`` (UTC, milliseconds), ``level``,
+``service``, ``logger``, ``message``, then the extras and any ``exception``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
-from typing import Any
 
-_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 
-class JsonFormatter(logging.Formatter):
-    """Formats a record as a JSON line; ``extra={...}`` fields become top-level keys."""
+class JsonFormatter(_LibraryJsonFormatter):
+    """A record as one JSON line, stamped with the service's name."""
+
+    converter = staticmethod(time.gmtime)
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
     def __init__(self, service_name: str) -> None:
-        super().__init__()
-        self._service_name = service_name
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "service": self._service_name,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        super().__init__(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={
+                "asctime": "ts",
+                "levelname": "level",
+                "name": "logger",
+                "exc_info": "exception",
+            },
+            static_fields={"service": service_name},
+            json_default=str,
+        )
 
 
 def configure_logging(service_name: str, level: str = "INFO", log_format: str = "json") -> None:

@@ -6,6 +6,9 @@ exception carries a ``retry_after_s`` attribute (a server's ``Retry-After``), th
 is used instead of the computed one, capped at ``max_delay_s``. The module knows nothing
 about any provider: callers decide what is retryable and what to do when retries run out,
 usually by raising :class:`ProviderUnavailableError`.
+
+The loop is tenacity's (``Retrying``); what is ours is the policy: how long to wait
+(doubling, ±jitter, the server's word first) and which failures are worth a retry.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from services.common.errors import UnavailableError
 
@@ -86,19 +91,34 @@ def call_with_retries(
     raised unchanged. Before each retry ``on_retry(retry_number, error, delay_s)`` is
     called (for logs and metrics), then ``sleep(delay_s)``.
     """
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return fn()
-        except Exception as error:
-            if attempt == policy.attempts or not is_retryable(error):
-                raise
-            server_delay = _server_delay_s(error)
-            delay = (
-                min(server_delay, policy.max_delay_s)
-                if server_delay is not None
-                else policy.delay_s(attempt)
-            )
-            if on_retry is not None:
-                on_retry(attempt, error, delay)
-            sleep(delay)
-    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def wait_s(state: RetryCallState) -> float:
+        error = _error_of(state)
+        server_delay = _server_delay_s(error)
+        if server_delay is not None:
+            return min(server_delay, policy.max_delay_s)
+        return policy.delay_s(state.attempt_number)
+
+    def before_sleep(state: RetryCallState) -> None:
+        if on_retry is not None and state.next_action is not None:
+            on_retry(state.attempt_number, _error_of(state), state.next_action.sleep)
+
+    retrying = Retrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_s,
+        # Only exceptions: KeyboardInterrupt and the like end the call at once.
+        retry=retry_if_exception(
+            lambda error: isinstance(error, Exception) and is_retryable(error)
+        ),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return retrying(fn)
+
+
+def _error_of(state: RetryCallState) -> BaseException:
+    assert state.outcome is not None and state.outcome.failed
+    error = state.outcome.exception()
+    assert error is not None
+    return error

@@ -27,6 +27,7 @@ SERVICE_PORTS: dict[str, int] = {
     "registry": 50054,
     "studio": 50055,
     "web": 50056,
+    "generation": 50057,
 }
 
 
@@ -82,8 +83,10 @@ class Settings(BaseSettings):
         "registry",
         "studio",
         "web",
+        "generation",
     ]
-    #: Training workers the supervisor runs beside the registry (0 = none).
+    #: Trainer processes (``python -m services.trainer``) the supervisor runs beside the
+    #: registry (0 = none).
     training_workers: int = 1
 
     # Where each service listens (bind) and where the others find it (address).
@@ -97,6 +100,7 @@ class Settings(BaseSettings):
     registry_address: str = f"127.0.0.1:{SERVICE_PORTS['registry']}"
     studio_address: str = f"127.0.0.1:{SERVICE_PORTS['studio']}"
     web_address: str = f"127.0.0.1:{SERVICE_PORTS['web']}"
+    generation_address: str = f"127.0.0.1:{SERVICE_PORTS['generation']}"
     #: Prometheus metrics port of a service = its gRPC port + this offset (0 disables).
     metrics_port_offset: int = 1000
     grpc_workers: int = 8
@@ -186,6 +190,8 @@ class Settings(BaseSettings):
     musicgen_model_dir: str = ""
     #: Longest a MusicGen generation on Replicate may take before it is cancelled, in s.
     generation_timeout_s: float = 300.0
+    #: How long generation waits for the registry to look a model up, in seconds.
+    registry_lookup_timeout_s: float = 5.0
 
     # Storage: files under data_dir (SQLite, artifacts) unless these are set.
     data_dir: Path = Path("var")
@@ -200,6 +206,10 @@ class Settings(BaseSettings):
     studio_takes_running: int = 4
     #: Takes that may wait behind them; one more is refused at once (HTTP 429, retry-after).
     studio_takes_waiting: int = 64
+    #: How long a take waits for pitch, lyrics or synth when it finds the service not
+    #: reachable (restarting), in seconds; then it fails with 503 / UNAVAILABLE naming it.
+    #: A call already delivered is not bounded by this, only by the stage's timeout.
+    studio_restart_wait_s: float = 10.0
     #: How long takes are kept before they are deleted, in seconds (a day by default).
     take_time_to_live_s: float = 86_400.0
     #: How often expired takes are swept away, in seconds.

@@ -8,19 +8,30 @@ from typing import Any
 from services.common.errors import InvalidInputError, ResourceLimitError
 from services.common.settings import MEBIBYTE
 
+#: What a multipart/form-data upload may carry besides its audio file: the gateway lets
+#: a form body be this much larger than ``MAX_UPLOAD_BYTES`` (it cannot look inside the
+#: form), and the studio then holds the audio itself to the exact limit. The largest form
+#: the studio reads is its text fields (the options and ``_charset_``) at their longest,
+#: 4,096 bytes each and 32 KiB for ``user_lyrics`` (services/studio/forms.py), their part
+#: headers and the file part's (about 100 KiB in all; tests/studio/test_forms.py builds it).
+FORM_FIELDS_ALLOWANCE_BYTES = 128 * 1024
+
 
 def describe_size(size_bytes: int) -> str:
     """'12.3 MB'-style text for messages (MB = MiB, as upload limits are set)."""
     return f"{size_bytes / MEBIBYTE:.1f} MB"
 
 
-def check_upload_size(size_bytes: int, max_bytes: int) -> None:
-    """Refuses empty uploads and uploads over the limit, with a message a person understands."""
+def check_upload_size(size_bytes: int, max_bytes: int, what: str = "the upload") -> None:
+    """Refuses empty uploads and uploads over the limit, with a message a person
+    understands: sizes in MB, and in bytes, which tell 10.0 MB over the limit from 10.0
+    MB within it."""
     if size_bytes == 0:
-        raise InvalidInputError("the upload is empty: send the audio file's bytes")
+        raise InvalidInputError(f"{what} is empty: send the audio file's bytes")
     if size_bytes > max_bytes:
         raise ResourceLimitError(
-            f"the upload is {describe_size(size_bytes)}; the limit is {describe_size(max_bytes)}"
+            f"{what} is {describe_size(size_bytes)} ({size_bytes:,} bytes); the limit is "
+            f"{describe_size(max_bytes)} ({max_bytes:,} bytes)"
         )
 
 

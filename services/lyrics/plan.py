@@ -252,12 +252,12 @@ def _check_notes(notes: Sequence[Note]) -> None:
     for index, note in enumerate(notes):
         if not (math.isfinite(note.onset_s) and note.onset_s >= 0):
             raise LyricsInputError(
-                f"note {index} starts at {note.onset_s} s; an onset must be a number of "
+                f"note {index + 1} starts at {note.onset_s} s; an onset must be a number of "
                 "seconds, 0 or more"
             )
         if not (math.isfinite(note.duration_s) and note.duration_s > 0):
             raise LyricsInputError(
-                f"note {index} lasts {note.duration_s} s; a duration must be a number of "
+                f"note {index + 1} lasts {note.duration_s} s; a duration must be a number of "
                 "seconds above 0"
             )
 
@@ -266,13 +266,13 @@ def _check_phrases(phrases: Sequence[Phrase], note_count: int) -> None:
     previous_end = 0
     for number, phrase in enumerate(phrases):
         if phrase.note_count < 1:
-            raise LyricsInputError(f"phrase {number} has no notes")
+            raise LyricsInputError(f"phrase {number + 1} has no notes")
         if phrase.first_note_index < previous_end:
-            raise LyricsInputError(f"phrase {number} overlaps the phrase before it")
+            raise LyricsInputError(f"phrase {number + 1} overlaps the phrase before it")
         end = phrase.first_note_index + phrase.note_count
         if end > note_count:
             raise LyricsInputError(
-                f"phrase {number} refers to notes up to {end - 1}, but the melody has "
+                f"phrase {number + 1} refers to notes up to note {end}, but the melody has "
                 f"{note_count} notes"
             )
         previous_end = end

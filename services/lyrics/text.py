@@ -35,11 +35,13 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-
-import inflect
+from typing import TYPE_CHECKING
 
 from services.lyrics.errors import LyricsInputError
 from services.lyrics.pronunciation import is_known
+
+if TYPE_CHECKING:
+    import inflect
 
 #: Apostrophes as people type them: ASCII, right single quote (what phones and word
 #: processors write for "don't"), left single quote, modifier letter apostrophe, backtick.
@@ -503,6 +505,11 @@ def _is_range(groups: list[str]) -> bool:
 
 @lru_cache(maxsize=1)
 def inflect_engine() -> inflect.engine:
+    """inflect's engine, imported on the first number to read: importing inflect takes
+    seconds (typeguard instruments its functions), which no text without digits should pay.
+    """
+    import inflect
+
     return inflect.engine()
 
 

@@ -101,7 +101,8 @@ def fit_user_lyrics(
         if melismas:
             held = ", ".join(f"'{text}' over {count} notes" for text, count in melismas)
             warnings.append(
-                f"line {number + 1} has {_count(len(line.syllables), 'syllable')} for "
+                f"{_line_name(number, len(groups))} has "
+                f"{_count(len(line.syllables), 'syllable')} for "
                 f"{line_plan.syllable_count} notes, so syllables are held (melisma): {held}"
             )
     return tuple(lines), warnings
@@ -126,8 +127,8 @@ def _check_lines(groups: Sequence[_Group], plan: SyllablePlan) -> None:
         if surplus > 0:
             pieces = _pieces(group.words, chosen)[-surplus:]
             problems.append(
-                f"line {number + 1} ('{group.text}') has {syllables} syllables but its "
-                f"phrase has {_count(line_plan.syllable_count, 'note')}: "
+                f"{_line_name(number, len(groups))} ('{group.text}') has {syllables} "
+                f"syllables but its phrase has {_count(line_plan.syllable_count, 'note')}: "
                 f"{_count(surplus, 'syllable')} "
                 f"({' '.join(pieces)}) {'does' if surplus == 1 else 'do'} not fit"
             )
@@ -303,6 +304,13 @@ def melisma_counts(syllables: Sequence[Syllable], note_count: int) -> list[int]:
 
 def _has_long_vowel(syllable: Syllable) -> bool:
     return any(phoneme[:2] in LONG_VOWELS for phoneme in syllable.phonemes)
+
+
+def _line_name(index: int, line_count: int) -> str:
+    """How a message names the line at ``index``: "line 2", counted from 1 as people
+    read (README, Editable takes), or "the line" when there is only one: a revision fits
+    each replaced line on its own, and names it by its place in the take."""
+    return f"line {index + 1}" if line_count > 1 else "the line"
 
 
 def _count(number: int, noun: str) -> str:

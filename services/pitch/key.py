@@ -6,11 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.common.music import PITCH_CLASS_NAMES, KeyEstimate, Note
-
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+from services.common.music import KeyEstimate, Note
+from services.common.tonality import best_key
 
 
 def pitch_class_profile(notes: Sequence[Note]) -> np.ndarray:
@@ -35,14 +32,9 @@ def estimate_key(notes: Sequence[Note]) -> KeyEstimate:
     profile = pitch_class_profile(notes)
     if np.count_nonzero(profile) < 2:
         return KeyEstimate()
-    best = KeyEstimate()
-    best_r = -np.inf
-    for mode, template in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
-        for tonic in range(12):
-            r = float(np.corrcoef(profile, np.roll(template, tonic))[0, 1])
-            if r > best_r:
-                best_r = r
-                best = KeyEstimate(tonic=PITCH_CLASS_NAMES[tonic], mode=mode, confidence=0.0)
+    match = best_key(profile)
+    if match is None:
+        return KeyEstimate()
     return KeyEstimate(
-        tonic=best.tonic, mode=best.mode, confidence=float(np.clip(best_r, 0.0, 1.0))
+        tonic=match.tonic, mode=match.mode, confidence=float(np.clip(match.correlation, 0.0, 1.0))
     )

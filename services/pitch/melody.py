@@ -9,10 +9,10 @@ import numpy.typing as npt
 import soxr
 
 from services.common.cancellation import raise_if_cancelled
+from services.common.f0.engines import DEFAULT_ENGINE, get_tracker
 from services.common.music import Melody
 from services.common.phrases import group_phrases
 from services.pitch.ceiling import seconds_above_ceiling
-from services.pitch.engines import DEFAULT_ENGINE, get_tracker
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
 from services.pitch.onsets import (

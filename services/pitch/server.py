@@ -15,12 +15,12 @@ from services.common.audio import decode_audio
 from services.common.cancellation import JobSlots, raise_if_cancelled
 from services.common.convert import melody_to_proto
 from services.common.errors import grpc_errors
+from services.common.f0.engines import use_torch_threads
 from services.common.music import Melody
 from services.common.scores import midi
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
-from services.pitch.engines import use_torch_threads
 from services.pitch.melody import extract_melody
 
 #: Engines whose jobs take seconds of every core per second of audio (and GBs at peak):

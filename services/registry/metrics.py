@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from services.registry.jobs import JobQueue
+from services.common.catalogue.jobs import JobQueue
 
 logger = logging.getLogger(__name__)
 

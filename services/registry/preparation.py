@@ -22,18 +22,18 @@ import numpy.typing as npt
 
 from services.common.artifacts import ArtifactStore
 from services.common.audio import AudioTooLongError, decode_audio, encode_wav
-from services.common.errors import InvalidInputError, ResourceLimitError
-from services.common.music import PITCH_CLASS_NAMES
-from services.common.settings import Settings
-from services.pitch.key import MAJOR_PROFILE, MINOR_PROFILE
-from services.registry.archives import AudioFile, UploadLimits, iter_audio_files
-from services.registry.datasets import Dataset, DatasetRepository, dataset_prefix
-from services.registry.validation import (
+from services.common.catalogue.datasets import Dataset, DatasetRepository, dataset_prefix
+from services.common.catalogue.validation import (
     DATASET_ID_PREFIX,
     new_id,
     validate_name,
     validate_text,
 )
+from services.common.errors import InvalidInputError, ResourceLimitError
+from services.common.media_types import AUDIO_MEDIA_TYPES
+from services.common.settings import Settings
+from services.common.tonality import best_key
+from services.registry.archives import AudioFile, UploadLimits, iter_audio_files
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -136,16 +136,8 @@ def estimate_key_name(samples: FloatArray, sample_rate_hz: int) -> str:
     import librosa  # deferred: a second of import time, needed only here
 
     chroma = librosa.feature.chroma_stft(y=samples, sr=sample_rate_hz, n_fft=4096)
-    profile = chroma.mean(axis=1)
-    if not np.isfinite(profile).all() or np.ptp(profile) == 0:
-        return ""
-    best_r, best_name = -1.0, ""
-    for mode, template in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
-        for tonic in range(12):
-            r = float(np.corrcoef(profile, np.roll(template, tonic))[0, 1])
-            if r > best_r:
-                best_r, best_name = r, f"{PITCH_CLASS_NAMES[tonic]} {mode}"
-    return best_name if best_r >= MIN_KEY_CORRELATION else ""
+    match = best_key(chroma.mean(axis=1))
+    return match.name if match is not None and match.correlation >= MIN_KEY_CORRELATION else ""
 
 
 def estimate_tempo_bpm(samples: FloatArray, sample_rate_hz: int) -> float:
@@ -284,7 +276,9 @@ class DatasetPreparer:
                 samples = normalize_loudness(audio.samples[start:end])
                 stem = f"{prefix}chunk_{len(chunks):04d}"
                 text = caption or derived_caption(samples, SAMPLE_RATE_HZ, instrument)
-                self._artifacts.put(f"{stem}.wav", encode_wav(samples, SAMPLE_RATE_HZ), "audio/wav")
+                self._artifacts.put(
+                    f"{stem}.wav", encode_wav(samples, SAMPLE_RATE_HZ), AUDIO_MEDIA_TYPES["wav"]
+                )
                 self._artifacts.put(f"{stem}.txt", text.encode(), "text/plain; charset=utf-8")
                 chunks.append(
                     PreparedChunk(

@@ -8,13 +8,12 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from services.common.artifacts import ArtifactStore, artifact_store_from_settings
+from services.common.catalogue.datasets import DatasetRepository
+from services.common.catalogue.db import Database
+from services.common.catalogue.jobs import TRAINING_BACKENDS, JobQueue, TrainingJob
+from services.common.catalogue.models import Engine, Model, ModelRepository
 from services.common.errors import InvalidInputError
 from services.common.settings import Settings
-from services.registry.backends import DEFAULT_BACKENDS
-from services.registry.datasets import DatasetRepository
-from services.registry.db import Database
-from services.registry.jobs import JobQueue, TrainingJob
-from services.registry.models import Engine, Model, ModelRepository
 from services.registry.preparation import DatasetPreparer
 
 
@@ -24,7 +23,7 @@ class Registry:
         database: Database,
         artifacts: ArtifactStore,
         settings: Settings,
-        backend_names: Collection[str] = tuple(DEFAULT_BACKENDS),
+        backend_names: Collection[str] = TRAINING_BACKENDS,
     ) -> None:
         """
         Args:

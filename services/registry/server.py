@@ -7,32 +7,17 @@ from datetime import datetime
 from typing import Any
 
 import grpc
-from expertmusic.registry.v1 import (
-    generation_pb2,
-    generation_pb2_grpc,
-    registry_pb2,
-    registry_pb2_grpc,
-)
-from google.api import httpbody_pb2
+from expertmusic.registry.v1 import registry_pb2, registry_pb2_grpc
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
-from services.common.convert import note_from_proto
+from services.common.catalogue.datasets import Dataset
+from services.common.catalogue.jobs import JobStatus, TrainingJob
+from services.common.catalogue.models import Engine, Model, ModelKind, ModelStatus
 from services.common.errors import grpc_errors
 from services.common.server import ServiceSpec
 from services.common.settings import Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
-from services.registry.datasets import Dataset
-from services.registry.generation import (
-    GenerationProgress,
-    GenerationRequest,
-    GenerationTarget,
-    MusicGenerator,
-    TargetKind,
-    resolve_target,
-)
-from services.registry.jobs import JobStatus, TrainingJob
 from services.registry.metrics import expose_training_queue
-from services.registry.models import Engine, Model, ModelKind, ModelStatus
 from services.registry.registry import Registry
 
 #: How often WatchTrainingJob looks at the job, in seconds.
@@ -152,7 +137,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     def GetModel(
         self, request: registry_pb2.GetModelRequest, context: grpc.ServicerContext
     ) -> registry_pb2.GetModelResponse:
-        model = self._registry.models.get(request.model_id)
+        model = self._registry.models.lookup(request.model_id)
         return registry_pb2.GetModelResponse(model=model_to_proto(model))
 
     @grpc_errors
@@ -266,91 +251,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         )
 
 
-_TARGET_KIND_TO_PROTO = {
-    TargetKind.INSTRUMENT: generation_pb2.GENERATION_TARGET_KIND_INSTRUMENT,
-    TargetKind.REPLICATE_MUSICGEN: generation_pb2.GENERATION_TARGET_KIND_REPLICATE_MUSICGEN,
-    TargetKind.LOCAL_MUSICGEN: generation_pb2.GENERATION_TARGET_KIND_LOCAL_MUSICGEN,
-}
-AUDIO_CHUNK_BYTES = 64 * 1024
-
-
-def generation_request_from_proto(spec: generation_pb2.GenerationSpec) -> GenerationRequest:
-    return GenerationRequest(
-        prompt=spec.prompt,
-        duration_s=spec.duration_s or GenerationRequest.duration_s,
-        notes=[note_from_proto(note) for note in spec.notes],
-        melody_audio=spec.melody_audio,
-        sample_rate_hz=spec.sample_rate_hz,
-        seed=spec.seed,
-    )
-
-
-class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
-    def __init__(self, registry: Registry, settings: Settings) -> None:
-        self._registry = registry
-        self._settings = settings
-        self._generator = MusicGenerator(settings, registry.artifacts)
-
-    @grpc_errors
-    def GenerateMusic(
-        self, request: generation_pb2.GenerateMusicRequest, context: grpc.ServicerContext
-    ) -> Iterator[generation_pb2.GenerateMusicResponse]:
-        target, generation_request = self._resolve(request.spec)
-        for event in self._generator.generate_events(
-            target, generation_request, cancelled=lambda: not context.is_active()
-        ):
-            if isinstance(event, GenerationProgress):
-                yield generation_pb2.GenerateMusicResponse(
-                    progress=generation_pb2.GenerationProgress(
-                        stage=event.stage, fraction=event.fraction
-                    )
-                )
-                continue
-            wav = event.wav_bytes()
-            for start in range(0, len(wav), AUDIO_CHUNK_BYTES):
-                yield generation_pb2.GenerateMusicResponse(
-                    audio_chunk=generation_pb2.GeneratedAudioChunk(
-                        data=wav[start : start + AUDIO_CHUNK_BYTES]
-                    )
-                )
-            yield generation_pb2.GenerateMusicResponse(
-                summary=generation_pb2.GenerationSummary(
-                    model=event.target.name,
-                    kind=_TARGET_KIND_TO_PROTO[event.target.kind],
-                    version=event.target.version,
-                    duration_s=event.duration_s,
-                    sample_rate_hz=event.sample_rate_hz,
-                    content_type="audio/wav",
-                    audio_bytes=len(wav),
-                    warnings=event.warnings,
-                )
-            )
-
-    @grpc_errors
-    def GenerateMusicFile(
-        self, request: generation_pb2.GenerateMusicFileRequest, context: grpc.ServicerContext
-    ) -> httpbody_pb2.HttpBody:
-        target, generation_request = self._resolve(request.spec)
-        music = self._generator.generate(
-            target, generation_request, cancelled=lambda: not context.is_active()
-        )
-        return httpbody_pb2.HttpBody(content_type="audio/wav", data=music.wav_bytes())
-
-    def _resolve(
-        self, spec: generation_pb2.GenerationSpec
-    ) -> tuple[GenerationTarget, GenerationRequest]:
-        target = resolve_target(spec.model, self._registry.models, self._settings)
-        return target, generation_request_from_proto(spec)
-
-
 def register(server: grpc.Server, settings: Settings) -> None:
     registry = Registry.from_settings(settings)
     expose_training_queue(registry.jobs)
     registry_pb2_grpc.add_RegistryServiceServicer_to_server(
         RegistryServicer(registry, settings), server
-    )
-    generation_pb2_grpc.add_GenerationServiceServicer_to_server(
-        GenerationServicer(registry, settings), server
     )
 
 
@@ -358,7 +263,6 @@ SPEC = ServiceSpec(
     name="registry",
     protobuf_services=[
         registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
-        generation_pb2.DESCRIPTOR.services_by_name["GenerationService"].full_name,
     ],
     register=register,
     max_upload_bytes=lambda settings: settings.dataset_max_upload_bytes,

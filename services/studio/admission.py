@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 from prometheus_client import Counter, Gauge
 
-from services.common.errors import OverloadedError
+from services.common.cancellation import OverloadedError
 
 TAKES_IN_PROGRESS = Gauge(
     "studio_takes_in_progress",

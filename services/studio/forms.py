@@ -22,17 +22,27 @@ from email.utils import decode_rfc2231
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from services.common.errors import InvalidInputError
+from services.common.errors import InvalidInputError, ResourceLimitError
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES, check_upload_size
 
 #: Form fields that may carry the audio file (the seed's `audio`; `file` is common too).
 AUDIO_FIELDS = ("audio", "file")
+#: The longest a text field of a form may be, in bytes; ``user_lyrics`` (a whole song's
+#: words, up to LYRICS_MAX_USER_LYRICS_CHARS = 5,000 characters, UTF-8 at up to 4 bytes
+#: each) may be longer.
 MAX_FORM_FIELD_BYTES = 4096
+MAX_FORM_FIELD_BYTES_BY_NAME = {"user_lyrics": 32 * 1024}
 #: The charset of text fields when neither the part nor the form names one (RFC 7578 §4.6
 #: lets forms default to UTF-8, which is what every browser sends for a UTF-8 page).
 DEFAULT_CHARSET = "utf-8"
 #: The form field whose value names the charset of the other text fields (RFC 7578 §4.6).
 CHARSET_FIELD = "_charset_"
 _EXTENDED_FILENAME = re.compile(rb"""(?:^|;)\s*filename\*\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
+
+
+def max_field_bytes(name: str) -> int:
+    """The longest the text field ``name`` of a form may be, in bytes."""
+    return MAX_FORM_FIELD_BYTES_BY_NAME.get(name, MAX_FORM_FIELD_BYTES)
 
 
 @dataclass
@@ -72,6 +82,25 @@ def read_upload(content_type: str, body: bytes) -> Upload:
     if not boundary:
         raise InvalidInputError("the multipart/form-data upload has no boundary")
     return _form_upload(_parse_parts(body, boundary))
+
+
+def read_upload_within(content_type: str, body: bytes, max_audio_bytes: int) -> Upload:
+    """:func:`read_upload` held to the upload limit: the audio at most ``max_audio_bytes``
+    (a raw body is the audio itself), a form at most that plus
+    ``FORM_FIELDS_ALLOWANCE_BYTES`` for its other fields (the gateway's limit for forms).
+
+    Raises:
+        ResourceLimitError: the audio, or the whole form, is over its limit.
+        InvalidInputError: as :func:`read_upload`, or an empty upload.
+    """
+    if len(body) > max_audio_bytes + FORM_FIELDS_ALLOWANCE_BYTES:
+        raise ResourceLimitError(
+            f"the upload is {len(body):,} bytes; the limit is {max_audio_bytes:,} bytes of "
+            f"audio, and {FORM_FIELDS_ALLOWANCE_BYTES:,} more for a form's other fields"
+        )
+    upload = read_upload(content_type, body)
+    check_upload_size(len(upload.audio), max_audio_bytes)
+    return upload
 
 
 def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
@@ -127,10 +156,9 @@ def _form_upload(parts: list[_Part]) -> Upload:
             upload.audio = bytes(part.data)
             upload.filename = filename or ""
         elif filename is None and name:
-            if len(part.data) > MAX_FORM_FIELD_BYTES:
-                raise InvalidInputError(
-                    f"the form field {name!r} is longer than {MAX_FORM_FIELD_BYTES} bytes"
-                )
+            max_bytes = max_field_bytes(name)
+            if len(part.data) > max_bytes:
+                raise InvalidInputError(f"the form field {name!r} is longer than {max_bytes} bytes")
             _, content_parameters = parse_options_header(part.headers.get("content-type", b""))
             charset = content_parameters.get(b"charset", b"").decode("latin-1")
             texts.append((name, bytes(part.data), charset))

@@ -5,9 +5,14 @@ Each job yields the events a client sees (progress, melody, lyrics, audio chunks
 stored take) as soon as each is ready, so the first audio plays before the render ends.
 Each stage gets the smaller of its own timeout and what is left of the caller's deadline,
 or, when the caller chose how long the job may take (``VocalsOptions.timeout_s``), what is
-left of that; a stage that fails is named in the error. A caller that goes away
-(``cancelled``) stops the job: the call in flight is cancelled, so the stage's service
-stops its work too, and nothing later starts.
+left of that; a stage that fails is named in the error. Before each call the job waits
+for the stage's service to be reachable, at most ``STUDIO_RESTART_WAIT_S``, and the
+call itself never waits for a connection: a service that restarts costs a take a few
+seconds, one that stays down fails it with UNAVAILABLE naming the service, rather than
+letting it wait out the stage's whole timeout; DEADLINE_EXCEEDED means the service had
+the request and did not finish. A caller
+that goes away (``cancelled``) stops the job: the call in flight is cancelled, so the
+stage's service stops its work too, and nothing later starts.
 
 A new take runs every step: transcribe, write, sing, store. A revision of a take runs
 only what its edits need (see ``services.studio.revision``): no transcription, words
@@ -31,7 +36,7 @@ from expertmusic.studio.v1 import studio_pb2
 from expertmusic.synth.v1 import synth_pb2, synth_pb2_grpc
 from prometheus_client import Histogram
 
-from services.common.cancellation import CapacityError, WorkCancelledError, raise_if_cancelled
+from services.common.cancellation import OverloadedError, WorkCancelledError, raise_if_cancelled
 from services.common.convert import (
     lyrics_from_proto,
     lyrics_to_proto,
@@ -77,9 +82,13 @@ TimeRemaining = Callable[[], float | None]
 
 @dataclass(frozen=True)
 class StageStubs:
+    """The stages' stubs, and ``ready(stage)``: a future that completes once the stage's
+    channel is connected (``grpc.channel_ready_future``)."""
+
     pitch: pitch_pb2_grpc.PitchServiceStub
     lyrics: lyrics_pb2_grpc.LyricsServiceStub
     synth: synth_pb2_grpc.SynthServiceStub
+    ready: Callable[[str], grpc.Future]
 
 
 @dataclass
@@ -99,7 +108,8 @@ class _Job:
 
     def stage_timeout_s(self, stage: str, own_timeout_s: float) -> float:
         """Seconds the stage may take: its own limit, or what is left of the job's budget,
-        never beyond the caller's deadline.
+        never beyond the caller's deadline (a result equal to ``own_timeout_s`` means the
+        stage's own limit is what bounds it).
 
         Raises:
             WorkCancelledError: The caller went away.
@@ -297,7 +307,7 @@ class VocalsPipeline:
             job,
             "pitch",
             lambda timeout_s: self._stubs.pitch.ExtractMelody.future(
-                _upload_messages(audio, pitch_engine), timeout=timeout_s
+                _upload_messages(audio, pitch_engine), timeout=timeout_s, wait_for_ready=False
             ),
             self._settings.pitch_timeout_s,
         ).melody
@@ -353,21 +363,28 @@ class VocalsPipeline:
             warnings.extend(fitted.warnings)
         else:
             lines = dict(plan.kept)
+            # Each replaced line is fitted alone, so the lyrics service calls it "the
+            # line"; messages name it by its place in the take, counted from 1.
+            phrases_in_order = sorted({*plan.kept, *plan.to_fit})
             for phrase_index, text in sorted(plan.to_fit.items()):
-                fitted = lyrics_from_proto(
-                    self._write_lyrics(
-                        job,
-                        lyrics_pb2.WriteLyricsRequest(
-                            melody=melody_to_proto(phrase_melody(melody, phrase_index)),
-                            user_lyrics=text,
-                            provider="local",
-                            language="en",
-                        ),
+                line_name = f"line {phrases_in_order.index(phrase_index) + 1}"
+                try:
+                    fitted = lyrics_from_proto(
+                        self._write_lyrics(
+                            job,
+                            lyrics_pb2.WriteLyricsRequest(
+                                melody=melody_to_proto(phrase_melody(melody, phrase_index)),
+                                user_lyrics=text,
+                                provider="local",
+                                language="en",
+                            ),
+                        )
                     )
-                )
+                except InvalidInputError as error:
+                    raise InvalidInputError(f"{line_name}: {error}") from None
                 for line in fitted.lines:
                     lines[phrase_index] = line_on_phrase(line, melody, phrase_index)
-                warnings.extend(f"line {phrase_index + 1}: {w}" for w in fitted.warnings)
+                warnings.extend(f"{line_name}: {w}" for w in fitted.warnings)
         job.timed("lyrics", began)
         job.warnings.extend(warnings)
         old = lyrics_from_proto(old_lyrics)
@@ -385,7 +402,9 @@ class VocalsPipeline:
         return self._call(
             job,
             "lyrics",
-            lambda timeout_s: self._stubs.lyrics.WriteLyrics.future(request, timeout=timeout_s),
+            lambda timeout_s: self._stubs.lyrics.WriteLyrics.future(
+                request, timeout=timeout_s, wait_for_ready=False
+            ),
             self._settings.lyrics_timeout_s,
         )
 
@@ -393,11 +412,12 @@ class VocalsPipeline:
         """Streams the synth's audio out as it comes, keeping the whole file in ``sung``."""
         yield progress("synth", 0.0)
         began = time.perf_counter()
-        call = self._stubs.synth.Sing(
-            request, timeout=job.stage_timeout_s("synth", self._settings.synth_timeout_s)
-        )
+        self._wait_until_reachable(job, "synth", self._settings.synth_timeout_s)
+        own_timeout_s = self._settings.synth_timeout_s
+        timeout_s = job.stage_timeout_s("synth", own_timeout_s)
+        call = self._stubs.synth.Sing(request, timeout=timeout_s, wait_for_ready=False)
         try:
-            for event in self._stream("synth", call):
+            for event in self._stream("synth", call, timeout_s, own_timeout_s, job):
                 raise_if_cancelled(job.cancelled, "singing")
                 kind = event.WhichOneof("event")
                 if kind == "progress":
@@ -473,9 +493,13 @@ class VocalsPipeline:
     ) -> Any:
         """The answer of a unary call started by ``invoke(timeout_s)`` (a gRPC future).
 
-        The call is cancelled as soon as the job is (WorkCancelledError), so the stage's
+        The call is made once the service is reachable, and does not wait for it again
+        (``wait_for_ready=False``): a service that went down in between fails it at once
+        with UNAVAILABLE rather than leaving it to wait out the stage's timeout. The call
+        is cancelled as soon as the job is (WorkCancelledError), so the stage's
         service stops working for a caller who has gone.
         """
+        self._wait_until_reachable(job, stage, own_timeout_s)
         timeout_s = job.stage_timeout_s(stage, own_timeout_s)
         future = invoke(timeout_s)
         try:
@@ -489,14 +513,50 @@ class VocalsPipeline:
                             f"stopped the {stage} stage: the caller left"
                         ) from None
         except grpc.RpcError as error:
-            raise _stage_error(stage, error, timeout_s, job.budget_s is not None) from None
+            raise _stage_error(
+                stage, error, timeout_s, _engine_bound(job, timeout_s, own_timeout_s)
+            ) from None
+
+    def _wait_until_reachable(self, job: _Job, stage: str, own_timeout_s: float) -> None:
+        """Returns once the stage's service is connected; waits for one that is (re)starting
+        at most ``STUDIO_RESTART_WAIT_S`` (and never beyond the stage's time).
+
+        Raises:
+            UnavailableError: The service is still not reachable.
+            WorkCancelledError: The caller left while the job waited.
+        """
+        wait_s = min(
+            self._settings.studio_restart_wait_s, job.stage_timeout_s(stage, own_timeout_s)
+        )
+        ready = self._stubs.ready(stage)
+        waited_until = time.monotonic() + wait_s
+        try:
+            while True:
+                try:
+                    # At least one slice, even with no wait: a connected channel reports
+                    # READY to the future from another thread, a moment later.
+                    ready.result(timeout=_CANCEL_CHECK_S)
+                    return
+                except grpc.FutureTimeoutError:
+                    raise_if_cancelled(job.cancelled, f"waiting for the {stage} service")
+                    if time.monotonic() >= waited_until:
+                        raise UnavailableError(
+                            f"the {stage} service is not reachable (waited {wait_s:.0f} s for "
+                            "it); try again in a minute"
+                        ) from None
+        finally:
+            ready.cancel()
 
     @staticmethod
-    def _stream(stage: str, call: Iterator[Any]) -> Iterator[Any]:
+    def _stream(
+        stage: str, call: Iterator[Any], timeout_s: float, own_timeout_s: float, job: _Job
+    ) -> Iterator[Any]:
         try:
             yield from call
         except grpc.RpcError as error:
-            raise _stage_error(stage, error) from None
+            raise _stage_error(
+                stage, error, timeout_s, _engine_bound(job, timeout_s, own_timeout_s)
+            ) from None
 
 
 def _stop(call: Any) -> None:
@@ -516,13 +576,22 @@ def _upload_messages(audio: bytes, pitch_engine: str) -> Iterator[pitch_pb2.Extr
         yield pitch_pb2.ExtractMelodyRequest(audio_chunk=audio[start : start + UPLOAD_CHUNK_BYTES])
 
 
+def _engine_bound(job: _Job, timeout_s: float, own_timeout_s: float) -> bool:
+    """Whether the stage's time was its own default limit: neither the caller's job time
+    (``timeout_s`` of the options) nor the caller's deadline cut it shorter. Only then
+    does giving the job more time help a stage that ran out of it."""
+    return job.budget_s is None and timeout_s >= own_timeout_s
+
+
 def _stage_error(
-    stage: str, error: grpc.RpcError, timeout_s: float | None = None, chosen: bool = True
+    stage: str, error: grpc.RpcError, timeout_s: float, engine_bound: bool
 ) -> Exception:
     """A downstream status as the matching domain error, naming the stage.
 
-    ``timeout_s`` is what the stage was given; ``chosen`` whether the caller set the job's
-    time (else the message says how to give it more).
+    ``timeout_s`` is what the stage was given; ``engine_bound`` whether that was the
+    stage's own default limit (then a DEADLINE_EXCEEDED message says how to give the job
+    more). The call was made on a connected channel (``_wait_until_reachable``), so a
+    deadline means the service had the request and did not finish in time.
     """
     code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
     details = error.details() if isinstance(error, grpc.Call) else str(error)
@@ -531,11 +600,14 @@ def _stage_error(
     if code is grpc.StatusCode.FAILED_PRECONDITION:
         return PreconditionError(details)
     if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return CapacityError(f"the {stage} service is busy: {details}")
+        return OverloadedError(f"the {stage} service is busy: {details}")
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        given = "" if timeout_s is None else f" ({timeout_s:.0f} s)"
-        hint = "" if chosen else "; a slow engine on a long recording needs more: set timeout_s"
-        return TimeoutError(f"the {stage} stage did not finish in the time it had{given}{hint}")
+        hint = (
+            "; a slow engine on a long recording needs more: set timeout_s" if engine_bound else ""
+        )
+        return TimeoutError(
+            f"the {stage} stage did not finish in the time it had ({timeout_s:.0f} s){hint}"
+        )
     if code is grpc.StatusCode.CANCELLED:
         return UnavailableError(f"the {stage} call was cancelled")
     return UnavailableError(f"the {stage} service is unavailable ({code.name}: {details})")

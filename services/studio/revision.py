@@ -7,6 +7,10 @@ transcribed again, a line whose words and notes are unchanged keeps its syllable
 line gets new syllables only where its words were replaced or its notes changed in
 number. Which phrases the synth sings again follows from that (it caches phrases it has
 sung; see ``services.synth.phrase_cache``).
+
+Messages count notes and lines from 1, as people read them ("note 1" is the first
+note); what a caller sends counts from 0 (``line_texts`` keys, ``note_index``), and a
+message about such a value quotes it with its field (README, Editable takes).
 """
 
 from __future__ import annotations
@@ -55,27 +59,28 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
     Raises:
         InvalidInputError: no notes; a note out of time order or overlapping the one
             before it; a MIDI pitch outside 0..127; a duration of zero or less; a note
-            ending after ``max_duration_s`` seconds. The message names the note (by its
-            index, from 0) and what is wrong with it.
+            ending after ``max_duration_s`` seconds. The message names the note
+            (counted from 1) and what is wrong with it.
     """
     notes = melody.notes
     if not notes:
         raise InvalidInputError("the edited melody has no notes; a take needs at least one")
     low, high = MIDI_PITCH_RANGE
     for index, note in enumerate(notes):
+        number = index + 1
         if not low <= note.midi_pitch <= high:
             raise InvalidInputError(
-                f"note {index} has MIDI pitch {note.midi_pitch}; pitches go from {low} to {high}"
+                f"note {number} has MIDI pitch {note.midi_pitch}; pitches go from {low} to {high}"
             )
         if not note.duration_s > 0:
             raise InvalidInputError(
-                f"note {index} lasts {note.duration_s:g} s; a note must last more than 0 s"
+                f"note {number} lasts {note.duration_s:g} s; a note must last more than 0 s"
             )
         if note.onset_s < 0:
-            raise InvalidInputError(f"note {index} starts before the take ({note.onset_s:g} s)")
+            raise InvalidInputError(f"note {number} starts before the take ({note.onset_s:g} s)")
         if note.offset_s > max_duration_s:
             raise InvalidInputError(
-                f"note {index} ends at {note.offset_s:.2f} s; a take may last at most "
+                f"note {number} ends at {note.offset_s:.2f} s; a take may last at most "
                 f"{max_duration_s:g} s"
             )
         if index == 0:
@@ -83,12 +88,12 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
         previous = notes[index - 1]
         if note.onset_s < previous.onset_s:
             raise InvalidInputError(
-                f"note {index} starts at {note.onset_s:.3f} s, before note {index - 1} "
+                f"note {number} starts at {note.onset_s:.3f} s, before note {number - 1} "
                 f"({previous.onset_s:.3f} s): notes must be in time order"
             )
         if note.onset_s < previous.offset_s - TIME_TOLERANCE_S:
             raise InvalidInputError(
-                f"note {index} starts at {note.onset_s:.3f} s, while note {index - 1} "
+                f"note {number} starts at {note.onset_s:.3f} s, while note {number - 1} "
                 f"still sounds (until {previous.offset_s:.3f} s): notes must not overlap"
             )
     phrases = melody.phrases if _phrases_cover(melody.phrases, len(notes)) else None
@@ -116,22 +121,26 @@ def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
         last = syllable.note_index + syllable.note_count - 1
         if syllable.note_index < 0 or last >= note_count:
             raise InvalidInputError(
-                f"the syllable {syllable.text!r} points at note {syllable.note_index}"
-                + (f"..{last}" if syllable.note_count > 1 else "")
-                + f", but the melody has {note_count} notes (0..{note_count - 1})"
+                f"the syllable {syllable.text!r} has note_index {syllable.note_index}"
+                + (f" and note_count {syllable.note_count}" if syllable.note_count > 1 else "")
+                + f", but the melody has {note_count} notes (note_index 0..{note_count - 1})"
             )
         if syllable.note_index != expected:
             what = "has no syllable" if syllable.note_index > expected else "has two syllables"
             raise InvalidInputError(
-                f"note {min(expected, syllable.note_index)} {what}: every note is sung by "
+                f"note {min(expected, syllable.note_index) + 1} {what}: every note is sung by "
                 "exactly one syllable, in order (a syllable on several notes is a melisma: "
                 "give it note_count)"
             )
         expected = last + 1
     if expected != note_count:
+        unsung = (
+            f"note {note_count} has"
+            if expected == note_count - 1
+            else f"notes {expected + 1}..{note_count} have"
+        )
         raise InvalidInputError(
-            f"notes {expected}..{note_count - 1} have no syllable: every note is sung by "
-            "exactly one syllable, in order"
+            f"{unsung} no syllable: every note is sung by exactly one syllable, in order"
         )
     phrase_of_note = _phrase_of_note(melody.phrases)
     lines: dict[int, LyricLine] = {}
@@ -176,11 +185,13 @@ def plan_words(
     for index, text in line_texts.items():
         if not 0 <= index < len(base.lines):
             raise InvalidInputError(
-                f"there is no line {index} to replace: the lyrics have {len(base.lines)} "
-                f"lines (0..{len(base.lines) - 1})"
+                f'line_texts key "{index}" names no line: the lyrics have '
+                f"{len(base.lines)} lines, keys 0..{len(base.lines) - 1} (0 is line 1)"
             )
         if not text.strip():
-            raise InvalidInputError(f"the new words of line {index} are empty")
+            raise InvalidInputError(
+                f'the new words of line {index + 1} (line_texts key "{index}") are empty'
+            )
     user_edited = edited_lyrics is not None or bool(line_texts)
 
     if edited_lyrics is not None or new_melody is None:

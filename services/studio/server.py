@@ -22,10 +22,10 @@ from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import UnavailableError, grpc_errors, status_for
 from services.common.scores import export_score
 from services.common.server import ServiceSpec, cancellation_of
-from services.common.settings import MEBIBYTE, Settings
-from services.common.uploads import check_upload_size, read_streamed_upload
+from services.common.settings import Settings
+from services.common.uploads import read_streamed_upload
 from services.studio.admission import TakeAdmission
-from services.studio.forms import read_upload
+from services.studio.forms import read_upload_within
 from services.studio.health import mesh_health
 from services.studio.idempotency import (
     IDEMPOTENCY_KEY_METADATA_KEY,
@@ -61,6 +61,7 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
                 pitch=pitch_pb2_grpc.PitchServiceStub(self._channel("pitch")),
                 lyrics=lyrics_pb2_grpc.LyricsServiceStub(self._channel("lyrics")),
                 synth=synth_pb2_grpc.SynthServiceStub(self._channel("synth")),
+                ready=lambda stage: grpc.channel_ready_future(self._channel(stage)),
             ),
             self._takes,
             settings,
@@ -295,10 +296,9 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def _read_rest_upload(
         self, request: studio_pb2.CreateTakeRequest
     ) -> tuple[bytes, studio_pb2.VocalsOptions]:
-        # A form may wrap the file in up to 1 MiB of fields; the file itself gets the limit.
-        check_upload_size(len(request.upload.data), self._settings.max_upload_bytes + MEBIBYTE)
-        form = read_upload(request.upload.content_type, request.upload.data)
-        check_upload_size(len(form.audio), self._settings.max_upload_bytes)
+        form = read_upload_within(
+            request.upload.content_type, request.upload.data, self._settings.max_upload_bytes
+        )
         return form.audio, options_from_rest(request, form.fields)
 
     def sweep_expired_takes_forever(self) -> None:

@@ -26,12 +26,13 @@ from google.protobuf import json_format
 from services.common.artifacts import ArtifactStore
 from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import InvalidInputError, NotFoundError
-from services.common.media_types import sniff_media_type
+from services.common.media_types import AUDIO_MEDIA_TYPES, sniff_media_type
 from services.common.music import Melody, Syllable
 
 TAKE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 TAKES_PREFIX = "takes/"
-AUDIO_MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac"}
+#: The formats a take's sung audio is offered in (``/audio?format=``).
+TAKE_AUDIO_FORMATS = ("wav", "flac")
 RECORD_FILE = "take.json"
 RECORDING_FILE = "recording"
 DEFAULT_PAGE_SIZE = 20
@@ -112,10 +113,10 @@ class TakeStore:
     def audio(self, take_id: str, file_format: str = "wav") -> tuple[bytes, str]:
         """The take's audio as (bytes, media type), converted to ``file_format``."""
         file_format = file_format or "wav"
-        if file_format not in AUDIO_MEDIA_TYPES:
+        if file_format not in TAKE_AUDIO_FORMATS:
             raise InvalidInputError(
                 f"format {file_format!r} is not offered; choose one of: "
-                + ", ".join(AUDIO_MEDIA_TYPES)
+                + ", ".join(TAKE_AUDIO_FORMATS)
             )
         self.load(take_id)  # not found / expired
         wav = self._artifacts.get(f"{TAKES_PREFIX}{take_id}/vocals.wav")

@@ -25,10 +25,10 @@ import soxr
 
 from services.common.cancellation import raise_if_cancelled
 from services.common.settings import Settings, get_settings
-from services.synth import replicate_engines
 from services.synth.choice import candidate_voices, choose_voice, transposition_reason
 from services.synth.contour import Expression
 from services.synth.encode import open_encoder
+from services.synth.engines import replicate
 from services.synth.phrase_cache import PhraseCache, phrase_key
 from services.synth.score import PhraseScore, Score, make_score
 from services.synth.singing import RenderedPhrase
@@ -236,7 +236,7 @@ def _sing_remotely(
     timings = {"plan": time.perf_counter() - started}
     yield Progress("waiting for " + request.engine.value, 0.0)
     begun = time.perf_counter()
-    audio = replicate_engines.render(request.engine, score, info, settings, cancelled)
+    audio = replicate.render(request.engine, score, info, settings, cancelled)
     timings["provider"] = time.perf_counter() - begun
     sample_rate_hz = request.options.sample_rate_hz or audio.sample_rate_hz
     duration_s = audio.samples.size / audio.sample_rate_hz

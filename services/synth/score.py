@@ -12,14 +12,13 @@ import statistics
 from dataclasses import dataclass
 
 from services.common.music import Melody, Note, Phrase, Syllable, continues_word
+from services.common.phrases import MAX_PHRASE_DURATION_S, MIN_REST_S, group_phrases
 from services.synth.phonemes import arpabet_to_ipa
 from services.synth.types import RangePolicy, SingOptions, SynthInputError
 
 #: Sane bounds for a sung note: the piano's range (A0..C8). MIDI 0 or 127 is a mistake.
 LOWEST_MIDI = 21
 HIGHEST_MIDI = 108
-#: A rest at least this long (after tempo scaling) ends a phrase when none are given.
-PHRASE_BREAK_S = 0.25
 #: Silence after the last note, in seconds, so the release is not cut off.
 TAIL_S = 0.2
 #: The longest consonant run allowed before a phrase's first note, in seconds.
@@ -143,8 +142,9 @@ def make_score(
         last_note = syllable.note_index + syllable.note_count - 1
         if note_phrase[syllable.note_index] != note_phrase[last_note]:
             raise SynthInputError(
-                f"syllable '{syllable.text}' spans notes {syllable.note_index}..{last_note}, "
-                "which cross a phrase break; a syllable must stay within one phrase"
+                f"syllable '{syllable.text}' spans notes {syllable.note_index + 1}.."
+                f"{last_note + 1}, which cross a phrase break; a syllable must stay within "
+                "one phrase"
             )
 
     phrase_scores: list[PhraseScore] = []
@@ -226,23 +226,23 @@ def _checked_notes(notes: list[Note]) -> list[Note]:
     for i, note in enumerate(notes):
         if not LOWEST_MIDI <= note.midi_pitch <= HIGHEST_MIDI:
             raise SynthInputError(
-                f"note {i} has MIDI pitch {note.midi_pitch}, outside the singable "
+                f"note {i + 1} has MIDI pitch {note.midi_pitch}, outside the singable "
                 f"{LOWEST_MIDI}..{HIGHEST_MIDI}"
             )
         if not note.duration_s > 0:
             raise SynthInputError(
-                f"note {i} lasts {note.duration_s:g} s; every note needs a positive duration"
+                f"note {i + 1} lasts {note.duration_s:g} s; every note needs a positive duration"
             )
         if note.onset_s < 0:
-            raise SynthInputError(f"note {i} starts at {note.onset_s:g} s, before the start")
+            raise SynthInputError(f"note {i + 1} starts at {note.onset_s:g} s, before the start")
         if checked:
             previous = checked[-1]
             if note.onset_s < previous.onset_s:
-                raise SynthInputError(f"note {i} starts before note {i - 1}; sort the notes")
+                raise SynthInputError(f"note {i + 1} starts before note {i}; sort the notes")
             overlap_s = previous.offset_s - note.onset_s
             if overlap_s > OVERLAP_TOLERANCE_S:
                 raise SynthInputError(
-                    f"note {i - 1} overlaps note {i} by {overlap_s * 1000:.0f} ms; "
+                    f"note {i} overlaps note {i + 1} by {overlap_s * 1000:.0f} ms; "
                     "a voice sings one note at a time"
                 )
             if overlap_s > 0:
@@ -259,19 +259,20 @@ def _check_syllables(syllables: list[Syllable], note_count: int) -> None:
     expected_note = 0
     for i, syllable in enumerate(syllables):
         if not syllable.text.strip() and not syllable.phonemes:
-            raise SynthInputError(f"syllable {i} has neither text nor phonemes")
+            raise SynthInputError(f"syllable {i + 1} has neither text nor phonemes")
         if syllable.note_count < 1:
             raise SynthInputError(
-                f"syllable {i} ('{syllable.text}') spans {syllable.note_count} notes; at least 1"
+                f"syllable {i + 1} ('{syllable.text}') spans {syllable.note_count} notes; "
+                "at least 1"
             )
         # Every voice must refuse the same phonemes (Festival would quietly say a word
         # its own way instead): checked here, before any voice sees them.
         arpabet_to_ipa(syllable.phonemes)
         if syllable.note_index != expected_note:
             raise SynthInputError(
-                f"syllable {i} ('{syllable.text}') is on note {syllable.note_index} but note "
-                f"{expected_note} comes next: syllables must cover the notes in order, "
-                "each note exactly once"
+                f"syllable {i + 1} ('{syllable.text}') is on note {syllable.note_index + 1} "
+                f"(note_index {syllable.note_index}) but note {expected_note + 1} comes next: "
+                "syllables must cover the notes in order, each note exactly once"
             )
         expected_note += syllable.note_count
     if expected_note != note_count:
@@ -319,18 +320,17 @@ def _range_warnings(notes: list[Note], shift: int, voice_range_midi: tuple[int, 
 
 
 def _phrase_spans(melody: Melody, notes: list[Note], scale: float) -> list[tuple[int, int]]:
-    """(first note index, note count) per phrase, from the melody or from its rests."""
+    """(first note index, note count) per phrase, from the melody or from its rests.
+
+    Without phrases in the melody, they are grouped as the pitch service groups them
+    (``services.common.phrases``), on the timing as sung (``scale`` stretches time).
+    """
     if melody.phrases and _phrases_cover(melody.phrases, len(notes)):
         return [(p.first_note_index, p.note_count) for p in melody.phrases]
-    spans: list[tuple[int, int]] = []
-    first = 0
-    for i in range(1, len(notes)):
-        rest_s = (notes[i].onset_s - notes[i - 1].offset_s) * scale
-        if rest_s >= PHRASE_BREAK_S:
-            spans.append((first, i - first))
-            first = i
-    spans.append((first, len(notes) - first))
-    return spans
+    phrases = group_phrases(
+        notes, min_rest_s=MIN_REST_S / scale, max_phrase_duration_s=MAX_PHRASE_DURATION_S / scale
+    )
+    return [(p.first_note_index, p.note_count) for p in phrases]
 
 
 def _phrases_cover(phrases: list[Phrase], note_count: int) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from services.common.errors import InvalidInputError
+from services.common.media_types import AUDIO_MEDIA_TYPES
 from services.common.music import Melody, Syllable
 
 
@@ -35,7 +36,7 @@ class OutputFormat(StrEnum):
 
     @property
     def media_type(self) -> str:
-        return "audio/wav" if self is OutputFormat.WAV else "audio/flac"
+        return AUDIO_MEDIA_TYPES[self.value]
 
 
 class Engine(StrEnum):

@@ -40,11 +40,12 @@ from pathlib import Path
 from typing import Protocol
 
 from services.common.errors import PreconditionError
-from services.synth import festival
 from services.synth.contour import Expression
+from services.synth.engines import festival
+from services.synth.engines.piper import get_speaker, sing_phrase, speak_phrase
 from services.synth.score import PhraseScore
-from services.synth.singing import RenderedPhrase, Timbre, sing_phrase, speak_phrase
-from services.synth.speech import Speech, get_speaker
+from services.synth.singing import RenderedPhrase, Timbre
+from services.synth.speech import Speech
 from services.synth.types import Engine, SynthInputError
 
 #: The voice id that asks the synth to choose (services.synth.choice).
@@ -136,7 +137,7 @@ class PiperSingingVoice:
 
 @dataclass(frozen=True)
 class FestivalSingingVoice:
-    """A Festival voice turned singer (see :mod:`services.synth.festival`)."""
+    """A Festival voice turned singer (see :mod:`services.synth.engines.festival`)."""
 
     info: VoiceInfo
     speaker: festival.FestivalSpeaker

@@ -11,8 +11,8 @@ import grpc
 import pytest
 
 from services.common.cancellation import (
-    CapacityError,
     JobSlots,
+    OverloadedError,
     WorkCancelledError,
     raise_if_cancelled,
 )
@@ -32,7 +32,7 @@ def test_raise_if_cancelled_names_what_was_stopped() -> None:
 
 def test_cancelled_work_and_full_slots_have_their_own_statuses() -> None:
     assert status_for(WorkCancelledError("x")) is grpc.StatusCode.CANCELLED
-    assert status_for(CapacityError("x")) is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert status_for(OverloadedError("x")) is grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 def _hold(slots: JobSlots, release: threading.Event, started: threading.Event) -> None:
@@ -73,7 +73,7 @@ def test_slots_refuse_a_job_when_too_many_wait_already() -> None:
     started.wait(5)
     try:
         with (
-            pytest.raises(CapacityError, match="too many crepe-full jobs: 1 running"),
+            pytest.raises(OverloadedError, match="too many crepe-full jobs: 1 running"),
             slots.slot(),
         ):
             pass

@@ -29,6 +29,7 @@ from gateway.config import (
 )
 from gateway.keys import ApiKey, write_discovery_file
 from services.common.callers import CLIENT_NAME_METADATA_KEY
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
 from tests.gateway.envoy import LoneEnvoy, lone_envoy, lone_envoy_settings, validate
 
 ALICE = ApiKey("alice", "alice-key-0123456789")
@@ -243,7 +244,11 @@ def test_each_key_has_its_own_take_limit_with_a_retry_after(
     assert [status for status, _, _ in statuses] == [503, 503, 429]
     _status, headers, body = statuses[-1]
     assert headers["retry-after"] == "30"
-    assert json.loads(body)["code"] == 8
+    assert json.loads(body) == {
+        "code": 8,
+        "message": "too many takes: each client key may start 2 a minute (new takes and "
+        "revisions together); try again in 30 s",
+    }
     # Bob's bucket is untouched by Alice's takes.
     bob = {"x-api-key": BOB.key, "Content-Type": "audio/wav"}
     assert call(envoy, "POST", VOCALS_REST_PATHS[1], bob)[0] == 503
@@ -256,6 +261,7 @@ def test_each_key_has_its_own_take_limit_with_a_retry_after(
         with pytest.raises(grpc.RpcError) as raised:
             list(stub.MelodyToVocals(upload(), timeout=5, metadata=(("x-api-key", ALICE.key),)))
     assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert raised.value.details() == json.loads(body)["message"]
 
 
 def test_new_keys_apply_to_the_next_request_without_a_restart(
@@ -341,15 +347,88 @@ def test_revisions_draw_on_the_same_take_limit(tmp_path: Path) -> None:
         statuses = [
             call(
                 envoy, "POST", f"/v1/takes/{take_id}:revise", {"Content-Type": "application/json"}
-            )[0],
-            call(envoy, "POST", "/melody-to-vocals", {"Content-Type": "audio/wav"})[0],
+            )[::2],
+            call(envoy, "POST", "/melody-to-vocals", {"Content-Type": "audio/wav"})[::2],
             call(
                 envoy,
                 "POST",
                 f"/v1/takes/{take_id}:streamRevise",
                 {"Content-Type": "application/json"},
-            )[0],
+            )[::2],
         ]
         # Not JSON (400), studio down (503): each still asked for a take; the third is over.
-        assert statuses == [400, 503, 429]
+        assert [status for status, _ in statuses] == [400, 503, 429]
+        assert json.loads(statuses[-1][1])["message"] == (
+            "too many takes: this gateway starts, for all its callers, 2 a minute (new takes "
+            "and revisions together); try again in 30 s"
+        )
         assert call(envoy, "GET", f"/v1/takes/{take_id}")[0] == 503  # reading is not a take
+
+
+class BusyStudio(studio_pb2_grpc.StudioServiceServicer):
+    """A stand-in studio whose queue of takes is full."""
+
+    def ListTakes(  # noqa: N802 - the gRPC method name
+        self, request: studio_pb2.ListTakesRequest, context: grpc.ServicerContext
+    ) -> studio_pb2.ListTakesResponse:
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the studio is busy: try again")
+
+
+def test_a_services_own_429_keeps_its_words(tmp_path: Path) -> None:
+    """Only the gateway's take limit is reworded; a busy studio says so itself."""
+    settings = lone_envoy_settings(GATEWAY_VOCALS_PER_MINUTE="2")
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    studio_pb2_grpc.add_StudioServiceServicer_to_server(BusyStudio(), server)
+    server.add_insecure_port(settings.studio_address)
+    server.start()
+    try:
+        with lone_envoy(tmp_path, settings) as envoy:
+            status, _, body = call(envoy, "GET", "/v1/takes")
+    finally:
+        server.stop(0)
+    assert status == 429
+    assert json.loads(body)["message"] == "the studio is busy: try again"
+
+
+def post_body(envoy: LoneEnvoy, path: str, content_type: str, size_bytes: int) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        envoy.base_url + path,
+        method="POST",
+        headers={"Content-Type": content_type},
+        data=bytes(size_bytes),
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_an_upload_one_byte_over_its_limit_is_413_at_the_gateway(tmp_path: Path) -> None:
+    """Raw audio is held to MAX_UPLOAD_BYTES exactly; a multipart form gets the allowance
+    for its other fields (the studio holds its file to the limit); training sets their own.
+    Within the limit the call goes on to its service (down here: 503)."""
+    max_audio, max_dataset = 100_000, 300_000
+    settings = lone_envoy_settings(
+        MAX_UPLOAD_BYTES=str(max_audio), DATASET_MAX_UPLOAD_BYTES=str(max_dataset)
+    )
+    form = "multipart/form-data; boundary=x"
+    with lone_envoy(tmp_path, settings) as envoy:
+        for path, content_type, limit in [
+            ("/v1/melody:extract", "audio/wav", max_audio),
+            ("/melody-to-vocals", "audio/flac", max_audio),
+            ("/melody-to-vocals", form, max_audio + FORM_FIELDS_ALLOWANCE_BYTES),
+            ("/v1/melody-to-vocals:stream", form, max_audio + FORM_FIELDS_ALLOWANCE_BYTES),
+            ("/v1/datasets", "application/zip", max_dataset),
+        ]:
+            within, over = (
+                post_body(envoy, path, content_type, size) for size in (limit, limit + 1)
+            )
+            assert (within[0], over[0]) == (503, 413), (path, content_type)
+        answer = json.loads(over[1])
+    assert answer == {
+        "code": 8,
+        "message": "the upload is larger than the gateway takes: 100000 bytes of audio "
+        "(131072 more for the other fields of a multipart form), 300000 bytes for a "
+        "training set",
+    }

@@ -39,7 +39,7 @@ def test_every_public_service_is_listed(channel: grpc.Channel) -> None:
     }
     assert {
         "expertmusic.pitch.v1.PitchService",
-        "expertmusic.registry.v1.GenerationService",
+        "expertmusic.generation.v1.GenerationService",
     } < listed
     assert {name.split(".")[1] for name in listed if name.startswith("expertmusic.")} == set(
         SERVICE_PORTS

@@ -34,10 +34,13 @@ KUBERNETES_VERSION = "1.33.0"
 GATEWAY = "gateway"
 #: The container that serves a service's gRPC port (a pod may carry others beside it).
 SERVER = "server"
-#: `python -m services.registry.worker`: in the registry's pod on one node (a container of
-#: this name), a Deployment of this name where the registry shares PostgreSQL + S3.
-TRAINING_WORKER = "training-worker"
-WORKER_ARGS = ["python", "-m", "services.registry.worker"]
+#: `python -m services.trainer`: a Deployment (and container) of this name, serving no port.
+TRAINER = "trainer"
+TRAINER_ARGS = ["python", "-m", "services.trainer"]
+#: The services that open the registry's catalogue (SQLite file or PostgreSQL) and the
+#: artifact store, and those that only read the artifact store.
+CATALOGUE_USERS = ("registry", TRAINER)
+ARTIFACT_READERS = ("generation",)
 IMAGE_NAME = "expert-music-ai"
 CONFIG_MAP = "expert-music-config"
 SECRET = "expert-music-secrets"
@@ -131,7 +134,7 @@ def _container(deployment: Doc, name: str) -> Doc:
 
 def _training_workers(docs: list[Doc]) -> list[tuple[str, Doc]]:
     """(Deployment, container) for every container that runs a training worker."""
-    return [(name, c) for name, c in _containers(docs) if c["args"] == WORKER_ARGS]
+    return [(name, c) for name, c in _containers(docs) if c["args"] == TRAINER_ARGS]
 
 
 def _required_secret_env(container: Doc) -> set[str]:
@@ -200,11 +203,11 @@ def test_base_files_are_valid_kubernetes_on_their_own() -> None:
 
 def test_there_is_one_deployment_and_service_per_service_and_the_gateway(docs: list[Doc]) -> None:
     expected = {*SERVICE_PORTS, GATEWAY}
-    # Plus, where the registry shares a database, a Deployment of training workers.
-    assert set(_of_kind(docs, "Deployment")) - {TRAINING_WORKER} == expected
+    # Plus the trainer, which listens on nothing.
+    assert set(_of_kind(docs, "Deployment")) == expected | {TRAINER}
     services = _of_kind(docs, "Service")
     assert set(services) >= expected
-    assert TRAINING_WORKER not in services, "a training worker listens on nothing"
+    assert TRAINER not in services, "a training worker listens on nothing"
 
 
 def test_every_service_listens_probes_and_exports_metrics_on_its_settings_ports(
@@ -250,7 +253,7 @@ def test_the_gateway_serves_and_is_probed_on_the_public_port_never_the_admin_one
 
 
 def test_the_gateway_routes_to_and_checks_every_deployed_service(docs: list[Doc]) -> None:
-    deployed = set(_of_kind(docs, "Deployment")) - {GATEWAY, TRAINING_WORKER}
+    deployed = set(_of_kind(docs, "Deployment")) - {GATEWAY, TRAINER}
     assert set(_settings_in_pod(docs).mesh_services) == deployed
 
 
@@ -286,12 +289,11 @@ def test_pods_read_the_shared_config_and_the_optional_secret(docs: list[Doc]) ->
         assert secret_refs[0]["optional"] is True, name
 
 
-def test_every_container_runs_the_one_image(docs: list[Doc]) -> None:
-    images = {container["image"] for _, container in _containers(docs)}
-    assert len(images) == 1
-    (image,) = images
-    assert image.rsplit(":", 1)[0].rsplit("/", 1)[-1] == IMAGE_NAME
-    assert ":" in image.rsplit("/", 1)[-1], "pin a tag"
+def test_every_container_runs_its_own_services_image_at_a_pinned_tag(docs: list[Doc]) -> None:
+    for name, container in _containers(docs):
+        repository, _, tag = container["image"].rpartition(":")
+        assert repository.rsplit("/", 1)[-1] == f"{IMAGE_NAME}-{name}", name
+        assert tag and "/" not in tag, f"{name}: pin a tag"
 
 
 # ---- running well on a shared cluster ----
@@ -351,7 +353,7 @@ def test_pods_drain_before_the_services_grace_period_runs_out(docs: list[Doc]) -
     for name, deployment in _of_kind(docs, "Deployment").items():
         pod = _pod_spec(deployment)
         serving = [container for container in pod["containers"] if container.get("ports")]
-        assert serving or name == TRAINING_WORKER, name
+        assert serving or name == TRAINER, name
         for container in serving:
             pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
             assert pre_stop[0] == "sleep", name
@@ -367,7 +369,7 @@ def test_training_workers_have_time_to_hand_their_job_back(docs: list[Doc]) -> N
     workers = _training_workers(docs)
     assert workers, "nothing would run the queued training jobs"
     for name, container in workers:
-        assert container["name"] == TRAINING_WORKER, name
+        assert (name, container["name"]) == (TRAINER, TRAINER)
         assert "ports" not in container, name
         assert _pod_spec(deployments[name])["terminationGracePeriodSeconds"] >= lease_s, name
 
@@ -406,34 +408,61 @@ def test_autoscalers_target_existing_deployments_that_leave_the_count_to_them(
             assert container["resources"]["requests"]["cpu"], (name, container["name"])
 
 
-def test_registry_is_alone_on_sqlite_or_shares_a_database(docs: list[Doc]) -> None:
-    """The registry's server and its training workers open one catalogue and one artifact
-    store: files on one volume in one pod, or PostgreSQL + S3 shared by many pods."""
+def _data_claim(deployment: Doc, data_dir: str) -> str | None:
+    """The PersistentVolumeClaim mounted at DATA_DIR by the pod's containers, if any."""
+    pod = _pod_spec(deployment)
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    (volume_name,) = {
+        mount["name"]
+        for container in pod["containers"]
+        for mount in container["volumeMounts"]
+        if mount["mountPath"] == data_dir
+    }
+    claim = volumes[volume_name].get("persistentVolumeClaim")
+    return None if claim is None else str(claim["claimName"])
+
+
+def _placed_with_registry(deployment: Doc) -> bool:
+    terms = (
+        _pod_spec(deployment)
+        .get("affinity", {})
+        .get("podAffinity", {})
+        .get("requiredDuringSchedulingIgnoredDuringExecution", [])
+    )
+    return any(
+        term["topologyKey"] == "kubernetes.io/hostname"
+        and term["labelSelector"]["matchLabels"] == {"app": "registry"}
+        for term in terms
+    )
+
+
+def test_the_catalogue_is_one_sqlite_file_on_one_node_or_shared_storage(docs: list[Doc]) -> None:
+    """The registry and the trainer open one catalogue and one artifact store, which
+    generation reads: files on the registry's volume, on the registry's node (SQLite
+    takes one node; a ReadWriteOnce volume mounts on one node), or PostgreSQL + S3."""
     deployments = _of_kind(docs, "Deployment")
     registry = deployments["registry"]
-    in_other_pods = [name for name, _ in _training_workers(docs) if name != "registry"]
-    users = [_container(registry, SERVER), *(c for _, c in _training_workers(docs))]
-    if registry["spec"].get("replicas", 1) > 1 or in_other_pods:
-        for container in users:
-            required_env = _required_secret_env(container)
-            assert {"DATABASE_URL", "S3_BUCKET"} <= required_env, container["name"]
-    else:
-        # One writer on one SQLite file: the old pod must be gone before the new starts,
-        # and the file must outlive both.
-        assert registry["spec"]["strategy"]["type"] == "Recreate"
-        pod = _pod_spec(registry)
-        volumes = {volume["name"]: volume for volume in pod["volumes"]}
-        data_dir = _config(docs)["DATA_DIR"]
-        data_volumes = {
-            mount["name"]
-            for container in pod["containers"]
-            for mount in container["volumeMounts"]
-            if mount["mountPath"] == data_dir
-        }
-        # Server and training worker on the same file.
-        (data_volume,) = data_volumes
-        claim = volumes[data_volume]["persistentVolumeClaim"]["claimName"]
-        assert claim in _of_kind(docs, "PersistentVolumeClaim")
+    data_dir = _config(docs)["DATA_DIR"]
+    shares_files = _data_claim(registry, data_dir) is not None
+    if not shares_files:
+        for name in CATALOGUE_USERS:
+            container = _pod_spec(deployments[name])["containers"][0]
+            assert {"DATABASE_URL", "S3_BUCKET"} <= _required_secret_env(container), name
+        for name in ARTIFACT_READERS:
+            container = _pod_spec(deployments[name])["containers"][0]
+            assert "S3_BUCKET" in _required_secret_env(container), name
+        return
+    # One writer on one SQLite file: the old pod must be gone before the new starts,
+    # and the file must outlive both.
+    assert registry["spec"]["strategy"]["type"] == "Recreate"
+    assert registry["spec"].get("replicas", 1) == 1
+    claim = _data_claim(registry, data_dir)
+    assert claim in _of_kind(docs, "PersistentVolumeClaim")
+    for name in (*CATALOGUE_USERS, *ARTIFACT_READERS):
+        if name == "registry":
+            continue
+        assert _data_claim(deployments[name], data_dir) == claim, name
+        assert _placed_with_registry(deployments[name]), name
 
 
 def test_every_volume_of_a_pod_is_mounted(docs: list[Doc]) -> None:
@@ -452,71 +481,31 @@ def test_no_secret_holds_a_real_looking_key(docs: list[Doc]) -> None:
             assert not REAL_LOOKING_KEY.search(value), secret["metadata"]["name"]
 
 
-# ---- training workers ----
+# ---- the trainer ----
 
 
-def _base_registry() -> Doc:
-    """The registry Deployment as committed in base/ (no kustomize needed)."""
-    (registry,) = (
-        doc
-        for doc in yaml.safe_load_all((K8S / "base/registry.yaml").read_text())
-        if doc and doc["kind"] == "Deployment"
-    )
-    return registry
-
-
-def test_base_registry_pod_trains_beside_the_server_on_its_volume() -> None:
-    """One node, SQLite and local files: the worker must see the server's /data."""
-    registry = _base_registry()
-    pod = _pod_spec(registry)
-    assert [container["name"] for container in pod["containers"]] == [SERVER, TRAINING_WORKER]
-    server = _container(registry, SERVER)
-    worker = _container(registry, TRAINING_WORKER)
-    assert worker["args"] == WORKER_ARGS
-    assert worker["image"] == server["image"]
-    assert worker["envFrom"] == server["envFrom"]
-    assert {"configMapRef": {"name": CONFIG_MAP}} in worker["envFrom"]
-    assert {"secretRef": {"name": SECRET, "optional": True}} in worker["envFrom"]
-
-    def mounts(container: Doc) -> dict[str, str]:
-        return {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
-
-    volumes = {volume["name"]: volume for volume in pod["volumes"]}
-    assert mounts(worker)["/data"] == mounts(server)["/data"]
-    assert "persistentVolumeClaim" in volumes[mounts(worker)["/data"]]
-    # Its own scratch: datasets copied for training do not eat the server's /tmp.
-    assert mounts(worker)["/tmp"] != mounts(server)["/tmp"]
-    assert "emptyDir" in volumes[mounts(worker)["/tmp"]]
-    # Sized for torch training, not for serving.
-    assert _quantity(worker["resources"]["limits"]["cpu"]) >= 2
-    assert _quantity(worker["resources"]["limits"]["memory"]) >= 2 * 2**30
-
-
-def test_local_overlay_keeps_the_worker_in_the_registry_pod(
-    render: Callable[[str], list[Doc]],
-) -> None:
-    docs = render("local")
-    assert TRAINING_WORKER not in _of_kind(docs, "Deployment")
-    assert _training_workers(docs) == [
-        ("registry", _container(_of_kind(docs, "Deployment")["registry"], TRAINING_WORKER))
-    ]
-
-
-def test_production_runs_training_workers_apart_from_the_registry(
-    render: Callable[[str], list[Doc]],
-) -> None:
-    docs = render("production")
+def test_the_trainer_runs_on_its_own_sized_for_training(docs: list[Doc]) -> None:
     deployments = _of_kind(docs, "Deployment")
-    registry_containers = _pod_spec(deployments["registry"])["containers"]
-    assert [container["name"] for container in registry_containers] == [SERVER]
-    workers = deployments[TRAINING_WORKER]
-    (container,) = _pod_spec(workers)["containers"]
-    assert container["args"] == WORKER_ARGS
-    assert _training_workers(docs) == [(TRAINING_WORKER, container)]
-    assert workers["spec"]["replicas"] >= 2
-    pod_labels = workers["spec"]["template"]["metadata"]["labels"].items()
+    (container,) = _pod_spec(deployments[TRAINER])["containers"]
+    assert container["args"] == TRAINER_ARGS
+    assert [name for name, _ in _training_workers(docs)] == [TRAINER]
+    # Nothing routes to it: no Service selects its pods.
+    pod_labels = deployments[TRAINER]["spec"]["template"]["metadata"]["labels"].items()
     for name, service in _of_kind(docs, "Service").items():
         assert not service["spec"]["selector"].items() <= pod_labels, name
+    # Its own scratch for the datasets it copies, sized for torch training.
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in _pod_spec(deployments[TRAINER])["volumes"]}
+    assert _quantity(volumes[mounts["/tmp"]]["emptyDir"]["sizeLimit"]) >= 2 * 2**30
+    assert _quantity(container["resources"]["limits"]["cpu"]) >= 2
+    assert _quantity(container["resources"]["limits"]["memory"]) >= 2 * 2**30
+
+
+def test_production_runs_several_trainers_anywhere(render: Callable[[str], list[Doc]]) -> None:
+    deployments = _of_kind(render("production"), "Deployment")
+    assert deployments[TRAINER]["spec"]["replicas"] >= 2
+    assert not _placed_with_registry(deployments[TRAINER])
+    assert not _placed_with_registry(deployments["generation"])
 
 
 # ---- the overlays ----
@@ -552,7 +541,7 @@ def test_production_overlay_scales_out_and_has_a_public_door(
         hpa["spec"]["scaleTargetRef"]["name"]: hpa
         for hpa in _of_kind(docs, "HorizontalPodAutoscaler").values()
     }
-    assert set(autoscaled) == {"pitch", "synth", "studio", GATEWAY}
+    assert set(autoscaled) == {"pitch", "synth", "studio", "generation", GATEWAY}
     for name in deployments:
         least = autoscaled[name]["spec"]["minReplicas"] if name in autoscaled else None
         assert (least or deployments[name]["spec"]["replicas"]) >= 2, name
@@ -593,12 +582,13 @@ def test_committed_example_env_files_hold_no_real_keys() -> None:
 ARCHITECTURE_CALLS = {
     *((GATEWAY, service, "grpc") for service in SERVICE_PORTS),
     *(("studio", stage, "grpc") for stage in ("pitch", "lyrics", "synth")),
+    ("generation", "registry", "grpc"),
 }
-#: Who calls Claude or OpenAI (lyrics) or Replicate (synth, registry, training workers).
-EXTERNAL_API_CALLERS = {"lyrics", "synth", "registry", TRAINING_WORKER}
-#: Who keeps files in S3 in production (takes, datasets, checkpoints).
-OBJECT_STORAGE_USERS = {"studio", "registry", TRAINING_WORKER}
-POSTGRESQL_USERS = {"registry", TRAINING_WORKER}
+#: Who calls Claude or OpenAI (lyrics) or Replicate (synth, trainer, generation).
+EXTERNAL_API_CALLERS = {"lyrics", "synth", TRAINER, "generation"}
+#: Who keeps files in S3 in production (takes, datasets, checkpoints, models).
+OBJECT_STORAGE_USERS = {"studio", "registry", TRAINER, "generation"}
+POSTGRESQL_USERS = {"registry", TRAINER}
 INTERNET_ADDRESS = Address("203.0.113.7")
 PROMETHEUS = Pod(
     "prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"}, {"web": 9090}
@@ -744,3 +734,28 @@ def test_production_gateways_require_client_keys_from_a_secret(
     local = _of_kind(render("local"), "Deployment")[GATEWAY]
     assert not _settings_in_pod(render("local")).gateway_api_keys_file
     assert "env" not in _pod_spec(local)["containers"][0]
+
+
+# ---- requests from the measured images ----
+
+
+def _measured_rss_mib() -> dict[str, float]:
+    """image -> the largest RSS the README's "Images" table measured for it, in MiB."""
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("### Images (one per service)", 1)[1].split("\n\n", 3)[2]
+    measured = {}
+    for row in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        # The idle RSS and the RSS after one request ("—" where none was measured).
+        values = [float(v) for cell in cells[4:6] for v in re.findall(r"^([0-9.]+) MiB", cell)]
+        assert values, row
+        measured[cells[0]] = max(values)
+    return measured
+
+
+def test_every_memory_request_covers_the_measured_working_set(docs: list[Doc]) -> None:
+    measured = _measured_rss_mib()
+    assert set(measured) >= set(_of_kind(docs, "Deployment"))
+    for name, container in _containers(docs):
+        request_mib = _quantity(container["resources"]["requests"]["memory"]) / 2**20
+        assert request_mib >= measured[name], (name, request_mib, measured[name])

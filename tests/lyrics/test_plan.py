@@ -58,7 +58,7 @@ def test_too_many_notes_are_refused() -> None:
 def test_phrases_pointing_past_the_notes_are_refused() -> None:
     notes = [Note(0.0, 0.2, 60), Note(0.2, 0.2, 62)]
     melody = Melody(notes=notes, phrases=[Phrase(0, 3, 0.0, 0.4)], duration_s=1.0, engine="x")
-    with pytest.raises(LyricsInputError, match="phrase 0"):
+    with pytest.raises(LyricsInputError, match=r"^phrase 1 refers to notes up to note 3"):
         plan_from_melody(melody, max_notes=10)
 
 

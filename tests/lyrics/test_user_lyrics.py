@@ -45,7 +45,7 @@ def test_spare_notes_become_melismas_at_the_line_end_first() -> None:
     assert [s.note_count for s in lines[0]] == [1, 1, 1, 1, 1, 1, 3]
     assert [s.note_index for s in lines[0]] == [0, 1, 2, 3, 4, 5, 6]
     assert warnings == (
-        "line 1 has 7 syllables for 9 notes, so syllables are held (melisma): 'lée' over 3 notes",
+        "the line has 7 syllables for 9 notes, so syllables are held (melisma): 'lée' over 3 notes",
     )
 
 
@@ -75,8 +75,18 @@ def test_numbers_fill_notes_as_spoken_words() -> None:
 
 
 def test_too_many_syllables_for_a_phrase_are_counted_and_named() -> None:
-    with pytest.raises(LyricsInputError, match=r"line 1 .* 4 syllables \(ë’s crème brû lée\)"):
+    with pytest.raises(LyricsInputError, match=r"the line .* 4 syllables \(ë’s crème brû lée\)"):
         sing([3], "Don’t touch Zoë’s crème brûlée")
+
+
+def test_messages_count_lines_from_one() -> None:
+    _, warnings = sing([2, 4], "la la\nhello friend")
+    assert warnings == (
+        "line 2 has 3 syllables for 4 notes, so syllables are held (melisma): "
+        "'friend' over 2 notes",
+    )
+    with pytest.raises(LyricsInputError, match=r"^line 2 \('hello my friend'\) has 4 syllables"):
+        sing([2, 3], "la la\nhello my friend")
 
 
 def test_too_many_syllables_for_the_melody_say_where_the_overflow_starts() -> None:

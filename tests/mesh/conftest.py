@@ -14,6 +14,6 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     real supervisor on free ports."""
     data_dir: Path = tmp_path_factory.mktemp("mesh-data")
     with running_mesh(
-        ["pitch", "lyrics", "synth", "registry", "studio", "web"], data_dir
+        ["pitch", "lyrics", "synth", "registry", "studio", "generation", "web"], data_dir
     ) as started:
         yield started

@@ -186,8 +186,12 @@ CASES: dict[str, Case] = {
         "could not decode",
     ),
     "empty body": Case(EXTRACT, "audio/wav", lambda: b"", (400,), "empty"),
-    "over the upload limit": Case(
-        EXTRACT, "audio/wav", lambda: bytes(11 * 1024 * 1024), (400, 413), "limit is 10"
+    "one byte over the upload limit": Case(
+        EXTRACT,
+        "audio/wav",
+        lambda: bytes(10 * 1024 * 1024 + 1),
+        (413,),
+        "larger than the gateway takes: 10485760 bytes of audio",
     ),
     "truncated flac": Case(
         EXTRACT, "audio/flac", lambda: encode(hum(), 22_050, "flac")[:3000], (200, 400), ""
@@ -279,7 +283,7 @@ CASES: dict[str, Case] = {
             {"melody": {"notes": [{"onsetS": "NaN", "durationS": "Infinity", "midiPitch": 60}]}}
         ).encode(),
         (400,),
-        "note 0 (starts|lasts)",
+        "note 1 (starts|lasts)",
     ),
     "lyrics of emoji only": Case(
         LYRICS, "application/json", lambda: lyrics_json(userLyrics="🎵🎶 ❤️"), (400,), "no words"

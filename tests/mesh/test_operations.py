@@ -55,6 +55,40 @@ def test_a_killed_service_is_restarted_and_health_turns_green_again(tmp_path: Pa
         assert pid_of("services.pitch", mesh) != old_pid
 
 
+def test_a_service_that_stays_down_fails_a_take_at_once_as_unavailable(tmp_path: Path) -> None:
+    hum = encode(synthesize_hum(hum_notes([60, 62, 64]), 16_000), 16_000, "wav")
+    with running_mesh(["pitch", "studio"], tmp_path, {"STUDIO_RESTART_WAIT_S": "2"}) as mesh:
+        # Pitch stays down: its supervisor is paused, so nothing restarts it.
+        supervisor = pid_of("services.supervisor", mesh)
+        os.kill(supervisor, signal.SIGSTOP)
+        try:
+            os.kill(pid_of("services.pitch", mesh), signal.SIGKILL)
+
+            def post_hum() -> tuple[int, Any]:
+                status, _, body = http(
+                    mesh,
+                    "POST",
+                    "/melody-to-vocals",
+                    body=hum,
+                    headers={"Content-Type": "audio/wav"},
+                )
+                return status, json.loads(body)
+
+            # The first take may find the connection to pitch just broken (503 at once);
+            # a later one waits STUDIO_RESTART_WAIT_S for pitch, then gives up.
+            assert post_hum()[0] == 503
+            status, error = post_hum()
+            assert status == 503, error
+            assert error["code"] == grpc.StatusCode.UNAVAILABLE.value[0]
+            assert error["message"].startswith("the pitch service is not reachable (waited 2 s")
+
+            status, _, body = http(mesh, "GET", "/health")
+            assert status == 503
+            assert "not serving: pitch" in json.loads(body)["message"]
+        finally:
+            os.kill(supervisor, signal.SIGCONT)
+
+
 def wait_until_the_gateway_has_requests_in_flight(mesh: Mesh, timeout_s: float = 30) -> None:
     """Until Envoy counts a request upstream (a fixed sleep is too short on a busy machine)."""
     stat = "cluster.studio.upstream_rq_active"

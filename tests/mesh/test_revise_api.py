@@ -143,7 +143,7 @@ def test_takes_are_listed_newest_first_a_page_at_a_time(
 @pytest.mark.parametrize(
     ("edit", "complaint"),
     [
-        ({"line_texts": {"7": "la la"}}, "no line 7"),
+        ({"line_texts": {"7": "la la"}}, 'line_texts key "7" names no line'),
         ({"melody": {"notes": [{"onset_s": 0.0, "duration_s": 0.5, "midi_pitch": 130}]}}, "130"),
         (
             {
@@ -159,7 +159,7 @@ def test_takes_are_listed_newest_first_a_page_at_a_time(
         ({"melody": {"notes": [{"onset_s": 0.0, "duration_s": 0, "midi_pitch": 60}]}}, "0 s"),
         (
             {"lyrics": {"lines": [{"syllables": [{"text": "la", "note_index": 40}]}]}},
-            "note 40",
+            "note_index 40",
         ),
     ],
 )

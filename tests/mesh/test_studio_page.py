@@ -34,7 +34,9 @@ from tests.support.browser import (
     wait_for,
     write_microphone_hum,
 )
-from tests.support.mesh import REPO_ROOT, Mesh
+from tests.support.encoding import encode
+from tests.support.hums import hum_notes, synthesize_hum
+from tests.support.mesh import REPO_ROOT, Mesh, running_mesh
 from tests.support.rest import http, http_json
 
 # Two phrases of four notes, hummed after 2 s of silence, then 4 s of silence: the fake
@@ -256,13 +258,20 @@ def test_a_recording_without_a_tune_is_told_where_the_person_looks(
     assert browser.find_element(By.ID, "sing").is_enabled()  # try again with other audio
 
 
+@pytest.mark.parametrize(
+    "size_mib",
+    [
+        10.03,  # within the gateway's 128 KiB allowance for a form's fields: the studio's 400
+        10.2,  # past it: the gateway's 413
+    ],
+)
 def test_a_file_over_the_upload_limit_is_told_as_too_big(
-    mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path
+    mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path, size_mib: float
 ) -> None:
     status, _, body = http(mesh, "GET", "/health")
     assert status == 200, body[:200]
     too_big = tmp_path / "long.wav"
-    too_big.write_bytes(b"RIFF" + bytes(11 * 1024 * 1024))
+    too_big.write_bytes(b"RIFF" + bytes(int(size_mib * 1024 * 1024)))
     open_studio(browser, mesh.base_url)
     choose_file(browser, too_big)
     message = wait_for(
@@ -273,6 +282,24 @@ def test_a_file_over_the_upload_limit_is_told_as_too_big(
     )
     assert "too big" in message
     assert "10 MB" in message
+    # The size the page shows is counted as the service counts it (MB of 1024 x 1024 bytes).
+    assert f"{size_mib:.1f} MB" in browser.find_element(By.ID, "chosen-file").text
+
+
+def test_a_file_that_is_not_audio_is_told_at_once_and_not_sent(
+    mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("la la la\n")
+    open_studio(browser, mesh.base_url)
+    browser.find_element(By.ID, "file-input").send_keys(str(notes))
+    message = wait_for(
+        browser, lambda d: d.find_element(By.ID, "make-message").text, 5, "the message"
+    )
+    assert "not a recording" in message
+    assert "notes.txt" in message and "text/plain" in message
+    assert not browser.find_element(By.ID, "sing").is_enabled()
+    assert not marks(browser, "studio:take-requested")
 
 
 def test_a_browser_opening_the_gateway_is_sent_to_the_studio(
@@ -339,3 +366,218 @@ def test_the_page_needs_no_inline_script_or_style() -> None:
         code = module.read_text()
         for construct in ('setAttribute("style"', "innerHTML", "eval(", "new Function"):
             assert construct not in code, (module.name, construct)
+
+
+def make_take(mesh: Mesh, midi_pitches: list[int], seed: int) -> dict:
+    """A take made through the REST API from a synthesized hum of these pitches."""
+    hum = encode(synthesize_hum(hum_notes(midi_pitches), 16_000), 16_000, "wav")
+    status, take = http_json(
+        mesh,
+        "POST",
+        f"/melody-to-vocals?seed={seed}",
+        body=hum,
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 200, take
+    return dict(take)
+
+
+def shows_take(driver: WebDriver, take: dict) -> bool:
+    """Whether the editor shows this take: its notes, and its words line by line."""
+    lines = driver.find_elements(By.CSS_SELECTOR, "#lines input")
+    return (
+        driver.execute_script("return location.hash") == f"#take={take['take_id']}"
+        and len(note_elements(driver)) == len(take["melody"]["notes"])
+        and [line.get_attribute("value") for line in lines]
+        == [line["text"] for line in take["lyrics"]["lines"]]
+    )
+
+
+def open_take(driver: WebDriver, take: dict) -> None:
+    """Follows the take's own link (the page is already open: only its address changes)."""
+    driver.get(driver.current_url.split("#")[0] + f"#take={take['take_id']}")
+    wait_for(driver, lambda d: shows_take(d, take), 10, f"take {take['take_id']}")
+
+
+def library_item(driver: WebDriver, take_id: str) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, f'#takes [data-take-id="{take_id}"]')
+
+
+def test_a_take_is_deleted_from_the_list_with_the_keyboard_after_a_confirmation(
+    mesh: Mesh, browser: webdriver.Chrome
+) -> None:
+    kept = make_take(mesh, [60, 62, 64, 65, 67], seed=1)
+    doomed = make_take(mesh, [67, 65, 64, 62, 60], seed=2)
+    browser.get_log("browser")  # reading the console empties it: this test's entries only
+    open_studio(browser, mesh.base_url)
+    open_take(browser, doomed)
+
+    # Tab from the take's button to its Delete button, and press Enter: a confirmation,
+    # whose safe answer has the focus; Escape keeps the take.
+    (item,) = library_item(browser, doomed["take_id"])
+    item.find_element(By.CSS_SELECTOR, ".take-button").send_keys(Keys.TAB)
+    delete = item.find_element(By.CSS_SELECTOR, ".take-delete")
+    assert browser.switch_to.active_element == delete
+    assert (delete.get_attribute("aria-label") or "").startswith("Delete the take")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    dialog = browser.find_element(By.ID, "delete-dialog")
+    wait_for(browser, lambda d: dialog.is_displayed(), 5, "the confirmation")
+    assert browser.switch_to.active_element.text == "Keep it"
+    first_line = doomed["lyrics"]["lines"][0]["text"]
+    assert first_line in browser.find_element(By.ID, "delete-what").text
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    wait_for(browser, lambda d: not dialog.is_displayed(), 5, "the confirmation to close")
+    assert http(mesh, "GET", f"/v1/takes/{doomed['take_id']}")[0] == 200
+    assert browser.switch_to.active_element == delete
+
+    # Enter again, Shift+Tab to "Delete", Enter: every file of the take is gone, from the
+    # server and from the page (the editor showed it: it closes, and its link goes).
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(browser, lambda d: dialog.is_displayed(), 5, "the confirmation")
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    assert browser.switch_to.active_element.text == "Delete"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(
+        browser, lambda d: not library_item(d, doomed["take_id"]), 10, "the take to leave the list"
+    )
+    for path in ("", "/audio", "/recording"):
+        assert http(mesh, "GET", f"/v1/takes/{doomed['take_id']}{path}")[0] == 404, path
+    assert not browser.find_element(By.ID, "take").is_displayed()
+    assert browser.execute_script("return location.hash") == ""
+    assert "Deleted the take" in browser.find_element(By.ID, "library-message").text
+    assert browser.switch_to.active_element.get_attribute("class") == "take-button"  # the next
+    assert library_item(browser, kept["take_id"])
+    assert http(mesh, "GET", f"/v1/takes/{kept['take_id']}")[0] == 200
+    assert console_errors(browser) == []
+
+
+def test_opening_another_take_shows_nothing_of_the_one_before(
+    mesh: Mesh, browser: webdriver.Chrome
+) -> None:
+    high = make_take(mesh, [69, 71, 72, 71, 69, 67], seed=3)  # sung by slt
+    low = make_take(mesh, [45, 47, 48, 47, 45, 43], seed=4)  # sung by joe
+    assert high["engines"]["voice"] != low["engines"]["voice"]
+    open_studio(browser, mesh.base_url)
+    open_take(browser, high)
+    browser.find_element(By.CSS_SELECTOR, '[data-download="midi"]').click()
+    wait_for(
+        browser,
+        lambda d: "Saved" in d.find_element(By.ID, "download-message").text,
+        10,
+        "the download",
+    )
+    # A key that would take a note past an end says so (A4 goes up by octaves to G9).
+    note_elements(browser)[0].click()
+    status = browser.find_element(By.ID, "note-status")
+    for _ in range(5):
+        ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ARROW_UP).key_up(
+            Keys.SHIFT
+        ).perform()
+    assert "G9" in status.text and "cannot go further" not in status.text
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ARROW_UP).key_up(Keys.SHIFT).perform()
+    assert "cannot go further" in status.text and "G9" in status.text
+
+    (item,) = library_item(browser, low["take_id"])
+    item.find_element(By.CSS_SELECTOR, ".take-button").click()
+    wait_for(browser, lambda d: shows_take(d, low), 10, "the other take")
+    # Its own voice, and nothing to sing again until something is changed.
+    voice = browser.find_element(By.ID, "revise-voice").get_attribute("value")
+    assert voice == low["engines"]["voice"]
+    assert not browser.find_element(By.ID, "resing").is_enabled()
+    assert browser.find_element(By.ID, "edit-summary").text.startswith("Change a note")
+    assert browser.find_element(By.ID, "download-message").text == ""
+    assert browser.find_element(By.ID, "note-status").text == ""
+
+
+ALICE_KEY = "alice-studio-3b1f0c2d9e8a7b6c"
+
+
+@pytest.fixture(scope="module")
+def keyed_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    """What the page needs (its files, health, voices, lyricists, takes) behind client keys,
+    and one take a minute per key. No pitch service: a take fails with 503 naming it, after
+    waiting for it as long as its pitch stage may take (1 s here)."""
+    key_file = tmp_path_factory.mktemp("keys") / "api-keys"
+    key_file.write_text(f"alice={ALICE_KEY}\n")
+    with running_mesh(
+        ["lyrics", "synth", "studio", "web"],
+        tmp_path_factory.mktemp("keyed-mesh-data"),
+        {
+            "GATEWAY_API_KEYS_FILE": str(key_file),
+            "GATEWAY_VOCALS_PER_MINUTE": "1",
+            "PITCH_TIMEOUT_S": "1",
+        },
+    ) as started:
+        yield started
+
+
+def test_the_page_asks_a_keyed_gateway_for_a_key_once_and_says_when_it_is_refused(
+    keyed_mesh: Mesh, browser: webdriver.Chrome
+) -> None:
+    browser.get(keyed_mesh.base_url + "/studio")
+    dialog = browser.find_element(By.ID, "key-dialog")
+    wait_for(browser, lambda d: dialog.is_displayed(), 15, "the key to be asked for")
+    reason = browser.find_element(By.ID, "key-reason")
+    assert "needs a client key" in reason.text
+
+    # A wrong key is said to be refused, and asked for again.
+    browser.find_element(By.ID, "key-input").send_keys("not-the-key-0123456789", Keys.ENTER)
+    wait_for(browser, lambda d: "refused that key" in reason.text, 10, "the refusal")
+    assert dialog.is_displayed()
+    assert "API key" in browser.find_element(By.ID, "key-error").text  # the gateway's words
+
+    # Cancelled: the page asks no more by itself; each part says a key is needed.
+    browser.find_element(By.CSS_SELECTOR, '#key-form button[value="cancel"]').click()
+    wait_for(
+        browser,
+        lambda d: "client key" in d.find_element(By.ID, "library-message").text,
+        10,
+        "the takes to say a key is needed",
+    )
+    assert not dialog.is_displayed()
+    assert "Client key" in browser.find_element(By.ID, "make-message").text
+
+    # The right key through the "Client key" button: the page works, and keeps it.
+    browser.find_element(By.ID, "key-button").click()
+    wait_for(browser, lambda d: dialog.is_displayed(), 5, "the key dialog")
+    browser.find_element(By.ID, "key-input").send_keys(ALICE_KEY, Keys.ENTER)
+    wait_for(
+        browser,
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#voice option")) > 1
+            and d.find_element(By.ID, "takes-empty").is_displayed()
+        ),
+        15,
+        "the voices and the (empty) list of takes",
+    )
+    for area in ("make-message", "library-message"):
+        assert browser.find_element(By.ID, area).text == ""  # what was refused works now
+    assert browser.find_element(By.ID, "key-button").text == "Client key (set)"
+    browser.refresh()
+    open_studio(browser, keyed_mesh.base_url)
+    wait_for(
+        browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#voice option")) > 1, 15, "voices"
+    )
+    assert not browser.find_element(By.ID, "key-dialog").is_displayed()
+
+
+def test_the_limit_of_takes_a_minute_is_told_with_the_time_to_wait(
+    keyed_mesh: Mesh, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    hum = tmp_path / "hum.wav"
+    hum.write_bytes(encode(synthesize_hum(hum_notes([60, 62, 64, 65]), 16_000), 16_000, "wav"))
+    browser.get(keyed_mesh.base_url + "/studio")
+    browser.execute_script(f"localStorage.setItem('expert-music-ai.client-key', '{ALICE_KEY}')")
+    open_studio(browser, keyed_mesh.base_url)
+    message = browser.find_element(By.ID, "make-message")
+
+    # The minute's one take (it fails: this mesh has no pitch service).
+    choose_file(browser, hum)
+    wait_for(browser, lambda d: message.text, TAKE_TIMEOUT_S, "the first take to end")
+    assert browser.find_element(By.ID, "sing").is_enabled()  # the recording is kept
+
+    # The next is refused by the gateway, with the time to wait.
+    browser.find_element(By.ID, "sing").click()
+    wait_for(browser, lambda d: "Too many takes" in message.text, 10, "a 429")
+    assert "Try again in 60 s" in message.text
+    browser.execute_script("localStorage.clear()")

@@ -16,7 +16,7 @@ from tests.support.mesh import Mesh
 from tests.support.rest import http, http_json, post_json
 
 SAMPLE_RATE_HZ = 32_000
-#: A model small enough to train in seconds on two busy cores (see tests/registry).
+#: A model small enough to train in seconds on two busy cores (see tests/trainer).
 TINY_MODEL = {
     "hidden_size": 64,
     "gru_size": 64,

@@ -15,7 +15,7 @@ import pytest
 import soundfile
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
-from services.synth import festival
+from services.synth.engines import festival
 from tests.support.encoding import encode
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh

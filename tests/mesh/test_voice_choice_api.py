@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from services.synth import festival
+from services.synth.engines import festival
 from tests.support.encoding import encode
 from tests.support.hums import hum_notes, synthesize_hum
 from tests.support.mesh import Mesh

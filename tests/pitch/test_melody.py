@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
-from services.pitch.engines import UnknownEngineError
+from services.common.f0.engines import UnknownEngineError
 from services.pitch.melody import (
     MIN_DURATION_S,
     NO_MELODY_WARNING,
@@ -140,16 +138,3 @@ def test_unknown_engine_is_refused_with_the_valid_names():
 def test_stereo_array_is_refused():
     with pytest.raises(ValueError, match="mono"):
         extract_melody(np.zeros((1600, 2), dtype=np.float32), SAMPLE_RATE_HZ)
-
-
-def test_ten_seconds_take_well_under_a_tenth_of_a_second():
-    notes = hum_notes([60, 62, 64, 65, 67, 69, 71, 72] * 3, note_duration_s=0.35)
-    audio = synthesize_hum(notes, SAMPLE_RATE_HZ)[: SAMPLE_RATE_HZ * 10]
-    extract_melody(audio, SAMPLE_RATE_HZ)  # loads the model
-
-    started = time.perf_counter()
-    extract_melody(audio, SAMPLE_RATE_HZ)
-    elapsed_s = time.perf_counter() - started
-
-    # ~0.04 s measured; the bound leaves room for a busy shared machine.
-    assert elapsed_s < 0.25

@@ -15,10 +15,10 @@ import pytest
 
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import decode_audio, encode_wav
+from services.common.catalogue.datasets import DatasetRepository
+from services.common.catalogue.db import Database
 from services.common.errors import InvalidInputError, ResourceLimitError
 from services.registry.archives import UploadLimits
-from services.registry.datasets import DatasetRepository
-from services.registry.db import Database
 from services.registry.preparation import (
     MAX_CHUNK_S,
     SAMPLE_RATE_HZ,

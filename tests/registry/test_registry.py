@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
 
 from services.common.artifacts import LocalArtifactStore
+from services.common.catalogue.db import Database
 from services.common.errors import InvalidInputError, NotFoundError
 from services.common.settings import Settings
-from services.registry.backends import DEFAULT_BACKENDS
-from services.registry.db import Database
 from services.registry.registry import Registry
 
 
@@ -43,11 +41,3 @@ def test_deleting_a_local_model_removes_its_files(registry: Registry, dataset_id
 def test_jobs_may_only_ask_for_known_backends(registry: Registry, dataset_id: str) -> None:
     with pytest.raises(InvalidInputError, match="choose one of: local, replicate"):
         registry.submit_job(dataset_id=dataset_id, model_name="t", backend="quantum")
-
-
-@pytest.mark.parametrize("name", sorted(DEFAULT_BACKENDS))
-def test_every_default_backend_has_a_factory(name: str) -> None:
-    # Workers import backends lazily; this catches a moved module before a job does.
-    module_name, _, factory_name = DEFAULT_BACKENDS[name].partition(":")
-    factory = getattr(importlib.import_module(module_name), factory_name)
-    assert callable(factory)

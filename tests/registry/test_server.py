@@ -20,7 +20,7 @@ from services.common.audio import encode_wav
 from services.common.server import start_server
 from services.common.settings import Settings
 from services.registry.server import SPEC
-from tests.registry.test_models import SEED_BASE_MODELS
+from tests.catalogue.test_models import SEED_BASE_MODELS
 
 SAMPLE_RATE_HZ = 32_000
 
@@ -74,6 +74,15 @@ def test_models_are_listed_and_fetched(stub: registry_pb2_grpc.RegistryServiceSt
     melody = next(model for model in models if model.name == "melody")
     fetched = stub.GetModel(registry_pb2.GetModelRequest(model_id=melody.id)).model
     assert fetched == melody and fetched.engine == registry_pb2.ENGINE_REPLICATE
+
+
+def test_a_model_is_fetched_by_its_name_too(stub: registry_pb2_grpc.RegistryServiceStub) -> None:
+    by_name = stub.GetModel(registry_pb2.GetModelRequest(model_id="melody")).model
+    assert by_name.id == "mdl_base_melody"
+    with pytest.raises(grpc.RpcError) as missing:
+        stub.GetModel(registry_pb2.GetModelRequest(model_id="no-such-model"))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-model" in (missing.value.details() or "")
 
 
 def test_errors_map_to_status_codes(stub: registry_pb2_grpc.RegistryServiceStub) -> None:

@@ -96,11 +96,12 @@ def test_blank_syllables_are_left_out() -> None:
 @pytest.mark.parametrize(
     ("syllable", "message"),
     [
-        (Syllable("la", 3), r"notes 3\.\.3, but the melody has 3 notes"),
-        (Syllable("la", -1), r"notes -1\.\.-1"),
-        (Syllable("la", 2, note_count=2), r"notes 2\.\.3"),
+        # Notes counted from 1; the note_index sent, as sent.
+        (Syllable("la", 3), r"notes 4\.\.4 \(note_index 3\), but the melody has 3 notes"),
+        (Syllable("la", -1), r"notes 0\.\.0 \(note_index -1\)"),
+        (Syllable("la", 2, note_count=2), r"notes 3\.\.4 \(note_index 2\)"),
         (Syllable("la", 0, note_count=0), "spans 0 notes"),
-        (Syllable("la", 1), "note 1, which already carries another syllable"),
+        (Syllable("la", 1), "note 2, which already carries another syllable"),
     ],
 )
 def test_syllables_that_do_not_fit_the_melody_are_refused(syllable: Syllable, message: str) -> None:

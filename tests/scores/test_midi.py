@@ -100,7 +100,7 @@ def test_the_key_signature_is_the_melodys_and_absent_when_unknown() -> None:
 
 def test_syllables_outside_the_melody_are_refused() -> None:
     with pytest.raises(
-        InvalidInputError, match=r"sung on notes 3\.\.3, but the melody has 3 notes"
+        InvalidInputError, match=r"sung on notes 4\.\.4 \(note_index 3\), but the melody has 3"
     ):
         melody_to_midi(TWINKLE_MELODY, [*TWINKLE_SYLLABLES, Syllable("la", 3)])
 

@@ -10,8 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3 import encode_multipart_formdata
 
-from services.common.errors import InvalidInputError
-from services.studio.forms import read_upload
+from services.common.errors import InvalidInputError, ResourceLimitError
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
+from services.studio.forms import (
+    CHARSET_FIELD,
+    max_field_bytes,
+    read_upload,
+    read_upload_within,
+)
 from services.studio.options import options_from_rest
 
 BOUNDARY = "b0undary"
@@ -37,6 +43,60 @@ def test_the_seeds_form_gives_the_file_and_its_fields() -> None:
     assert upload.audio == b"RIFF\x00\r\nbytes"
     assert upload.filename == "hum.wav"
     assert upload.fields == {"theme": "rain"}
+
+
+def largest_form(audio: bytes) -> tuple[str, bytes]:
+    """The biggest form the studio reads around ``audio``: every option and ``_charset_``
+    at the longest a field may be, each with a Content-Type, the longest boundary RFC 2046
+    allows and a long UTF-8 file name."""
+    boundary = "b" * 70
+    body = b""
+    for name in [*studio_pb2.VocalsOptions.DESCRIPTOR.fields_by_name, CHARSET_FIELD]:
+        body += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            ).encode()
+            + b"u" * max_field_bytes(name)
+            + b"\r\n"
+        )
+    filename = "ü" * 127 + ".wav"
+    body += (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; '
+            f'filename="{filename}"\r\nContent-Type: audio/wav\r\n\r\n'
+        ).encode()
+        + audio
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def test_the_gateways_allowance_holds_the_largest_form_around_a_file_at_the_limit() -> None:
+    audio = b"RIFF" + bytes(1000)
+    content_type, body = largest_form(audio)
+    assert len(body) - len(audio) <= FORM_FIELDS_ALLOWANCE_BYTES
+    assert read_upload_within(content_type, body, max_audio_bytes=len(audio)).audio == audio
+
+
+def test_audio_one_byte_over_the_limit_is_refused_in_a_form_and_raw() -> None:
+    audio = b"RIFF" + bytes(1000)
+    content_type, body = largest_form(audio)
+    with pytest.raises(
+        ResourceLimitError,
+        match=r"^the upload is 0\.0 MB \(1,004 bytes\); the limit is 0\.0 MB \(1,003 bytes\)$",
+    ):
+        read_upload_within(content_type, body, max_audio_bytes=len(audio) - 1)
+    assert read_upload_within("audio/wav", audio, max_audio_bytes=len(audio)).audio == audio
+    with pytest.raises(
+        ResourceLimitError, match=r"\(1,004 bytes\); the limit is .* \(1,003 bytes\)"
+    ):
+        read_upload_within("audio/wav", audio, max_audio_bytes=len(audio) - 1)
+
+
+def test_a_form_over_the_gateways_allowance_is_refused_before_it_is_read() -> None:
+    with pytest.raises(ResourceLimitError, match="131,072 more for a form's other fields"):
+        read_upload_within(CONTENT_TYPE, bytes(10 + FORM_FIELDS_ALLOWANCE_BYTES + 1), 10)
 
 
 def test_the_file_may_come_in_a_field_named_file() -> None:
@@ -227,3 +287,15 @@ def test_a_damaged_browser_upload_is_read_or_refused_clearly(
         read_upload(CONTENT_TYPE.replace(BOUNDARY, "fieldcase20XyZ"), prefix + bytes(body))
     except InvalidInputError as error:
         assert str(error)
+
+
+def test_a_whole_songs_words_fit_in_the_user_lyrics_field() -> None:
+    words = ("été " * 1250).strip()  # 4,999 characters, 7,499 bytes of UTF-8
+    upload = read_upload(
+        CONTENT_TYPE, form(("user_lyrics", None, words.encode()), ("audio", "a.wav", b"RIFF"))
+    )
+    assert upload.fields == {"user_lyrics": words}
+    with pytest.raises(InvalidInputError, match="'theme' is longer than 4096 bytes"):
+        read_upload(
+            CONTENT_TYPE, form(("theme", None, words.encode()), ("audio", "a.wav", b"RIFF"))
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,11 @@ from expertmusic.synth.v1 import synth_pb2
 from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
 from services.common.cancellation import WorkCancelledError
-from services.common.errors import InvalidInputError
+from services.common.convert import lyrics_to_proto
+from services.common.errors import InvalidInputError, UnavailableError
 from services.common.settings import Settings
+from services.lyrics.server import request_from_proto
+from services.lyrics.writer import write_lyrics
 from services.studio.pipeline import StageStubs, VocalsPipeline
 from services.studio.takes import TakeStore
 
@@ -82,10 +87,11 @@ class Unary:
     def __init__(self, handle: Callable[..., Any]) -> None:
         self._handle = handle
 
-    def __call__(self, request: Any, timeout: float) -> Any:
+    def __call__(self, request: Any, timeout: float, wait_for_ready: bool = True) -> Any:
         return self._handle(request, timeout)
 
-    def future(self, request: Any, timeout: float) -> Any:
+    def future(self, request: Any, timeout: float, wait_for_ready: bool = True) -> Any:
+        assert not wait_for_ready, "a stage call must not wait for its service again"
         return Finished(self._handle, request, timeout)
 
 
@@ -130,11 +136,28 @@ class FakeLyrics:
         )
 
 
+class RealLyrics:
+    """The lyrics service's own domain behind a fake stub: its words, warnings and
+    refusals (INVALID_ARGUMENT), as the server sends them."""
+
+    def __init__(self) -> None:
+        self.WriteLyrics = Unary(self._write)
+
+    def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+        try:
+            return lyrics_to_proto(write_lyrics(request_from_proto(request), Settings()))
+        except ValueError as refused:
+            raise Failed(grpc.StatusCode.INVALID_ARGUMENT, str(refused)) from None
+
+
 class FakeSynth:
     def __init__(self) -> None:
         self.requests: list[synth_pb2.SingRequest] = []
 
-    def Sing(self, request: synth_pb2.SingRequest, timeout: float) -> Iterator[Any]:
+    def Sing(
+        self, request: synth_pb2.SingRequest, timeout: float, wait_for_ready: bool = True
+    ) -> Iterator[Any]:
+        assert not wait_for_ready, "a stage call must not wait for its service again"
         self.requests.append(request)
         shift = request.options.transpose_semitones
         if request.options.range_policy != synth_pb2.RANGE_POLICY_KEEP:
@@ -158,17 +181,65 @@ class FakeSynth:
         )
 
 
+class Connected:
+    """A channel-ready future of a stage whose service is up, or comes up after
+    ``after_s`` (a restart)."""
+
+    def __init__(self, after_s: float = 0.0) -> None:
+        self._ready_at = time.monotonic() + after_s
+
+    def result(self, timeout: float | None = None) -> None:
+        wait_s = self._ready_at - time.monotonic()
+        if wait_s > (timeout or 0.0):
+            time.sleep(timeout or 0.0)
+            raise grpc.FutureTimeoutError()
+        time.sleep(max(wait_s, 0.0))
+
+    def cancel(self) -> bool:
+        return False
+
+
+class Readiness:
+    """``StageStubs.ready``: every stage connected, unless told otherwise."""
+
+    def __init__(self) -> None:
+        self.futures: dict[str, Callable[[], Any]] = {}
+
+    def __call__(self, stage: str) -> Any:
+        return self.futures.get(stage, Connected)()
+
+
 @pytest.fixture
 def stages() -> tuple[FakePitch, FakeLyrics, FakeSynth]:
     return FakePitch(), FakeLyrics(), FakeSynth()
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path, stages: tuple[FakePitch, FakeLyrics, FakeSynth]) -> VocalsPipeline:
+def readiness() -> Readiness:
+    return Readiness()
+
+
+#: How long the pipeline waits for a stage that is not reachable, in these tests.
+RESTART_WAIT_S = 0.5
+
+
+def pipeline_on(
+    data_dir: Path,
+    stages: tuple[FakePitch, FakeLyrics, FakeSynth],
+    readiness: Readiness,
+    restart_wait_s: float = RESTART_WAIT_S,
+) -> VocalsPipeline:
     pitch, lyrics, synth = stages
-    takes = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=600)
-    stubs = StageStubs(pitch=pitch, lyrics=lyrics, synth=synth)  # type: ignore[arg-type]
-    return VocalsPipeline(stubs, takes, Settings())
+    takes = TakeStore(LocalArtifactStore(data_dir), time_to_live_s=600)
+    stubs = StageStubs(pitch=pitch, lyrics=lyrics, synth=synth, ready=readiness)  # type: ignore[arg-type]
+    return VocalsPipeline(stubs, takes, Settings(studio_restart_wait_s=restart_wait_s))
+
+
+@pytest.fixture
+def pipeline(
+    tmp_path: Path, stages: tuple[FakePitch, FakeLyrics, FakeSynth], readiness: Readiness
+) -> VocalsPipeline:
+    return pipeline_on(tmp_path, stages, readiness)
 
 
 def final_take(events: Iterator[studio_pb2.MelodyToVocalsResponse]) -> studio_pb2.Take:
@@ -225,6 +296,29 @@ def test_replacing_a_line_fits_only_that_line_and_transcribes_nothing(
     assert revised.parent_take_id == take.take_id
     assert revised.lyrics.provider == "user"
     assert "pitch" not in revised.timings_s
+
+
+def test_a_replaced_lines_warnings_and_refusals_name_it_by_its_place_counted_from_1(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.line_texts[1] = "friend"  # the second line: two notes, one syllable
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+    assert list(revised.warnings) == [
+        "line 2: the line has 1 syllable for 2 notes, so syllables are held (melisma): "
+        "'friend' over 2 notes"
+    ]
+
+    request.line_texts[1] = "hello my friend"
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^line 2: the line \('hello my friend'\) has 4 syllables but its phrase has 2 notes",
+    ):
+        next(pipeline.revise(request, no_deadline))
 
 
 def test_a_moved_note_sings_again_with_the_same_words_and_transposition(
@@ -300,14 +394,21 @@ class Pending:
         return True
 
 
-class DeadlineExceeded(grpc.RpcError, grpc.Call):
-    """The status a call ends with when its deadline passes."""
+class Failed(grpc.RpcError, grpc.Call):
+    """The status a call ends with: by default, that of a deadline that passed."""
+
+    def __init__(
+        self,
+        code: grpc.StatusCode = grpc.StatusCode.DEADLINE_EXCEEDED,
+        details: str = "Deadline Exceeded",
+    ) -> None:
+        self._code, self._details = code, details
 
     def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.DEADLINE_EXCEEDED
+        return self._code
 
     def details(self) -> str:
-        return "Deadline Exceeded"
+        return self._details
 
     def initial_metadata(self) -> Any:
         return ()
@@ -364,7 +465,7 @@ def test_a_caller_who_leaves_cancels_the_stage_in_flight_and_nothing_after_it(
 ) -> None:
     pitch, lyrics, synth = stages
     in_flight = Pending()
-    pitch.ExtractMelody.future = lambda request, timeout: in_flight  # type: ignore[method-assign]
+    pitch.ExtractMelody.future = lambda *call, **options: in_flight  # type: ignore[method-assign]
     caller_left = threading.Event()
     threading.Timer(0.2, caller_left.set).start()
 
@@ -381,12 +482,111 @@ def test_a_stage_out_of_time_says_how_to_give_the_job_more(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:
     def late(requests: Any, timeout: float) -> Any:
-        raise DeadlineExceeded()
+        raise Failed()
 
     stages[0].ExtractMelody = Unary(late)
 
     with pytest.raises(TimeoutError, match=r"pitch stage did not finish.*\(30 s\).*timeout_s"):
         next(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+
+
+def test_a_stage_cut_short_by_the_callers_deadline_does_not_blame_a_slow_engine(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    def late(requests: Any, timeout: float) -> Any:
+        raise Failed()
+
+    stages[0].ExtractMelody = Unary(late)
+
+    with pytest.raises(TimeoutError) as refused:
+        next(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), lambda: 12.0))
+    assert str(refused.value) == "the pitch stage did not finish in the time it had (12 s)"
+
+
+# ---- a stage's service that is down ----
+
+
+class NeverConnected(Pending):
+    """The channel-ready future of a service that stays down."""
+
+
+def test_a_pitch_service_that_stays_down_fails_the_take_as_unavailable_naming_it(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth], readiness: Readiness
+) -> None:
+    readiness.futures["pitch"] = NeverConnected
+
+    with pytest.raises(UnavailableError, match=r"^the pitch service is not reachable \(waited"):
+        next(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+    assert stages[0].calls == 0  # never sent, so never left waiting for the stage's timeout
+
+
+@pytest.mark.parametrize("stage", ["lyrics", "synth"])
+def test_a_later_stage_that_stays_down_fails_the_take_naming_it(
+    pipeline: VocalsPipeline,
+    stages: tuple[FakePitch, FakeLyrics, FakeSynth],
+    readiness: Readiness,
+    stage: str,
+) -> None:
+    readiness.futures[stage] = NeverConnected
+
+    with pytest.raises(UnavailableError, match=f"^the {stage} service is not reachable"):
+        list(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+    assert stages[2].requests == []
+
+
+@pytest.mark.parametrize("stage", ["lyrics", "synth"])
+def test_a_revision_whose_stage_stays_down_fails_naming_it(
+    pipeline: VocalsPipeline,
+    stages: tuple[FakePitch, FakeLyrics, FakeSynth],
+    readiness: Readiness,
+    stage: str,
+) -> None:
+    take = new_take(pipeline)
+    readiness.futures[stage] = NeverConnected
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.line_texts[1] = "fly high"
+
+    with pytest.raises(UnavailableError, match=f"^the {stage} service is not reachable"):
+        list(pipeline.revise(request, no_deadline))
+    assert len(stages[2].requests) == 1  # only the first take was sung
+
+
+def test_a_refused_connection_is_not_reachable(
+    tmp_path: Path, stages: tuple[FakePitch, FakeLyrics, FakeSynth], readiness: Readiness
+) -> None:
+    # A real channel to a port nothing listens on: what the studio sees of a service down.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    with grpc.insecure_channel(f"127.0.0.1:{closed_port}") as down:
+        readiness.futures["pitch"] = lambda: grpc.channel_ready_future(down)
+        pipeline = pipeline_on(tmp_path, stages, readiness)
+        with pytest.raises(UnavailableError, match="the pitch service is not reachable"):
+            next(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+
+
+def test_a_stage_back_within_the_restart_wait_costs_the_take_nothing(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth], readiness: Readiness
+) -> None:
+    readiness.futures["synth"] = lambda: Connected(after_s=RESTART_WAIT_S / 2)
+
+    take = new_take(pipeline)
+
+    assert take.take_id and len(stages[2].requests) == 1
+
+
+def test_a_caller_who_leaves_while_a_stage_restarts_stops_waiting(
+    tmp_path: Path, stages: tuple[FakePitch, FakeLyrics, FakeSynth], readiness: Readiness
+) -> None:
+    pipeline = pipeline_on(tmp_path, stages, readiness, restart_wait_s=600)
+    readiness.futures["pitch"] = NeverConnected
+    caller_left = threading.Event()
+    threading.Timer(0.2, caller_left.set).start()
+
+    with pytest.raises(WorkCancelledError, match="waiting for the pitch service"):
+        next(
+            pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline, cancelled=caller_left)
+        )
 
 
 def test_a_take_says_which_voice_sang_and_why(pipeline: VocalsPipeline) -> None:

@@ -129,8 +129,23 @@ def test_a_new_phrase_refits_all_the_words_over_the_melody() -> None:
 
 
 def test_replacing_a_line_that_does_not_exist_names_the_lines_there_are() -> None:
-    with pytest.raises(InvalidInputError, match=r"no line 5 .* 2 lines"):
+    with pytest.raises(InvalidInputError) as refused:
         plan_words(two_phrase_melody(), two_line_lyrics(), None, line_texts={5: "x"})
+    assert str(refused.value) == (
+        'line_texts key "5" names no line: the lyrics have 2 lines, keys 0..1 (0 is line 1)'
+    )
+
+
+def test_messages_count_notes_and_lines_from_1() -> None:
+    with pytest.raises(InvalidInputError, match=r'^the new words of line 2 \(line_texts key "1"\)'):
+        plan_words(two_phrase_melody(), two_line_lyrics(), None, line_texts={1: " "})
+    melody = two_phrase_melody()
+    crossed = replace(melody.notes[2], onset_s=melody.notes[1].onset_s - 0.1)
+    with pytest.raises(InvalidInputError, match=r"^note 3 starts at .* before note 2 "):
+        checked_melody(
+            replace(melody, notes=[*melody.notes[:2], crossed, *melody.notes[3:]]),
+            max_duration_s=MAX_S,
+        )
 
 
 def test_syllables_given_on_notes_must_cover_every_note_once_in_order() -> None:
@@ -138,10 +153,13 @@ def test_syllables_given_on_notes_must_cover_every_note_once_in_order() -> None:
     lyrics = two_line_lyrics()
     assert checked_lyrics(lyrics, melody).syllables == lyrics.syllables
     missing = replace(lyrics, lines=lyrics.lines[:1])
-    with pytest.raises(InvalidInputError, match=r"notes 3..4 have no syllable"):
+    with pytest.raises(InvalidInputError, match=r"^notes 4..5 have no syllable"):
         checked_lyrics(missing, melody)
     beyond = replace(lyrics, lines=(*lyrics.lines, LyricLine("la", (Syllable("la", 9),), 2)))
-    with pytest.raises(InvalidInputError, match="points at note 9, but the melody has 5 notes"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"has note_index 9, but the melody has 5 notes \(note_index 0..4\)",
+    ):
         checked_lyrics(beyond, melody)
 
 

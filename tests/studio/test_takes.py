@@ -59,6 +59,18 @@ def test_a_saved_take_loads_back_with_its_audio_in_either_format(tmp_path: Path)
     assert soundfile.info(io.BytesIO(flac)).frames == soundfile.info(io.BytesIO(WAV)).frames
 
 
+def test_a_flac_recording_is_served_as_the_same_type_as_flac_audio(tmp_path: Path) -> None:
+    store = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60)
+    take = saved_take(store)
+    flac_recording = io.BytesIO()
+    soundfile.write(flac_recording, soundfile.read(io.BytesIO(WAV))[0], 8000, format="FLAC")
+    store.save_recording(take.take_id, flac_recording.getvalue())
+
+    _, recording_type = store.recording(take.take_id)
+    _, audio_type = store.audio(take.take_id, "flac")
+    assert recording_type == audio_type == "audio/flac"
+
+
 def test_a_takes_score_is_its_notes_and_the_syllables_on_them(tmp_path: Path) -> None:
     take = saved_take(TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60))
     melody, syllables = take_score(take)

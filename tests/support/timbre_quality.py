@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from services.registry.training.ddsp.data import analyse_recording
-from services.registry.training.ddsp.loss import multiscale_spectral_loss
-from services.registry.training.ddsp.model import DdspDecoder
+from services.common.timbre.model import DdspDecoder
+from services.trainer.ddsp.data import analyse_recording
+from services.trainer.ddsp.loss import multiscale_spectral_loss
 from tests.support.instruments import play, random_melody
 
 

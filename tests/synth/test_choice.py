@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from services.common.music import Melody, Note, Syllable
-from services.synth import festival
 from services.synth.choice import (
     candidate_voices,
     choose_voice,
     note_name,
     transposition_reason,
 )
+from services.synth.engines import festival
 from services.synth.render import sing
 from services.synth.types import Engine, RangePolicy, SingOptions, SingRequest, SingSummary
 from services.synth.voices import VoiceInfo, VoiceUnavailableError

@@ -56,7 +56,10 @@ def test_fewer_syllables_than_notes_is_a_mismatch() -> None:
 
 def test_syllables_out_of_order_name_the_note() -> None:
     syllables = [Syllable("la", 0), Syllable("la", 2), Syllable("la", 1)]
-    with pytest.raises(SynthInputError, match="is on note 2 but note 1 comes next"):
+    with pytest.raises(
+        SynthInputError,
+        match=r"^syllable 2 \('la'\) is on note 3 \(note_index 2\) but note 2 comes",
+    ):
         _score(_three_notes(60, 62, 64), syllables)
 
 

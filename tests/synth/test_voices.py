@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.common.music import Melody, Note, Syllable
-from services.synth import festival
+from services.synth.engines import festival
 from services.synth.phonemes import arpabet_to_ipa, split_syllable, split_word_into_syllables
 from services.synth.render import sing
 from services.synth.types import Engine, SingRequest, SynthInputError

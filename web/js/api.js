@@ -52,15 +52,17 @@ const CODE_OF_HTTP_STATUS = {
 export class ApiError extends Error {
   /**
    * @param {string} message what the service said
-   * @param {{status?: number, code?: number, network?: boolean}} details HTTP status
-   *   (0 when no reply came), gRPC code, whether the request never got an answer
+   * @param {{status?: number, code?: number, network?: boolean, retryAfterS?: number}} details
+   *   HTTP status (0 when no reply came), gRPC code, whether the request never got an
+   *   answer, the seconds the reply's `retry-after` asks to wait (0 = none given)
    */
-  constructor(message, { status = 0, code = 0, network = false } = {}) {
+  constructor(message, { status = 0, code = 0, network = false, retryAfterS = 0 } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code || CODE_OF_HTTP_STATUS[status] || 0;
     this.network = network;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -78,9 +80,12 @@ export async function errorOfResponse(response) {
   } catch {
     // Not JSON: the gateway's own replies (413 "Payload Too Large", 429 "local_rate_limited").
   }
+  // retry-after in seconds (the gateway's rate limit and the studio's full queue send it).
+  const retryAfterS = Number(response.headers.get("retry-after"));
   return new ApiError(message || response.statusText || `HTTP ${response.status}`, {
     status: response.status,
     code,
+    retryAfterS: Number.isFinite(retryAfterS) && retryAfterS > 0 ? Math.ceil(retryAfterS) : 0,
   });
 }
 

@@ -6,6 +6,15 @@ import { GrpcCode } from "./api.js";
 /** The upload limit the gateway has unless MAX_UPLOAD_BYTES was changed (the seed's). */
 export const DEFAULT_UPLOAD_LIMIT_MB = 10;
 
+const TOO_BIG_HINT = `The gateway takes files up to ${DEFAULT_UPLOAD_LIMIT_MB} MB unless its operator changed the limit. Send a shorter or compressed recording (mp3, ogg, m4a).`;
+
+// The service's words for an upload past its limits (services/common/uploads.py and
+// audio.py): "the upload is 10.5 MB; the limit is 10.0 MB", "the upload is over the
+// limit of 10.0 MB", "the audio is 312.0 s long; the limit is 300 s". Both are
+// INVALID_ARGUMENT (400), so only the words tell them from other bad input.
+const UPLOAD_TOO_BIG = /\bupload is\b.*\blimit\b/i;
+const AUDIO_TOO_LONG = /\baudio is\b.* s long\b.*\blimit\b/i;
+
 /**
  * A message for a person: {title, detail, hint}.
  * @param {Error} error an ApiError (or any error)
@@ -23,7 +32,7 @@ export function describeError(error, context = {}) {
       ? {
           title: "The upload was cut off: the file is probably too big.",
           detail,
-          hint: `The gateway takes files up to ${DEFAULT_UPLOAD_LIMIT_MB} MB unless its operator changed the limit. Send a shorter or compressed recording (mp3, ogg, m4a).`,
+          hint: TOO_BIG_HINT,
         }
       : {
           title: "The studio cannot reach the service.",
@@ -32,19 +41,32 @@ export function describeError(error, context = {}) {
         };
   }
   const { status, code } = error;
-  if (status === 413) {
+  const refusedInput = status === 400 || code === GrpcCode.INVALID_ARGUMENT;
+  if (status === 413 || (refusedInput && UPLOAD_TOO_BIG.test(detail))) {
+    return { title: "The file is too big.", detail, hint: TOO_BIG_HINT };
+  }
+  if (refusedInput && AUDIO_TOO_LONG.test(detail)) {
     return {
-      title: "The file is too big.",
+      title: "The recording is too long.",
       detail,
-      hint: `The gateway takes files up to ${DEFAULT_UPLOAD_LIMIT_MB} MB unless its operator changed the limit. Send a shorter or compressed recording (mp3, ogg, m4a).`,
+      hint: "Send a shorter part of it: a verse or a chorus is enough.",
     };
   }
   if (status === 429 || code === GrpcCode.RESOURCE_EXHAUSTED) {
-    return {
-      title: "Too many takes were started in the last minute.",
-      detail,
-      hint: "The gateway limits takes per minute. Wait a minute, then try again: your edits are kept.",
-    };
+    const wait = error.retryAfterS ? `Try again in ${error.retryAfterS} s` : "Wait a little, then try again";
+    // The studio's full queue and a busy stage say "busy"; the gateway's limit per minute
+    // does not (services/studio/admission.py, pipeline.py; gateway/config.py).
+    return /\bbusy\b/i.test(detail)
+      ? {
+          title: "The service is busy with other takes.",
+          detail,
+          hint: `${wait}: your recording and your edits are kept.`,
+        }
+      : {
+          title: "Too many takes were started in the last minute.",
+          detail,
+          hint: `The gateway limits takes per minute. ${wait}: your recording and your edits are kept.`,
+        };
   }
   if (status === 401 || code === GrpcCode.UNAUTHENTICATED) {
     return {

@@ -2,12 +2,12 @@
 // streams, correct the notes and words, sing it again, download it, go back to any take.
 // Everything goes through the documented REST API (see README "The REST API").
 
-import { Api, ApiError } from "./api.js";
+import { Api, ApiError, GrpcCode } from "./api.js";
 import { describeError } from "./errors.js";
 import * as edit from "./melody-edit.js";
 import { describeNote, PianoRoll } from "./piano-roll.js";
 import { Tracks, Transport } from "./player.js";
-import { MAX_RECORDING_S, Recorder, recordingFileName } from "./recorder.js";
+import { MAX_RECORDING_S, notAudioProblem, Recorder, recordingFileName } from "./recorder.js";
 import { base64ToBytes, WavStreamDecoder } from "./wav.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +40,8 @@ const state = {
   dragBase: null,
   /** The running stream (melody-to-vocals or a revision) and its AbortController. */
   job: null,
+  /** The take a running revision starts from (null for a new take). */
+  jobParentId: null,
   /** What "Sing it" sends: {blob, name}. */
   upload: null,
   /** Decoded recordings by the id of the take they belong to (revisions share one). */
@@ -87,15 +89,29 @@ function clearMessage(area) {
 // ---- client key ----
 
 let keyPrompt = null;
+/** Whether the person closed the key dialog without a key: the page then asks no more
+ * by itself (each call says a key is needed) until they use "Client key". */
+let keyDeclined = false;
+/** The key the person last typed, to tell "that key was refused" from "the kept one was". */
+let keyTyped = "";
 
-/** Asks for a client key (one dialog at a time); resolves with it, or null. */
+/**
+ * Asks for a client key (one dialog at a time); resolves with it, or null. `asked`: the
+ * gateway asked for one (a 401), rather than the person (the "Client key" button).
+ */
 function askForKey({ refused, message, asked = true }) {
   if (keyPrompt) {
     return keyPrompt;
   }
+  if (asked && keyDeclined) {
+    return Promise.resolve(null);
+  }
   const dialog = $("key-dialog");
-  if (refused) {
-    $("key-reason").textContent = "The gateway refused the client key this browser had. Enter a valid one.";
+  if (refused && api.key && api.key === keyTyped) {
+    $("key-reason").textContent = "The gateway refused that key. Check it (every character counts) and enter it again.";
+  } else if (refused) {
+    $("key-reason").textContent =
+      "The gateway refused the client key kept in this browser (it may have been revoked). Enter a valid one.";
   } else if (asked) {
     $("key-reason").textContent = "This gateway needs a client key. It is kept in this browser only.";
   } else {
@@ -103,6 +119,7 @@ function askForKey({ refused, message, asked = true }) {
       "The key this browser sends when the gateway asks for one. It is kept in this browser only.";
   }
   $("key-error").textContent = refused ? message : "";
+  $("key-error").className = refused ? "message error" : "message";
   $("key-input").value = "";
   $("key-forget").hidden = !api.key;
   keyPrompt = new Promise((resolve) => {
@@ -114,7 +131,10 @@ function askForKey({ refused, message, asked = true }) {
         if (dialog.returnValue === "forget") {
           api.key = "";
         }
-        resolve(dialog.returnValue === "save" && key ? key : null);
+        const given = dialog.returnValue === "save" && key ? key : null;
+        keyDeclined = !given;
+        keyTyped = given ?? keyTyped;
+        resolve(given);
         refreshKeyButton();
       },
       { once: true },
@@ -134,6 +154,7 @@ async function changeKey() {
   if (key) {
     api.key = key;
     refreshKeyButton();
+    clearMessage("make"); // what the old key (or none) was refused is tried again now
     await loadServiceState();
     await loadTakes();
   }
@@ -328,7 +349,7 @@ async function stopRecording() {
 
 function chooseUpload(blob, name, description) {
   state.upload = { blob, name };
-  $("chosen-file").textContent = `Ready to sing: ${description}, ${(blob.size / 1e6).toFixed(2)} MB.`;
+  $("chosen-file").textContent = `Ready to sing: ${description}, ${sizeText(blob.size)}.`;
   $("sing").disabled = false;
 }
 
@@ -337,6 +358,18 @@ function onFileChosen(file) {
     return;
   }
   clearMessage("make");
+  const problem = notAudioProblem(file);
+  if (problem) {
+    state.upload = null;
+    $("chosen-file").textContent = "";
+    $("sing").disabled = true;
+    showMessage("make", {
+      title: "This file is not a recording.",
+      detail: problem,
+      hint: "Choose an audio file: wav, flac, mp3, ogg/opus, webm or m4a.",
+    });
+    return;
+  }
   chooseUpload(file, file.name, file.name);
   $("sing").focus();
 }
@@ -346,6 +379,7 @@ function onFileChosen(file) {
 function stopJob() {
   state.job?.abort();
   state.job = null;
+  state.jobParentId = null;
 }
 
 /** Marks the steps of making a take (Notes, Words, Voice, Done) up to `stage`. */
@@ -435,6 +469,7 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
   stopJob();
   const job = new AbortController();
   state.job = job;
+  state.jobParentId = parent?.take_id ?? null;
   clearMessage(area);
   setBusy(area, true);
   showStage(area, "");
@@ -494,6 +529,7 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
   } finally {
     if (state.job === job) {
       state.job = null;
+      state.jobParentId = null;
     }
     setBusy(area, false);
     if (!state.job) {
@@ -545,9 +581,11 @@ async function showTake(take, { vocal = null, recording = null, keepPlaying = fa
   history.replaceState(null, "", `#take=${take.take_id}`);
   $("take").hidden = false;
   $("take-summary").textContent = takeSummary(take);
+  $("note-status").textContent = "";
+  clearMessage("download");
+  fillRevisionOptions(take); // before the edit controls, which compare the options with the take's
   showTakeDocument({ newRange: !keepView });
   fillLines();
-  fillRevisionOptions(take);
   if (!keepPlaying) {
     transport.stop();
   }
@@ -900,9 +938,16 @@ function onRollKey(event) {
   const handler = event.ctrlKey || event.metaKey ? null : handlers[key];
   if (handler) {
     event.preventDefault();
+    const before = state.history.present;
     handler();
     if (state.selectedId !== null) {
       roll.focusNote(state.selectedId);
+    }
+    if (key.startsWith("Arrow") && state.history.present === before) {
+      // Otherwise a key that meets a neighbour or an end does nothing, and says nothing.
+      const note = before.notes.find((candidate) => candidate.id === id);
+      $("note-status").textContent =
+        `It cannot go further that way: a note may not overlap another, leave the take, last under ${edit.MIN_NOTE_S * 1000} ms or leave MIDI ${edit.LOWEST_MIDI}–${edit.HIGHEST_MIDI}. ${describeNote(before, note)}`;
     }
   }
 }
@@ -1049,12 +1094,26 @@ function takeButton(take, { current = false } = {}) {
   return button;
 }
 
+/** A take in the list of earlier takes: a button that opens it, one that deletes it. */
+function takeItem(take) {
+  const item = document.createElement("li");
+  item.className = "take-item";
+  item.dataset.takeId = take.take_id;
+  const remove = Object.assign(document.createElement("button"), {
+    type: "button",
+    className: "take-delete quiet",
+    textContent: "Delete",
+  });
+  remove.setAttribute("aria-label", `Delete the take ${takeTitle(take)}, ${takeTime(take)}`);
+  remove.addEventListener("click", () => deleteTake(take));
+  item.append(takeButton(take), remove);
+  return item;
+}
+
 function rememberTake(take, { prepend = false } = {}) {
   state.takes.set(take.take_id, take);
   if (prepend) {
-    const item = document.createElement("li");
-    item.append(takeButton(take));
-    $("takes").prepend(item);
+    $("takes").prepend(takeItem(take));
     $("takes-empty").hidden = true;
   }
 }
@@ -1066,11 +1125,7 @@ async function loadTakes({ more = false } = {}) {
     const page = await api.json(`/v1/takes?page_size=10${token ? `&page_token=${encodeURIComponent(token)}` : ""}`);
     const takes = page.takes ?? [];
     takes.forEach((take) => state.takes.set(take.take_id, take));
-    const items = takes.map((take) => {
-      const item = document.createElement("li");
-      item.append(takeButton(take));
-      return item;
-    });
+    const items = takes.map(takeItem);
     if (more) {
       $("takes").append(...items);
     } else {
@@ -1093,6 +1148,72 @@ async function openTake(takeId) {
     $("take-title").focus();
   } catch (error) {
     showError(state.take ? "edit" : "library", error);
+  }
+}
+
+/** Asks the person to confirm deleting `take`; resolves true when they do. */
+function confirmDelete(take) {
+  const dialog = $("delete-dialog");
+  $("delete-what").textContent = [takeTitle(take), takeTime(take), `${take.audio_duration_s.toFixed(1)} s`]
+    .filter(Boolean)
+    .join(" · ");
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("delete-keep").focus(); // the safe answer is the one Enter gives
+  });
+}
+
+/**
+ * Deletes a take (every file of it, on the server) once the person confirms, and takes
+ * it off the page. A take that is already gone (expired) leaves the page as well.
+ */
+async function deleteTake(take) {
+  if (!(await confirmDelete(take))) {
+    return;
+  }
+  clearMessage("library");
+  try {
+    await api.json(`/v1/takes/${encodeURIComponent(take.take_id)}`, { method: "DELETE" });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === GrpcCode.NOT_FOUND)) {
+      showError("library", error);
+      return;
+    }
+  }
+  forgetTake(take.take_id);
+  showMessage("library", { title: `Deleted the take ${takeTitle(take)}.` }, "ok");
+}
+
+/** Takes a deleted take off the page: the list, the takes of its recording, the editor. */
+function forgetTake(takeId) {
+  const item = $("takes").querySelector(`[data-take-id="${takeId}"]`);
+  const neighbour = item?.nextElementSibling ?? item?.previousElementSibling ?? null;
+  const hadFocus = item?.contains(document.activeElement) || document.activeElement === document.body;
+  item?.remove();
+  $("takes-empty").hidden = $("takes").children.length > 0;
+  state.takes.delete(takeId);
+  state.recordings.delete(takeId);
+  if (state.take?.take_id === takeId) {
+    if (state.jobParentId === takeId) {
+      stopJob(); // a revision of a deleted take has nothing left to start from
+    }
+    transport.stop();
+    transport.setBuffer(Tracks.VOCAL, null);
+    transport.setBuffer(Tracks.RECORDING, null);
+    state.take = null;
+    state.original = null;
+    state.history = null;
+    state.selectedId = null;
+    $("take").hidden = true;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    updateTransport();
+  } else if (state.take) {
+    renderVersions(state.take);
+  }
+  if (hadFocus) {
+    (neighbour?.querySelector(".take-button") ?? $("library-title")).focus();
   }
 }
 
@@ -1124,7 +1245,8 @@ async function renderVersions(take) {
       break;
     }
   }
-  const rootId = chain[0].take_id;
+  // A parent that is gone (deleted or expired) still names the recording its takes share.
+  const rootId = chain[0].parent_take_id || chain[0].take_id;
   const rootOf = (candidate) => {
     let current = candidate;
     for (let hops = 0; current?.parent_take_id && hops < 100; hops += 1) {
@@ -1147,7 +1269,7 @@ async function renderVersions(take) {
       const item = document.createElement("li");
       const button = takeButton(member, { current: member.take_id === take.take_id });
       button.querySelector(".take-title").textContent =
-        `${index === 0 ? "First take" : `Take ${index + 1}`}: ${takeTitle(member)}`;
+        `${index === 0 && !member.parent_take_id ? "First take" : `Take ${index + 1}`}: ${takeTitle(member)}`;
       item.append(button);
       return item;
     }),
@@ -1264,6 +1386,7 @@ function wire() {
   $("more-takes").addEventListener("click", () => loadTakes({ more: true }));
   $("key-button").addEventListener("click", changeKey);
   document.addEventListener("keydown", onGlobalKey);
+  window.addEventListener("hashchange", openLinkedTake); // a take's link pasted in this tab
   window.addEventListener("resize", () => roll.render());
 }
 
@@ -1274,8 +1397,13 @@ async function start() {
   updateTransport();
   await loadServiceState();
   await loadTakes();
+  await openLinkedTake();
+}
+
+/** Opens the take the address names (`/studio#take=<id>`), when it is not on show. */
+async function openLinkedTake() {
   const linked = /^#take=([0-9a-f]{32})$/.exec(window.location.hash);
-  if (linked) {
+  if (linked && linked[1] !== state.take?.take_id) {
     await openTake(linked[1]);
   }
 }

@@ -26,6 +26,22 @@ export function recordingFileName(mediaType) {
   return `hum.${extension ?? "audio"}`;
 }
 
+/**
+ * Why a chosen file cannot be a recording, for a person ("" when it may be one): the
+ * browser's media type for it is known and neither audio nor video (a text, an image...).
+ * Files of unknown type (none, or application/octet-stream) are let through: the service
+ * says whether it can decode them.
+ * @param {{name: string, type: string}} file
+ */
+export function notAudioProblem({ name, type }) {
+  const mediaType = (type ?? "").split(";")[0].trim().toLowerCase();
+  const unknown = !mediaType || mediaType === "application/octet-stream";
+  if (unknown || /^(audio|video)\//.test(mediaType) || mediaType === "application/ogg") {
+    return "";
+  }
+  return `“${name}” is a ${mediaType} file, not audio.`;
+}
+
 /** Why the microphone could not be opened, for a person. */
 export function microphoneProblem(error) {
   switch (error?.name) {

@@ -135,13 +135,13 @@ def lyrics_by_note(syllables: Sequence[Syllable], note_count: int) -> list[NoteL
             )
         if first < 0 or first + count > note_count:
             raise InvalidInputError(
-                f"syllable {syllable.text!r} is sung on notes {first}..{first + count - 1}, "
-                f"but the melody has {note_count} notes"
+                f"syllable {syllable.text!r} is sung on notes {first + 1}..{first + count} "
+                f"(note_index {first}), but the melody has {note_count} notes"
             )
         taken = [index for index in syllable.note_indices if by_note[index] is not None]
         if taken:
             raise InvalidInputError(
-                f"syllable {syllable.text!r} is sung on note {taken[0]}, which already "
+                f"syllable {syllable.text!r} is sung on note {taken[0] + 1}, which already "
                 "carries another syllable; give each note at most one"
             )
         syllabic = _syllabic(syllable.starts_word, continues_word(sung, position))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import mido
 
+from services.common.media_types import AUDIO_MEDIA_TYPES
 from services.common.music import Melody, Syllable
 from services.common.scores.layout import (
     BEAT_UNIT,
@@ -23,7 +24,7 @@ from services.common.scores.layout import (
     score_tempo_bpm,
 )
 
-CONTENT_TYPE = "audio/midi"
+CONTENT_TYPE = AUDIO_MEDIA_TYPES["midi"]
 FILE_EXTENSION = "mid"
 TEXT_CHARSET = "utf-8"
 TICKS_PER_QUARTER = 480

@@ -70,3 +70,45 @@ test("a big upload that is cut off is told as a size problem", () => {
   });
   assert.match(told.title, /too big/);
 });
+
+test("an upload past the service's own limits is told as too big or too long", () => {
+  // The studio's refusals are INVALID_ARGUMENT (400), like any bad input: its words tell.
+  const cases = [
+    ["the upload is 10.5 MB; the limit is 10.0 MB", /too big/],
+    ["the upload is over the limit of 10.0 MB", /too big/],
+    ["the audio is 312.0 s long; the limit is 300 s", /too long/],
+    ["the audio is at least 301.0 s long; the limit is 300 s", /too long/],
+    ["could not decode the upload as audio: it has no audio stream", /could not use/],
+  ];
+  for (const [message, title] of cases) {
+    const told = describeError(new ApiError(message, { status: 400, code: GrpcCode.INVALID_ARGUMENT }), {
+      upload: true,
+    });
+    assert.match(told.title, title, message);
+    assert.equal(told.detail, message);
+  }
+});
+
+test("a refusal for too much work says which, and how long to wait when the reply says", async () => {
+  const limited = await errorOfResponse(
+    new Response('{"code":8,"message":"local_rate_limited"}', { status: 429, headers: { "retry-after": "12" } }),
+  );
+  assert.equal(limited.retryAfterS, 12);
+  const toldLimited = describeError(limited);
+  assert.match(toldLimited.title, /Too many takes/);
+  assert.match(toldLimited.hint, /in 12 s/);
+
+  const busy = await errorOfResponse(
+    new Response('{"code":8,"message":"the studio is busy: 4 takes are being made and 64 wait"}', {
+      status: 429,
+      headers: { "retry-after": "7.2" },
+    }),
+  );
+  const toldBusy = describeError(busy);
+  assert.match(toldBusy.title, /busy/);
+  assert.match(toldBusy.hint, /in 8 s/);
+
+  const inStream = describeError(errorOfEvent({ code: 8, message: "the synth service is busy: 2 jobs" }));
+  assert.match(inStream.title, /busy/);
+  assert.match(inStream.hint, /Wait a little/);
+});

