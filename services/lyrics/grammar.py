@@ -115,6 +115,12 @@ class Frame:
         return _expand(self.pattern)
 
     @cached_property
+    def last_literal(self) -> str:
+        """The word the frame itself ends on ("me" in "hold me"), "" if none."""
+        last = self.slots[-1]
+        return last.text if last.kind == "lit" else ""
+
+    @cached_property
     def imperative(self) -> bool:
         """Whether the clause tells someone to do something ("hold me", "cross the
         river")."""
@@ -491,11 +497,7 @@ def _choose_nouns(
                 return None
             nouns[index] = found
             continue
-        candidates = [
-            noun
-            for noun in _agreeable_nouns(vocabulary, slots, index, manner)
-            if noun.size <= length
-        ]
+        candidates = _agreeable_nouns(vocabulary, slots, index, manner, length)
         for other, (_, base) in enumerate(pinned):
             # A kept verb or adjective ("I hold ...") must suit the new noun.
             if slots[other].noun == index and base:
@@ -517,11 +519,7 @@ def _choose_nouns(
             if not candidates and end.rhyme and vocabulary.whole is not None:
                 # The song's palette has no rhyme that fits here: the whole vocabulary,
                 # to this song's taste.
-                whole = [
-                    noun
-                    for noun in _agreeable_nouns(vocabulary.whole, slots, index, manner)
-                    if noun.size <= length
-                ]
+                whole = _agreeable_nouns(vocabulary.whole, slots, index, manner, length)
                 candidates = _ending_nouns(whole, end, vocabulary)
                 universal = [
                     noun for noun in candidates if not noun.classes.isdisjoint(UNIVERSAL_CLASSES)
@@ -639,13 +637,27 @@ def _tier_of(vocabulary: Vocabulary) -> dict[str, int]:
 
 
 def _agreeable_nouns(
-    vocabulary: Vocabulary, slots: Sequence[Slot], index: int, manner: str | None
+    vocabulary: Vocabulary,
+    slots: Sequence[Slot],
+    index: int,
+    manner: str | None,
+    max_size: int | None = None,
 ) -> list[Word]:
     """The nouns of the slot's classes that every slot agreeing with it can go with
-    (in this manner: see ``lexicon.MANNER_PREPOSITIONS``)."""
+    (in this manner: see ``lexicon.MANNER_PREPOSITIONS``), of at most ``max_size``
+    syllables when given."""
     slot = slots[index]
     kinds = tuple(sorted({other.kind for other in slots if other.noun == index}))
     key = ("nouns", slot.kind, slot.classes, kinds, slot.in_pp, manner, slot.image)
+    if max_size is not None:
+        sized_key = (*key, max_size)
+        if sized_key not in vocabulary.memo:
+            vocabulary.memo[sized_key] = [
+                noun
+                for noun in _agreeable_nouns(vocabulary, slots, index, manner)
+                if noun.size <= max_size
+            ]
+        return vocabulary.memo[sized_key]  # type: ignore[return-value]
     if key not in vocabulary.memo:
         vocabulary.memo[key] = [
             noun

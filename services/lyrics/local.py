@@ -528,10 +528,11 @@ class LocalLyricist:
         if not fitting:
             return None
         frames = [frame for frame, _ in fitting]
+        first_of_group = rule is not None and rule.partners > 0
         weights = [
             weight
             * REUSED_FRAME_FACTOR ** self._frames_used.get(frame.pattern, 0)
-            / self._literal_family(frame, rule)
+            / (self._literal_family(frame) if first_of_group else 1.0)
             for frame, weight in fitting
         ]
         # Weighted order without replacement; a clause that must rhyme tries every frame.
@@ -555,13 +556,12 @@ class LocalLyricist:
                 return clause
         return None
 
-    def _literal_family(self, frame: Frame, rule: EndRule | None) -> float:
-        """For a rhyme group's first line, the weight of the rhymes of the word the
-        frame itself ends on ("... with me"): every rhyme sound about as likely."""
-        last = frame.slots[-1]
-        if rule is None or rule.partners <= 0 or last.kind != "lit":
-            return 1.0
-        return grammar.family_weight(self.vocabulary, last.text)
+    def _literal_family(self, frame: Frame) -> float:
+        """The weight of the rhymes of the word the frame itself ends on ("... with
+        me"), 1 for a frame ending on a word it chooses: for a rhyme group's first line,
+        every rhyme sound about as likely."""
+        last = frame.last_literal
+        return grammar.family_weight(self.vocabulary, last) if last else 1.0
 
     def _bases_of(self, wanted: frozenset[str]) -> frozenset[str]:
         """The vocabulary texts of wanted words (names keep their capital)."""

@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 
 from services.lyrics import lexicon, wordbank
 from services.lyrics.pronunciation import (
@@ -99,16 +99,18 @@ class Word:
     #: A noun's plural ("trains"), "" when it has none we sing (mass nouns, names).
     plural: str = ""
 
-    @cached_property
+    # Plain properties over cached functions: a song's palette makes new Words, and a
+    # cached_property (which takes a lock) would cost more than it saves.
+    @property
     def size(self) -> int:
         """Syllables."""
-        return self.pronunciation.syllable_count
+        return len(self.pronunciation.syllables)
 
-    @cached_property
+    @property
     def stresses(self) -> tuple[bool, ...]:
-        return self.pronunciation.stresses
+        return stresses_of(self.pronunciation)
 
-    @cached_property
+    @property
     def rhyme(self) -> str:
         return rhyme_of(self.pronunciation)
 
@@ -256,6 +258,12 @@ class Vocabulary:
         fresh = [word for word in candidates if word.text not in avoided] or list(candidates)
         weights = [word.weight * 3.0 ** stress_matches(word.stresses, strong) for word in fresh]
         return rng.choices(fresh, weights)[0]
+
+
+@lru_cache(maxsize=65536)
+def stresses_of(pronunciation: Pronunciation) -> tuple[bool, ...]:
+    """``pronunciation.stresses``, computed once per pronunciation."""
+    return pronunciation.stresses
 
 
 @lru_cache(maxsize=65536)
