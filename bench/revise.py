@@ -27,7 +27,7 @@ from tests.support.mesh import running_mesh
 RUNS = 3
 CLIP_S = 12.0
 UPLOAD_CHUNK_BYTES = 64 * 1024
-NEW_LINES = ("over the silver water", "carry me home again", "shadows are falling slowly")
+NEW_LINES = ("over the water", "carry me home", "shadows are falling")
 
 
 def real_hum() -> bytes:
@@ -52,8 +52,14 @@ def make_take(stub: studio_pb2_grpc.StudioServiceStub, wav: bytes, seed: int) ->
 
 
 def one_line_revision(take: studio_pb2.Take, run: int) -> studio_pb2.ReviseTakeRequest:
+    """New words for the take's longest line, which every NEW_LINES entry fits (7 syllables
+    at most: fewer syllables than notes are sung as melismas, more are refused)."""
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
-    request.line_texts[len(take.lyrics.lines) // 2] = NEW_LINES[run % len(NEW_LINES)]
+    longest = max(
+        range(len(take.lyrics.lines)),
+        key=lambda i: sum(s.note_count or 1 for s in take.lyrics.lines[i].syllables),
+    )
+    request.line_texts[longest] = NEW_LINES[run % len(NEW_LINES)]
     return request
 
 
