@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import soundfile
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -90,9 +90,15 @@ def wait_for(
     driver: WebDriver, condition: Callable[[WebDriver], Any], timeout_s: float, what: str
 ) -> Any:
     """What ``condition`` returns once it is truthy; AssertionError with the page's
-    messages when it is not within ``timeout_s``."""
+    messages when it is not within ``timeout_s``. An element the page replaced while the
+    condition read it counts as "not yet": the page re-renders as it goes."""
     try:
-        return WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(condition)
+        return WebDriverWait(
+            driver,
+            timeout_s,
+            poll_frequency=0.1,
+            ignored_exceptions=(StaleElementReferenceException,),
+        ).until(condition)
     except TimeoutException:
         messages = " | ".join(
             text for area in MESSAGE_AREAS if (text := driver.find_element(By.ID, area).text)
