@@ -113,7 +113,9 @@ def test_a_service_that_says_it_is_not_serving_is_shown_at_once(gateway: Gateway
     registry = gateway.services["registry"].health
     assert registry is not None
     registry.enter_graceful_shutdown()
-    assert wait_until(lambda: gateway.status() == NOT_SERVING, timeout_s=1) < 1
+    # The Watch stream tells the gateway at once; the bound leaves room for a loaded CI
+    # machine (a Check itself is answered from memory at once, whatever the state).
+    assert wait_until(lambda: gateway.status() == NOT_SERVING, timeout_s=3) < 3
     assert gateway.status("expertmusic.registry.v1.RegistryService") == NOT_SERVING
     assert gateway.status("expertmusic.pitch.v1.PitchService") == SERVING
 
