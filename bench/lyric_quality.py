@@ -13,7 +13,8 @@ the same requests (``bench/data/lyrics_before.json``):
 - landings: of the lines that close a section on a long note, how many end on an open
   vowel.
 
-The lines, old beside new, go to ``bench/data/lyrics_now.md`` for a person to read.
+The same figures for a second set of 20 themes (``OTHER_REQUESTS``, never tuned on)
+show whether they hold beyond the fixed set. The lines, old beside new, go to ``bench/data/lyrics_now.md`` for a person to read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.lyric_requests import REQUESTS, BenchRequest
+from bench.lyric_requests import OTHER_REQUESTS, REQUESTS, BenchRequest
 from services.common.settings import Settings
 from services.lyrics.grammar import ends_open
 from services.lyrics.lexicon import GRAMMAR_WORD_CLASSES, GRAMMAR_WORDS
@@ -121,8 +122,22 @@ def main() -> None:
                 f"| {label} | {name} | {figures.top_word} ({figures.top_share:.0%}) "
                 f"| {figures.distinct_ratio:.2f} | {figures.rhyme_rate:.0%} |"
             )
+    other = [write_lyrics(item.request(), settings) for item in OTHER_REQUESTS]
+    other_plain = [write_lyrics(item.plain_request(), settings) for item in OTHER_REQUESTS]
+    other_takes = [[line.text for line in song.lines] for song in other]
+    other_plain_takes = [[line.text for line in song.lines] for song in other_plain]
+    for label, takes, row_schemes in (
+        ("second set, on melodies", other_takes, [item.rhyme_scheme for item in OTHER_REQUESTS]),
+        ("second set, 4 × 7 AABB", other_plain_takes, ["AABB"] * len(OTHER_REQUESTS)),
+    ):
+        figures = variety(takes, row_schemes)
+        print(
+            f"| {label} | now | {figures.top_word} ({figures.top_share:.0%}) "
+            f"| {figures.distinct_ratio:.2f} | {figures.rhyme_rate:.0%} |"
+        )
     print(
-        f"(targets: top content word ≤ {MAX_TOP_WORD_SHARE:.0%} of takes, "
+        f"(second set: {len(OTHER_REQUESTS)} other themes, never tuned on; "
+        f"targets: top content word ≤ {MAX_TOP_WORD_SHARE:.0%} of takes, "
         f"distinct/total ≥ {MIN_DISTINCT_RATIO})"
     )
     for name, takes in (("before", old_takes), ("now", new_takes)):
@@ -131,10 +146,12 @@ def main() -> None:
             f"{name}: repeated phrases whose words repeat {repeated}/{repeats}; "
             f"section endings on long notes with an open vowel {open_endings}/{landings}"
         )
-    fit = statistics.mean(song.fit.syllable_match_rate for song in songs + plain)
+    fit = statistics.mean(
+        song.fit.syllable_match_rate for song in songs + plain + other + other_plain
+    )
     stress = statistics.mean(song.fit.stress_on_strong_rate for song in songs)
     print(f"now: syllable fit {fit:.0%}, stress on strong notes {stress:.0%} (melodies)")
-    _write_lines(before, new_takes, new_plain)
+    _write_lines(before, new_takes, new_plain, other_takes, other_plain_takes)
     shown = NOW.relative_to(Path.cwd()) if NOW.is_relative_to(Path.cwd()) else NOW
     print(f"lines, before and now: {shown}")
 
@@ -143,6 +160,8 @@ def _write_lines(
     before: Sequence[dict[str, object]],
     takes: Sequence[Sequence[str]],
     plain: Sequence[Sequence[str]],
+    other: Sequence[Sequence[str]],
+    other_plain: Sequence[Sequence[str]],
 ) -> None:
     parts = ["# Local lyricist: the bench's requests, before and now\n"]
     for item, old, new, new_plain in zip(REQUESTS, before, takes, plain, strict=True):
@@ -156,6 +175,17 @@ def _write_lines(
         parts.append("\n4 × 7 syllables, AABB:\n\n| before | now |\n|---|---|")
         for old_line, new_line in zip(old["plain_lines"], new_plain, strict=True):  # type: ignore[call-overload]
             parts.append(f"| {old_line} | {new_line} |")
+        parts.append("")
+    parts.append("# A second set of themes (never tuned on): now only\n")
+    for item, lines, plain_lines in zip(OTHER_REQUESTS, other, other_plain, strict=True):
+        parts.append(
+            f"## {item.theme} — {item.mood}, {item.genre} "
+            f"(melody: {item.shape}, {item.rhyme_scheme}, seed {item.seed})\n"
+        )
+        parts.append("| on the melody | 4 × 7 syllables, AABB |\n|---|---|")
+        for line, plain_line in zip(lines, plain_lines, strict=False):
+            parts.append(f"| {line} | {plain_line} |")
+        parts.extend(f"| {line} | |" for line in lines[len(plain_lines) :])
         parts.append("")
     NOW.write_text("\n".join(parts) + "\n", encoding="utf-8")
 

@@ -142,3 +142,41 @@ REQUESTS: tuple[BenchRequest, ...] = tuple(
     )
     for index, (theme, mood, genre) in enumerate(_THEMES)
 )
+
+#: A second set, written once and never tuned on: themes the lyricist's word lists were
+#: not chosen for, to check that the variety figures hold beyond the fixed set.
+_OTHER_THEMES: tuple[tuple[str, str, str], ...] = (
+    ("fishing with my father", "nostalgic", "country"),
+    ("a rooftop party in July", "happy", "pop"),
+    ("the hospital waiting room", "anxious", "indie"),
+    ("moving to a new city", "hopeful", "rock"),
+    ("an old piano in the attic", "wistful", "folk"),
+    ("riding bikes after school", "carefree", "pop"),
+    ("a wedding by the lake", "romantic", "ballad"),
+    ("midnight at the bus station", "lonely", "blues"),
+    ("autumn leaves in the park", "calm", "acoustic"),
+    ("a soldier coming home", "tender", "country"),
+    ("neon signs and a fast car", "energetic", "rock"),
+    ("baking bread with my sister", "cheerful", "folk"),
+    ("a thunderstorm in the city", "dark", "rock"),
+    ("the first day of spring", "joyful", "pop"),
+    ("a letter I never sent", "sad", "ballad"),
+    ("sailing to an island", "adventurous", "reggae"),
+    ("a quiet library", "peaceful", "jazz"),
+    ("my dog waiting at the door", "happy", "country"),
+    ("dreams of flying", "mysterious", "ambient"),
+    ("the end of a long winter", "hopeful", "indie"),
+)
+
+#: The second set: 20 requests, on the four shapes and schemes in turn, seeds 100-119.
+OTHER_REQUESTS: tuple[BenchRequest, ...] = tuple(
+    BenchRequest(
+        theme,
+        mood,
+        genre,
+        tuple(SHAPES)[index % len(SHAPES)],
+        _SCHEMES[index % len(_SCHEMES)],
+        seed=100 + index,
+    )
+    for index, (theme, mood, genre) in enumerate(_OTHER_THEMES)
+)

@@ -566,11 +566,12 @@ GRAMMAR_WORD_CLASSES: dict[str, str] = {
     "articles": "a an the",
     "pronouns": """i me my mine myself you your yours yourself we us our ours ourselves
         he him his she her hers it its they them their theirs this that these those
-        who whom whose what which there""",
+        who whom whose what which there all nothing something everything anything
+        someone everyone nobody""",
     "prepositions": """of to in on at by for from with into onto through across along
         beneath under over beyond behind beside inside outside above below around
         against among till until after before since about up down off out near
-        toward upon within without""",
+        toward upon within without past like between during""",
     "auxiliaries": """is am are was were be been being do does did done has have had
         can could will would shall should may might must i'm you're we're they're
         he's she's it's there's that's i'll you'll we'll i've you've we've i'd you'd
