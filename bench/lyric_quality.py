@@ -14,7 +14,8 @@ the same requests (``bench/data/lyrics_before.json``):
   vowel.
 
 The same figures for a second set of 20 themes (``OTHER_REQUESTS``, never tuned on)
-show whether they hold beyond the fixed set. The lines, old beside new, go to ``bench/data/lyrics_now.md`` for a person to read.
+show whether they hold beyond the fixed set. The lines, old beside new (and the second
+set's), go to ``bench/data/lyrics_now.md`` for a person to read.
 """
 
 from __future__ import annotations

@@ -62,6 +62,8 @@ REQUIRED_AT_END_SHARE = 0.6
 #: Chances of drawing a noun from the theme's own words, its scenes, the scenes of its
 #: genre and mood, the rest of the lexicon (among the tiers that have a fitting noun).
 NOUN_TIERS = (0.3, 0.5, 0.12, 0.08)
+#: How strongly a song's taste for rhyme sounds leans the sound of a rhyme group.
+SOUND_TASTE_POWER = 2
 #: Slot kinds of a verb.
 _VERB_KINDS = frozenset({"V", "Va", "Vb", "Vg", "v", "va", "vg", "vw", "T", "Tg", "Tme", "Tyou"})
 #: A tier whose every noun the song has sung is this much less likely.
@@ -143,6 +145,13 @@ class Frame:
         return any(slot.kind == "prep" or slot.kind in OBJECT_VERB_KINDS for slot in self.slots)
 
     @cached_property
+    def has_place(self) -> bool:
+        """Whether the clause has a place of its own ("... by the river"): after a place
+        ("At the station, ...") it would be a second one. An object may follow a place
+        ("At the station, I watch the trains")."""
+        return any(slot.kind == "prep" for slot in self.slots)
+
+    @cached_property
     def role(self) -> str:
         """ "head" (opens a line), "full" (a clause with a verb: may stand after a head
         or another clause) or "fragment" (an image or a place alone: a line of its
@@ -167,8 +176,6 @@ class EndRule:
         the line may give up for one of its own (a refrain's sound).
     open_vowel: it must end on an open vowel (a rule without this is the fallback).
     partner_length: the syllables of the shortest line the partners must end (0: any).
-    within_palette: count the partners in the song's palette only (else in the whole
-        vocabulary, which a rhyme the palette lacks is taken from).
     """
 
     rhyme: str | None = None
@@ -177,7 +184,6 @@ class EndRule:
     partners: float = 0
     open_vowel: bool = False
     partner_length: int = 0
-    within_palette: bool = False
 
 
 @dataclass(frozen=True)
@@ -565,7 +571,7 @@ def _choose_nouns(
             # the sounds with most words ("-ay": "away", "doorway", "highway") would
             # end most songs.
             weights = [
-                weight / family_weight(vocabulary, noun.text)
+                weight * sound_weight(vocabulary, noun.text)
                 for weight, noun in zip(weights, fresh, strict=True)
             ]
         noun = rng.choices(fresh, weights)[0]
@@ -1014,9 +1020,14 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
+    if end.partners > 0 and option.text in _FRAME_ENDINGS:
+        # A rhyme group starts on a word the song chose: "me" would ask every song
+        # for the same few rhymes ("sea", "tree"); it may still answer one.
+        return False
     # A rhyme missing from a song's palette is looked for in the whole vocabulary
-    # (see ``_choose_nouns``): count the partners there.
-    counted = vocabulary if end.within_palette else vocabulary.whole or vocabulary
+    # (see ``_choose_nouns``): count the partners there, where every song finds more
+    # sounds with rhymes to spare than in its palette alone.
+    counted = vocabulary.whole or vocabulary
     return end.partners <= 0 or option.text in _rich_endings(
         counted, end.partners, _short(end.partner_length)
     )
@@ -1047,6 +1058,15 @@ def family_weight(vocabulary: Vocabulary, text: str) -> float:
         forms = forms_by_rhyme.get(rhyme_of(text), frozenset())
         vocabulary.memo[key] = max(1.0, sum(weights[form] for form in forms))
     return vocabulary.memo[key]  # type: ignore[return-value]
+
+
+def sound_weight(vocabulary: Vocabulary, text: str) -> float:
+    """How likely a rhyme group's first line is to end on ``text``: every rhyme sound
+    about as likely (1 / ``family_weight``), times this song's taste for its sound
+    (``Vocabulary.taste``, to the power ``SOUND_TASTE_POWER``), so that songs do not all
+    reach for the few sounds with the most words ("-ee": "me", "sea", "tree")."""
+    taste = vocabulary.taste(f"rhyme:{rhyme_of(text)}") ** SOUND_TASTE_POWER
+    return taste / family_weight(vocabulary, text)
 
 
 @cache
@@ -1162,7 +1182,7 @@ def _pick(
             if end is not None and index == len(options) - 1 and end.partners > 0:
                 # Every rhyme sound about as likely (see ``_choose_nouns``): "me" would
                 # otherwise end half the songs.
-                weight /= family_weight(vocabulary, option.text)
+                weight *= sound_weight(vocabulary, option.text)
             weights.append(weight)
         chosen = rng.choices(fitting, weights)[0]
         picked.append(chosen)

@@ -28,43 +28,81 @@ def _words(text: str) -> list[str]:
 #: "food" and "drink" are tasted.
 NOUN_CLASSES: dict[str, str] = {
     "light": """light lamp lantern candle neon starlight moonlight sunlight daylight
-        spark flame fire ember headlight firefly beacon glow torch""",
-    "shine": "light neon starlight moonlight sunlight daylight glow candlelight",
+        spark flame fire ember headlight firefly beacon glow torch
+        sunbeam moonbeam spotlight flare halo glimmer flash bonfire searchlight""",
+    "shine": """light neon starlight moonlight sunlight daylight glow candlelight spotlight""",
     "celestial": """sky moon sun star cloud horizon heaven rainbow comet galaxy
-        sunrise sunset planet""",
-    "precip": "rain snow hail drizzle snowflake dew",
-    "wind": "wind breeze air",
-    "storm": "storm thunder lightning fog mist smoke",
+        sunrise sunset planet
+        meteor constellation aurora eclipse satellite""",
+    "precip": """rain snow hail drizzle snowflake dew sleet shower downpour raindrop flurry""",
+    "wind": """wind breeze air gale gust whirlwind""",
+    "storm": """storm thunder lightning fog mist smoke blizzard hurricane tempest tornado
+        cyclone haze cloudburst squall typhoon""",
     "time": """night morning evening midnight dawn dusk summer winter autumn spring
         today tomorrow yesterday daybreak twilight weekend season sunday holiday
-        moment hour afternoon december july daylight sunrise sunset day""",
+        moment hour afternoon december july daylight sunrise sunset day
+        noon nightfall sundown springtime summertime wintertime midsummer""",
     "surface": """street road platform highway bridge floor rooftop avenue stage
-        table porch beach pier dock sidewalk square hill shore island coast""",
+        table porch beach pier dock sidewalk square hill shore island coast
+        railway runway stairway walkway boardwalk driveway freeway causeway terrace deck
+        staircase trail path lane boulevard crosswalk riverbank""",
     "room": """kitchen room town city station hallway cafe diner chapel attic
-        classroom house home village subway tunnel market""",
+        classroom house home village subway tunnel market
+        cellar bakery gallery studio theater hotel tavern parlor lobby barn
+        cabin cottage church arcade bedroom ballroom garage stable farmhouse motel
+        saloon museum cathedral palace castle mansion greenhouse workshop""",
     "spot": """window corner crossroad border lighthouse schoolyard
-        balcony hometown doorway gate""",
-    "area": "forest field meadow valley desert garden park prairie canyon",
-    "water": "river ocean sea wave tide stream lake water rapids current harbor bay",
+        balcony hometown doorway gate
+        archway gateway alleyway alley fountain fence chimney doorstep hearth tower
+        steeple""",
+    "area": """forest field meadow valley desert garden park prairie canyon orchard vineyard
+        jungle wilderness marsh grove woodland pasture countryside backyard playground
+        courtyard wasteland bayou""",
+    "water": """river ocean sea wave tide stream lake water rapids current harbor bay creek
+        brook pond lagoon waterfall canal puddle cove inlet gulf whirlpool waterway
+        surf""",
     "land": """mountain forest field meadow valley desert hill canyon dune island
-        shore coast prairie cliff""",
-    "plant": "tree flower rose leaf grass willow blossom vine garden petal ivy",
+        shore coast prairie cliff
+        ridge summit peak plateau volcano glacier highland hillside mountainside moor
+        mesa ravine slope tundra""",
+    "plant": """tree flower rose leaf grass willow blossom vine garden petal ivy oak pine
+        maple birch cedar cypress fern moss clover daisy lily tulip poppy orchid
+        lavender heather sunflower dandelion bamboo magnolia jasmine thistle reed
+        cactus bud branch bramble hedge wildflower mistletoe""",
     "object": """key coat suitcase bag cup mug guitar radio ring bottle blanket
         pillow umbrella candle phone glass necklace jacket compass shoe wheel
-        bracelet chair kettle clock mirror""",
-    "paper": "ticket letter photograph map book page postcard envelope note diary",
+        bracelet chair kettle clock mirror
+        locket ribbon scarf hat boot glove quilt basket kite rope feather stone coin
+        button thread teacup spoon camera telescope tray""",
+    "paper": """ticket letter photograph map book page postcard envelope note diary poem
+        recipe photo newspaper calendar journal notebook telegram""",
     "sound": """whistle bell song voice melody chorus engine thunder echo siren
-        guitar drum laughter whisper heartbeat rhythm tune piano""",
-    "vehicle": "train car bus boat ship plane truck carriage taxi",
+        guitar drum laughter whisper heartbeat rhythm tune piano
+        banjo cello violin trumpet lullaby anthem hymn serenade choir footstep chime
+        horn flute harp fiddle accordion tambourine""",
+    "vehicle": """train car bus boat ship plane truck carriage taxi canoe sleigh bicycle wagon
+        tram trolley ferry rowboat sailboat caravan helicopter rocket van""",
     "person": """friend stranger lover mother father brother sister child neighbor
-        driver sailor keeper dancer darling baby grandmother teacher""",
-    "body": "hand heart face shoulder skin breath smile",
+        driver sailor keeper dancer darling baby grandmother teacher
+        singer drummer pilot poet traveler wanderer dreamer rider runner soldier bride
+        captain gardener baker farmer fisherman hunter painter cousin drifter cowboy
+        widow hero fiddler companion sweetheart grandfather""",
+    "body": """hand heart face shoulder skin breath smile eye cheek lip hair arm finger knee""",
     "feeling": """love hope fear dream memory promise secret silence wonder freedom
-        sorrow courage desire heartache laughter glory""",
+        sorrow courage desire heartache laughter glory
+        joy grief longing passion pride regret mercy grace faith bliss peace rage
+        comfort""",
     "food": """bread pancake honey sugar butter pie cinnamon breakfast supper
-        apple cake cherry""",
-    "drink": "coffee tea wine lemonade whiskey milk",
-    "animal": "bird raven dove horse wolf sparrow owl dog cat",
+        apple cake cherry
+        soup stew cookie biscuit toast cheese jam peach plum pear berry strawberry lemon
+        orange melon mango chocolate muffin waffle syrup candy""",
+    "drink": """coffee tea wine lemonade whiskey milk cocoa cider champagne juice brandy beer
+        espresso""",
+    "bird": """bird raven dove sparrow owl crow heron gull swan robin wren lark nightingale
+        hawk eagle seagull""",
+    "animal": """bird raven dove horse wolf sparrow owl dog cat fox deer swan crow heron gull
+        moth bee butterfly lamb hawk eagle robin wren lark nightingale cricket frog
+        rabbit whale dolphin kitten pony buffalo""",
 }
 
 #: Classes of the nouns any song may reach for when its own scenes have none that fits:
@@ -85,7 +123,11 @@ _BARE_NOUNS_TEXT = """
     sunday december july daylight sunrise sunset moonlight starlight sunlight neon
     coffee tea wine lemonade whiskey milk honey sugar cinnamon breakfast supper love
     hope freedom silence wonder laughter glory heaven frost dust sand steam smoke fog
-    mist salt heat snowfall sunshine
+    mist salt heat snowfall sunshine noon nightfall sundown springtime summertime
+    wintertime midsummer sleet haze moss clover lavender heather jasmine bamboo joy grief
+    longing passion pride regret mercy grace faith bliss peace rage comfort soup stew
+    toast cheese jam chocolate syrup candy cocoa cider champagne juice brandy beer
+    espresso surf air
 """
 BARE_NOUNS = frozenset(_BARE_NOUNS_TEXT.split())
 
@@ -184,6 +226,67 @@ fragrant: plant garden / love calm
 blinking: light / energetic
 metal +attr: object vehicle / energetic
 static: sound radio phone screen / sad
+amber +attr: light celestial drink / calm nostalgic
+azure: celestial water / calm happy
+hazy: light celestial morning afternoon land / calm nostalgic
+dim: light room / sad
+glowing: light celestial fire / love hopeful
+glittering: light water celestial / happy
+shadowy: place room land / dark
+moonlit +attr: place land water night / love calm
+sunlit +attr: place land water room morning / happy hopeful
+grey: celestial precip storm morning city street / sad calm
+blue: celestial water light / sad calm
+green: plant land area / hopeful
+scarlet: plant light celestial / love
+rosy: celestial light morning body / love happy
+tangled: plant hair / dark
+tall: plant person tower / hopeful
+ancient: land place plant / nostalgic
+winding: road street river path trail lane / nostalgic
+icy: water wind precip road / dark sad
+chilly: wind night morning evening / sad
+balmy: wind night evening / calm happy
+fragile: object person plant / sad love
+sleepless: night person / sad
+drowsy: person animal afternoon / calm
+gleaming: light water object vehicle / happy
+shattered: object heart dream / sad angry
+tattered: paper object / sad nostalgic
+worn: object paper / nostalgic
+whispering: wind plant water / calm love
+trembling: person plant light / sad dark
+wandering: person animal / nostalgic
+peaceful: place land water room / calm
+thundering: storm water vehicle / energetic angry
+joyful: person sound / happy
+mournful: sound person / sad
+lonesome: place road person night / sad
+weary: person heart / sad
+clear: celestial water sound morning / hopeful
+bold: person heart / energetic hopeful
+shy: person / love
+fierce: storm wind animal fire / angry energetic
+mellow: sound light evening / calm
+sparkling: water light drink / happy
+dewy: plant morning land / calm love
+emerald +attr: land plant water / hopeful
+rugged: land road / energetic
+barren: land / sad
+crystal +attr: water light precip / calm
+lively: place room person / happy energetic
+noisy: place room vehicle / energetic
+hushed: place room night / calm
+cozy: room / calm love
+crumbling: place room / sad
+loyal: person animal / love
+faithful: person animal / love
+dreamy: light sound person / love calm
+forgotten: place room paper object / sad nostalgic
+blazing: fire light celestial / energetic angry
+drifting: boat cloud leaf petal snowflake / calm
+copper +attr: light object / nostalgic
+ragged: paper object person / sad
 """
 
 #: Intransitive verb (base form): the subject classes (or nouns) it suits, "/", mood
@@ -268,6 +371,58 @@ twinkle +rest: star light / calm love
 blossom +rest: plant / love hopeful
 ripple +move: water / calm
 beat +rest: heart drum / love energetic
+flutter +move: bird butterfly moth leaf petal / happy love
+hover +rest: bird celestial / calm
+circle +move: bird plane / calm
+graze +rest: horse deer lamb pony buffalo / calm
+gallop +move: horse pony / energetic
+swim +move: person animal / happy
+wade +move: person / calm
+stroll +move: person / calm
+roam +move: person animal / nostalgic
+stumble +move: person / sad
+kneel +rest: person / sad
+rest +rest: person animal / calm
+dream +rest: person / love nostalgic
+flare: light fire / angry
+blaze +rest: fire light / energetic angry
+smolder: fire ember / dark
+drip +rest: precip water / sad
+trickle +move: water precip / calm
+rush +move: water wind vehicle person / energetic
+swirl +move: precip wind water leaf / energetic
+tremble +rest: person plant / dark
+rustle +rest: plant wind / calm
+murmur +sound: water wind person / calm
+wail +sound: wind siren person / sad
+buzz +rest: bee light neon / energetic
+chirp +rest: bird cricket / happy
+twirl +rest: person dancer leaf / happy
+spin +rest: person dancer wheel / energetic
+leap +move: person animal / energetic
+sink +move: celestial boat / sad
+float +away +move: cloud boat leaf petal feather / calm
+wilt: plant / sad
+glisten +rest: water light precip / love
+dazzle: light / happy
+vanish: light celestial person / sad
+return: person vehicle time / hopeful
+travel +move: person vehicle / hopeful
+hurry +move: person vehicle / energetic
+gather: plant paper food / calm
+cherish: person feeling paper / love
+embrace +me: person / love
+welcome: person morning dawn spring / hopeful
+borrow: object paper / nostalgic
+mend: object heart / hopeful
+scatter: plant paper / calm
+shelter +me: person animal / love
+hum: song melody tune lullaby / calm
+admire: light celestial person plant / love
+sketch: place celestial person / calm
+harvest: plant food / happy
+savor: food drink / happy
+visit: place person room / nostalgic
 """
 
 #: Transitive verb (base form), said by a person: the object classes it takes, "/",
@@ -409,17 +564,28 @@ TIME_PREPOSITIONS: dict[str, str] = {
     "season": "through_the",
     "hour": "in_the",
     "daylight": "in_the",
+    "noon": "at till after",
+    "nightfall": "at till after",
+    "sundown": "at till after",
+    "springtime": "in",
+    "summertime": "in",
+    "wintertime": "in",
+    "midsummer": "in",
 }
 
 #: Nouns never sung in the plural: one's own kin ("my mother", not "my mothers").
 SINGULAR_ONLY_NOUNS = frozenset(
-    _words("mother father grandmother grandfather brother sister lover darling baby keeper")
+    _words(
+        """mother father grandmother grandfather brother sister lover darling baby keeper
+        sweetheart"""
+    )
 )
 #: Plurals that do not follow the spelling rules of ``plural``.
 _IRREGULAR_PLURALS = {
     "leaf": "leaves", "child": "children", "wolf": "wolves", "shelf": "shelves",
     "knife": "knives", "man": "men", "woman": "women", "foot": "feet", "mouse": "mice",
     "tooth": "teeth", "goose": "geese", "life": "lives", "thief": "thieves",
+    "deer": "deer", "fisherman": "fishermen",
 }  # fmt: skip
 
 #: Determiners that may stand before a noun of each class, or a single noun (besides

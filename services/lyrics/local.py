@@ -65,6 +65,7 @@ SCENE_WORD_SCORE = 0.1
 HEARD_THEME_SCORE = 0.15
 REUSED_WORD_PENALTY = 0.3
 OPEN_LANDING_SCORE = 0.6
+SOUND_TASTE_SCORE = 0.3
 
 
 @dataclass(frozen=True)
@@ -478,8 +479,8 @@ class LocalLyricist:
                 roles = ("head", "full") if syllables > LONGEST_SINGLE_CLAUSE else ("head",)
             else:
                 roles = ("full",)
-            # After a place ("At the station, ...") a clause with no place or object of
-            # its own ("the whistle calls", "hold me"), which then happens there.
+            # After a place ("At the station, ...") a clause with no place of its own
+            # ("the whistle calls", "I watch the trains"), which then happens there.
             free = bool(clauses) and clauses[-1].frame.place_head
             # After a head, no order with a thing in it ("Paris, stay with me", not
             # "Paris, forget the meadow").
@@ -522,7 +523,7 @@ class LocalLyricist:
             for frame, lengths, weight in self._frames
             if length in lengths
             and frame.role in roles
-            and not (unplaced and frame.placed)
+            and not (unplaced and frame.has_place)
             and (imperative or not (frame.imperative and frame.placed))
         ]
         if not fitting:
@@ -557,11 +558,12 @@ class LocalLyricist:
         return None
 
     def _literal_family(self, frame: Frame) -> float:
-        """The weight of the rhymes of the word the frame itself ends on ("... with
-        me"), 1 for a frame ending on a word it chooses: for a rhyme group's first line,
-        every rhyme sound about as likely."""
+        """What divides the weight of a frame that itself ends on a word ("... with
+        me") as a rhyme group's first line: the weight of that word's rhymes over the
+        song's taste for its sound (see ``grammar.sound_weight``); 1 for a frame ending
+        on a word it chooses."""
         last = frame.last_literal
-        return grammar.family_weight(self.vocabulary, last) if last else 1.0
+        return 1.0 / grammar.sound_weight(self.vocabulary, last) if last else 1.0
 
     def _bases_of(self, wanted: frozenset[str]) -> frozenset[str]:
         """The vocabulary texts of wanted words (names keep their capital)."""
@@ -657,6 +659,11 @@ class LocalLyricist:
         score -= REUSED_WORD_PENALTY * len(line.content_words & (self._used - self._core))
         if rule is not None and rule.open_vowel and ends_open(line.last_word):
             score += OPEN_LANDING_SCORE
+        if rule is not None and rule.partners > 0 and line.last_word:
+            # A rhyme group's first line picks the group's sound: this song's taste for
+            # sounds decides between equally good lines (see ``grammar.sound_weight``).
+            sound = grammar.rhyme_of(line.last_word.lower())
+            score += SOUND_TASTE_SCORE * self.vocabulary.taste(f"rhyme:{sound}") ** 2
         return score
 
     def _remember(self, line: ComposedLine) -> None:
@@ -694,10 +701,6 @@ def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
     if rule is None:
         return [(None, True)]
     relaxed: list[tuple[EndRule | None, bool]] = [(rule, True)]
-    if rule.partners > 0:
-        # Rhymes the song's own palette holds first: fewer songs then reach for the
-        # same few rhymes of the whole vocabulary.
-        relaxed.insert(0, (replace(rule, within_palette=True), True))
     if rule.partners < 0:
         # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
         relaxed.append((EndRule(partners=2), True))
