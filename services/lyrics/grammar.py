@@ -1020,9 +1020,9 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
-    if end.partners > 0 and option.text in _FRAME_ENDINGS:
-        # A rhyme group starts on a word the song chose: "me" would ask every song
-        # for the same few rhymes ("sea", "tree"); it may still answer one.
+    if end.partners > 0 and option.text in _PERSON_ENDINGS:
+        # A rhyme group does not start on "me" or "you": every song would then look
+        # for the same few rhymes ("sea", "tree", "avenue"); they may still answer one.
         return False
     # A rhyme missing from a song's palette is looked for in the whole vocabulary
     # (see ``_choose_nouns``): count the partners there, where every song finds more
@@ -1079,6 +1079,7 @@ def rhyme_of(text: str) -> str:
 SHORT_CLAUSE = 2
 #: Words a frame itself ends many clauses on ("hold me", "fades away").
 _FRAME_ENDINGS = ("me", "you", "away")
+_PERSON_ENDINGS = frozenset({"me", "you"})
 #: How much a word counts as a rhyme partner: a noun or name fully, an adjective or a
 #: verb (fewer frames end on them) half; a word outside the theme's, genre's and
 #: mood's scenes a third as much, so that a song's rhymes come from its own world.

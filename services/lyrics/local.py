@@ -339,7 +339,13 @@ class LocalLyricist:
         if group_ends:
             return EndRule(rhyme=pronounce(group_ends[0]).rhyme, taken=taken, open_vowel=line.lands)
         if cluster.rhyme is not None:
-            return EndRule(rhyme=cluster.rhyme, taken=taken, open_vowel=line.lands, partners=-1)
+            # Should the line give up that sound, its own rhyme is the cluster's landing.
+            return EndRule(
+                rhyme=cluster.rhyme,
+                taken=taken,
+                open_vowel=line.lands or cluster.lands,
+                partners=-1,
+            )
         return EndRule(
             partners=cluster.writers - 1 + RHYME_MARGIN,
             open_vowel=cluster.lands,
@@ -703,7 +709,9 @@ def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
     relaxed: list[tuple[EndRule | None, bool]] = [(rule, True)]
     if rule.partners < 0:
         # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
-        relaxed.append((EndRule(partners=2), True))
+        relaxed.append((EndRule(partners=2, open_vowel=rule.open_vowel), True))
+        if rule.open_vowel:
+            relaxed.append((EndRule(partners=2), True))
     elif rule.partners > 1:
         # The margin may be too much to ask; the partners needed are not.
         needed = max(rule.partners - RHYME_MARGIN, 0)
@@ -715,7 +723,10 @@ def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
                 True,
             )
         )
-        relaxed.append((EndRule(partners=needed, partner_length=rule.partner_length), True))
+        # A held note wants an open vowel more than the line wants a theme word.
+        relaxed.append(
+            (EndRule(partners=needed, partner_length=rule.partner_length), not rule.open_vowel)
+        )
         # Then as many partners as can be had: a rhyme group short of partners ends on
         # the fallback line ("Oh, oh, spring").
         for partners in range(math.ceil(needed) - 1, 0, -1):
