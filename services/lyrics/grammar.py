@@ -34,6 +34,7 @@ from services.lyrics.lexicon import (
     BARE_NOUNS,
     BARE_ONLY_NOUNS,
     DETERMINERS,
+    GRAMMAR_WORDS,
     INTRANSITIVE_VERBS,
     MANNER_PREPOSITIONS,
     MANNERS,
@@ -55,6 +56,8 @@ REUSED_WORD_FACTOR = 0.05
 ECHO_LETTERS = 4
 #: Weight of a word the line must hold (a theme word), relative to any other.
 REQUIRED_WORD_FACTOR = 40.0
+#: Weight of no article before a plural after a preposition, against 2 for "the".
+BARE_PLURAL_WEIGHT = 1.5
 #: Chance that a noun which may be plural is sung in the plural ("lanterns glow").
 PLURAL_SHARE = 0.5
 #: Chance that a required noun goes in the clause's last noun slot, where it is heard.
@@ -145,6 +148,22 @@ class Frame:
         return any(slot.kind == "prep" or slot.kind in OBJECT_VERB_KINDS for slot in self.slots)
 
     @cached_property
+    def fixed_words(self) -> int:
+        """How many words the frame sings whatever the song: its own ("there's", "let",
+        "I remember"), the article of each noun phrase and the preposition of each
+        place ("there's a light by the river": 4)."""
+        return sum(slot.kind in ("det", "a", "prep", "lit") for slot in self.slots)
+
+    @cached_property
+    def content_literals(self) -> tuple[str, ...]:
+        """The content words the frame itself sings ("let", "watch", "remember")."""
+        return tuple(
+            slot.text.lower()
+            for slot in self.slots
+            if slot.kind == "lit" and slot.text.lower() not in GRAMMAR_WORDS
+        )
+
+    @cached_property
     def has_place(self) -> bool:
         """Whether the clause has a place of its own ("... by the river"): after a place
         ("At the station, ...") it would be a second one. An object may follow a place
@@ -229,10 +248,15 @@ FRAMES: tuple[Frame, ...] = (
         I:{SUBJECTS} V PP:{WHERE} | 3
         I:{IMAGES} PP:place|water|land|city | 2.5
         I:{WEATHER} and I:{WEATHER} | 0.6
+        I:{IMAGES} and I:{IMAGES} | 0.8
+        I:{SUBJECTS} Vg PP:{WHERE} | 2
+        I:{SUBJECTS} Vg | 0.8
+        I T I:any | 1.5
+        T I:any | 0.8
         NP:{SUBJECTS} Va away | 1
         N:time|precip|storm|light PP:place|water|land|celestial|city | 2
         NP:{IMAGES} PP:place|water|land|city | 2.5
-        there's NPa:light|sound|vehicle|person|object|paper PP:place|water|land|time|city | 2
+        there's NPa:light|sound|vehicle|person|object|paper PP:place|water|land|time|city | 1.2
         PP:place|celestial|land|water|light|city | 0.8
         NP:time|place|water|land|drink|precip|wind|light is A< | 2
         A> as NP:time|water|land|precip|wind|celestial|light|drink|food | 1
@@ -267,6 +291,7 @@ FRAMES: tuple[Frame, ...] = (
         we v PP:{WHERE} | 2.5
         we're vg PP:{WHERE} | 2
         we T NP:any | 1.5
+        we T I:any | 1
         T NP:food|drink|light|celestial|vehicle|water|precip with me | 0.5
         """,
         "happy energetic love hopeful",
@@ -329,7 +354,7 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
         elif kind == "W":
             slots.append(Slot("noun", classes=classes, group=group))
             last_noun = len(slots) - 1
-        elif kind == "I":
+        elif kind == "I" and classes_text:  # "I:light" an image; "I" alone is "I"
             noun_index = len(slots) + 1
             slots.append(Slot("adj!", noun=noun_index, group=group))
             slots.append(Slot("noun", classes=classes, group=group, plural_ok=True, image=True))
@@ -846,7 +871,14 @@ def _slot_options(
         if plural:
             # A plural without an article opens a clause ("lanterns glow"); after a
             # verb or a preposition it takes one ("I hold the tickets").
-            options = [_Option("", None, 5.0)] if index == 0 else []
+            # After a preposition, too, now and then ("through windows").
+            options = (
+                [_Option("", None, 5.0)]
+                if index == 0
+                else [_Option("", None, BARE_PLURAL_WEIGHT)]
+                if slot.in_pp
+                else []
+            )
             options.append(_option("the", 2.0))
             for name in (*sorted(noun.classes), noun.text):
                 options += [

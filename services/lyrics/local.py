@@ -31,7 +31,7 @@ from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
 #: The share of the lexicon outside the request's scenes that one song draws from.
-PALETTE_SHARE = 0.25
+PALETTE_SHARE = 0.10
 #: The share of the words of the request's scenes that one song draws from.
 SCENE_PALETTE_SHARE = 0.6
 UNSCENED_SHARE = 0.7
@@ -55,10 +55,17 @@ LINE_ENDINGS = ("noun", "adj", "verb", "name")
 #: Rhyme partners (weighted: see ``grammar._PARTNER_WEIGHTS``) that a rhyme group's
 #: first line asks for beyond the ones its group needs, when it can have them.
 RHYME_MARGIN = 0.5
+#: Rhyme partners a line that a hook will repeat asks for beyond its group's.
+HOOK_PARTNERS = 1.0
 #: Most lines with their own end word that one rhyme sound may have to serve.
 MAX_CLUSTER_WRITERS = 4
 #: Weight of a frame the song has used already, relative to a fresh one.
 REUSED_FRAME_FACTOR = 0.25
+#: Weight of a frame per word it sings whatever the song (see ``Frame.fixed_words``):
+#: frames that choose more of their words are likelier, so that songs share fewer.
+FIXED_WORD_FACTOR = 0.5
+#: The share of songs that may use a frame's own content words (see ``_has_words_of``).
+FRAME_WORD_SHARE = 0.4
 #: Score terms (the stress fit counts 0..1).
 THEME_WORD_SCORE = 0.3
 SCENE_WORD_SCORE = 0.1
@@ -66,6 +73,7 @@ HEARD_THEME_SCORE = 0.15
 REUSED_WORD_PENALTY = 0.3
 OPEN_LANDING_SCORE = 0.6
 SOUND_TASTE_SCORE = 0.3
+CONTENT_DENSITY_SCORE = 0.8
 
 
 @dataclass(frozen=True)
@@ -133,10 +141,22 @@ class LocalLyricist:
             (
                 frame,
                 grammar.frame_lengths(frame, sizes),
-                frame.weight * mood_factor(frame.moods, vocabulary.moods),
+                frame.weight
+                * mood_factor(frame.moods, vocabulary.moods)
+                * FIXED_WORD_FACTOR**frame.fixed_words,
             )
             for frame in (*grammar.FRAMES, *grammar.HEAD_FRAMES)
+            if self._has_words_of(frame)
         ]
+
+    def _has_words_of(self, frame: Frame) -> bool:
+        """Whether this song may sing the frame's own content words ("let", "watch",
+        "remember"): each is in a random ``FRAME_WORD_SHARE`` of songs, as a word of the
+        lexicon is in a song's palette, so that not every song says "watch the ..."."""
+        return all(
+            self.vocabulary.taste(f"frame word:{word}") <= FRAME_WORD_SHARE
+            for word in frame.content_literals
+        )
 
     def write(self, plan: SyllablePlan, labels: Sequence[str]) -> list[ComposedLine]:
         """One line per planned line; lines with the same label rhyme (see rhyme.py),
@@ -202,9 +222,13 @@ class LocalLyricist:
             if hook is not None:
                 composed = self._hook(lines[hook], line_plan, rule)
             if composed is None:
-                # A line a hook will repeat stays one clause: its ending is easier to
-                # vary then ("We cross the salty sea" -> "We cross the open bay").
+                # A line a hook will repeat stays one clause ending on a noun: its
+                # ending is easier to vary then ("We cross the salty sea" -> "We
+                # cross the open bay") ...
                 self._one_clause = index in hook_of
+                if self._one_clause and rule is not None and rule.partners > 0:
+                    # ... on a sound with a rhyme to spare for the hook.
+                    rule = replace(rule, partners=rule.partners + HOOK_PARTNERS)
                 composed = self._line(
                     line_plan.syllable_count,
                     line_plan.strong,
@@ -230,7 +254,8 @@ class LocalLyricist:
         The first line holds a name of the theme, else one of its words; until one of
         them is sung, so does every later line. Then every other line holds a theme
         word not yet sung ("coffee", then "morning"), and a line holds a word of the
-        theme or its scenes while fewer than half the lines so far held one.
+        theme or its scenes (one not sung yet, if it can) while fewer than half the
+        lines so far held one.
         """
         core = frozenset(word.text.lower() for word in self.vocabulary.core_words)
         names = frozenset(
@@ -245,7 +270,8 @@ class LocalLyricist:
         if unsung and index % 2 == 0:
             return tuple(option for option in (unsung, themed) if option)
         if 2 * themed_lines < index + 1:
-            return tuple(option for option in (themed,) if option)
+            # A word of the theme's world the song has not sung yet, if one fits.
+            return tuple(option for option in (themed - sung, themed) if option)
         return ()
 
     def _is_themed(self, line: ComposedLine) -> bool:
@@ -531,6 +557,7 @@ class LocalLyricist:
             and frame.role in roles
             and not (unplaced and frame.has_place)
             and (imperative or not (frame.imperative and frame.placed))
+            and not (self._one_clause and frame.slots[-1].kind not in grammar.NOUN_KINDS)
         ]
         if not fitting:
             return None
@@ -665,6 +692,12 @@ class LocalLyricist:
         score -= REUSED_WORD_PENALTY * len(line.content_words & (self._used - self._core))
         if rule is not None and rule.open_vowel and ends_open(line.last_word):
             score += OPEN_LANDING_SCORE
+        # Images over grammar: of two lines, the one with more words that say something
+        # ("Golden lanterns by the river" over "There's a light by the river").
+        spoken = [word.lower() for word in line.words]
+        if spoken:
+            content = sum(word not in GRAMMAR_WORDS for word in spoken)
+            score += CONTENT_DENSITY_SCORE * content / len(spoken)
         if rule is not None and rule.partners > 0 and line.last_word:
             # A rhyme group's first line picks the group's sound: this song's taste for
             # sounds decides between equally good lines (see ``grammar.sound_weight``).
