@@ -66,7 +66,7 @@ REQUIRED_AT_END_SHARE = 0.6
 #: genre and mood, the rest of the lexicon (among the tiers that have a fitting noun).
 NOUN_TIERS = (0.3, 0.5, 0.12, 0.08)
 #: How strongly a song's taste for rhyme sounds leans the sound of a rhyme group.
-SOUND_TASTE_POWER = 2
+SOUND_TASTE_POWER = 4
 #: Slot kinds of a verb.
 _VERB_KINDS = frozenset({"V", "Va", "Vb", "Vg", "v", "va", "vg", "vw", "T", "Tg", "Tme", "Tyou"})
 #: A tier whose every noun the song has sung is this much less likely.
@@ -423,6 +423,7 @@ def realize(
     pinned: Sequence[tuple[str, str]] = (),
     tries: int = 3,
     require: frozenset[str] = frozenset(),
+    free_end: bool = False,
 ) -> Clause | None:
     """The frame filled with exactly ``length`` syllables, or None if it cannot be.
 
@@ -434,6 +435,8 @@ def realize(
     require: words (base forms) the clause should hold, one of them at least (the
         theme's); they are put in where they agree and much likelier chosen, but a
         clause without them may still come back.
+    free_end: put a required word before the clause's last noun where it can go there
+        (a line a hook will repeat with a new ending keeps the theme).
     """
     slots = frame.slots
     kept_manners = _kept_manners(slots, pinned, vocabulary)
@@ -444,7 +447,9 @@ def realize(
             if not kept_manners:
                 return None
             manner = rng.choice(sorted(kept_manners))
-        chosen = _choose_nouns(slots, length, vocabulary, rng, end, used, pinned, require, manner)
+        chosen = _choose_nouns(
+            slots, length, vocabulary, rng, end, used, pinned, require, manner, free_end
+        )
         if chosen is None:
             continue
         nouns, plurals = chosen
@@ -513,6 +518,7 @@ def _choose_nouns(
     pinned: Sequence[tuple[str, str]],
     require: frozenset[str],
     manner: str | None = None,
+    free_end: bool = False,
 ) -> tuple[dict[int, Word], frozenset[int]] | None:
     """A noun for every noun slot, and the slots whose noun is sung in the plural."""
     candidates_of: dict[int, list[Word]] = {}
@@ -571,7 +577,12 @@ def _choose_nouns(
             )
         ]
         if holders:
-            target = holders[-1] if rng.random() < REQUIRED_AT_END_SHARE else rng.choice(holders)
+            if free_end and len(holders) > 1:
+                target = rng.choice(holders[:-1])
+            elif rng.random() < REQUIRED_AT_END_SHARE:
+                target = holders[-1]
+            else:
+                target = rng.choice(holders)
             candidates_of[target] = [
                 noun
                 for noun in candidates_of[target]
@@ -702,6 +713,23 @@ def _agreeable_nouns(
             and _agreeable(kinds, noun.text, noun.classes, noun.part_of_speech == "name", manner)
         ]
     return vocabulary.memo[key]  # type: ignore[return-value]
+
+
+def rhyming_alternatives(clause: Clause, vocabulary: Vocabulary) -> int:
+    """How many other nouns of the whole vocabulary could end the clause in place of
+    its last noun and rhyme with it ("sea" -> "tree" under "beneath the ..."): what a
+    hook that repeats the clause with a new ending can choose from (0 when the clause
+    does not end on a noun)."""
+    slots = clause.frame.slots
+    last = len(slots) - 1
+    if slots[last].kind not in NOUN_KINDS or not clause.texts[last]:
+        return 0
+    text = clause.texts[last]
+    whole = vocabulary.whole or vocabulary
+    return sum(
+        noun.text != text and not noun.plural and rhyme_of(noun.text) == rhyme_of(text)
+        for noun in _agreeable_nouns(whole, slots, last, None)
+    )
 
 
 def _pinned_suits(slot: Slot, base: str, noun: Word, vocabulary: Vocabulary) -> bool:

@@ -29,7 +29,8 @@ def _words(text: str) -> list[str]:
 NOUN_CLASSES: dict[str, str] = {
     "light": """light lamp lantern candle neon starlight moonlight sunlight daylight
         spark flame fire ember headlight firefly beacon glow torch
-        sunbeam moonbeam spotlight flare halo glimmer flash bonfire searchlight""",
+        sunbeam moonbeam spotlight flare halo glimmer flash bonfire searchlight
+        afterglow""",
     "shine": """light neon starlight moonlight sunlight daylight glow candlelight spotlight""",
     "celestial": """sky moon sun star cloud horizon heaven rainbow comet galaxy
         sunrise sunset planet
@@ -60,11 +61,11 @@ NOUN_CLASSES: dict[str, str] = {
         courtyard wasteland bayou""",
     "water": """river ocean sea wave tide stream lake water rapids current harbor bay creek
         brook pond lagoon waterfall canal puddle cove inlet gulf whirlpool waterway
-        surf""",
+        surf undertow""",
     "land": """mountain forest field meadow valley desert hill canyon dune island
         shore coast prairie cliff
         ridge summit peak plateau volcano glacier highland hillside mountainside moor
-        mesa ravine slope tundra""",
+        mesa ravine slope tundra hollow""",
     "plant": """tree flower rose leaf grass willow blossom vine garden petal ivy oak pine
         maple birch cedar cypress fern moss clover daisy lily tulip poppy orchid
         lavender heather sunflower dandelion bamboo magnolia jasmine thistle reed

@@ -72,8 +72,9 @@ SCENE_WORD_SCORE = 0.1
 HEARD_THEME_SCORE = 0.15
 REUSED_WORD_PENALTY = 0.3
 OPEN_LANDING_SCORE = 0.6
-SOUND_TASTE_SCORE = 0.3
+SOUND_TASTE_SCORE = 0.5
 CONTENT_DENSITY_SCORE = 0.8
+HOOK_ENDING_SCORE = 1.0
 
 
 @dataclass(frozen=True)
@@ -585,6 +586,7 @@ class LocalLyricist:
                 used=used,
                 tries=1,
                 require=self._bases_of(wanted),
+                free_end=self._one_clause,
             )
             if clause is not None:
                 return clause
@@ -698,11 +700,15 @@ class LocalLyricist:
         if spoken:
             content = sum(word not in GRAMMAR_WORDS for word in spoken)
             score += CONTENT_DENSITY_SCORE * content / len(spoken)
+        if self._one_clause and line.clauses:
+            # A line a hook will repeat needs another word to end on.
+            alternatives = grammar.rhyming_alternatives(line.clauses[-1], self.vocabulary)
+            score += HOOK_ENDING_SCORE * min(alternatives, 2) / 2
         if rule is not None and rule.partners > 0 and line.last_word:
             # A rhyme group's first line picks the group's sound: this song's taste for
             # sounds decides between equally good lines (see ``grammar.sound_weight``).
             sound = grammar.rhyme_of(line.last_word.lower())
-            score += SOUND_TASTE_SCORE * self.vocabulary.taste(f"rhyme:{sound}") ** 2
+            score += SOUND_TASTE_SCORE * self.vocabulary.taste(f"rhyme:{sound}") ** grammar.SOUND_TASTE_POWER
         return score
 
     def _remember(self, line: ComposedLine) -> None:
