@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 
 from services.lyrics.lexicon import (
@@ -627,6 +627,8 @@ def _choose_nouns(
 
 def _ending_nouns(candidates: list[Word], end: EndRule, vocabulary: Vocabulary) -> list[Word]:
     """The nouns a clause may end on under ``end``."""
+    # Computed once per rule whatever it takes away: a song asks for many.
+    taken, end = end.taken, replace(end, taken=frozenset())
     key = ("ending nouns", end)
     if key not in vocabulary.memo:
         whole = vocabulary.whole or vocabulary
@@ -639,7 +641,7 @@ def _ending_nouns(candidates: list[Word], end: EndRule, vocabulary: Vocabulary) 
             text for text in texts if _ends_well(_option(text, 1.0), end, vocabulary)
         )
     good: frozenset[str] = vocabulary.memo[key]  # type: ignore[assignment]
-    return [noun for noun in candidates if noun.text in good]
+    return [noun for noun in candidates if noun.text in good and noun.text not in taken]
 
 
 def _tier(
@@ -1125,8 +1127,11 @@ def sound_weight(vocabulary: Vocabulary, text: str) -> float:
     about as likely (1 / ``family_weight``), times this song's taste for its sound
     (``Vocabulary.taste``, to the power ``SOUND_TASTE_POWER``), so that songs do not all
     reach for the few sounds with the most words ("-ee": "me", "sea", "tree")."""
-    taste = vocabulary.taste(f"rhyme:{rhyme_of(text)}") ** SOUND_TASTE_POWER
-    return taste / family_weight(vocabulary, text)
+    key = ("sound weight", text)
+    if key not in vocabulary.memo:
+        taste = vocabulary.taste(f"rhyme:{rhyme_of(text)}") ** SOUND_TASTE_POWER
+        vocabulary.memo[key] = taste / family_weight(vocabulary, text)
+    return vocabulary.memo[key]  # type: ignore[return-value]
 
 
 @cache
