@@ -51,7 +51,7 @@ from services.lyrics.vocabulary import TASTE_POWER, Vocabulary, Word, stress_mat
 from services.lyrics.vocabulary import rhyme_of as vocabulary_rhyme
 
 #: Weight of a word the song has used already, relative to a fresh one.
-REUSED_WORD_FACTOR = 0.05
+REUSED_WORD_FACTOR = 0.02
 #: Content words of a clause that begin with this many same letters echo each other.
 ECHO_LETTERS = 4
 #: Weight of a word the line must hold (a theme word), relative to any other.
