@@ -729,7 +729,10 @@ def rhyming_alternatives(clause: Clause, vocabulary: Vocabulary) -> int:
     text = clause.texts[last]
     whole = vocabulary.whole or vocabulary
     return sum(
-        noun.text != text and not noun.plural and rhyme_of(noun.text) == rhyme_of(text)
+        noun.text != text
+        and rhyme_of(noun.text) == rhyme_of(text)
+        # An image at a rhymed end is sung as written, so not a noun sung in the plural.
+        and not (slots[last].image and noun.plural)
         for noun in _agreeable_nouns(whole, slots, last, None)
     )
 
