@@ -708,7 +708,8 @@ class LocalLyricist:
             # A rhyme group's first line picks the group's sound: this song's taste for
             # sounds decides between equally good lines (see ``grammar.sound_weight``).
             sound = grammar.rhyme_of(line.last_word.lower())
-            score += SOUND_TASTE_SCORE * self.vocabulary.taste(f"rhyme:{sound}") ** grammar.SOUND_TASTE_POWER
+            taste = self.vocabulary.taste(f"rhyme:{sound}")
+            score += SOUND_TASTE_SCORE * taste**grammar.SOUND_TASTE_POWER
         return score
 
     def _remember(self, line: ComposedLine) -> None:
