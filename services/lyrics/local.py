@@ -63,7 +63,7 @@ MAX_CLUSTER_WRITERS = 4
 REUSED_FRAME_FACTOR = 0.25
 #: Weight of a frame per word it sings whatever the song (see ``Frame.fixed_words``):
 #: frames that choose more of their words are likelier, so that songs share fewer.
-FIXED_WORD_FACTOR = 0.5
+FIXED_WORD_FACTOR = 0.35
 #: The share of songs that may use a frame's own content words (see ``_has_words_of``).
 FRAME_WORD_SHARE = 0.4
 #: Score terms (the stress fit counts 0..1).
