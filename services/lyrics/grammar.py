@@ -195,6 +195,8 @@ class EndRule:
         the line may give up for one of its own (a refrain's sound).
     open_vowel: it must end on an open vowel (a rule without this is the fallback).
     partner_length: the syllables of the shortest line the partners must end (0: any).
+    person_end: a rhyme group's first line may end on "me" or "you" (else only where
+        nothing else holds the words the line must sing).
     """
 
     rhyme: str | None = None
@@ -203,6 +205,7 @@ class EndRule:
     partners: float = 0
     open_vowel: bool = False
     partner_length: int = 0
+    person_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -1085,7 +1088,7 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
         return False
-    if end.partners > 0 and option.text in _PERSON_ENDINGS:
+    if end.partners > 0 and not end.person_end and option.text in _PERSON_ENDINGS:
         # A rhyme group does not start on "me" or "you": every song would then look
         # for the same few rhymes ("sea", "tree", "avenue"); they may still answer one.
         return False

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+import pronouncing
+
 from services.lyrics import grammar, lexicon, wordbank
 from services.lyrics.grammar import Clause, EndRule, Frame, ends_open, rhyme_of
 from services.lyrics.lexicon import GRAMMAR_WORDS
@@ -63,7 +65,7 @@ MAX_CLUSTER_WRITERS = 4
 REUSED_FRAME_FACTOR = 0.25
 #: Weight of a frame per word it sings whatever the song (see ``Frame.fixed_words``):
 #: frames that choose more of their words are likelier, so that songs share fewer.
-FIXED_WORD_FACTOR = 0.35
+FIXED_WORD_FACTOR = 0.5
 #: The share of songs that may use a frame's own content words (see ``_has_words_of``).
 FRAME_WORD_SHARE = 0.4
 #: Score terms (the stress fit counts 0..1).
@@ -223,9 +225,9 @@ class LocalLyricist:
             if hook is not None:
                 composed = self._hook(lines[hook], line_plan, rule)
             if composed is None:
-                # A line a hook will repeat stays one clause ending on a noun: its
-                # ending is easier to vary then ("We cross the salty sea" -> "We
-                # cross the open bay") ...
+                # A line a hook will repeat stays one clause, ending where another
+                # word can rhyme (see ``_score``): its ending is easier to vary then
+                # ("We cross the salty sea" -> "We cross the open bay") ...
                 self._one_clause = index in hook_of
                 if self._one_clause and rule is not None and rule.partners > 0:
                     # ... on a sound with a rhyme to spare for the hook.
@@ -437,7 +439,7 @@ class LocalLyricist:
         tried in order) under the end rule or a looser one that still lets its rhyme
         group rhyme; else any line under the loosest rule that any line meets; else
         the fallback."""
-        rules = _relaxed(rule)
+        rules = _relaxed(rule, first)
         # The first line holds the theme even where its end must give way for it (but
         # a line of a word or two keeps its rhyme).
         strict = first and syllables > grammar.SHORT_CLAUSE
@@ -558,7 +560,6 @@ class LocalLyricist:
             and frame.role in roles
             and not (unplaced and frame.has_place)
             and (imperative or not (frame.imperative and frame.placed))
-            and not (self._one_clause and frame.slots[-1].kind not in grammar.NOUN_KINDS)
         ]
         if not fitting:
             return None
@@ -593,12 +594,11 @@ class LocalLyricist:
         return None
 
     def _literal_family(self, frame: Frame) -> float:
-        """What divides the weight of a frame that itself ends on a word ("... with
-        me") as a rhyme group's first line: the weight of that word's rhymes over the
-        song's taste for its sound (see ``grammar.sound_weight``); 1 for a frame ending
-        on a word it chooses."""
+        """The weight of the rhymes of the word the frame itself ends on ("... with
+        me"), 1 for a frame ending on a word it chooses: for a rhyme group's first line,
+        every rhyme sound about as likely."""
         last = frame.last_literal
-        return 1.0 / grammar.sound_weight(self.vocabulary, last) if last else 1.0
+        return grammar.family_weight(self.vocabulary, last) if last else 1.0
 
     def _bases_of(self, wanted: frozenset[str]) -> frozenset[str]:
         """The vocabulary texts of wanted words (names keep their capital)."""
@@ -626,6 +626,8 @@ class LocalLyricist:
         )
         if not rhymes and rule is not None and rule.rhyme and rule.taken:
             rhymes = _curated_rhymes(rule.rhyme, rule.taken, syllables)
+        if not rhymes and rule is not None and rule.rhyme and rule.taken:
+            rhymes = _dictionary_rhymes(rule.rhyme, rule.taken, syllables)
         last = self.rng.choice(rhymes) if rhymes else None
         remaining = syllables - (_size(last) if last else 0)
         words: list[str] = []
@@ -730,6 +732,21 @@ def _curated_rhymes(rhyme: str, taken: frozenset[str], syllables: int) -> list[s
     )
 
 
+def _dictionary_rhymes(rhyme: str, taken: frozenset[str], syllables: int) -> list[str]:
+    """Words of the CMU pronouncing dictionary that end on ``rhyme`` (rhymes of the
+    group's words: "swim", "hymn", "dim" taken -> "brim", "whim"), for a fallback line
+    whose rhyme group has used every rhyme the lexicon holds."""
+    found = {
+        text
+        for word in sorted(taken)
+        for text in pronouncing.rhymes(word.lower())
+        if text.isalpha() and len(text) >= 3 and text not in taken
+    }
+    return sorted(
+        text for text in found if 0 < _size(text) <= syllables and rhyme_of(text) == rhyme
+    )
+
+
 @cache
 def _curated_words() -> frozenset[str]:
     words = set(lexicon.noun_classes())
@@ -741,12 +758,15 @@ def _curated_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def _relaxed(rule: EndRule | None) -> list[tuple[EndRule | None, bool]]:
+def _relaxed(rule: EndRule | None, first: bool = False) -> list[tuple[EndRule | None, bool]]:
     """The end rule, then looser ones to fall back on, each marked essential when it
-    still lets the line's rhyme group rhyme."""
+    still lets the line's rhyme group rhyme (``first``: for the song's first line)."""
     if rule is None:
         return [(None, True)]
     relaxed: list[tuple[EndRule | None, bool]] = [(rule, True)]
+    if first and rule.partners > 0:
+        # "Paris, stay with me" before a song's first line without Paris.
+        relaxed.append((replace(rule, person_end=True), True))
     if rule.partners < 0:
         # No rhyme of the refrain's sound fits: start a rhyme of the line's own.
         relaxed.append((EndRule(partners=2, open_vowel=rule.open_vowel), True))
