@@ -61,6 +61,10 @@ class PhraseCache:
         self.hits = 0
         self.misses = 0
 
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._phrases
+
     def blocks(
         self, key: str, sing: Callable[[], Iterable[RenderedPhrase]]
     ) -> Iterator[RenderedPhrase]:

@@ -42,9 +42,9 @@ from typing import Protocol
 from services.common.errors import PreconditionError
 from services.synth.contour import Expression
 from services.synth.engines import festival
-from services.synth.engines.piper import get_speaker, sing_phrase, speak_phrase
+from services.synth.engines.piper import get_speaker, speak_phrase
 from services.synth.score import PhraseScore
-from services.synth.singing import RenderedPhrase, Timbre
+from services.synth.singing import RenderedPhrase, Timbre, sing_speech
 from services.synth.speech import Speech
 from services.synth.types import Engine, SynthInputError
 
@@ -102,10 +102,17 @@ class LocalVoice(Protocol):
         """The phrase's words spoken (not sung): what the singing is made from."""
         ...
 
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    def sing_speech(
+        self,
+        phrase: PhraseScore,
+        speech: Speech,
+        expression: Expression,
+        *,
+        breathiness: float,
+        seed: int,
     ) -> Iterator[RenderedPhrase]:
-        """The phrase's samples at ``info.sample_rate_hz``, in blocks as they are sung."""
+        """The phrase sung from its ``speech`` (:meth:`speech`): samples at
+        ``info.sample_rate_hz``, in blocks as they are sung."""
         ...
 
 
@@ -122,16 +129,17 @@ class PiperSingingVoice:
     def speech(self, phrase: PhraseScore) -> Speech:
         return speak_phrase(phrase, get_speaker())
 
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    def sing_speech(
+        self,
+        phrase: PhraseScore,
+        speech: Speech,
+        expression: Expression,
+        *,
+        breathiness: float,
+        seed: int,
     ) -> Iterator[RenderedPhrase]:
-        return sing_phrase(
-            phrase,
-            get_speaker(),
-            expression,
-            breathiness=breathiness,
-            timbre=self.timbre,
-            seed=seed,
+        return sing_speech(
+            phrase, speech, expression, breathiness=breathiness, timbre=self.timbre, seed=seed
         )
 
 
@@ -148,11 +156,17 @@ class FestivalSingingVoice:
     def speech(self, phrase: PhraseScore) -> Speech:
         return festival.festival_speech(phrase, self.speaker)
 
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    def sing_speech(
+        self,
+        phrase: PhraseScore,
+        speech: Speech,
+        expression: Expression,
+        *,
+        breathiness: float,
+        seed: int,
     ) -> Iterator[RenderedPhrase]:
-        return festival.sing_phrase(
-            phrase, expression, breathiness=breathiness, seed=seed, speaker=self.speaker
+        return sing_speech(
+            phrase, speech, expression, breathiness=breathiness, timbre=Timbre(), seed=seed
         )
 
 

@@ -37,16 +37,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
-from services.synth.contour import Expression
 from services.synth.score import PhraseScore, ScoreSyllable
-from services.synth.singing import RenderedPhrase, Timbre, sing_speech
 from services.synth.speech import PhonemeSpan, Speech
 
 
@@ -416,7 +413,13 @@ def snap_to_voicing(
 
 
 def festival_speech(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> Speech:
-    """The phrase said by Festival's ``speaker``, its spans numbered by our syllables."""
+    """The phrase said by Festival's ``speaker``, its spans numbered by our syllables.
+
+    Raises RuntimeError when Festival or the voice is missing or fails.
+    """
+    reason = unavailable_reason(speaker)
+    if reason:
+        raise RuntimeError(reason)
     rate = speaker.sample_rate_hz
     samples, phones = speak(phrase, speaker)
     phones = snap_to_voicing(samples, phones, rate)
@@ -434,25 +437,3 @@ def festival_speech(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> Spee
         for phone in syllable
     ]
     return Speech(samples, rate, spans)
-
-
-def sing_phrase(
-    phrase: PhraseScore,
-    expression: Expression,
-    *,
-    breathiness: float,
-    seed: int = 0,
-    speaker: FestivalSpeaker = KAL,
-) -> Iterator[RenderedPhrase]:
-    """Sing one phrase with Festival's ``speaker``, re-timed and re-pitched onto the notes.
-
-    Yields the samples at the speaker's rate block by block, as the piper voices do.
-    Raises RuntimeError when Festival or the voice is missing or fails.
-    """
-    reason = unavailable_reason(speaker)
-    if reason:
-        raise RuntimeError(reason)
-    speech = festival_speech(phrase, speaker)
-    yield from sing_speech(
-        phrase, speech, expression, breathiness=breathiness, timbre=Timbre(), seed=seed
-    )
