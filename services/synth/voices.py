@@ -9,8 +9,9 @@ joe        piper ``en_US-joe-medium`` speech (a man) sung through voice: CC0 (da
            WORLD                                                  and model card);
                                                                   package: MIT
 slt        CMU ARCTIC speaker SLT (a woman), Festival's HTS voice CMU EST-2003 /
-           ``cmu_us_slt_arctic_hts`` (32 kHz), sung through WORLD EST-2000, HTS parts
-           like joe; Debian festival + festvox-us-slt-hts         BSD-3-clause
+           ``cmu_us_slt_arctic_hts`` (32 kHz, sung at 24 kHz)     EST-2000, HTS parts
+           through WORLD like joe; Debian festival +              BSD-3-clause
+           festvox-us-slt-hts
 joe-high   joe with formants raised 15 %: a lighter timbre of the as joe
            same man's voice, not a higher voice
 festival   Festival's ``kal_diphone`` speech sung through WORLD   BSD-style (CSTR /
@@ -216,7 +217,7 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
         _local_info(
             "slt",
             "SLT (female, soprano/alto)",
-            festival.SLT.sample_rate_hz,
+            festival.SLT.singing_rate_hz,
             _SLT_LICENCE,
             "CMU ARCTIC speaker SLT (a woman) as Festival's HTS voice, re-timed and "
             "re-pitched onto the notes with WORLD as joe is; needs the Debian packages "
@@ -239,7 +240,7 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
         _local_info(
             "festival",
             "Festival kal (diphone)",
-            festival.KAL.sample_rate_hz,
+            festival.KAL.singing_rate_hz,
             "festvox-kallpc16k: BSD-style (Alan W Black, Kevin Lenzo; CSTR); " + _FESTIVAL_LICENCE,
             "Festival's kal_diphone speech (a man), re-timed and re-pitched onto the notes "
             "with WORLD as joe is; robotic",

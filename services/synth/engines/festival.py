@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+import soxr
 
 from services.synth.score import PhraseScore, ScoreSyllable
 from services.synth.speech import PhonemeSpan, Speech
@@ -59,6 +60,10 @@ class FestivalSpeaker:
     apt_package: str
     #: The rate its waves are written at, in Hz.
     sample_rate_hz: int
+    #: The rate its speech is sung at (resampled to it first), in Hz: WORLD's analysis
+    #: and synthesis cost grows with the rate and more with its FFT size (CheapTrick's is
+    #: 2048 at 32 kHz, 1024 at 24 kHz), and a voice needs no more than 12 kHz of bandwidth.
+    singing_rate_hz: int
 
 
 KAL = FestivalSpeaker(
@@ -66,12 +71,14 @@ KAL = FestivalSpeaker(
     Path("/usr/share/festival/voices/english/kal_diphone"),
     "festvox-kallpc16k",
     16000,
+    16000,
 )
 SLT = FestivalSpeaker(
     "cmu_us_slt_arctic_hts",
     Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"),
     "festvox-us-slt-hts",
     32000,
+    24000,
 )
 #: One phrase may not keep festival busy longer than this, in seconds.
 TIMEOUT_S = 60.0
@@ -420,12 +427,14 @@ def festival_speech(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> Spee
     reason = unavailable_reason(speaker)
     if reason:
         raise RuntimeError(reason)
-    rate = speaker.sample_rate_hz
     samples, phones = speak(phrase, speaker)
-    phones = snap_to_voicing(samples, phones, rate)
+    phones = snap_to_voicing(samples, phones, speaker.sample_rate_hz)
     assigned = assign_syllables(phones, [len(word) for word in phrase.words()])
     if not any(any(p.vowel for p in syllable) for syllable in assigned):
         raise RuntimeError(f"festival said no vowel for '{phrase.lyrics_text()}'")
+    rate = speaker.singing_rate_hz
+    if rate != speaker.sample_rate_hz:
+        samples = soxr.resample(samples, speaker.sample_rate_hz, rate).astype(np.float32)
     spans = [
         PhonemeSpan(
             phone.symbol,
