@@ -29,9 +29,10 @@ from services.synth.choice import candidate_voices, choose_voice, transposition_
 from services.synth.contour import Expression
 from services.synth.encode import open_encoder
 from services.synth.engines import replicate
-from services.synth.phrase_cache import PhraseCache, phrase_key
+from services.synth.phrase_cache import PhraseCache, phrase_key, speech_key
 from services.synth.score import PhraseScore, Score, make_score
 from services.synth.singing import RenderedPhrase
+from services.synth.speech import Speech
 from services.synth.speech_ahead import SpeechAhead
 from services.synth.types import (
     AudioChunk,
@@ -208,7 +209,14 @@ def _sing_locally(
                 yield block, until_s, (index + (0 if block.overlap else 1)) / len(score.phrases)
 
     sample_rate_hz = options.sample_rate_hz or voice.info.sample_rate_hz
-    with SpeechAhead(voice.speech, score.phrases, needed, cancelled) as ahead:
+
+    def speak(phrase: PhraseScore) -> Speech:
+        if phrase_cache is None:
+            return voice.speech(phrase)
+        key = speech_key(voice.info.voice_id, phrase)
+        return phrase_cache.speech(key, lambda: voice.speech(phrase))
+
+    with SpeechAhead(speak, score.phrases, needed, cancelled) as ahead:
         yield from _stream(
             phrases(ahead),
             duration_s=score.duration_s,
