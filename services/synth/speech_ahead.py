@@ -6,6 +6,11 @@ with WORLD. The two steps of different phrases do not depend on each other, so w
 the singer re-pitches phrase k, the next phrases are spoken on a worker thread: on two
 cores a take takes about as long as the larger of the two steps instead of their sum
 (onnxruntime and the Festival subprocess release the GIL while they work).
+
+Speech is the larger step (and the worker may share its core with other work), so the
+singer does not sit idle waiting for it: while it waits for a phrase, it speaks a later
+phrase the worker has not started yet itself (work stealing). It does not do so while it
+waits for the first phrase, whose speech alone decides when the first audio leaves.
 """
 
 from __future__ import annotations
@@ -62,7 +67,26 @@ class SpeechAhead:
         if future is None:
             raise_if_cancelled(self._cancelled, "singing")
             return self._speak(self._phrases[index])
+        while index > 0 and not future.done() and self._speak_one_not_started():
+            raise_if_cancelled(self._cancelled, "singing")
         return future.result()
+
+    def _speak_one_not_started(self) -> bool:
+        """Speaks here the first phrase handed to the worker that it has not started;
+        False when there is none."""
+        for later in sorted(self._futures):
+            future = self._futures[later]
+            if future.cancel():  # only a phrase not yet started can be cancelled
+                spoken: Future[Speech] = Future()
+                try:
+                    spoken.set_result(self._speak(self._phrases[later]))
+                except (
+                    BaseException
+                ) as error:  # kept for speech(later) to raise, as the worker would
+                    spoken.set_exception(error)
+                self._futures[later] = spoken
+                return True
+        return False
 
     def _fill(self, sung: int) -> None:
         """Hands the worker every needed phrase up to LOOKAHEAD_PHRASES past ``sung``."""

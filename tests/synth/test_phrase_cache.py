@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from services.synth.contour import Expression
 from services.synth.phrase_cache import PhraseCache, phrase_key, speech_key
@@ -123,3 +124,40 @@ def test_a_take_that_ends_early_leaves_its_later_phrases_unspoken() -> None:
         ahead.speech(0)
     time.sleep(0.5)
     assert len(speaker.spoken) <= LOOKAHEAD_PHRASES + 2
+
+
+def test_while_the_singer_waits_for_a_phrase_it_speaks_a_later_one_itself() -> None:
+    spoken_on: dict[int, str] = {}
+
+    def speak(phrase: PhraseScore) -> Speech:
+        number = int(phrase.preroll_s * 1000)
+        if number == 1:
+            time.sleep(0.5)  # the worker is slow with phrase 1
+        spoken_on[number] = threading.current_thread().name
+        return Speech(np.zeros(10, np.float32), 16000, [])
+
+    singer = threading.current_thread().name
+    with SpeechAhead(speak, _phrases(4), [True] * 4) as ahead:
+        ahead.speech(0)
+        ahead.speech(1)
+        ahead.speech(2)
+        ahead.speech(3)
+    assert spoken_on[1] != singer
+    assert spoken_on[2] == singer  # said while phrase 1 was still being spoken
+    assert spoken_on[0] != singer  # the first phrase is never taken over
+
+
+def test_a_phrase_the_singer_could_not_say_fails_when_its_turn_comes() -> None:
+    def speak(phrase: PhraseScore) -> Speech:
+        number = int(phrase.preroll_s * 1000)
+        if number == 1:
+            time.sleep(0.3)
+        if number == 2:
+            raise ValueError("the voice cannot say phrase 3")
+        return Speech(np.zeros(10, np.float32), 16000, [])
+
+    with SpeechAhead(speak, _phrases(3), [True] * 3) as ahead:
+        ahead.speech(0)
+        ahead.speech(1)
+        with pytest.raises(ValueError, match="phrase 3"):
+            ahead.speech(2)
