@@ -117,18 +117,17 @@ class LocalVoice(Protocol):
         ...
 
 
+#: The speaker's own timbre (no formant shift).
+AS_SPOKEN = Timbre()
+
+
 @dataclass(frozen=True)
-class PiperSingingVoice:
-    """The piper speaker turned singer, with an optional formant shift."""
+class _SpeechSinger:
+    """What every local voice shares: its speech sung through WORLD
+    (:func:`services.synth.singing.sing_speech`) with its timbre."""
 
     info: VoiceInfo
-    timbre: Timbre
-
-    def unavailable_reason(self) -> str | None:
-        return None  # piper, the voice and pyworld are Python dependencies
-
-    def speech(self, phrase: PhraseScore) -> Speech:
-        return speak_phrase(phrase, get_speaker())
+    timbre: Timbre = AS_SPOKEN
 
     def sing_speech(
         self,
@@ -145,30 +144,27 @@ class PiperSingingVoice:
 
 
 @dataclass(frozen=True)
-class FestivalSingingVoice:
+class PiperSingingVoice(_SpeechSinger):
+    """The piper speaker turned singer, with an optional formant shift."""
+
+    def unavailable_reason(self) -> str | None:
+        return None  # piper, the voice and pyworld are Python dependencies
+
+    def speech(self, phrase: PhraseScore) -> Speech:
+        return speak_phrase(phrase, get_speaker())
+
+
+@dataclass(frozen=True)
+class FestivalSingingVoice(_SpeechSinger):
     """A Festival voice turned singer (see :mod:`services.synth.engines.festival`)."""
 
-    info: VoiceInfo
-    speaker: festival.FestivalSpeaker
+    speaker: festival.FestivalSpeaker = festival.KAL
 
     def unavailable_reason(self) -> str | None:
         return festival.unavailable_reason(self.speaker)
 
     def speech(self, phrase: PhraseScore) -> Speech:
         return festival.festival_speech(phrase, self.speaker)
-
-    def sing_speech(
-        self,
-        phrase: PhraseScore,
-        speech: Speech,
-        expression: Expression,
-        *,
-        breathiness: float,
-        seed: int,
-    ) -> Iterator[RenderedPhrase]:
-        return sing_speech(
-            phrase, speech, expression, breathiness=breathiness, timbre=Timbre(), seed=seed
-        )
 
 
 _JOE_LICENCE = (
@@ -223,7 +219,7 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
             "re-pitched onto the notes with WORLD as joe is; needs the Debian packages "
             "festival + festvox-us-slt-hts",
         ),
-        festival.SLT,
+        speaker=festival.SLT,
     ),
     "joe-high": PiperSingingVoice(
         _local_info(
@@ -245,7 +241,7 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
             "Festival's kal_diphone speech (a man), re-timed and re-pitched onto the notes "
             "with WORLD as joe is; robotic",
         ),
-        festival.KAL,
+        speaker=festival.KAL,
     ),
 }
 
