@@ -21,12 +21,14 @@ import grpc
 from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 
 from bench.recordings import TAKE_SECONDS, Recording, real_singing, synthetic_hum
-from tests.support.mesh import running_mesh
+from tests.support.mesh import Mesh, pid_of, running_mesh
 
 RUNS = 5
 UPLOAD_CHUNK_BYTES = 64 * 1024
 CLIENTS = 4
 TAKES_PER_CLIENT = 4
+#: The services whose CPU time a take is charged (Envoy's is under 1 % of it).
+SERVICES = ("pitch", "lyrics", "synth", "studio")
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,34 @@ def concurrent_takes(stub: studio_pb2_grpc.StudioServiceStub, recording: Recordi
     return Throughput(recording.name, CLIENTS * TAKES_PER_CLIENT, errors, wall_s, latencies_s)
 
 
+def cpu_seconds(mesh: Mesh) -> dict[str, float]:
+    """CPU seconds (user + system, with the children it waited for, e.g. Festival) that
+    each service's process has used so far; empty where /proc cannot be read."""
+    used: dict[str, float] = {}
+    for service in SERVICES:
+        try:
+            fields = (
+                Path(f"/proc/{pid_of(f'services.{service}', mesh)}/stat")
+                .read_text()
+                .rsplit(")", 1)[1]
+                .split()
+            )
+        except (LookupError, OSError):
+            return {}
+        # Fields 14-17 of proc(5) (utime, stime, cutime, cstime), counted after the name.
+        ticks = sum(int(value) for value in fields[11:15])
+        used[service] = ticks / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def recordings() -> list[Recording]:
     real = real_singing()
     return [synthetic_hum(10.0), synthetic_hum(TAKE_SECONDS), *([real] if real else [])]
 
 
-def measure() -> tuple[dict[str, list[Run]], list[Throughput]]:
+def measure() -> tuple[dict[str, list[Run]], list[Throughput], dict[str, dict[str, float]]]:
+    """Runs one at a time, throughput, and the CPU seconds per take of each service
+    (by recording, over its runs one at a time)."""
     with (
         tempfile.TemporaryDirectory() as data_dir,
         running_mesh(["pitch", "lyrics", "synth", "studio"], Path(data_dir)) as mesh,
@@ -111,12 +135,20 @@ def measure() -> tuple[dict[str, list[Run]], list[Throughput]]:
         stub = studio_pb2_grpc.StudioServiceStub(channel)
         sent = recordings()
         one_run(stub, sent[0].wav, seed=1)  # warm-up: voices and dictionaries load on first use
-        runs = {
-            recording.name: [one_run(stub, recording.wav, seed=seed) for seed in range(2, 2 + RUNS)]
-            for recording in sent
-        }
+        runs: dict[str, list[Run]] = {}
+        cpu_per_take: dict[str, dict[str, float]] = {}
+        for recording in sent:
+            before = cpu_seconds(mesh)
+            runs[recording.name] = [
+                one_run(stub, recording.wav, seed=seed) for seed in range(2, 2 + RUNS)
+            ]
+            after = cpu_seconds(mesh)
+            if before and after:
+                cpu_per_take[recording.name] = {
+                    service: (after[service] - before[service]) / RUNS for service in SERVICES
+                }
         throughput = [concurrent_takes(stub, recording) for recording in sent[1:]]
-    return runs, throughput
+    return runs, throughput, cpu_per_take
 
 
 def format_runs(runs: dict[str, list[Run]]) -> str:
@@ -143,6 +175,29 @@ def format_runs(runs: dict[str, list[Run]]) -> str:
     return "\n".join(lines)
 
 
+def format_cpu(cpu_per_take: dict[str, dict[str, float]]) -> str:
+    """What bounds throughput: CPU seconds per take, by service; a machine of N cores
+    cannot finish more than N / total takes a second."""
+    if not cpu_per_take:
+        return "(CPU per take not measured: /proc is not readable here)"
+    names = list(cpu_per_take)
+    lines = [
+        "CPU seconds per take, by service (the runs one at a time; user + system, "
+        "Festival's processes included):\n",
+        "| service | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for service in SERVICES:
+        cells = [f"{cpu_per_take[name][service]:.3f}" for name in names]
+        lines.append(f"| {service} | " + " | ".join(cells) + " |")
+    totals = [sum(cpu_per_take[name].values()) for name in names]
+    lines.append("| **total** | " + " | ".join(f"**{total:.3f}**" for total in totals) + " |")
+    cores = os.cpu_count() or 1
+    bounds = " | ".join(f"{cores / total:.2f}" for total in totals)
+    lines.append(f"| at most, takes a second on {cores} cores | {bounds} |")
+    return "\n".join(lines)
+
+
 def format_throughput(results: list[Throughput]) -> str:
     lines = [
         f"{CLIENTS} clients at once, {TAKES_PER_CLIENT} takes each, one after another.\n",
@@ -163,8 +218,10 @@ def format_throughput(results: list[Throughput]) -> str:
 def main() -> None:
     print("## Melody-to-vocals end to end\n")
     print(f"Load average {os.getloadavg()[0]:.1f} at the start of this section.\n")
-    runs, throughput = measure()
+    runs, throughput, cpu_per_take = measure()
     print(format_runs(runs))
+    print()
+    print(format_cpu(cpu_per_take))
     print()
     print(format_throughput(throughput))
 

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     #: Memory for phrases sung recently (a revised take sings only its changed phrases
     #: again), in MiB per synth process; 0 keeps none.
     synth_phrase_cache_mb: int = 64
+    #: Threads of one piper (onnxruntime) speech call. One is the most speech per CPU
+    #: second (onnxruntime's default, a thread per core, spins and measured about 1.5x
+    #: the CPU for the same speech on 2 cores); a take still uses a second core, as the
+    #: next phrase is spoken while this one is sung. 0 = onnxruntime's default.
+    synth_speech_threads: int = 1
 
     # Lyrics
     #: Who writes when a request names no provider: "local", "anthropic", "openai", "auto".

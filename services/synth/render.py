@@ -29,9 +29,11 @@ from services.synth.choice import candidate_voices, choose_voice, transposition_
 from services.synth.contour import Expression
 from services.synth.encode import open_encoder
 from services.synth.engines import replicate
-from services.synth.phrase_cache import PhraseCache, phrase_key
+from services.synth.phrase_cache import PhraseCache, phrase_key, speech_key
 from services.synth.score import PhraseScore, Score, make_score
 from services.synth.singing import RenderedPhrase
+from services.synth.speech import Speech
+from services.synth.speech_ahead import SpeechAhead
 from services.synth.types import (
     AudioChunk,
     Engine,
@@ -162,7 +164,15 @@ def _sing_locally(
     timings = {"plan": time.perf_counter() - started, "sing": 0.0}
     yield Progress("singing", 0.0)
 
-    def phrases() -> Iterator[tuple[RenderedPhrase, float, float]]:
+    keys = [
+        phrase_key(
+            voice.info.voice_id, phrase, expression, breathiness=options.breathiness, seed=index
+        )
+        for index, phrase in enumerate(score.phrases)
+    ]
+    needed = [phrase_cache is None or key not in phrase_cache for key in keys]
+
+    def phrases(ahead: SpeechAhead) -> Iterator[tuple[RenderedPhrase, float, float]]:
         for index, phrase in enumerate(score.phrases):
             # Nothing later starts before the next phrase's earliest consonant.
             if index + 1 < len(score.phrases):
@@ -171,22 +181,19 @@ def _sing_locally(
             else:
                 safe_until_s = score.duration_s
 
-            def sung(phrase: PhraseScore = phrase, seed: int = index) -> Iterable[RenderedPhrase]:
-                return voice.sing_phrase(
-                    phrase, expression, breathiness=options.breathiness, seed=seed
+            def sung(phrase: PhraseScore = phrase, index: int = index) -> Iterable[RenderedPhrase]:
+                return voice.sing_speech(
+                    phrase,
+                    ahead.speech(index),
+                    expression,
+                    breathiness=options.breathiness,
+                    seed=index,
                 )
 
             if phrase_cache is None:
                 blocks = iter(sung())
             else:
-                key = phrase_key(
-                    voice.info.voice_id,
-                    phrase,
-                    expression,
-                    breathiness=options.breathiness,
-                    seed=index,
-                )
-                blocks = phrase_cache.blocks(key, sung)
+                blocks = phrase_cache.blocks(keys[index], sung)
             while True:
                 raise_if_cancelled(cancelled, "singing")
                 begun = time.perf_counter()
@@ -202,14 +209,22 @@ def _sing_locally(
                 yield block, until_s, (index + (0 if block.overlap else 1)) / len(score.phrases)
 
     sample_rate_hz = options.sample_rate_hz or voice.info.sample_rate_hz
-    yield from _stream(
-        phrases(),
-        duration_s=score.duration_s,
-        sample_rate_hz=sample_rate_hz,
-        output_format=options.output_format,
-        timings=timings,
-        started=started,
-    )
+
+    def speak(phrase: PhraseScore) -> Speech:
+        if phrase_cache is None:
+            return voice.speech(phrase)
+        key = speech_key(voice.info.voice_id, phrase)
+        return phrase_cache.speech(key, lambda: voice.speech(phrase))
+
+    with SpeechAhead(speak, score.phrases, needed, cancelled) as ahead:
+        yield from _stream(
+            phrases(ahead),
+            duration_s=score.duration_s,
+            sample_rate_hz=sample_rate_hz,
+            output_format=options.output_format,
+            timings=timings,
+            started=started,
+        )
     yield SingSummary(
         duration_s=score.duration_s,
         sample_rate_hz=sample_rate_hz,

@@ -67,7 +67,7 @@ def sing_speech(
     seed: int = 0,
 ) -> Iterator[RenderedPhrase]:
     """Sing ``speech`` (the phrase spoken, its spans numbered by the phrase's syllables)
-    on the phrase's notes, block by block, as each engine's ``sing_phrase`` does.
+    on the phrase's notes, block by block, as every local voice does (:mod:`services.synth.voices`).
 
     Any speaker will do whose spans say where each syllable's symbols are: every
     syllable's vowel is put on its note, consonants before it, and the sung contour on

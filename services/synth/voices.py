@@ -9,8 +9,9 @@ joe        piper ``en_US-joe-medium`` speech (a man) sung through voice: CC0 (da
            WORLD                                                  and model card);
                                                                   package: MIT
 slt        CMU ARCTIC speaker SLT (a woman), Festival's HTS voice CMU EST-2003 /
-           ``cmu_us_slt_arctic_hts`` (32 kHz), sung through WORLD EST-2000, HTS parts
-           like joe; Debian festival + festvox-us-slt-hts         BSD-3-clause
+           ``cmu_us_slt_arctic_hts`` (32 kHz, sung at 24 kHz)     EST-2000, HTS parts
+           through WORLD like joe; Debian festival +              BSD-3-clause
+           festvox-us-slt-hts
 joe-high   joe with formants raised 15 %: a lighter timbre of the as joe
            same man's voice, not a higher voice
 festival   Festival's ``kal_diphone`` speech sung through WORLD   BSD-style (CSTR /
@@ -42,9 +43,9 @@ from typing import Protocol
 from services.common.errors import PreconditionError
 from services.synth.contour import Expression
 from services.synth.engines import festival
-from services.synth.engines.piper import get_speaker, sing_phrase, speak_phrase
+from services.synth.engines.piper import get_speaker, speak_phrase
 from services.synth.score import PhraseScore
-from services.synth.singing import RenderedPhrase, Timbre
+from services.synth.singing import RenderedPhrase, Timbre, sing_speech
 from services.synth.speech import Speech
 from services.synth.types import Engine, SynthInputError
 
@@ -102,19 +103,49 @@ class LocalVoice(Protocol):
         """The phrase's words spoken (not sung): what the singing is made from."""
         ...
 
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    def sing_speech(
+        self,
+        phrase: PhraseScore,
+        speech: Speech,
+        expression: Expression,
+        *,
+        breathiness: float,
+        seed: int,
     ) -> Iterator[RenderedPhrase]:
-        """The phrase's samples at ``info.sample_rate_hz``, in blocks as they are sung."""
+        """The phrase sung from its ``speech`` (:meth:`speech`): samples at
+        ``info.sample_rate_hz``, in blocks as they are sung."""
         ...
 
 
+#: The speaker's own timbre (no formant shift).
+AS_SPOKEN = Timbre()
+
+
 @dataclass(frozen=True)
-class PiperSingingVoice:
-    """The piper speaker turned singer, with an optional formant shift."""
+class _SpeechSinger:
+    """What every local voice shares: its speech sung through WORLD
+    (:func:`services.synth.singing.sing_speech`) with its timbre."""
 
     info: VoiceInfo
-    timbre: Timbre
+    timbre: Timbre = AS_SPOKEN
+
+    def sing_speech(
+        self,
+        phrase: PhraseScore,
+        speech: Speech,
+        expression: Expression,
+        *,
+        breathiness: float,
+        seed: int,
+    ) -> Iterator[RenderedPhrase]:
+        return sing_speech(
+            phrase, speech, expression, breathiness=breathiness, timbre=self.timbre, seed=seed
+        )
+
+
+@dataclass(frozen=True)
+class PiperSingingVoice(_SpeechSinger):
+    """The piper speaker turned singer, with an optional formant shift."""
 
     def unavailable_reason(self) -> str | None:
         return None  # piper, the voice and pyworld are Python dependencies
@@ -122,38 +153,18 @@ class PiperSingingVoice:
     def speech(self, phrase: PhraseScore) -> Speech:
         return speak_phrase(phrase, get_speaker())
 
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
-    ) -> Iterator[RenderedPhrase]:
-        return sing_phrase(
-            phrase,
-            get_speaker(),
-            expression,
-            breathiness=breathiness,
-            timbre=self.timbre,
-            seed=seed,
-        )
-
 
 @dataclass(frozen=True)
-class FestivalSingingVoice:
+class FestivalSingingVoice(_SpeechSinger):
     """A Festival voice turned singer (see :mod:`services.synth.engines.festival`)."""
 
-    info: VoiceInfo
-    speaker: festival.FestivalSpeaker
+    speaker: festival.FestivalSpeaker = festival.KAL
 
     def unavailable_reason(self) -> str | None:
         return festival.unavailable_reason(self.speaker)
 
     def speech(self, phrase: PhraseScore) -> Speech:
         return festival.festival_speech(phrase, self.speaker)
-
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
-    ) -> Iterator[RenderedPhrase]:
-        return festival.sing_phrase(
-            phrase, expression, breathiness=breathiness, seed=seed, speaker=self.speaker
-        )
 
 
 _JOE_LICENCE = (
@@ -202,13 +213,13 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
         _local_info(
             "slt",
             "SLT (female, soprano/alto)",
-            festival.SLT.sample_rate_hz,
+            festival.SLT.singing_rate_hz,
             _SLT_LICENCE,
             "CMU ARCTIC speaker SLT (a woman) as Festival's HTS voice, re-timed and "
             "re-pitched onto the notes with WORLD as joe is; needs the Debian packages "
             "festival + festvox-us-slt-hts",
         ),
-        festival.SLT,
+        speaker=festival.SLT,
     ),
     "joe-high": PiperSingingVoice(
         _local_info(
@@ -225,12 +236,12 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
         _local_info(
             "festival",
             "Festival kal (diphone)",
-            festival.KAL.sample_rate_hz,
+            festival.KAL.singing_rate_hz,
             "festvox-kallpc16k: BSD-style (Alan W Black, Kevin Lenzo; CSTR); " + _FESTIVAL_LICENCE,
             "Festival's kal_diphone speech (a man), re-timed and re-pitched onto the notes "
             "with WORLD as joe is; robotic",
         ),
-        festival.KAL,
+        speaker=festival.KAL,
     ),
 }
 

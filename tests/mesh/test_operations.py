@@ -154,8 +154,12 @@ def test_takes_are_rate_limited_per_minute_at_the_gateway(tmp_path: Path) -> Non
 
 
 def test_a_full_studio_refuses_takes_at_once_with_a_retry_after(tmp_path: Path) -> None:
+    # About a minute of humming: the take in flight must outlast both refusals (a 14 s hum
+    # was once sung before the second request reached the studio).
     hum = encode(
-        synthesize_hum(hum_notes(range(60, 84), note_duration_s=0.6), 16_000), 16_000, "wav"
+        synthesize_hum(hum_notes(list(range(60, 84)) * 4, note_duration_s=0.6), 16_000),
+        16_000,
+        "wav",
     )
     full_after_one = {"STUDIO_TAKES_RUNNING": "1", "STUDIO_TAKES_WAITING": "0"}
     with (

