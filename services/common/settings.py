@@ -127,10 +127,11 @@ class Settings(BaseSettings):
     #: Memory for phrases sung recently (a revised take sings only its changed phrases
     #: again), in MiB per synth process; 0 keeps none.
     synth_phrase_cache_mb: int = 64
-    #: Threads of one piper (onnxruntime) speech call. One is the most speech per CPU
-    #: second (onnxruntime's default, a thread per core, spins and measured about 1.5x
-    #: the CPU for the same speech on 2 cores); a take still uses a second core, as the
-    #: next phrase is spoken while this one is sung. 0 = onnxruntime's default.
+    #: Threads of one piper (onnxruntime) speech call; 0 = one per core. One, because a
+    #: take already speaks on a second core (the next phrases, ahead of the singing):
+    #: with two, a lone phrase is said in half the time on a quiet machine, but a whole
+    #: 12 s take measured 4 % slower and 9 % more CPU (spinning pool threads, onnxruntime's
+    #: default and now turned off, had cost 1.5x the CPU on busy cores).
     synth_speech_threads: int = 1
 
     # Lyrics
