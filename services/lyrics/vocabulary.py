@@ -23,6 +23,7 @@ from services.lyrics.pronunciation import (
     is_known,
     pronounce,
 )
+from services.lyrics.spelling import american_form, theme_spellings
 from services.lyrics.text import words_of
 
 THEME_WEIGHT = 12.0
@@ -457,6 +458,12 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
     for option in (text, _singular(text)):
         if option in known:
             return [_themed(word) for word in known[option]]
+    # A British spelling of a lexicon word ("harbour") is that word; the lines are
+    # respelled the theme's way afterwards (services.lyrics.spelling).
+    for option in (text, _singular(text)):
+        american = american_form(option)
+        if american in known and theme_spellings(option):
+            return [_themed(word) for word in known[american]]
     singular = _singular(text)
     if text in wordbank.PLACE_NAMES or (
         is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)

@@ -43,6 +43,7 @@ from services.lyrics.providers import (
     ProviderCallError,
 )
 from services.lyrics.rhyme import count_rhymes, normalize_scheme, rhyme_labels
+from services.lyrics.spelling import respelled, theme_spellings
 from services.lyrics.text import read_user_lyrics, words_of
 from services.lyrics.user_lyrics import fit_user_lyrics
 from services.lyrics.vocabulary import build_vocabulary
@@ -113,7 +114,9 @@ def write_lyrics(
     raise_if_cancelled(cancelled, "writing lyrics")
     if warnings:
         warnings.append("the local lyricist wrote these words instead")
-    raw_lines = [line.text for line in lyricist.write(plan, labels)]
+    # The lexicon spells the American way; a theme's "harbour" stays "harbour".
+    spellings = theme_spellings(request.theme)
+    raw_lines = [respelled(line.text, spellings) for line in lyricist.write(plan, labels)]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
 
