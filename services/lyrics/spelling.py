@@ -35,17 +35,26 @@ def american_form(word: str) -> str | None:
     return None
 
 
+def same_word_american(word: str) -> str | None:
+    """The American spelling of ``word`` (lower case) when it is a British spelling of
+    the same word (cmudict knows both and says them alike), else None."""
+    american = american_form(word)
+    if american is None or not (is_known(word) and is_known(american)):
+        return None
+    said = {p.phonemes for p in pronunciations(word)}
+    if said.isdisjoint(p.phonemes for p in pronunciations(american)):
+        return None
+    return american
+
+
 def theme_spellings(theme: str) -> dict[str, str]:
     """American spelling -> the theme's spelling, for the theme's British-spelled words
-    whose American form cmudict says the same way (lower case)."""
+    (:func:`same_word_american`), lower case."""
     spellings: dict[str, str] = {}
     for token in _WORD.findall(theme):
         british = token.lower()
-        american = american_form(british)
-        if american is None or not (is_known(british) and is_known(american)):
-            continue
-        said = {p.phonemes for p in pronunciations(british)}
-        if said.isdisjoint(p.phonemes for p in pronunciations(american)):
+        american = same_word_american(british)
+        if american is None:
             continue
         spellings[american] = british
         if not british.endswith("s"):

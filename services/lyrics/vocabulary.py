@@ -23,7 +23,7 @@ from services.lyrics.pronunciation import (
     is_known,
     pronounce,
 )
-from services.lyrics.spelling import american_form, theme_spellings
+from services.lyrics.spelling import same_word_american
 from services.lyrics.text import words_of
 
 THEME_WEIGHT = 12.0
@@ -461,8 +461,8 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
     # A British spelling of a lexicon word ("harbour") is that word; the lines are
     # respelled the theme's way afterwards (services.lyrics.spelling).
     for option in (text, _singular(text)):
-        american = american_form(option)
-        if american in known and theme_spellings(option):
+        american = same_word_american(option)
+        if american in known:
             return [_themed(word) for word in known[american]]
     singular = _singular(text)
     if text in wordbank.PLACE_NAMES or (

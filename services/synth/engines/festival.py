@@ -226,8 +226,7 @@ def _word_text(word: list[ScoreSyllable]) -> str:
 
 def phrase_text(phrase: PhraseScore) -> str:
     """The phrase's words as a Scheme string literal, one token per word."""
-    text = " ".join(_word_text(word) for word in phrase.words())
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return scheme_string(" ".join(_word_text(word) for word in phrase.words()))
 
 
 def lexicon_scheme(phrase: PhraseScore) -> str:

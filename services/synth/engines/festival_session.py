@@ -156,6 +156,6 @@ class FestivalPool:
             self._idle.clear()
 
 
-def scheme_string(path: Path) -> str:
-    """``path`` as a Scheme string literal."""
-    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def scheme_string(text: str | Path) -> str:
+    """``text`` (or a path) as a Scheme string literal."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
