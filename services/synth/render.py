@@ -210,11 +210,11 @@ def _sing_locally(
 
     sample_rate_hz = options.sample_rate_hz or voice.info.sample_rate_hz
 
-    def speak(phrase: PhraseScore) -> Speech:
+    def speak(phrase: PhraseScore, urgent: bool) -> Speech:
         if phrase_cache is None:
-            return voice.speech(phrase)
+            return voice.speech(phrase, urgent=urgent)
         key = speech_key(voice.info.voice_id, phrase)
-        return phrase_cache.speech(key, lambda: voice.speech(phrase))
+        return phrase_cache.speech(key, lambda: voice.speech(phrase, urgent=urgent))
 
     with SpeechAhead(speak, score.phrases, needed, cancelled) as ahead:
         yield from _stream(

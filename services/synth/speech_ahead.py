@@ -31,13 +31,15 @@ LOOKAHEAD_PHRASES = 2
 class SpeechAhead:
     """Speaks ``phrases`` in order, at most LOOKAHEAD_PHRASES ahead of :meth:`speech`.
 
+    ``speak(phrase, urgent)`` says a phrase; ``urgent`` is True for the first phrase,
+    which nothing else of the take runs beside (see ``LocalVoice.speech``).
     ``needed[i]`` False skips phrase i (its singing is cached). Use as a context manager:
     leaving it cancels what was not started (a started phrase finishes, under 0.5 s).
     """
 
     def __init__(
         self,
-        speak: Callable[[PhraseScore], Speech],
+        speak: Callable[[PhraseScore, bool], Speech],
         phrases: Sequence[PhraseScore],
         needed: Sequence[bool],
         cancelled: threading.Event | None = None,
@@ -66,7 +68,7 @@ class SpeechAhead:
         future = self._futures.pop(index, None)
         if future is None:
             raise_if_cancelled(self._cancelled, "singing")
-            return self._speak(self._phrases[index])
+            return self._speak(self._phrases[index], index == 0)
         while index > 0 and not future.done() and self._speak_one_not_started():
             raise_if_cancelled(self._cancelled, "singing")
         return future.result()
@@ -79,7 +81,7 @@ class SpeechAhead:
             if future.cancel():  # only a phrase not yet started can be cancelled
                 spoken: Future[Speech] = Future()
                 try:
-                    spoken.set_result(self._speak(self._phrases[later]))
+                    spoken.set_result(self._speak(self._phrases[later], False))
                 except (
                     BaseException
                 ) as error:  # kept for speech(later) to raise, as the worker would
@@ -94,6 +96,6 @@ class SpeechAhead:
         while self._next < min(len(self._phrases), sung + LOOKAHEAD_PHRASES + 1):
             if self._needed[self._next]:
                 self._futures[self._next] = self._executor.submit(
-                    self._speak, self._phrases[self._next]
+                    self._speak, self._phrases[self._next], self._next == 0
                 )
             self._next += 1

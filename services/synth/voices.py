@@ -99,8 +99,12 @@ class LocalVoice(Protocol):
         """Why the voice cannot sing on this machine, or None."""
         ...
 
-    def speech(self, phrase: PhraseScore) -> Speech:
-        """The phrase's words spoken (not sung): what the singing is made from."""
+    def speech(self, phrase: PhraseScore, *, urgent: bool = False) -> Speech:
+        """The phrase's words spoken (not sung): what the singing is made from.
+
+        ``urgent``: nothing else of the take can run until it is said (its first phrase),
+        so the speaker may use more cores for it if the machine has them free.
+        """
         ...
 
     def sing_speech(
@@ -150,8 +154,8 @@ class PiperSingingVoice(_SpeechSinger):
     def unavailable_reason(self) -> str | None:
         return None  # piper, the voice and pyworld are Python dependencies
 
-    def speech(self, phrase: PhraseScore) -> Speech:
-        return speak_phrase(phrase, get_speaker())
+    def speech(self, phrase: PhraseScore, *, urgent: bool = False) -> Speech:
+        return speak_phrase(phrase, get_speaker(), urgent=urgent)
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,8 @@ class FestivalSingingVoice(_SpeechSinger):
     def unavailable_reason(self) -> str | None:
         return festival.unavailable_reason(self.speaker)
 
-    def speech(self, phrase: PhraseScore) -> Speech:
+    def speech(self, phrase: PhraseScore, *, urgent: bool = False) -> Speech:
+        # Festival's synthesis is single-threaded: an urgent phrase is said as any other.
         return festival.festival_speech(phrase, self.speaker)
 
 

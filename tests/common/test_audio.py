@@ -87,6 +87,35 @@ def test_wav_round_trip_keeps_the_samples_to_16_bit_precision():
     np.testing.assert_allclose(decoded.samples, samples, atol=1e-4)
 
 
+def _with_chunk_before_data(wav: bytes, chunk_id: bytes, size_bytes: int) -> bytes:
+    """``wav`` with a chunk of ``size_bytes`` (e.g. a LIST or iXML block) before ``data``."""
+    data_at = wav.index(b"data")
+    chunk = chunk_id + size_bytes.to_bytes(4, "little") + bytes(size_bytes)
+    body = wav[12:data_at] + chunk + wav[data_at:]
+    return b"RIFF" + (4 + len(body)).to_bytes(4, "little") + b"WAVE" + body
+
+
+def test_wav_with_a_large_metadata_chunk_before_its_samples_decodes():
+    # The WAV probe is cut short (it only needs the header); metadata far longer than
+    # the probe must not hide the samples.
+    samples = _stereo_tone(16_000, 0.5)[0]
+    wav = _with_chunk_before_data(encode_wav(samples, 16_000), b"LIST", 200_000)
+
+    decoded = decode_audio(wav)
+
+    assert decoded.sample_rate_hz == 16_000
+    np.testing.assert_allclose(decoded.samples, samples, atol=1e-4)
+
+
+@pytest.mark.parametrize("codec", ["pcm_s24le", "pcm_f32le", "pcm_mulaw", "adpcm_ms", "mp3"])
+def test_wav_of_any_codec_decodes_the_whole_minute(codec):
+    decoded = decode_audio(_encode_with_pyav("wav", codec, 22_050, duration_s=60.0))
+
+    assert decoded.sample_rate_hz == 22_050
+    assert decoded.duration_s == pytest.approx(60.0, abs=0.1)
+    assert _dominant_frequency_hz(decoded) == pytest.approx(TONE_HZ, abs=3.0)
+
+
 def test_target_sample_rate_resamples_and_keeps_the_pitch():
     decoded = decode_audio(_encode_with_pyav("flac", "flac", 44_100), target_sample_rate_hz=16_000)
 

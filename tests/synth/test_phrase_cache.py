@@ -78,17 +78,21 @@ def test_a_cache_never_holds_more_than_its_bytes() -> None:
 
 
 class _RecordingSpeaker:
-    """Says nothing, slowly, and notes which phrase it was asked for and when."""
+    """Says nothing, slowly, and notes which phrase it was asked for, when, and which
+    were urgent."""
 
     def __init__(self, seconds: float = 0.0) -> None:
         self.spoken: list[int] = []
+        self.urgent: list[int] = []
         self._seconds = seconds
         self._lock = threading.Lock()
 
-    def __call__(self, phrase: PhraseScore) -> Speech:
+    def __call__(self, phrase: PhraseScore, urgent: bool) -> Speech:
         time.sleep(self._seconds)
         with self._lock:
             self.spoken.append(int(phrase.preroll_s * 1000))
+            if urgent:
+                self.urgent.append(int(phrase.preroll_s * 1000))
         return Speech(np.zeros(10, np.float32), 16000, [])
 
 
@@ -113,6 +117,16 @@ def test_phrases_are_spoken_ahead_of_the_singing_each_once() -> None:
     assert sorted(speaker.spoken) == list(range(6))
 
 
+def test_only_the_first_phrase_is_spoken_urgently() -> None:
+    # Nothing else of the take runs while its first phrase is said; later phrases are said
+    # beside the singing and must leave it a core.
+    speaker = _RecordingSpeaker()
+    with SpeechAhead(speaker, _phrases(5), [True] * 5) as ahead:
+        for index in range(5):
+            ahead.speech(index)
+    assert speaker.urgent == [0]
+
+
 def test_phrases_taken_from_the_cache_are_not_spoken() -> None:
     speaker = _RecordingSpeaker()
     needed = [True, False, True, False]
@@ -133,7 +147,7 @@ def test_a_take_that_ends_early_leaves_its_later_phrases_unspoken() -> None:
 def test_while_the_singer_waits_for_a_phrase_it_speaks_a_later_one_itself() -> None:
     spoken_on: dict[int, str] = {}
 
-    def speak(phrase: PhraseScore) -> Speech:
+    def speak(phrase: PhraseScore, urgent: bool) -> Speech:
         number = int(phrase.preroll_s * 1000)
         if number == 1:
             time.sleep(0.5)  # the worker is slow with phrase 1
@@ -152,7 +166,7 @@ def test_while_the_singer_waits_for_a_phrase_it_speaks_a_later_one_itself() -> N
 
 
 def test_a_phrase_the_singer_could_not_say_fails_when_its_turn_comes() -> None:
-    def speak(phrase: PhraseScore) -> Speech:
+    def speak(phrase: PhraseScore, urgent: bool) -> Speech:
         number = int(phrase.preroll_s * 1000)
         if number == 1:
             time.sleep(0.3)

@@ -50,8 +50,8 @@ class _CountingVoice:
     def unavailable_reason(self) -> str | None:
         return self.inner.unavailable_reason()
 
-    def speech(self, phrase: PhraseScore) -> Speech:
-        return self.inner.speech(phrase)
+    def speech(self, phrase: PhraseScore, *, urgent: bool = False) -> Speech:
+        return self.inner.speech(phrase, urgent=urgent)
 
     def sing_speech(
         self,

