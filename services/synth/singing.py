@@ -95,14 +95,16 @@ def _resynthesize(
             first = int(span.start_sample / rate / FRAME_PERIOD_S)
             last = math.ceil(span.end_sample / rate / FRAME_PERIOD_S)
             source_voiced[first:last] = 1.0
-    analysis = PiecewiseAnalysis(speech.samples, rate, source_voiced)
-
     start_s = segments[0].out_start_s
     end_s = segments[-1].out_end_s
     frame_count = math.ceil((end_s - start_s) / FRAME_PERIOD_S) + 1
     times_s = start_s + np.arange(frame_count, dtype=np.float64) * FRAME_PERIOD_S
     source_s, voiced = time_map(segments, times_s)
     positions = np.interp(source_s, source_times_s, np.arange(source_frames))
+    # frames_at reads the two frames around a position: nothing past the last one sung.
+    analysis = PiecewiseAnalysis(
+        speech.samples, rate, source_voiced, frames_needed=math.floor(float(positions.max())) + 2
+    )
     # The contour is drawn for the whole phrase at once (its fine fluctuation is
     # normalised over the phrase); the (n_frames, n_bins) tables only block by block.
     f0_hz = sung_contour(phrase.notes, times_s, expression, seed=seed) * voiced
