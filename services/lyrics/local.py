@@ -210,17 +210,22 @@ class LocalLyricist:
             rule = self._end_rule(cluster, line_plan, group_ends)
             hook = hook_of[index]
             if source is not None:
-                if all(rhymes_with(lines[source].last_word, end) for end in group_ends):
+                refrain_end = lines[source].last_word
+                if all(rhymes_with(refrain_end, end) for end in group_ends) and self._answerable(
+                    refrain_end, index, cluster, copy_of, plan
+                ):
                     lines.append(lines[source])
                     continue
-                # The group's first line could not take the refrain's rhyme: a hook
-                # that rhymes with the group instead.
+                # The group's first line could not take the refrain's rhyme, or the
+                # group's later lines could not answer it (no rhyme of "shower" fits a
+                # line of one note): a hook that rhymes with the group instead.
                 hook = source
-                rule = EndRule(
-                    rhyme=pronounce(group_ends[0]).rhyme,
-                    taken=frozenset(group_ends),
-                    open_vowel=line_plan.lands,
-                )
+                if group_ends:
+                    rule = EndRule(
+                        rhyme=pronounce(group_ends[0]).rhyme,
+                        taken=frozenset(group_ends),
+                        open_vowel=line_plan.lands,
+                    )
             composed = None
             if hook is not None:
                 composed = self._hook(lines[hook], line_plan, rule)
@@ -611,23 +616,51 @@ class LocalLyricist:
             )
         return self.vocabulary.memo[key]  # type: ignore[return-value]
 
+    def _rhymes_within(self, rhyme: str, taken: frozenset[str], syllables: int) -> list[str]:
+        """Words ending on ``rhyme``, none of ``taken``, of 1 to ``syllables`` syllables:
+        from the vocabulary, else the whole lexicon, else the pronouncing dictionary."""
+        rhymes = sorted(
+            text
+            for text in grammar.ending_forms(self.full_vocabulary).get(rhyme, ())
+            if text not in taken and 0 < _size(text) <= syllables
+        )
+        if not rhymes and taken:
+            rhymes = _curated_rhymes(rhyme, taken, syllables)
+        if not rhymes and taken:
+            rhymes = _dictionary_rhymes(rhyme, taken, syllables)
+        return rhymes
+
+    def _answerable(
+        self,
+        end_word: str,
+        index: int,
+        cluster: _Cluster | None,
+        copy_of: Sequence[int | None],
+        plan: SyllablePlan,
+    ) -> bool:
+        """Whether every later line of the cluster that writes its own ending can end on
+        a rhyme of ``end_word`` (a refrain's last word, about to set the cluster's sound)."""
+        if cluster is None or not end_word:
+            return True
+        later = [
+            plan.lines[member].syllable_count
+            for member in cluster.members
+            if member > index and copy_of[member] is None
+        ]
+        if not later:
+            return True
+        rhyme = pronounce(end_word).rhyme
+        return bool(self._rhymes_within(rhyme, frozenset({end_word}), min(later)))
+
     def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
         """Last resort, rarely needed: the rhyme word after sung "oh"s ("Oh, oh, sing"),
         or nouns in a row ("rain, river, morning"). Always possible."""
         self.fallback_clauses += 1
-        rhymes = sorted(
-            text
-            for text in (
-                grammar.ending_forms(self.full_vocabulary).get(rule.rhyme, ())
-                if rule and rule.rhyme
-                else ()
-            )
-            if text not in rule.taken and 0 < _size(text) <= syllables  # type: ignore[union-attr]
+        rhymes = (
+            self._rhymes_within(rule.rhyme, rule.taken, syllables)
+            if rule is not None and rule.rhyme
+            else []
         )
-        if not rhymes and rule is not None and rule.rhyme and rule.taken:
-            rhymes = _curated_rhymes(rule.rhyme, rule.taken, syllables)
-        if not rhymes and rule is not None and rule.rhyme and rule.taken:
-            rhymes = _dictionary_rhymes(rule.rhyme, rule.taken, syllables)
         last = self.rng.choice(rhymes) if rhymes else None
         remaining = syllables - (_size(last) if last else 0)
         words: list[str] = []

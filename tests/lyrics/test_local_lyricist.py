@@ -70,6 +70,20 @@ def test_lines_rhyme_where_the_scheme_asks(phrases: list[int], scheme: str, seed
         assert all(rhymes_with(ends[0], other) for other in ends[1:])
 
 
+def test_a_refrain_that_no_later_line_could_answer_does_not_set_the_rhyme() -> None:
+    # Found by the property above: line 5 repeats line 2 ("Oh, shower") and starts rhyme
+    # group B, whose other line has one note; no word of one syllable rhymes with
+    # "shower", so that line ended on a word that did not rhyme ("Bud").
+    phrases = [14, 3, 3, 4, 3, 1]
+
+    lyrics = write_lyrics(
+        LyricsRequest(melody=melody_of(phrases), rhyme_scheme="AAAA", seed=1059), LOCAL
+    )
+
+    assert lyrics.fit.rhymes_achieved == lyrics.fit.rhymes_requested
+    assert all(line_fits(line.text, n) for line, n in zip(lyrics.lines, phrases, strict=True))
+
+
 def test_the_theme_shows_in_the_words() -> None:
     lyrics = write_lyrics(
         LyricsRequest(syllables_per_line=(8, 8, 8, 8, 8, 8), theme="sailing the ocean", seed=7),
