@@ -7,6 +7,7 @@ import io
 import av
 import numpy as np
 import pytest
+import soundfile
 
 from services.common import audio
 from services.common.audio import (
@@ -114,6 +115,73 @@ def test_wav_of_any_codec_decodes_the_whole_minute(codec):
     assert decoded.sample_rate_hz == 22_050
     assert decoded.duration_s == pytest.approx(60.0, abs=0.1)
     assert _dominant_frequency_hz(decoded) == pytest.approx(TONE_HZ, abs=3.0)
+
+
+def _soundfile_wav(container: str, subtype: str, channels: int) -> bytes:
+    rate_hz = 8_000 if subtype == "GSM610" else 44_100
+    tone = 0.3 * np.sin(2 * np.pi * TONE_HZ * np.arange(rate_hz) / rate_hz)
+    buffer = io.BytesIO()
+    soundfile.write(
+        buffer,
+        np.repeat(tone[:, None], channels, axis=1),
+        rate_hz,
+        format=container,
+        subtype=subtype,
+    )
+    return buffer.getvalue()
+
+
+def _streamed(wav: bytes) -> bytes:
+    """As a recorder that cannot seek back writes it: the data size left at 0xFFFFFFFF."""
+    at = wav.index(b"data") + 4
+    return wav[:at] + b"\xff\xff\xff\xff" + wav[at + 4 :]
+
+
+#: (container, subtype, channels) that libsndfile writes: ADPCM and GSM only in plain WAV.
+_WAV_KINDS = [
+    (container, subtype, channels)
+    for container in ("WAV", "WAVEX", "RF64")
+    for subtype, channels in [
+        ("PCM_U8", 1),
+        ("PCM_16", 2),
+        ("PCM_24", 8),
+        ("PCM_32", 2),
+        ("FLOAT", 2),
+        ("DOUBLE", 1),
+        ("ULAW", 1),
+        ("ALAW", 2),
+        ("IMA_ADPCM", 2),
+        ("MS_ADPCM", 1),
+        ("GSM610", 1),
+    ]
+    if container == "WAV" or subtype not in ("IMA_ADPCM", "MS_ADPCM", "GSM610")
+]
+
+
+@pytest.mark.parametrize(("container", "subtype", "channels"), _WAV_KINDS)
+@pytest.mark.parametrize("damage", ["whole", "truncated", "streamed"])
+def test_the_short_wav_probe_reads_every_wav_as_ffmpegs_full_probe_does(
+    monkeypatch, container, subtype, channels, damage
+):
+    wav = _soundfile_wav(container, subtype, channels)
+    wav = {"whole": wav, "truncated": wav[: len(wav) * 2 // 3], "streamed": _streamed(wav)}[damage]
+
+    def decoded(probe_options: dict[str, str]) -> tuple[int, np.ndarray] | str:
+        monkeypatch.setattr(audio, "_WAV_PROBE_OPTIONS", probe_options)
+        try:
+            result = decode_audio(wav)
+        except (AudioDecodeError, AudioTooLongError) as error:
+            return str(error)
+        return result.sample_rate_hz, result.samples
+
+    short, full = decoded(audio._WAV_PROBE_OPTIONS), decoded({})
+
+    if isinstance(full, str):
+        assert short == full
+    else:
+        assert not isinstance(short, str)
+        assert short[0] == full[0]
+        np.testing.assert_array_equal(short[1], full[1])
 
 
 def test_target_sample_rate_resamples_and_keeps_the_pitch():
