@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ class ServiceSpec:
     #: Calls that may sit waiting in the service (a queue of its own) beside GRPC_WORKERS
     #: working ones: each holds a thread, so the pool grows by this many.
     waiting_calls: Callable[[Settings], int] = lambda settings: 0
+    #: Work done once before the service listens (loading models, building caches), so
+    #: that the first call after a start or a scale-up is as fast as the next: a readiness
+    #: or startup probe sees the service only when it is warm. None: nothing to warm.
+    warm_up: Callable[[Settings], None] | None = None
 
 
 def cancellation_of(context: grpc.ServicerContext) -> threading.Event:
@@ -126,12 +131,29 @@ def start_server(spec: ServiceSpec, settings: Settings, port: int | None = None)
     return RunningServer(server=server, health=health_servicer, port=bound_port, spec=spec)
 
 
+def warm(spec: ServiceSpec, settings: Settings) -> None:
+    """Runs the service's warm-up, if any. A failure is logged, not raised: the service
+    still starts, and its first call pays for what was not warmed (or says what failed)."""
+    if spec.warm_up is None:
+        return
+    started = time.perf_counter()
+    try:
+        spec.warm_up(settings)
+    except Exception:
+        logger.warning(
+            "%s: warming up failed; the first call will be slower", spec.name, exc_info=True
+        )
+        return
+    logger.info("%s warmed up in %.2f s", spec.name, time.perf_counter() - started)
+
+
 def serve(spec: ServiceSpec) -> None:
     """Runs a service until SIGTERM or SIGINT: the body of each ``python -m services.X``."""
     settings = get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
     configure_tracing(spec.name, settings)
     start_metrics_server(settings.metrics_port_of(spec.name), settings.service_bind_host)
+    warm(spec, settings)
     running = start_server(spec, settings)
     logger.info("%s serving gRPC on %s:%d", spec.name, settings.service_bind_host, running.port)
 

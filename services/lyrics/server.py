@@ -12,6 +12,7 @@ from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.writer import provider_health, write_lyrics
+from services.lyrics.writer import warm_up as lyrics_warm_up
 
 
 def request_from_proto(message: lyrics_pb2.WriteLyricsRequest) -> LyricsRequest:
@@ -62,4 +63,5 @@ SPEC = ServiceSpec(
     name="lyrics",
     protobuf_services=[lyrics_pb2.DESCRIPTOR.services_by_name["LyricsService"].full_name],
     register=register,
+    warm_up=lyrics_warm_up,
 )

@@ -356,3 +356,15 @@ def _lyrics(
         locally_repaired_lines=result.locally_repaired_lines,
     )
     return Lyrics(lines, provider, fit, model=model, seed=seed, warnings=tuple(warnings))
+
+
+def warm_up(settings: Settings) -> None:
+    """Writes one short song with the local lyricist: loads the pronouncing dictionary,
+    the word bank and the grammar's tables (0.7 s on a first call, 2026-12-01), so that a
+    service's first call is as fast as the next. No provider but the local one is asked."""
+    write_lyrics(
+        LyricsRequest(
+            syllables_per_line=(6, 6), theme="morning light", seed=0, provider=Provider.LOCAL.value
+        ),
+        settings,
+    )

@@ -12,6 +12,7 @@ from services.common.cancellation import raise_if_cancelled
 from services.common.f0.engines import DEFAULT_ENGINE, get_tracker
 from services.common.music import Melody
 from services.common.phrases import group_phrases
+from services.common.settings import Settings
 from services.pitch.ceiling import seconds_above_ceiling
 from services.pitch.key import estimate_key
 from services.pitch.notes import segment_notes
@@ -128,3 +129,12 @@ def extract_melody(
         contour=track if include_contour else None,
         warnings=warnings,
     )
+
+
+def warm_up(settings: Settings) -> None:
+    """Transcribes a second of a hummed 220 Hz tone with the default engine
+    (``Settings.default_pitch_engine``): loads its model and numpy's FFT plans, so that a
+    service's first call is as fast as the next."""
+    times_s = np.arange(ANALYSIS_SAMPLE_RATE_HZ) / ANALYSIS_SAMPLE_RATE_HZ
+    tone = (0.3 * np.sin(2 * np.pi * 220.0 * times_s)).astype(np.float32)
+    extract_melody(tone, ANALYSIS_SAMPLE_RATE_HZ, engine=settings.default_pitch_engine)

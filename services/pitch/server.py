@@ -22,6 +22,7 @@ from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.common.uploads import check_upload_size, read_streamed_upload
 from services.pitch.melody import extract_melody
+from services.pitch.melody import warm_up as pitch_warm_up
 
 #: Engines whose jobs take seconds of every core per second of audio (and GBs at peak):
 #: only a few run at once per replica (PITCH_CREPE_FULL_JOBS_AT_ONCE).
@@ -127,4 +128,5 @@ SPEC = ServiceSpec(
     name="pitch",
     protobuf_services=[pitch_pb2.DESCRIPTOR.services_by_name["PitchService"].full_name],
     register=register,
+    warm_up=pitch_warm_up,
 )

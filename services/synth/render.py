@@ -24,6 +24,7 @@ import numpy.typing as npt
 import soxr
 
 from services.common.cancellation import raise_if_cancelled
+from services.common.music import Melody, Note, Phrase, Syllable
 from services.common.settings import Settings, get_settings
 from services.synth.choice import candidate_voices, choose_voice, transposition_reason
 from services.synth.contour import Expression
@@ -357,3 +358,25 @@ def _stream(
     rest = timeline.release(total_samples)
     data = encoder.write(rest) + encoder.finish()
     yield AudioChunk(data, start_s, duration_s, encoder.media_type, sample_rate_hz)
+
+
+#: The voice sung at warm-up: piper's, which joe and joe-high share.
+WARM_VOICE = "joe"
+
+
+def warm_up(settings: Settings) -> None:
+    """Sings two short phrases with piper's voice: loads both of its onnxruntime sessions
+    (the first phrase's and the others'), WORLD and the encoder (1 s on a first take,
+    2026-12-01), so that a service's first take is as fast as the next. Festival starts
+    its processes on a voice's first phrase (under 0.2 s)."""
+    notes = [Note(0.1, 0.4, 57), Note(0.5, 0.6, 60), Note(1.6, 0.4, 59), Note(2.0, 0.6, 57)]
+    phrases = [Phrase(0, 2, 0.1, 1.0), Phrase(2, 2, 1.6, 1.0)]
+    melody = Melody(notes=notes, phrases=phrases, duration_s=2.8, engine="")
+    syllables = [
+        Syllable("hel", 0, phonemes=("HH", "AH0"), stressed=False, starts_word=True),
+        Syllable("lo", 1, phonemes=("L", "OW1"), stressed=True, starts_word=False),
+        Syllable("hel", 2, phonemes=("HH", "AH0"), stressed=False, starts_word=True),
+        Syllable("lo", 3, phonemes=("L", "OW1"), stressed=True, starts_word=False),
+    ]
+    for _ in sing(SingRequest(melody, syllables, voice_id=WARM_VOICE), settings=settings):
+        pass

@@ -14,6 +14,7 @@ from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import MEBIBYTE, Settings
 from services.synth.phrase_cache import PhraseCache
 from services.synth.render import sing, sing_to_bytes
+from services.synth.render import warm_up as synth_warm_up
 from services.synth.types import (
     AudioChunk,
     Engine,
@@ -177,4 +178,5 @@ SPEC = ServiceSpec(
     name="synth",
     protobuf_services=[synth_pb2.DESCRIPTOR.services_by_name["SynthService"].full_name],
     register=register,
+    warm_up=synth_warm_up,
 )
