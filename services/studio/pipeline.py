@@ -44,9 +44,10 @@ from services.common.convert import (
     melody_to_proto,
 )
 from services.common.errors import InvalidInputError, PreconditionError, UnavailableError
-from services.common.music import LyricLine, Melody
+from services.common.music import LyricLine, Lyrics, Melody
 from services.common.settings import Settings
 from services.studio.revision import (
+    USER_PROVIDER,
     WordsPlan,
     assembled_lyrics,
     checked_lyrics,
@@ -71,8 +72,6 @@ STAGE_SPAN = {
     "synth": (0.30, 0.95),
     "store": (0.95, 1.0),
 }
-#: The provider named in a take whose words the user wrote or edited.
-USER_PROVIDER = "user"
 #: How often a stage in flight looks whether its caller went away, in seconds.
 _CANCEL_CHECK_S = 0.05
 
@@ -145,6 +144,41 @@ def progress(stage: str, fraction_of_stage: float) -> studio_pb2.MelodyToVocalsR
     return studio_pb2.MelodyToVocalsResponse(
         progress=studio_pb2.Progress(stage=stage, fraction=round(fraction, 4))
     )
+
+
+class _Rewrite:
+    """New words from the take's own lyricist for an edited melody, written once on the
+    first need: the same request as the take's (theme, mood, genre, rhyme scheme,
+    provider, seed) over the new notes."""
+
+    def __init__(
+        self, pipeline: VocalsPipeline, job: _Job, melody: Melody, parent: studio_pb2.Take
+    ) -> None:
+        self._pipeline = pipeline
+        self._job = job
+        self._melody = melody
+        self._parent = parent
+        self._written: Lyrics | None = None
+
+    def lyrics(self) -> Lyrics:
+        if self._written is None:
+            options = self._parent.options
+            request = lyrics_pb2.WriteLyricsRequest(
+                melody=melody_to_proto(self._melody),
+                theme=options.theme,
+                mood=options.mood,
+                genre=options.genre,
+                rhyme_scheme=options.rhyme_scheme,
+                provider=options.lyrics_provider,
+                language="en",
+                seed=self._parent.lyrics.seed,
+            )
+            self._written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
+        return self._written
+
+    def line(self, phrase_index: int) -> LyricLine:
+        """The new words of one phrase, on the whole melody's note indices."""
+        return next(line for line in self.lyrics().lines if line.phrase_index == phrase_index)
 
 
 class VocalsPipeline:
@@ -241,7 +275,7 @@ class VocalsPipeline:
         if plan.unchanged and edited_lyrics is None:
             lyrics = parent.lyrics
         else:
-            lyrics = self._fit(job, melody, plan, parent.lyrics)
+            lyrics = self._fit(job, melody, plan, parent)
         yield studio_pb2.MelodyToVocalsResponse(melody=melody_message)
         yield studio_pb2.MelodyToVocalsResponse(lyrics=lyrics)
 
@@ -342,23 +376,29 @@ class VocalsPipeline:
         return lyrics
 
     def _fit(
-        self, job: _Job, melody: Melody, plan: WordsPlan, old_lyrics: music_pb2.Lyrics
+        self, job: _Job, melody: Melody, plan: WordsPlan, parent: studio_pb2.Take
     ) -> music_pb2.Lyrics:
-        """The revised take's words: kept lines as they are, the rest fitted as written."""
+        """The revised take's words: kept lines as they are, the rest fitted as written.
+
+        Words the lyricist wrote that no longer fit their notes (a note deleted or two
+        merged, so a syllable has nowhere to go) are written again by the lyricist, with
+        the take's theme, mood, genre and seed, and a warning says so; the user's own
+        words are never rewritten: they are refused, naming the line.
+        """
         began = time.perf_counter()
         warnings: list[str] = []
+        rewrite = _Rewrite(self, job, melody, parent)
         if plan.refit_all:
-            fitted = lyrics_from_proto(
-                self._write_lyrics(
-                    job,
-                    lyrics_pb2.WriteLyricsRequest(
-                        melody=melody_to_proto(melody),
-                        user_lyrics=plan.refit_all,
-                        provider="local",
-                        language="en",
-                    ),
+            try:
+                fitted = lyrics_from_proto(self._fit_text(job, melody, plan.refit_all))
+            except InvalidInputError as error:
+                if not plan.refit_rewritable:
+                    raise
+                fitted = rewrite.lyrics()
+                warnings.append(
+                    f"the lyricist wrote new words for the edited notes: the old ones did not "
+                    f"fit them ({error})"
                 )
-            )
             lines: dict[int, LyricLine] = {line.phrase_index: line for line in fitted.lines}
             warnings.extend(fitted.warnings)
         else:
@@ -370,24 +410,23 @@ class VocalsPipeline:
                 line_name = f"line {phrases_in_order.index(phrase_index) + 1}"
                 try:
                     fitted = lyrics_from_proto(
-                        self._write_lyrics(
-                            job,
-                            lyrics_pb2.WriteLyricsRequest(
-                                melody=melody_to_proto(phrase_melody(melody, phrase_index)),
-                                user_lyrics=text,
-                                provider="local",
-                                language="en",
-                            ),
-                        )
+                        self._fit_text(job, phrase_melody(melody, phrase_index), text)
                     )
                 except InvalidInputError as error:
-                    raise InvalidInputError(f"{line_name}: {error}") from None
+                    if phrase_index not in plan.rewritable:
+                        raise InvalidInputError(f"{line_name}: {error}") from None
+                    lines[phrase_index] = rewrite.line(phrase_index)
+                    warnings.append(
+                        f"{line_name}: the lyricist wrote new words for its edited notes: "
+                        f"the old ones did not fit them ({error})"
+                    )
+                    continue
                 for line in fitted.lines:
                     lines[phrase_index] = line_on_phrase(line, melody, phrase_index)
                 warnings.extend(f"{line_name}: {w}" for w in fitted.warnings)
         job.timed("lyrics", began)
         job.warnings.extend(warnings)
-        old = lyrics_from_proto(old_lyrics)
+        old = lyrics_from_proto(parent.lyrics)
         return lyrics_to_proto(
             assembled_lyrics(
                 lines,
@@ -396,6 +435,18 @@ class VocalsPipeline:
                 seed=old.seed,
                 warnings=warnings,
             )
+        )
+
+    def _fit_text(self, job: _Job, melody: Melody, text: str) -> Any:
+        """``text`` sung as written on ``melody``'s notes (the local fitter, no LLM)."""
+        return self._write_lyrics(
+            job,
+            lyrics_pb2.WriteLyricsRequest(
+                melody=melody_to_proto(melody),
+                user_lyrics=text,
+                provider="local",
+                language="en",
+            ),
         )
 
     def _write_lyrics(self, job: _Job, request: lyrics_pb2.WriteLyricsRequest) -> Any:

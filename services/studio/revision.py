@@ -24,6 +24,8 @@ from services.common.phrases import group_phrases
 
 #: The engine name of a melody that a person edited.
 EDITED_ENGINE = "edited"
+#: The provider named in lyrics whose words the user wrote or edited.
+USER_PROVIDER = "user"
 #: Onsets and offsets closer than this are the same instant (JSON round trips of floats).
 TIME_TOLERANCE_S = 1e-6
 MIDI_PITCH_RANGE = (0, 127)
@@ -40,12 +42,18 @@ class WordsPlan:
         (the number of phrases changed, so lines no longer map one to one onto phrases).
     user_edited: whether the user wrote any of the words (the take's lyrics then count
         as the user's).
+    rewritable: phrases in ``to_fit`` whose words the lyricist wrote (not the user): when
+        their notes are now too few for the words, the lyricist writes the line again
+        instead of the revision being refused.
+    refit_rewritable: the same for ``refit_all``: none of its words are the user's.
     """
 
     kept: dict[int, LyricLine] = field(default_factory=dict)
     to_fit: dict[int, str] = field(default_factory=dict)
     refit_all: str = ""
     user_edited: bool = False
+    rewritable: frozenset[int] = frozenset()
+    refit_rewritable: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -204,19 +212,28 @@ def plan_words(
             to_fit[phrase_index] = text.strip()
         return WordsPlan(kept=kept, to_fit=to_fit, user_edited=user_edited)
 
+    # Words the user never wrote may be written again when they no longer fit the notes.
+    lyricists_words = old_lyrics.provider != USER_PROVIDER
     texts = [line_texts.get(index, line.text) for index, line in enumerate(old_lyrics.lines)]
     if len(new_melody.phrases) != len(old_melody.phrases) or len(old_lyrics.lines) != len(
         new_melody.phrases
     ):
-        return WordsPlan(refit_all="\n".join(texts), user_edited=user_edited)
+        return WordsPlan(
+            refit_all="\n".join(texts),
+            user_edited=user_edited,
+            refit_rewritable=lyricists_words and not line_texts,
+        )
 
     kept = {}
     to_fit = {}
+    rewritable = set()
     for index, line in enumerate(old_lyrics.lines):
         old_phrase = old_melody.phrases[line.phrase_index]
         new_phrase = new_melody.phrases[line.phrase_index]
         if index in line_texts or old_phrase.note_count != new_phrase.note_count:
             to_fit[line.phrase_index] = texts[index].strip()
+            if lyricists_words and index not in line_texts:
+                rewritable.add(line.phrase_index)
             continue
         # Same number of notes: each syllable stays on the note at its place in the phrase.
         shift = new_phrase.first_note_index - old_phrase.first_note_index
@@ -227,7 +244,9 @@ def plan_words(
                 for syllable in line.syllables
             ),
         )
-    return WordsPlan(kept=kept, to_fit=to_fit, user_edited=user_edited)
+    return WordsPlan(
+        kept=kept, to_fit=to_fit, user_edited=user_edited, rewritable=frozenset(rewritable)
+    )
 
 
 def phrase_melody(melody: Melody, phrase_index: int) -> Melody:

@@ -321,6 +321,73 @@ def test_a_replaced_lines_warnings_and_refusals_name_it_by_its_place_counted_fro
         next(pipeline.revise(request, no_deadline))
 
 
+def without_note(melody: music_pb2.Melody, index: int) -> music_pb2.Melody:
+    """The melody with one note deleted and its phrases left out, as a client sends it."""
+    edited = music_pb2.Melody()
+    edited.CopyFrom(melody)
+    del edited.notes[index]
+    del edited.phrases[:]
+    return edited
+
+
+def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyricist(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    options = studio_pb2.VocalsOptions(theme="harbour", seed=3)
+    take = final_take(pipeline.run(RECORDING, options, no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(without_note(take.melody, 2))  # line 1: three notes, now two
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    first, second = revised.lyrics.lines
+    assert [s.note_index for s in first.syllables] == [0, 1]
+    assert first.text != take.lyrics.lines[0].text
+    assert second.text == take.lyrics.lines[1].text  # the untouched line stays
+    assert [s.note_index for s in second.syllables] == [2, 3]
+    assert revised.lyrics.provider == take.lyrics.provider  # still the lyricist's words
+    assert revised.warnings[0].startswith(
+        "line 1: the lyricist wrote new words for its edited notes: the old ones did not fit"
+    )
+
+
+def test_a_deleted_note_that_splits_a_phrase_in_two_gets_new_words_from_the_lyricist(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=3), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    # The middle note of line 1 leaves a 0.5 s rest: three phrases of 1, 1 and 2 notes
+    # for two lines of 3 and 2 syllables.
+    request.melody.CopyFrom(without_note(take.melody, 1))
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    assert [[s.note_index for s in line.syllables] for line in revised.lyrics.lines] == [
+        [0],
+        [1],
+        [2, 3],
+    ]
+    assert revised.warnings[0].startswith("the lyricist wrote new words for the edited notes")
+
+
+def test_a_deleted_note_under_the_users_own_words_is_refused_naming_the_line(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    options = studio_pb2.VocalsOptions(user_lyrics="one two three\nfour five")
+    take = final_take(pipeline.run(RECORDING, options, no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(without_note(take.melody, 4))  # line 2: two notes, now one
+
+    with pytest.raises(InvalidInputError, match=r"^line 2: the line \('four five'\) has 2 sy"):
+        next(pipeline.revise(request, no_deadline))
+
+
 def test_a_moved_note_sings_again_with_the_same_words_and_transposition(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:

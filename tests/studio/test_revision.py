@@ -118,6 +118,18 @@ def test_a_split_note_refits_the_words_of_its_phrase_only_and_shifts_the_rest() 
     assert [s.note_index for s in plan.kept[1].syllables] == [4, 5]
 
 
+def test_only_the_lyricists_words_may_be_written_again_when_notes_are_deleted() -> None:
+    old = two_phrase_melody()
+    shorter = checked_melody(
+        replace(old, notes=[*old.notes[:2], *old.notes[3:]], phrases=[]), max_duration_s=MAX_S
+    )
+    assert plan_words(old, two_line_lyrics(), shorter).rewritable == {0}
+    users = replace(two_line_lyrics(), provider="user")
+    assert plan_words(old, users, shorter).rewritable == set()
+    replaced = plan_words(old, two_line_lyrics(), shorter, line_texts={0: "so happy day"})
+    assert replaced.rewritable == set()
+
+
 def test_a_new_phrase_refits_all_the_words_over_the_melody() -> None:
     old = two_phrase_melody()
     extra = Note(5.0, 0.5, 60)
