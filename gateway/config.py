@@ -715,6 +715,9 @@ def envoy_config(
                     "stream_newline_delimited": True,
                 },
                 "convert_grpc_status": True,
+                # HTML forms and every URL-encoding library write a space as "+" in a
+                # query (application/x-www-form-urlencoded): "theme=night+trains".
+                "query_param_unescape_plus": True,
                 "request_validation_options": {
                     "reject_unknown_method": True,
                     "reject_unknown_query_parameters": True,

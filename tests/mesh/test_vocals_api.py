@@ -98,12 +98,21 @@ def test_seed_endpoint_takes_a_multipart_hum_and_returns_a_take(
     assert take["audio_url"].endswith(f"/v1/takes/{take['take_id']}/audio")
 
 
+def test_a_plus_in_the_query_is_a_space_as_html_forms_write_it(
+    mesh: Mesh, hum_wav: bytes
+) -> None:
+    status, take = create_take(mesh, hum_wav, "audio/wav", "?theme=night+trains&mood=a%2Bb")
+    assert status == 200, take
+    assert (take["options"]["theme"], take["options"]["mood"]) == ("night trains", "a+b")
+
+
 def test_raw_upload_with_query_options_and_the_take_can_be_fetched_again(
     mesh: Mesh, hum_wav: bytes
 ) -> None:
     status, take = create_take(mesh, hum_wav, "audio/wav", "?theme=the%20sea&voice=joe-high")
     assert status == 200, take
     assert take["engines"]["voice"] == "joe-high"
+    assert take["options"]["theme"] == "the sea"
 
     status, _, reply = http(mesh, "GET", f"/v1/takes/{take['take_id']}")
     assert status == 200
