@@ -12,7 +12,7 @@ from services.common.settings import MEBIBYTE
 #: a form body be this much larger than ``MAX_UPLOAD_BYTES`` (it cannot look inside the
 #: form), and the studio then holds the audio itself to the exact limit. The largest form
 #: the studio reads is its text fields (the options and ``_charset_``) at their longest,
-#: 4,096 bytes each and 32 KiB for ``user_lyrics`` (services/studio/forms.py), their part
+#: 4,096 bytes each and 32 KiB for ``user_lyrics`` (services/common/forms.py), their part
 #: headers and the file part's (about 100 KiB in all; tests/studio/test_forms.py builds it).
 FORM_FIELDS_ALLOWANCE_BYTES = 128 * 1024
 

@@ -16,11 +16,12 @@ from services.common.cancellation import JobSlots, raise_if_cancelled
 from services.common.convert import melody_to_proto
 from services.common.errors import grpc_errors
 from services.common.f0.engines import use_torch_threads
+from services.common.forms import read_upload_within, set_form_fields
 from services.common.music import Melody
 from services.common.scores import midi
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
-from services.common.uploads import check_upload_size, read_streamed_upload
+from services.common.uploads import read_streamed_upload
 from services.pitch.melody import extract_melody
 from services.pitch.melody import warm_up as pitch_warm_up
 
@@ -56,14 +57,13 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
     def UploadMelody(
         self, request: pitch_pb2.UploadMelodyRequest, context: grpc.ServicerContext
     ) -> pitch_pb2.UploadMelodyResponse:
+        audio = self._uploaded_audio(request)
         options = pitch_pb2.ExtractionOptions(
             engine=request.engine,
             include_contour=request.include_contour,
             min_note_duration_s=request.min_note_duration_s,
         )
-        melody = self._melody_of(
-            self._checked_body(request.audio), options, cancellation_of(context)
-        )
+        melody = self._melody_of(audio, options, cancellation_of(context))
         return pitch_pb2.UploadMelodyResponse(melody=melody_to_proto(melody))
 
     @grpc_errors
@@ -84,19 +84,25 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
     def UploadMidi(
         self, request: pitch_pb2.UploadMidiRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
+        audio = self._uploaded_audio(request)
         options = pitch_pb2.ExtractionOptions(
             engine=request.engine, min_note_duration_s=request.min_note_duration_s
         )
-        melody = self._melody_of(
-            self._checked_body(request.audio), options, cancellation_of(context)
-        )
+        melody = self._melody_of(audio, options, cancellation_of(context))
         return httpbody_pb2.HttpBody(
             content_type=midi.CONTENT_TYPE, data=midi.melody_to_midi(melody)
         )
 
-    def _checked_body(self, body: httpbody_pb2.HttpBody) -> bytes:
-        check_upload_size(len(body.data), self._settings.max_upload_bytes)
-        return body.data
+    def _uploaded_audio(
+        self, request: pitch_pb2.UploadMelodyRequest | pitch_pb2.UploadMidiRequest
+    ) -> bytes:
+        """The audio of a REST upload, a raw body or a multipart/form-data form; a form's
+        other fields are set onto ``request`` (over the query string's options)."""
+        upload = read_upload_within(
+            request.audio.content_type, request.audio.data, self._settings.max_upload_bytes
+        )
+        set_form_fields(request, upload.fields)
+        return upload.audio
 
     def _melody_of(
         self, data: bytes, options: pitch_pb2.ExtractionOptions, cancelled: threading.Event

@@ -20,12 +20,12 @@ from services.common.callers import client_name, metadata_value
 from services.common.clients import open_channel
 from services.common.convert import lyrics_from_proto, melody_from_proto
 from services.common.errors import UnavailableError, grpc_errors, status_for
+from services.common.forms import read_upload_within
 from services.common.scores import export_score
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.common.uploads import read_streamed_upload
 from services.studio.admission import TakeAdmission
-from services.studio.forms import read_upload_within
 from services.studio.health import mesh_health
 from services.studio.idempotency import (
     IDEMPOTENCY_KEY_METADATA_KEY,

@@ -113,6 +113,51 @@ def test_bad_uploads_are_400_with_a_message_a_person_understands(
     assert expected_words in error["message"]
 
 
+def form(audio: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends it, and its Content-Type."""
+    boundary = "----form-boundary-7MA4YWxk"
+    body = b""
+    for name, value in fields.items():
+        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        body += value.encode() + b"\r\n"
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; '.encode()
+    body += b'filename="hum.wav"\r\nContent-Type: audio/wav\r\n\r\n' + audio
+    body += f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_form_upload_is_read_like_a_raw_one_its_fields_being_options(
+    mesh: Mesh, scale_hum: np.ndarray
+) -> None:
+    body, content_type = form(encode(scale_hum, SAMPLE_RATE_HZ, "wav"), {"include_contour": "on"})
+    status, _, reply = extract_via_rest(mesh, body, content_type=content_type)
+    assert status == 200, reply
+    melody = json.loads(reply)["melody"]
+    assert [note["midi_pitch"] for note in melody["notes"]] == list(C_MAJOR_PITCHES)
+    assert melody["contour"]["times_s"]
+
+    body, content_type = form(encode(scale_hum, SAMPLE_RATE_HZ, "wav"), {"voice": "joe"})
+    status, _, reply = extract_via_rest(mesh, body, content_type=content_type)
+    assert status == 400
+    assert "unknown form field 'voice'; the fields are: engine, include_contour" in reply.decode()
+
+
+def test_a_json_body_is_told_to_send_the_audio_file_itself(mesh: Mesh) -> None:
+    for path in ("/v1/melody:extract", "/melody-to-vocals"):
+        status, _, reply = http(
+            mesh,
+            "POST",
+            path,
+            body=b'{"audio": "UklGRg=="}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 400, path
+        assert (
+            "the body is application/json, but the audio file itself is expected"
+            in (json.loads(reply)["message"])
+        )
+
+
 def test_upload_over_the_limit_is_413_at_the_gateway(mesh: Mesh) -> None:
     status, _, _ = extract_via_rest(mesh, b"\0" * (12 * 1024 * 1024))
     assert status == 413

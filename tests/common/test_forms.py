@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from expertmusic.pitch.v1 import pitch_pb2
 from expertmusic.studio.v1 import studio_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3 import encode_multipart_formdata
 
 from services.common.errors import InvalidInputError, ResourceLimitError
-from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
-from services.studio.forms import (
+from services.common.forms import (
     CHARSET_FIELD,
     max_field_bytes,
     read_upload,
     read_upload_within,
+    set_form_fields,
 )
+from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES
 from services.studio.options import options_from_rest
 
 BOUNDARY = "b0undary"
@@ -299,3 +302,39 @@ def test_a_whole_songs_words_fit_in_the_user_lyrics_field() -> None:
         read_upload(
             CONTENT_TYPE, form(("theme", None, words.encode()), ("audio", "a.wav", b"RIFF"))
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("on", True), ("true", True), ("1", True), ("false", False), ("", False)]
+)
+def test_a_checkbox_or_a_word_sets_a_yes_no_option(text: str, expected: bool) -> None:
+    request = pitch_pb2.UploadMelodyRequest(include_contour=not expected)
+    set_form_fields(request, {"include_contour": text})
+    assert request.include_contour is expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "complaint"),
+    [
+        ({"audio_url": "x"}, "unknown form field 'audio_url'; the fields are: engine, "),
+        ({"include_contour": "maybe"}, "'include_contour' must be true or false, not 'maybe'"),
+        ({"min_note_duration_s": "fast"}, "'min_note_duration_s' must be a number"),
+        ({"min_note_duration_s": "nan"}, "'min_note_duration_s' must be a finite number"),
+        ({"min_note_duration_s": "inf"}, "'min_note_duration_s' must be a finite number"),
+    ],
+)
+def test_a_form_field_that_is_no_option_or_not_of_its_type_is_refused(
+    fields: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(complaint)):
+        set_form_fields(pitch_pb2.UploadMelodyRequest(), fields)
+
+
+def test_a_json_body_is_refused_with_what_to_send_instead() -> None:
+    with pytest.raises(InvalidInputError, match="the audio file itself is expected"):
+        read_upload("application/json; charset=utf-8", b'{"audio": "..."}')
+
+
+def test_curl_data_binary_without_a_content_type_is_still_a_raw_upload() -> None:
+    upload = read_upload("application/x-www-form-urlencoded", b"RIFF....WAVE")
+    assert upload.audio == b"RIFF....WAVE" and upload.fields == {}

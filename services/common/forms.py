@@ -14,11 +14,15 @@ characters.
 
 from __future__ import annotations
 
+import math
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import decode_rfc2231
 
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -37,6 +41,11 @@ MAX_FORM_FIELD_BYTES_BY_NAME = {"user_lyrics": 32 * 1024}
 DEFAULT_CHARSET = "utf-8"
 #: The form field whose value names the charset of the other text fields (RFC 7578 §4.6).
 CHARSET_FIELD = "_charset_"
+#: Bodies that are certainly no audio file (a raw upload's other content types are only
+#: advisory: curl --data-binary says application/x-www-form-urlencoded for a WAV file).
+_NOT_AUDIO_MEDIA_TYPES = (b"application/json", b"multipart/mixed")
+_TRUE_TEXTS = ("true", "1", "on", "yes")
+_FALSE_TEXTS = ("false", "0", "off", "no", "")
 _EXTENDED_FILENAME = re.compile(rb"""(?:^|;)\s*filename\*\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
 
 
@@ -65,10 +74,11 @@ class _Part:
 def read_upload(content_type: str, body: bytes) -> Upload:
     """Splits a multipart/form-data body into the audio file and the form fields.
 
-    Any other content type is taken as the audio file itself (``audio/wav``...).
+    Any other content type is taken as the audio file itself (``audio/wav``...), except
+    JSON, which is refused with what to send instead.
 
     Raises:
-        InvalidInputError: a multipart body without a boundary, malformed, without an
+        InvalidInputError: a JSON body; a multipart body without a boundary, malformed, without an
             audio part, with a text field over ``MAX_FORM_FIELD_BYTES`` or whose name or
             value is not valid text in its charset, or naming a charset that does not
             exist.
@@ -76,6 +86,13 @@ def read_upload(content_type: str, body: bytes) -> Upload:
     # A header is bytes on the wire; HttpBody hands it over as text, so turn it back into
     # the bytes python-multipart's parameter parser expects (never re-decoded as Latin-1).
     media_type, parameters = parse_options_header((content_type or "").encode("utf-8"))
+    if media_type in _NOT_AUDIO_MEDIA_TYPES:
+        raise InvalidInputError(
+            f"the body is {media_type.decode('latin-1')}, but the audio file itself is "
+            "expected: send it as the body with its own Content-Type (audio/wav, "
+            "audio/webm...), or as the field 'audio' of a multipart/form-data form; "
+            "options go in the query string or in the form's other fields"
+        )
     if media_type != b"multipart/form-data":
         return Upload(audio=body)
     boundary = parameters.get(b"boundary")
@@ -212,3 +229,57 @@ def _decoded(data: bytes, charset: str, what: str) -> str:
             f"{what} is not valid {charset} text (byte {error.start} is "
             f"0x{data[error.start]:02x}); send it as UTF-8"
         ) from None
+
+
+def set_form_fields(message: Message, form_fields: Mapping[str, str]) -> None:
+    """Sets each text field of a form onto the protobuf field of the same name of
+    ``message`` (a form field overrides what the query string gave it).
+
+    Text becomes the field's type: strings are stripped; numbers are read as Python
+    reads them; a bool is "true"/"1"/"on" (an HTML checkbox) or "false"/"0"/"off"/"".
+    Only scalar fields can be set (a message or a repeated field is not a form field).
+
+    Raises:
+        InvalidInputError: a field ``message`` does not have (the message lists the
+            fields it has), or text that is not of the field's type.
+    """
+    fields = {
+        field.name: field
+        for field in message.DESCRIPTOR.fields
+        if field.type != FieldDescriptor.TYPE_MESSAGE and not _is_repeated(field)
+    }
+    for name, text in form_fields.items():
+        field = fields.get(name)
+        if field is None:
+            raise InvalidInputError(
+                f"unknown form field {name!r}; the fields are: {', '.join(sorted(fields))}"
+                " and the audio file"
+            )
+        setattr(message, name, _typed(field, name, text.strip()))
+
+
+def _typed(field: FieldDescriptor, name: str, text: str) -> object:
+    if field.type == FieldDescriptor.TYPE_STRING:
+        return text
+    if field.type == FieldDescriptor.TYPE_BOOL:
+        if text.lower() in _TRUE_TEXTS:
+            return True
+        if text.lower() in _FALSE_TEXTS:
+            return False
+        raise InvalidInputError(f"the form field {name!r} must be true or false, not {text!r}")
+    if field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        try:
+            value = float(text or 0)
+        except ValueError:
+            raise InvalidInputError(f"the form field {name!r} must be a number") from None
+        if not math.isfinite(value):
+            raise InvalidInputError(f"the form field {name!r} must be a finite number")
+        return value
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise InvalidInputError(f"the form field {name!r} must be a whole number") from None
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    return bool(field.is_repeated)
