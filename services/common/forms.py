@@ -246,7 +246,7 @@ def set_form_fields(message: Message, form_fields: Mapping[str, str]) -> None:
     fields = {
         field.name: field
         for field in message.DESCRIPTOR.fields
-        if field.type != FieldDescriptor.TYPE_MESSAGE and not _is_repeated(field)
+        if field.type != FieldDescriptor.TYPE_MESSAGE and not field.is_repeated
     }
     for name, text in form_fields.items():
         field = fields.get(name)
@@ -255,19 +255,19 @@ def set_form_fields(message: Message, form_fields: Mapping[str, str]) -> None:
                 f"unknown form field {name!r}; the fields are: {', '.join(sorted(fields))}"
                 " and the audio file"
             )
-        setattr(message, name, _typed(field, name, text.strip()))
+        setattr(message, name, _typed(field.type, name, text.strip()))
 
 
-def _typed(field: FieldDescriptor, name: str, text: str) -> object:
-    if field.type == FieldDescriptor.TYPE_STRING:
+def _typed(field_type: int, name: str, text: str) -> object:
+    if field_type == FieldDescriptor.TYPE_STRING:
         return text
-    if field.type == FieldDescriptor.TYPE_BOOL:
+    if field_type == FieldDescriptor.TYPE_BOOL:
         if text.lower() in _TRUE_TEXTS:
             return True
         if text.lower() in _FALSE_TEXTS:
             return False
         raise InvalidInputError(f"the form field {name!r} must be true or false, not {text!r}")
-    if field.type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+    if field_type in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
         try:
             value = float(text or 0)
         except ValueError:
@@ -279,7 +279,3 @@ def _typed(field: FieldDescriptor, name: str, text: str) -> object:
         return int(text or 0)
     except ValueError:
         raise InvalidInputError(f"the form field {name!r} must be a whole number") from None
-
-
-def _is_repeated(field: FieldDescriptor) -> bool:
-    return bool(field.is_repeated)

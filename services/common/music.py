@@ -50,6 +50,27 @@ class Note:
     def offset_s(self) -> float:
         return self.onset_s + self.duration_s
 
+    def non_finite_field(self) -> str | None:
+        """The name of the first number of this note that is NaN or infinite (JSON
+        callers can send "NaN" and "Infinity"), or None when all are finite."""
+        for name in NOTE_NUMBER_FIELDS:
+            if not math.isfinite(getattr(self, name)):
+                return name
+        return None
+
+
+#: The real-valued fields of a Note, which must be finite.
+NOTE_NUMBER_FIELDS = ("onset_s", "duration_s", "cents_offset", "frequency_hz", "confidence")
+
+
+def non_finite_message(note: Note, number: int) -> str | None:
+    """What a person is told about note ``number`` (counted from 1) when one of its
+    numbers is NaN or infinite; None when all are finite."""
+    name = note.non_finite_field()
+    if name is None:
+        return None
+    return f"note {number} has {name} {getattr(note, name)!r}; it must be a finite number"
+
 
 @dataclass(frozen=True)
 class Phrase:

@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.common.music import Melody, Note, Phrase
+from services.common.music import Melody, Note, Phrase, non_finite_message
 from services.lyrics.errors import LyricsInputError
 
 #: A note this much longer than its phrase's median note is strong on its own.
@@ -250,6 +250,9 @@ def _beat_distance(time_s: float, beat_s: float) -> float:
 def _check_notes(notes: Sequence[Note]) -> None:
     """Refuse notes whose times are not real numbers (NaN, infinite) or make no sense."""
     for index, note in enumerate(notes):
+        non_finite = non_finite_message(note, index + 1)
+        if non_finite is not None:
+            raise LyricsInputError(non_finite)
         if not (math.isfinite(note.onset_s) and note.onset_s >= 0):
             raise LyricsInputError(
                 f"note {index + 1} starts at {note.onset_s} s; an onset must be a number of "

@@ -19,7 +19,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from services.common.errors import InvalidInputError
-from services.common.music import LyricLine, Lyrics, Melody, Note, Phrase, Syllable
+from services.common.music import (
+    LyricLine,
+    Lyrics,
+    Melody,
+    Note,
+    Phrase,
+    Syllable,
+    non_finite_message,
+)
 from services.common.phrases import group_phrases
 
 #: The engine name of a melody that a person edited.
@@ -65,7 +73,8 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
     ones do not cover every note once, in order) and ``engine`` set to "edited".
 
     Raises:
-        InvalidInputError: no notes; a note out of time order or overlapping the one
+        InvalidInputError: no notes; a number of a note that is NaN or infinite; a note
+            out of time order or overlapping the one
             before it; a MIDI pitch outside 0..127; a duration of zero or less; a note
             ending after ``max_duration_s`` seconds. The message names the note
             (counted from 1) and what is wrong with it.
@@ -76,6 +85,9 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
     low, high = MIDI_PITCH_RANGE
     for index, note in enumerate(notes):
         number = index + 1
+        non_finite = non_finite_message(note, number)
+        if non_finite is not None:
+            raise InvalidInputError(non_finite)
         if not low <= note.midi_pitch <= high:
             raise InvalidInputError(
                 f"note {number} has MIDI pitch {note.midi_pitch}; pitches go from {low} to {high}"

@@ -11,7 +11,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from services.common.music import Melody, Note, Phrase, Syllable, continues_word
+from services.common.music import (
+    Melody,
+    Note,
+    Phrase,
+    Syllable,
+    continues_word,
+    non_finite_message,
+)
 from services.common.phrases import MAX_PHRASE_DURATION_S, MIN_REST_S, group_phrases
 from services.synth.phonemes import arpabet_to_ipa
 from services.synth.types import RangePolicy, SingOptions, SynthInputError
@@ -224,6 +231,9 @@ def _checked_notes(notes: list[Note]) -> list[Note]:
         raise SynthInputError("the melody has no notes")
     checked: list[Note] = []
     for i, note in enumerate(notes):
+        non_finite = non_finite_message(note, i + 1)
+        if non_finite is not None:
+            raise SynthInputError(non_finite)
         if not LOWEST_MIDI <= note.midi_pitch <= HIGHEST_MIDI:
             raise SynthInputError(
                 f"note {i + 1} has MIDI pitch {note.midi_pitch}, outside the singable "

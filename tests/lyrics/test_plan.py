@@ -76,7 +76,11 @@ def test_empty_or_non_positive_counts_are_refused(counts: list[int]) -> None:
 
 @pytest.mark.parametrize(
     ("onset_s", "duration_s", "reason"),
-    [(math.nan, 0.5, "starts at nan"), (0.0, math.inf, "lasts inf"), (-1.0, 0.5, "0 or more")],
+    [
+        (math.nan, 0.5, "has onset_s nan"),
+        (0.0, math.inf, "has duration_s inf"),
+        (-1.0, 0.5, "0 or more"),
+    ],
 )
 def test_notes_whose_times_are_not_real_are_refused(
     onset_s: float, duration_s: float, reason: str

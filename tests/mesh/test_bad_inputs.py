@@ -283,7 +283,35 @@ CASES: dict[str, Case] = {
             {"melody": {"notes": [{"onsetS": "NaN", "durationS": "Infinity", "midiPitch": 60}]}}
         ).encode(),
         (400,),
-        "note 1 (starts|lasts)",
+        "note 1 has onset_s nan; it must be a finite number",
+    ),
+    "score with an infinite note": Case(
+        "/v1/scores:export",
+        "application/json",
+        lambda: json.dumps(
+            {
+                "format": "musicxml",
+                "melody": {"notes": [{"onset_s": 0, "duration_s": "Infinity", "midi_pitch": 60}]},
+            }
+        ).encode(),
+        (400,),
+        "note 1 has duration_s inf; it must be a finite number",
+    ),
+    "sung melody with a NaN confidence": Case(
+        "/v1/vocals:sing",
+        "application/json",
+        lambda: json.dumps(
+            {
+                "melody": {
+                    "notes": [
+                        {"onset_s": 0, "duration_s": 0.5, "midi_pitch": 60, "confidence": "NaN"}
+                    ]
+                },
+                "lyrics": {"lines": [{"syllables": [{"text": "la", "note_index": 0}]}]},
+            }
+        ).encode(),
+        (400,),
+        "note 1 has confidence nan",
     ),
     "lyrics of emoji only": Case(
         LYRICS, "application/json", lambda: lyrics_json(userLyrics="🎵🎶 ❤️"), (400,), "no words"

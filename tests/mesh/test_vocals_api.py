@@ -98,9 +98,7 @@ def test_seed_endpoint_takes_a_multipart_hum_and_returns_a_take(
     assert take["audio_url"].endswith(f"/v1/takes/{take['take_id']}/audio")
 
 
-def test_a_plus_in_the_query_is_a_space_as_html_forms_write_it(
-    mesh: Mesh, hum_wav: bytes
-) -> None:
+def test_a_plus_in_the_query_is_a_space_as_html_forms_write_it(mesh: Mesh, hum_wav: bytes) -> None:
     status, take = create_take(mesh, hum_wav, "audio/wav", "?theme=night+trains&mood=a%2Bb")
     assert status == 200, take
     assert (take["options"]["theme"], take["options"]["mood"]) == ("night trains", "a+b")
