@@ -15,6 +15,7 @@ message about such a value quotes it with its field (README, Editable takes).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -37,6 +38,9 @@ USER_PROVIDER = "user"
 #: Onsets and offsets closer than this are the same instant (JSON round trips of floats).
 TIME_TOLERANCE_S = 1e-6
 MIDI_PITCH_RANGE = (0, 127)
+#: The fastest tempo a score may state, in beats a minute (a melody's tempo is written
+#: into its exports; faster than this is no tempo a person sings at).
+MAX_TEMPO_BPM = 400.0
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,18 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
                 f"note {number} starts at {note.onset_s:.3f} s, while note {number - 1} "
                 f"still sounds (until {previous.offset_s:.3f} s): notes must not overlap"
             )
+    if not (math.isfinite(melody.tempo_bpm) and 0 <= melody.tempo_bpm <= MAX_TEMPO_BPM):
+        raise InvalidInputError(
+            f"the melody has tempo_bpm {melody.tempo_bpm!r}; a tempo is 0 (not known) or up "
+            f"to {MAX_TEMPO_BPM:g} beats a minute"
+        )
     phrases = melody.phrases if _phrases_cover(melody.phrases, len(notes)) else None
+    # A duration that is not a number is taken as not given: the notes' end.
+    duration_s = melody.duration_s if math.isfinite(melody.duration_s) else 0.0
     return replace(
         melody,
         phrases=phrases or group_phrases(notes),
-        duration_s=max(melody.duration_s, notes[-1].offset_s),
+        duration_s=max(duration_s, notes[-1].offset_s),
         engine=EDITED_ENGINE,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import replace
 
 import pytest
@@ -75,6 +77,28 @@ def test_edited_notes_that_cannot_be_sung_are_refused_with_the_reason(
 ) -> None:
     with pytest.raises(InvalidInputError, match=complaint):
         checked_melody(Melody(notes, [], 0.0, "edited"), max_duration_s=MAX_S)
+
+
+@pytest.mark.parametrize(
+    ("note", "complaint"),
+    [
+        (Note(math.nan, 0.5, 60), "note 1 has onset_s nan; it must be a finite number"),
+        (Note(0.0, math.inf, 60), "note 1 has duration_s inf; it must be a finite number"),
+        (Note(0.0, 0.5, 60, cents_offset=-math.inf), "note 1 has cents_offset -inf"),
+    ],
+)
+def test_numbers_that_are_not_finite_are_refused_naming_the_note_and_field(
+    note: Note, complaint: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(complaint)):
+        checked_melody(Melody([note], [], 1.0, "edited"), max_duration_s=MAX_S)
+
+
+@pytest.mark.parametrize("tempo_bpm", [math.nan, math.inf, -1.0, 1000.0])
+def test_a_tempo_that_no_score_can_state_is_refused(tempo_bpm: float) -> None:
+    melody = Melody([Note(0.0, 0.5, 60)], [], 1.0, "edited", tempo_bpm=tempo_bpm)
+    with pytest.raises(InvalidInputError, match="a tempo is 0 \\(not known\\) or up to 400"):
+        checked_melody(melody, max_duration_s=MAX_S)
 
 
 def test_notes_that_touch_end_to_start_are_not_an_overlap() -> None:
