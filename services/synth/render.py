@@ -24,6 +24,7 @@ import numpy.typing as npt
 import soxr
 
 from services.common.cancellation import raise_if_cancelled
+from services.common.errors import PreconditionError
 from services.common.music import Melody, Note, Phrase, Syllable
 from services.common.settings import Settings, get_settings
 from services.synth.choice import candidate_voices, choose_voice, transposition_reason
@@ -100,7 +101,8 @@ def sing(
     expression are taken from it instead of being sung again.
 
     Raises (at once, before rendering): SynthInputError for a request that cannot be
-    sung, VoiceUnavailableError for a local voice missing here. While iterating, a
+    sung, VoiceUnavailableError for a local voice missing here, PreconditionError for a
+    Replicate engine on a server without a Replicate token. While iterating, a
     Replicate engine may raise ProviderUnavailableError, and WorkCancelledError ends the
     work once ``cancelled`` is set (the caller went away): it is looked at before each
     block of each phrase is sung.
@@ -128,6 +130,14 @@ def sing(
     if request.engine is Engine.LOCAL:
         voice = local_voice(info.voice_id)
         return _sing_locally(request, score, voice, choice, started, phrase_cache, cancelled)
+    if not settings.replicate_api_token:
+        # Asking again will not help, so this is no outage (UNAVAILABLE): the caller
+        # chose an engine this server is not set up for.
+        raise PreconditionError(
+            f"the synth engine {request.engine.value!r} runs on Replicate, which is not "
+            "configured on this server: set REPLICATE_API_TOKEN, or sing with a local voice "
+            "(engine 'local')"
+        )
     return _sing_remotely(request, score, info, choice, settings, started, cancelled)
 
 

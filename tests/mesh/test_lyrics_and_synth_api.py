@@ -64,6 +64,28 @@ def test_voices_are_listed_with_ranges_and_licences(mesh: Mesh) -> None:
     assert "REPLICATE_API_TOKEN" in voices["bark-speaker-6"]["unavailable_reason"]
 
 
+def test_a_replicate_engine_on_a_server_without_a_token_is_a_400_saying_what_to_set(
+    mesh: Mesh, melody: dict
+) -> None:
+    _, lyrics = post_json(mesh, "/v1/lyrics:write", {"melody": melody, "seed": 1})
+    status, error = post_json(
+        mesh, "/v1/vocals:sing", {"melody": melody, "lyrics": lyrics, "engine": "bark"}
+    )
+    assert status == 400, error
+    assert "'bark' runs on Replicate, which is not configured on this server" in error["message"]
+
+    wav = encode(synthesize_hum(C_MAJOR_SCALE_WITH_REST, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, "wav")
+    status, _, reply = http(
+        mesh,
+        "POST",
+        "/melody-to-vocals?synth_engine=musicgen-melody",
+        body=wav,
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 400, reply
+    assert "set REPLICATE_API_TOKEN" in json.loads(reply)["message"]
+
+
 def test_the_answer_of_lyrics_write_is_sung_as_it_is_by_vocals_sing(
     mesh: Mesh, melody: dict
 ) -> None:

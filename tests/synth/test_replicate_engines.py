@@ -13,6 +13,7 @@ import soundfile
 
 from services.common.audio import encode_wav
 from services.common.cancellation import WorkCancelledError
+from services.common.errors import PreconditionError
 from services.common.retry import ProviderUnavailableError
 from services.common.settings import Settings
 from services.synth.render import sing
@@ -158,6 +159,9 @@ def test_a_bad_token_is_unavailable() -> None:
             list(sing(_request(Engine.BARK), settings=_settings(fake)))
 
 
-def test_without_a_token_replicate_engines_are_unavailable() -> None:
-    with pytest.raises(ProviderUnavailableError, match="REPLICATE_API_TOKEN is not set"):
-        list(sing(_request(Engine.BARK), settings=Settings(replicate_api_token="")))
+@pytest.mark.parametrize("engine", [Engine.BARK, Engine.MUSICGEN_MELODY])
+def test_without_a_token_replicate_engines_are_refused_at_once_saying_what_to_set(
+    engine: Engine,
+) -> None:
+    with pytest.raises(PreconditionError, match="not configured on this server: set REPLICATE_"):
+        sing(_request(engine), settings=Settings(replicate_api_token=""))

@@ -4,7 +4,8 @@ Both run through the mesh's one Replicate client (``services.common.replicate``)
 prediction of the configured model version, polled until it ends or ``synth_timeout_s``
 passes (then cancelled), its output file fetched and decoded with the project's one
 decoder. Anything that fails becomes :class:`ProviderUnavailableError`, which the server
-maps to UNAVAILABLE.
+maps to UNAVAILABLE; a server without a Replicate token refuses these engines at once
+(FAILED_PRECONDITION, see ``services.synth.render.sing``).
 
 - ``bark`` (suno-ai/bark) sings text placed between ♪ marks; it does not follow notes.
 - ``musicgen-melody`` (meta/musicgen, melody model) follows the melody's chroma from an
@@ -18,10 +19,8 @@ from typing import Any
 
 from services.common import musicgen
 from services.common.audio import DecodedAudio
-from services.common.errors import PreconditionError
 from services.common.music import midi_to_hz
-from services.common.replicate import PROVIDER, ReplicateClient
-from services.common.retry import ProviderUnavailableError
+from services.common.replicate import ReplicateClient
 from services.common.settings import Settings
 from services.synth.score import Score
 from services.synth.types import Engine
@@ -40,8 +39,10 @@ def render(
 ) -> DecodedAudio:
     """Sing ``score`` with a Replicate engine; the whole result, decoded to mono float32.
 
-    Raises ProviderUnavailableError when Replicate is not configured, keeps failing after
-    retries, the prediction fails, or it does not finish within ``synth_timeout_s``;
+    Raises PreconditionError when Replicate is not configured (no token: asking again
+    will not help, so it is no outage); ProviderUnavailableError when Replicate keeps
+    failing after retries, the prediction fails, or it does not finish within
+    ``synth_timeout_s``;
     WorkCancelledError when ``cancelled`` is set first (the prediction is cancelled too).
     """
     if engine is Engine.BARK:
@@ -52,11 +53,7 @@ def render(
         model_input = musicgen_input(score)
     else:
         raise ValueError(f"{engine} is not a Replicate engine")
-    try:
-        client = ReplicateClient(settings)
-    except PreconditionError:
-        # A voice whose provider is switched off is unavailable, like an unreachable one.
-        raise ProviderUnavailableError(PROVIDER, "REPLICATE_API_TOKEN is not set") from None
+    client = ReplicateClient(settings)
     return client.predict_audio(
         model_version,
         model_input,
