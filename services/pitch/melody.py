@@ -26,7 +26,19 @@ from services.pitch.tempo import estimate_tempo_bpm
 
 # Every engine works at 16 kHz; resampling once here serves the engine and the onset features.
 ANALYSIS_SAMPLE_RATE_HZ = 16_000
-SILENCE_PEAK = 1e-3  # -60 dBFS: below this the recording holds nothing to transcribe
+#: Below this peak (-80 dBFS) a recording holds nothing to transcribe: 16-bit dither
+#: and a quiet room's noise floor through an idle microphone stay under it.
+SILENCE_PEAK = 1e-4
+#: A recording quieter than this peak (-20 dBFS) is raised to it before its pitch is
+#: tracked: the trackers' confidence falls with the level (a hum whose loudest moment is
+#: at -55 dBFS lost 19 of its 25 notes to SwiftF0 as it was, none raised), and the note
+#: segmentation only compares levels with each other, so the gain changes nothing else.
+#: Louder recordings are left as they are (raising every recording to -6 dBFS cost a
+#: vocadito clip one false note).
+RAISED_PEAK = 0.1
+#: A recording whose loudest moment is below this (-40 dBFS) is transcribed, with a
+#: warning: its notes are likely to be missed or wrong.
+QUIET_PEAK = 1e-2
 #: The shortest recording we transcribe, in seconds. A note must last 50 ms to count and
 #: the trackers need about as long again around it (SwiftF0 finds nothing in 80 ms of
 #: a hummed note, CREPE nothing in 60 ms); a quarter of a second leaves room for a
@@ -73,8 +85,10 @@ def extract_melody(
             next step (within a batch of frames for the CREPE engines).
 
     Returns:
-        Melody with notes, phrases, tempo and key. Silence or audio without a melody gives
-        zero notes and a warning, not an error; so does a tune pitched above what the
+        Melody with notes, phrases, tempo and key; a quiet recording gives the notes it
+        would give at RAISED_PEAK (it is raised to it first; below QUIET_PEAK a warning
+        says it is very quiet). Silence (below SILENCE_PEAK) or audio without a
+        melody gives zero notes and a warning, not an error; so does a tune pitched above what the
         engine can hear (a high whistle), next to whatever notes were found.
 
     Raises:
@@ -92,10 +106,20 @@ def extract_melody(
     duration_s = len(audio) / sample_rate_hz
     if duration_s < MIN_DURATION_S:
         raise RecordingTooShortError(duration_s)
-    if float(np.max(np.abs(audio))) < SILENCE_PEAK:
+    peak = float(np.max(np.abs(audio)))
+    if peak < SILENCE_PEAK:
         return Melody(
             notes=[], phrases=[], duration_s=duration_s, engine=engine, warnings=[SILENT_WARNING]
         )
+    level_warnings = []
+    if peak < QUIET_PEAK:
+        level_warnings.append(
+            f"the recording is very quiet (its loudest moment is {20 * np.log10(peak):.0f} "
+            "dBFS), so it was amplified to find the notes: sing closer to the microphone or "
+            "raise its input level"
+        )
+    if peak < RAISED_PEAK:
+        audio = audio * np.float32(RAISED_PEAK / peak)
     if sample_rate_hz != ANALYSIS_SAMPLE_RATE_HZ:
         audio = soxr.resample(audio, sample_rate_hz, ANALYSIS_SAMPLE_RATE_HZ)
 
@@ -111,7 +135,7 @@ def extract_melody(
         ),
         min_note_duration_s=min_note_duration_s,
     )
-    warnings = [] if notes else [NO_MELODY_WARNING]
+    warnings = level_warnings + ([] if notes else [NO_MELODY_WARNING])
     unheard_s = seconds_above_ceiling(spectra, track, tracker.highest_frequency_hz)
     if unheard_s >= ABOVE_RANGE_WARNING_S:
         warnings.append(

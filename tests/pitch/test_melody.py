@@ -87,6 +87,36 @@ def test_include_contour_returns_the_pitch_track():
     assert np.median(contour.frequencies_hz[held]) == pytest.approx(440.0, rel=0.01)
 
 
+def at_peak_dbfs(audio: np.ndarray, peak_dbfs: float) -> np.ndarray:
+    """The audio scaled to a peak level and stored as 16-bit PCM is."""
+    scaled = audio / np.max(np.abs(audio)) * 10 ** (peak_dbfs / 20)
+    return (np.round(scaled * 32767) / 32767).astype(np.float32)
+
+
+@pytest.mark.parametrize("peak_dbfs", [-45.0, -60.0, -70.0])
+def test_a_quiet_recording_gives_the_notes_of_a_loud_one_and_says_it_is_quiet(
+    peak_dbfs: float,
+) -> None:
+    hum = synthesize_hum(C_MAJOR_SCALE_WITH_REST, SAMPLE_RATE_HZ, noise_db=-30)
+
+    loud = extract_melody(at_peak_dbfs(hum, -6.0), SAMPLE_RATE_HZ)
+    quiet = extract_melody(at_peak_dbfs(hum, peak_dbfs), SAMPLE_RATE_HZ)
+
+    assert [n.midi_pitch for n in quiet.notes] == [n.midi_pitch for n in loud.notes]
+    assert [n.midi_pitch for n in loud.notes] == list(C_MAJOR_PITCHES)
+    assert loud.warnings == []
+    assert quiet.warnings == [
+        f"the recording is very quiet (its loudest moment is {peak_dbfs:.0f} dBFS), so it was "
+        "amplified to find the notes: sing closer to the microphone or raise its input level"
+    ]
+
+
+def test_a_recording_below_minus_80_dbfs_is_silent() -> None:
+    hum = synthesize_hum(C_MAJOR_SCALE_WITH_REST, SAMPLE_RATE_HZ)
+    melody = extract_melody(hum / np.max(np.abs(hum)) * 10 ** (-85 / 20), SAMPLE_RATE_HZ)
+    assert melody.notes == [] and melody.warnings == [SILENT_WARNING]
+
+
 def test_silence_gives_zero_notes_and_a_warning():
     melody = extract_melody(np.zeros(SAMPLE_RATE_HZ * 2, dtype=np.float32), SAMPLE_RATE_HZ)
 
