@@ -24,7 +24,7 @@ from email.utils import decode_rfc2231
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
 from services.common.errors import InvalidInputError, ResourceLimitError
 from services.common.uploads import FORM_FIELDS_ALLOWANCE_BYTES, check_upload_size
@@ -121,6 +121,10 @@ def read_upload_within(content_type: str, body: bytes, max_audio_bytes: int) -> 
 
 
 def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
+    if not body:
+        raise InvalidInputError(
+            "the multipart/form-data upload is empty: send the form with its audio file"
+        )
     parts: list[_Part] = []
     header_name = bytearray()
     header_value = bytearray()
@@ -156,23 +160,49 @@ def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
     try:
         parser.write(body)
         parser.finalize()
-    except FormParserError as error:
-        raise InvalidInputError(f"the multipart/form-data upload is malformed: {error}") from None
+    except FormParserError:
+        # The parser's own words ("Expected boundary character 89, got 88 at index 4")
+        # mean nothing to a person; this is what they have to fix.
+        raise InvalidInputError(
+            "the multipart/form-data upload is malformed: its parts are not framed by the "
+            f"boundary that its Content-Type names (--{boundary.decode('latin-1')})"
+        ) from None
+    if parser.state != MultipartState.END:
+        # The closing boundary never came: the upload was cut off (a dropped connection,
+        # a client that gave up), and its last part, often the audio, is missing its end.
+        raise InvalidInputError(
+            "the multipart/form-data upload is cut short: it ends before its closing "
+            f"boundary (--{boundary.decode('latin-1')}--); send the whole form again"
+        )
     return parts
 
 
 def _form_upload(parts: list[_Part]) -> Upload:
     upload = Upload(audio=b"")
+    audio_parts: list[tuple[str, str | None]] = []  # (field name, file name) of each
     texts: list[tuple[str, bytes, str]] = []
     for part in parts:
         disposition_header = part.headers.get("content-disposition", b"")
         _, disposition = parse_options_header(disposition_header)
         name = _decoded(disposition.get(b"name", b""), DEFAULT_CHARSET, "a form field's name")
         filename = _filename(disposition_header, disposition)
-        if name in AUDIO_FIELDS and (filename is not None or not upload.audio):
+        if name in AUDIO_FIELDS and (filename is not None or not audio_parts):
+            if audio_parts and audio_parts[-1][1] is not None:
+                # Which one the caller meant cannot be guessed; keeping one would silently
+                # drop the other recording.
+                raise InvalidInputError(
+                    f"the form has two audio files ({_shown(audio_parts[-1])} and "
+                    f"{_shown((name, filename))}): send one recording at a time"
+                )
+            audio_parts.append((name, filename))
             upload.audio = bytes(part.data)
             upload.filename = filename or ""
-        elif filename is None and name:
+        elif filename is not None:
+            raise InvalidInputError(
+                f"the form field {name!r} holds a file ({filename!r}); only the audio may be "
+                f"a file, in the field {AUDIO_FIELDS[0]!r} (or {AUDIO_FIELDS[1]!r})"
+            )
+        elif name:
             max_bytes = max_field_bytes(name)
             if len(part.data) > max_bytes:
                 raise InvalidInputError(f"the form field {name!r} is longer than {max_bytes} bytes")
@@ -193,6 +223,11 @@ def _form_upload(parts: list[_Part]) -> Upload:
                 data, charset or form_charset, f"the form field {name!r}"
             )
     return upload
+
+
+def _shown(audio_part: tuple[str, str | None]) -> str:
+    name, filename = audio_part
+    return f"{filename!r} in {name!r}" if filename else f"one in {name!r}"
 
 
 def _filename(header: bytes, disposition: dict[bytes, bytes]) -> str | None:

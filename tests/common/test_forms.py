@@ -338,3 +338,45 @@ def test_a_json_body_is_refused_with_what_to_send_instead() -> None:
 def test_curl_data_binary_without_a_content_type_is_still_a_raw_upload() -> None:
     upload = read_upload("application/x-www-form-urlencoded", b"RIFF....WAVE")
     assert upload.audio == b"RIFF....WAVE" and upload.fields == {}
+
+
+def test_a_form_cut_short_before_its_closing_boundary_is_refused_not_half_read() -> None:
+    whole = form(("theme", None, b"rain"), ("audio", "hum.wav", b"RIFF" + bytes(400)))
+    closing = f"\r\n--{BOUNDARY}--\r\n".encode()
+    for cut in (len(whole) - len(closing), len(whole) // 2, 10):
+        with pytest.raises(InvalidInputError, match="cut short: it ends before its closing"):
+            read_upload(CONTENT_TYPE, whole[:cut])
+    assert read_upload(CONTENT_TYPE, whole[:-2]).audio == b"RIFF" + bytes(400)  # no last CRLF
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "complaint"),
+    [
+        ("multipart/form-data; boundary=other", None, "not framed by the boundary that its "),
+        (CONTENT_TYPE, b"", "the multipart/form-data upload is empty"),
+    ],
+)
+def test_a_form_framed_wrongly_or_empty_is_refused_in_words_not_parser_internals(
+    content_type: str, body: bytes | None, complaint: str
+) -> None:
+    body = form(("audio", "hum.wav", b"RIFF")) if body is None else body
+    with pytest.raises(InvalidInputError, match=complaint) as refused:
+        read_upload(content_type, body)
+    assert "index" not in str(refused.value)
+
+
+def test_two_audio_files_in_one_form_are_refused_not_one_dropped() -> None:
+    body = form(("audio", "verse.wav", b"RIFF1"), ("file", "chorus.wav", b"RIFF2"))
+    with pytest.raises(
+        InvalidInputError,
+        match=r"two audio files \('verse.wav' in 'audio' and 'chorus.wav' in 'file'\)",
+    ):
+        read_upload(CONTENT_TYPE, body)
+
+
+def test_a_file_in_a_field_that_is_not_the_audio_is_refused_not_ignored() -> None:
+    body = form(("audio", "hum.wav", b"RIFF"), ("user_lyrics", "words.txt", b"la la"))
+    with pytest.raises(
+        InvalidInputError, match=re.escape("'user_lyrics' holds a file ('words.txt')")
+    ):
+        read_upload(CONTENT_TYPE, body)

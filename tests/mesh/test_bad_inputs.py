@@ -211,8 +211,22 @@ CASES: dict[str, Case] = {
         VOCALS,
         MULTIPART,
         lambda: form(audio_part(wav(hum())))[: -len(f"--{BOUNDARY}--\r\n") - 2],
-        (200, 400),
-        "",
+        (400,),
+        "cut short: it ends before its closing boundary",
+    ),
+    "multipart cut in the middle of the audio": Case(
+        EXTRACT,
+        MULTIPART,
+        lambda: form(audio_part(wav(hum())))[:20_000],
+        (400,),
+        "cut short",
+    ),
+    "multipart with two recordings": Case(
+        VOCALS,
+        MULTIPART,
+        lambda: form(audio_part(wav(hum())), audio_part(wav(hum()), b"again.wav")),
+        (400,),
+        "two audio files",
     ),
     "multipart without boundary": Case(
         VOCALS, "multipart/form-data", lambda: b"x", (400,), "boundary"
