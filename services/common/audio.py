@@ -10,6 +10,7 @@ shown to the person who uploaded the file.
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 
 import av
@@ -32,6 +33,10 @@ SUPPORTED_FORMATS = "wav, flac, mp3, ogg/opus, webm, m4a/aac"
 #: cancel. Identical channels keep 1, unrelated ones (or one silent) 1/2, channels with a
 #: correlation of -0.5 or below (one is mostly the other inverted) 1/4 or less.
 CANCELLING_ENERGY_RATIO = 0.25
+
+#: A file whose header promises more audio than this beyond what it holds, in seconds,
+#: was cut short (encoders' priming and padding differ from the header by under 30 ms).
+CUT_SHORT_TOLERANCE_S = 0.1
 
 #: FFmpeg's probe of a WAV file: its header states the codec, rate and channels, yet
 #: ``avformat_find_stream_info`` reads up to ``probesize`` (5 MB by default) of the PCM
@@ -93,7 +98,9 @@ def decode_audio(
     Returns:
         DecodedAudio with samples of shape (n_samples,), float32, clipped to [-1, 1]: the
         mean of the channels, or the loudest channel when the mean cancels (see
-        :func:`downmix_to_mono`; a warning then says so).
+        :func:`downmix_to_mono`; a warning then says so). A file cut short (its header
+        promises more than it holds) or breaking off in a damaged frame gives the audio
+        it holds, with a warning saying so.
 
     Raises:
         AudioDecodeError: Empty upload, not decodable as audio, or no samples in it.
@@ -104,7 +111,7 @@ def decode_audio(
     if target_sample_rate_hz is not None and target_sample_rate_hz <= 0:
         raise ValueError(f"target_sample_rate_hz must be positive, got {target_sample_rate_hz}")
     try:
-        channels, sample_rate_hz, format_name = _decode_channels(data, max_duration_s)
+        channels, sample_rate_hz, format_name, cut_warning = _decode_channels(data, max_duration_s)
     except av.FFmpegError as error:
         # FFmpeg's own words ("Invalid data found when processing input"), without its
         # errno and the '<none>' file name that an in-memory upload has.
@@ -129,7 +136,7 @@ def decode_audio(
         samples=samples,
         sample_rate_hz=sample_rate_hz,
         format_name=format_name,
-        warnings=(mix_warning,) if mix_warning else (),
+        warnings=tuple(warning for warning in (cut_warning, mix_warning) if warning),
     )
 
 
@@ -174,8 +181,13 @@ def downmix_to_mono(channels: npt.ArrayLike) -> tuple[Float32Array, str | None]:
     )
 
 
-def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32Array, int, str]:
-    options = _WAV_PROBE_OPTIONS if data[:4] in _WAV_MAGIC and data[8:12] == b"WAVE" else {}
+def _decode_channels(
+    data: bytes, max_duration_s: float | None
+) -> tuple[Float32Array, int, str, str | None]:
+    """(channels, sample rate, FFmpeg's container name, a warning when the file is cut
+    short or breaks off: the audio before the break is kept)."""
+    is_wav = data[:4] in _WAV_MAGIC and data[8:12] == b"WAVE"
+    options = _WAV_PROBE_OPTIONS if is_wav else {}
     with av.open(io.BytesIO(data), mode="r", options=options) as container:
         if not container.streams.audio:
             raise AudioDecodeError("could not decode the upload as audio: it has no audio stream")
@@ -198,12 +210,27 @@ def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32
         max_samples = None if max_duration_s is None else int(max_duration_s * sample_rate_hz)
         chunks: list[Float32Array] = []
         n_samples = 0
-        for frame in container.decode(stream):
-            chunk = _planes(frame)
-            chunks.append(chunk)
-            n_samples += chunk.shape[1]
-            if max_samples is not None and max_duration_s is not None and n_samples > max_samples:
-                raise AudioTooLongError(n_samples / sample_rate_hz, max_duration_s, at_least=True)
+        broke_off = False
+        try:
+            for frame in container.decode(stream):
+                chunk = _planes(frame)
+                chunks.append(chunk)
+                n_samples += chunk.shape[1]
+                if (
+                    max_samples is not None
+                    and max_duration_s is not None
+                    and n_samples > max_samples
+                ):
+                    raise AudioTooLongError(
+                        n_samples / sample_rate_hz, max_duration_s, at_least=True
+                    )
+        except av.FFmpegError:
+            # A FLAC or MP3 cut off mid-frame fails on its last packet: the audio before
+            # it is sound, and is what the person recorded.
+            if not chunks:
+                raise
+            broke_off = True
+        stated_s = _wav_stated_duration_s(data) if is_wav else _stated_duration_s(container, stream)
         format_name = str(container.format.name)
         n_channels = chunks[0].shape[0] if chunks else 1
     channels = (
@@ -211,7 +238,49 @@ def _decode_channels(data: bytes, max_duration_s: float | None) -> tuple[Float32
         if chunks
         else np.zeros((n_channels, 0), dtype=np.float32)
     )
-    return channels, sample_rate_hz, format_name
+    return (
+        channels,
+        sample_rate_hz,
+        format_name,
+        _cut_short_warning(channels.shape[1] / sample_rate_hz, stated_s, broke_off),
+    )
+
+
+def _cut_short_warning(decoded_s: float, stated_s: float | None, broke_off: bool) -> str | None:
+    if stated_s is not None and stated_s - decoded_s > CUT_SHORT_TOLERANCE_S:
+        return (
+            f"the file is cut short: its header promises {stated_s:.1f} s of audio but it "
+            f"holds {decoded_s:.1f} s (was the upload interrupted?); the {decoded_s:.1f} s "
+            "there were used"
+        )
+    if broke_off:
+        return (
+            f"the file breaks off after {decoded_s:.1f} s (it is damaged or cut short); "
+            "the audio up to there was used"
+        )
+    return None
+
+
+def _wav_stated_duration_s(data: bytes) -> float | None:
+    """The duration that a RIFF WAVE header's ``fmt `` and ``data`` chunks state, from
+    their sizes (FFmpeg states only what the file holds); None for a header without
+    them, a streamed one (data size 0 or 0xFFFFFFFF: unknown) or RF64/BW64 (whose size
+    is in a ds64 chunk). Chunk layout: the Microsoft/IBM RIFF specification (1991)."""
+    if data[:4] != b"RIFF":
+        return None
+    byte_rate = 0
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id = data[offset : offset + 4]
+        (size,) = struct.unpack_from("<I", data, offset + 4)
+        if chunk_id == b"fmt " and size >= 16 and offset + 16 <= len(data):
+            (byte_rate,) = struct.unpack_from("<I", data, offset + 16)
+        if chunk_id == b"data":
+            if byte_rate <= 0 or size in (0, 0xFFFFFFFF):
+                return None
+            return size / byte_rate
+        offset += 8 + size + (size & 1)  # chunks are padded to an even size
+    return None
 
 
 #: Full scale of FFmpeg's integer sample formats (u8 is offset binary around 128).

@@ -232,6 +232,39 @@ def test_audio_within_the_limit_decodes():
     assert decode_audio(upload, max_duration_s=3).duration_s == pytest.approx(2.0)
 
 
+# ---- files cut short ----
+
+
+def _tone(duration_s: float, sample_rate_hz: int = 22_050) -> np.ndarray:
+    times_s = np.arange(int(duration_s * sample_rate_hz)) / sample_rate_hz
+    return (0.5 * np.sin(2 * np.pi * TONE_HZ * times_s)).astype(np.float32)
+
+
+@pytest.mark.parametrize("file_format", ["wav", "flac", "mp3", "webm"])
+def test_a_file_cut_short_gives_the_audio_it_holds_and_says_it_is_cut_short(file_format):
+    whole = encode(_tone(4.0), 22_050, file_format)
+
+    decoded = decode_audio(whole[: len(whole) * 6 // 10])
+
+    assert 1.5 < decoded.duration_s < 3.0
+    assert len(decoded.warnings) == 1
+    assert decoded.warnings[0].startswith(
+        f"the file is cut short: its header promises 4.0 s of audio but it holds "
+        f"{decoded.duration_s:.1f} s (was the upload interrupted?)"
+    )
+    assert _dominant_frequency_hz(decoded) == pytest.approx(TONE_HZ, rel=0.01)
+
+
+@pytest.mark.parametrize("file_format", ["wav", "flac", "mp3", "ogg", "webm", "m4a"])
+def test_a_whole_file_has_no_cut_short_warning(file_format):
+    assert decode_audio(encode(_tone(4.0), 22_050, file_format)).warnings == ()
+
+
+def test_a_streamed_wav_of_unknown_size_is_not_called_cut_short():
+    streamed = _streamed(encode(_tone(1.0), 22_050, "wav"))
+    assert decode_audio(streamed).warnings == ()
+
+
 # ---- channels that cancel when mixed ----
 
 

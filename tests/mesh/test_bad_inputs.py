@@ -107,7 +107,18 @@ DATASETS = "/v1/datasets?name=corpus"
 CASES: dict[str, Case] = {
     # ---- audio files that are damaged or lie ----
     "truncated wav": Case(
-        EXTRACT, "audio/wav", lambda: wav(hum())[: len(wav(hum())) * 3 // 4], (200,), "", None
+        EXTRACT,
+        "audio/wav",
+        lambda: wav(hum())[: len(wav(hum())) * 3 // 4],
+        (200,),
+        "the file is cut short: its header promises",
+    ),
+    "flac cut at three quarters": Case(
+        EXTRACT,
+        "audio/flac",
+        lambda: encode(hum(), 22_050, "flac")[: len(encode(hum(), 22_050, "flac")) * 3 // 4],
+        (200,),
+        "the file is cut short",
     ),
     "wav header only": Case(EXTRACT, "audio/wav", lambda: wav(hum())[:44], (400,), "no samples"),
     "random bytes as wav": Case(
