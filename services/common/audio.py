@@ -29,10 +29,12 @@ _AV_TIME_BASE_S = 1e-6
 #: What users are told they may upload (anything FFmpeg reads works).
 SUPPORTED_FORMATS = "wav, flac, mp3, ogg/opus, webm, m4a/aac"
 
-#: The channel mean keeps less than this share of the channels' mean energy when they
-#: cancel. Identical channels keep 1, unrelated ones (or one silent) 1/2, channels with a
-#: correlation of -0.5 or below (one is mostly the other inverted) 1/4 or less.
-CANCELLING_ENERGY_RATIO = 0.25
+#: The channels cancel when their mean keeps less than this share of the energy that the
+#: mean of unrelated channels of the same energies would have (the sum of the channels'
+#: energies over the number of channels squared). Identical channels keep n times that,
+#: unrelated ones (or a voice on one channel, the others silent) 1, a channel and its
+#: inverse 0; for two channels of equal energy the bound is a correlation of -0.5.
+CANCELLING_ENERGY_RATIO = 0.5
 
 #: A file whose header promises more audio than this beyond what it holds, in seconds,
 #: was cut short (encoders' priming and padding differ from the header by under 30 ms).
@@ -144,8 +146,8 @@ def downmix_to_mono(channels: npt.ArrayLike) -> tuple[Float32Array, str | None]:
     """One channel from many, so that a voice on any channel survives.
 
     The mix is the channel mean (FFmpeg's downmix matrix boosts correlated stereo by 3 dB
-    and can clip). When the mean keeps less than CANCELLING_ENERGY_RATIO of the channels'
-    energy, the channels cancel each other (a wire swapped on one side of a stereo
+    and can clip). When the mean keeps less than CANCELLING_ENERGY_RATIO of the energy that
+    the mean of unrelated channels would have, the channels cancel each other (a wire swapped on one side of a stereo
     microphone, a phase-inverting effect): the loudest single channel is used instead.
 
     Args:
@@ -166,9 +168,8 @@ def downmix_to_mono(channels: npt.ArrayLike) -> tuple[Float32Array, str | None]:
     mix = planes.mean(axis=0, dtype=np.float32)
     channel_energy = np.einsum("cn,cn->c", planes, planes, dtype=np.float64)
     mix_energy = float(np.dot(mix.astype(np.float64), mix.astype(np.float64)))
-    if channel_energy.max() <= 0.0 or mix_energy >= CANCELLING_ENERGY_RATIO * float(
-        channel_energy.mean()
-    ):
+    unrelated_mix_energy = float(channel_energy.sum()) / planes.shape[0] ** 2
+    if channel_energy.max() <= 0.0 or mix_energy >= CANCELLING_ENERGY_RATIO * unrelated_mix_energy:
         return mix, None
     loudest = int(np.argmax(channel_energy))
     if planes.shape[0] == 2:

@@ -324,3 +324,16 @@ def test_silent_stereo_is_mixed_without_a_warning():
     samples, warning = downmix_to_mono(np.zeros((2, 1000), dtype=np.float32))
 
     assert not samples.any() and warning is None
+
+
+@pytest.mark.parametrize(("n_channels", "voiced"), [(6, 2), (8, 7), (3, 0)])
+def test_a_voice_on_one_channel_of_many_silent_ones_is_mixed_without_a_warning(
+    n_channels, voiced
+):
+    planes = np.zeros((n_channels, 8000), dtype=np.float32)
+    planes[voiced] = _stereo_tone(16_000, 0.5)[0]
+
+    samples, warning = downmix_to_mono(planes)
+
+    assert warning is None
+    np.testing.assert_allclose(samples, planes[voiced] / n_channels, atol=1e-6)
