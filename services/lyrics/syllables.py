@@ -7,9 +7,13 @@ preferring the singer's usual one (see ``pronunciation.pronounce``).
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 import unicodedata
 from collections.abc import Sequence
+
+import pyphen
 
 from services.lyrics.domain import LyricLine, Syllable
 from services.lyrics.plan import LinePlan
@@ -80,15 +84,100 @@ def to_lyric_line(text: str, line: LinePlan, rhyme_label: str = "") -> LyricLine
     return LyricLine(text, tuple(syllables), line.phrase_index, rhyme_label)
 
 
+@functools.lru_cache(maxsize=16_384)
 def spell_syllables(word: str, count: int) -> list[str]:
-    """Split a written word into ``count`` pieces, one per sung syllable.
+    """Split a written word into ``count`` pieces, one per sung syllable, as a score's
+    lyrics print it ("an-oth-er", "to-geth-er", "noth-ing", "nine-ty-nine").
 
-    A reading aid, not a dictionary hyphenation: cuts go between vowel groups, before a
-    single consonant ("mo-ment") or after the first of several ("win-dow"). The
+    ``count`` comes from the pronunciation, so the cuts are first placed between vowel
+    groups, before a single consonant ("mo-ment") or after the first of several
+    ("win-dow"); then each cut moves to the nearest break that a dictionary's
+    hyphenation allows, at most SNAP_LETTERS away (LibreOffice's en_US patterns, via
+    pyphen), keeping a vowel on each side. Compounds are spelled part by part. The
     phonemes, not these pieces, say how a syllable sounds.
     """
     if count <= 1:
         return [word]
+    compound = _compound_pieces(word, count)
+    if compound is not None:
+        return compound
+    pieces = _vowel_group_pieces(word, count)
+    if len(pieces) != count or "-" in pieces:
+        return pieces
+    return _snapped_to_breaks(word, pieces)
+
+
+#: How far, in letters, a cut between vowel groups moves to a dictionary's break.
+SNAP_LETTERS = 2
+#: What joins the parts of a compound: a hyphen, or "'n'" ("rock'n'roll", "rock 'n' roll"
+#: written as one word), which is sung as a syllable of its own.
+_CONTRACTED_AND = "'n'"
+_COMPOUND_SEPARATOR = re.compile(r"(?<=\w)(-|'n')(?=\w)")
+
+
+@functools.cache
+def _hyphenator() -> pyphen.Pyphen:
+    # left/right: the shortest first and last piece a break may leave (TeX's defaults are
+    # 2 and 3; a sung syllable may be two letters at either end: "ev-er", "riv-er").
+    return pyphen.Pyphen(lang="en_US", left=2, right=2)
+
+
+def _dictionary_breaks(word: str) -> list[int]:
+    breaks = set(_hyphenator().positions(word))
+    breaks.update(index + 1 for index, character in enumerate(word[:-1]) if character == "-")
+    return sorted(position for position in breaks if 0 < position < len(word))
+
+
+def _snapped_to_breaks(word: str, pieces: list[str]) -> list[str]:
+    cuts = list(itertools.accumulate(len(piece) for piece in pieces[:-1]))
+    breaks = _dictionary_breaks(word)
+    snapped: list[int] = []
+    for index, cut in enumerate(cuts):
+        previous = snapped[-1] if snapped else 0
+        following = cuts[index + 1] if index + 1 < len(cuts) else len(word)
+        # A moved cut must leave a vowel on each side, as the cut between vowel groups
+        # did ("i-de-a" must not become "i-d-ea").
+        near = [
+            position
+            for position in breaks
+            if abs(position - cut) <= SNAP_LETTERS
+            and previous < position < following
+            and _has_vowel(word[previous:position])
+            and _has_vowel(word[position:following])
+        ]
+        snapped.append(min(near, key=lambda at: (abs(at - cut), at)) if near else cut)
+    bounds = [0, *snapped, len(word)]
+    return [word[start:end] for start, end in itertools.pairwise(bounds)]
+
+
+def _has_vowel(piece: str) -> bool:
+    return any(letter in _VOWEL_BASES for letter in _base_letters(piece))
+
+
+def _compound_pieces(word: str, count: int) -> list[str] | None:
+    """A compound spelled part by part: "ninety-nine" as "nine-ty-nine" (the hyphen kept
+    at the end of its part's last piece), "rock'n'roll" as "rock-'n'-roll" (the
+    contraction a syllable of its own); None when the word is no compound or its parts'
+    usual syllable counts do not add up to ``count``."""
+    tokens = _COMPOUND_SEPARATOR.split(word)
+    if len(tokens) < 3:
+        return None
+    parts, separators = tokens[0::2], tokens[1::2]
+    counts = [pronounce(part).syllable_count for part in parts]
+    if 0 in counts or sum(counts) + separators.count(_CONTRACTED_AND) != count:
+        return None
+    pieces: list[str] = []
+    for index, (part, part_count) in enumerate(zip(parts, counts, strict=True)):
+        pieces += spell_syllables(part, part_count)
+        if index < len(separators):
+            if separators[index] == "-":
+                pieces[-1] += "-"
+            else:
+                pieces.append(separators[index])
+    return pieces
+
+
+def _vowel_group_pieces(word: str, count: int) -> list[str]:
     groups = _vowel_groups(word)
     plain = _base_letters(word)
     if len(groups) > 1 and plain.endswith("e") and not plain.endswith("le"):
@@ -100,9 +189,16 @@ def spell_syllables(word: str, count: int) -> list[str]:
     if len(cuts) >= count - 1:
         step = len(cuts) / (count - 1) if count > 1 else 1
         cuts = [cuts[min(len(cuts) - 1, int(i * step))] for i in range(count - 1)]
+    # Fewer vowel groups than syllables ("idea" as I-DE-A, "fire" as FI-RE): first split
+    # vowel groups between their letters (the later groups first: "de-a"), then halve the
+    # longest piece.
+    splittable = [
+        start + 1 for start, end in reversed(groups) if end - start >= 2 and start + 1 not in cuts
+    ]
     while len(cuts) < count - 1:
-        # Fewer vowel groups than syllables ("fire" as FI-RE, "idea"): halve the longest
-        # piece.
+        if splittable:
+            cuts = sorted({*cuts, splittable.pop(0)})
+            continue
         bounds = [0, *cuts, len(word)]
         spans = [(bounds[i + 1] - bounds[i], i) for i in range(len(bounds) - 1)]
         length, index = max(spans)

@@ -485,7 +485,7 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
     if kind == "decimal":
         return _decimal(match.group(0))
     if kind == "fraction":
-        return f"{cardinal(match.group('numerator'))} {cardinal(match.group('denominator'))}"
+        return _fraction(int(match.group("numerator")), int(match.group("denominator")))
     if kind == "number":
         sign = "minus " if match.group("sign") else ""
         return sign + number(match.group("digits"), previous_word)
@@ -494,6 +494,26 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
     if kind == "symbolword":
         return SYMBOL_WORDS[match.group(0)]
     return None
+
+
+#: Denominators read as a fraction ("1/2", "5/8"). With any other, or when the top is not
+#: smaller than the bottom, a slash joins two numbers said in turn, as "24/7", "9/11",
+#: "7/11" and "50/50" are said.
+FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 8, 10, 16})
+_FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+
+def _fraction(numerator: int, denominator: int) -> str:
+    """ "1/2" -> "one half", "3/4" -> "three quarters", "2/3" -> "two thirds"."""
+    if not (0 < numerator < denominator and denominator in FRACTION_DENOMINATORS):
+        return f"{cardinal(str(numerator))} {cardinal(str(denominator))}"
+    if denominator in _FRACTION_NAMES:
+        singular, plural = _FRACTION_NAMES[denominator]
+    else:
+        engine = inflect_engine()
+        singular = _words(str(engine.number_to_words(engine.ordinal(str(denominator)))))
+        plural = f"{singular}s"
+    return f"{cardinal(str(numerator))} {singular if numerator == 1 else plural}"
 
 
 def _is_range(groups: list[str]) -> bool:

@@ -1,0 +1,63 @@
+"""How a written word breaks into the syllables a score prints under its notes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.lyrics.syllables import spell_syllables
+
+
+@pytest.mark.parametrize(
+    ("word", "count", "pieces"),
+    [
+        # where a dictionary breaks the word, not where its letters happen to spell words
+        ("another", 3, "an-oth-er"),
+        ("together", 3, "to-geth-er"),
+        ("nothing", 2, "noth-ing"),
+        ("somewhere", 2, "some-where"),
+        ("people", 2, "peo-ple"),
+        ("forever", 3, "for-ev-er"),
+        ("different", 3, "dif-fer-ent"),
+        ("nineteen", 2, "nine-teen"),
+        # the usual cuts stay where the dictionary has no other
+        ("happy", 2, "hap-py"),
+        ("window", 2, "win-dow"),
+        ("moment", 2, "mo-ment"),
+        ("melody", 3, "me-lo-dy"),
+        # more syllables than vowel groups: the groups split between their letters
+        ("idea", 3, "i-de-a"),
+        ("piano", 3, "pi-a-no"),
+        ("fire", 2, "fi-re"),
+        # compounds part by part
+        ("ninety-nine", 3, "nine-ty--nine"),
+        ("well-known", 2, "well--known"),
+        ("rock'n'roll", 3, "rock-'n'-roll"),
+        # letters outside ASCII
+        ("brûlée", 2, "brû-lée"),
+        ("naïve", 2, "na-ïve"),
+        ("Øresund", 2, "Øre-sund"),
+    ],
+)
+def test_a_word_breaks_where_a_score_would_print_it(word: str, count: int, pieces: str) -> None:
+    assert "-".join(spell_syllables(word, count)) == pieces
+
+
+def test_a_word_shorter_than_its_syllables_is_held() -> None:
+    assert spell_syllables("I", 2) == ["I", "-"]
+
+
+@given(
+    word=st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzéüø'-"), min_size=1, max_size=14),
+    count=st.integers(1, 6),
+)
+def test_the_pieces_spell_the_word_one_per_syllable(word: str, count: int) -> None:
+    pieces = spell_syllables(word, count)
+    assert len(pieces) == count
+    # the word's pieces in order, then a held "-" for each syllable it has no letters for
+    assert any(
+        "".join(pieces[:spelled]) == word and all(piece == "-" for piece in pieces[spelled:])
+        for spelled in range(1, count + 1)
+    )
+    assert all(pieces)
