@@ -147,8 +147,9 @@ def downmix_to_mono(channels: npt.ArrayLike) -> tuple[Float32Array, str | None]:
 
     The mix is the channel mean (FFmpeg's downmix matrix boosts correlated stereo by 3 dB
     and can clip). When the mean keeps less than CANCELLING_ENERGY_RATIO of the energy that
-    the mean of unrelated channels would have, the channels cancel each other (a wire swapped on one side of a stereo
-    microphone, a phase-inverting effect): the loudest single channel is used instead.
+    the mean of unrelated channels would have, the channels cancel each other (a wire
+    swapped on one side of a stereo microphone, a phase-inverting effect): the loudest
+    single channel is used instead.
 
     Args:
         channels: Shape (n_channels, n_samples), floats.

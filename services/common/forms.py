@@ -44,6 +44,10 @@ CHARSET_FIELD = "_charset_"
 #: Bodies that are certainly no audio file (a raw upload's other content types are only
 #: advisory: curl --data-binary says application/x-www-form-urlencoded for a WAV file).
 _NOT_AUDIO_MEDIA_TYPES = (b"application/json", b"multipart/mixed")
+#: A body that is a URL-encoded form (name=value&...), which cannot carry a file: what an
+#: HTML form without enctype="multipart/form-data" sends. (curl --data-binary @hum.wav
+#: sends the file under this type too: binary, it never matches.)
+_URLENCODED_FORM = re.compile(rb"[\w.~%+-]+=[\w.~%+*-]*(?:&[\w.~%+-]+=[\w.~%+*-]*)*\s*")
 _TRUE_TEXTS = ("true", "1", "on", "yes")
 _FALSE_TEXTS = ("false", "0", "off", "no", "")
 _EXTENDED_FILENAME = re.compile(rb"""(?:^|;)\s*filename\*\s*=\s*("[^"]*"|[^;\s]*)""", re.I)
@@ -92,6 +96,13 @@ def read_upload(content_type: str, body: bytes) -> Upload:
             "expected: send it as the body with its own Content-Type (audio/wav, "
             "audio/webm...), or as the field 'audio' of a multipart/form-data form; "
             "options go in the query string or in the form's other fields"
+        )
+    if media_type == b"application/x-www-form-urlencoded" and _URLENCODED_FORM.fullmatch(body):
+        raise InvalidInputError(
+            "the body is a URL-encoded form with no file in it; send the audio file as the "
+            "body with its own Content-Type (audio/wav, audio/webm...), or as the field "
+            "'audio' of a multipart/form-data form (an HTML form needs "
+            'enctype="multipart/form-data" to send a file)'
         )
     if media_type != b"multipart/form-data":
         return Upload(audio=body)

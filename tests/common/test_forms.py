@@ -380,3 +380,8 @@ def test_a_file_in_a_field_that_is_not_the_audio_is_refused_not_ignored() -> Non
         InvalidInputError, match=re.escape("'user_lyrics' holds a file ('words.txt')")
     ):
         read_upload(CONTENT_TYPE, body)
+
+
+def test_an_html_form_sent_without_multipart_is_told_it_carries_no_file() -> None:
+    with pytest.raises(InvalidInputError, match='needs enctype="multipart/form-data"'):
+        read_upload("application/x-www-form-urlencoded", b"theme=rain&audio=hum.wav")
