@@ -327,9 +327,7 @@ def test_silent_stereo_is_mixed_without_a_warning():
 
 
 @pytest.mark.parametrize(("n_channels", "voiced"), [(6, 2), (8, 7), (3, 0)])
-def test_a_voice_on_one_channel_of_many_silent_ones_is_mixed_without_a_warning(
-    n_channels, voiced
-):
+def test_a_voice_on_one_channel_of_many_silent_ones_is_mixed_without_a_warning(n_channels, voiced):
     planes = np.zeros((n_channels, 8000), dtype=np.float32)
     planes[voiced] = _stereo_tone(16_000, 0.5)[0]
 
