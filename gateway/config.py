@@ -564,8 +564,12 @@ def envoy_config(
             "match": {"prefix": f"/{full_name}/"},
             "route": {
                 "cluster": owner,
+                # A gRPC caller's own deadline (grpc-timeout) is not enforced here too:
+                # Envoy would reset the stream at the same instant as the caller's timer,
+                # and a caller who saw the reset first got INTERNAL ("RST_STREAM") instead
+                # of DEADLINE_EXCEEDED. The header goes on to the service, which stops its
+                # work at the deadline; the caller's cancel reaches it through Envoy too.
                 "timeout": route_timeout,
-                "max_stream_duration": {"grpc_timeout_header_max": route_timeout},
                 **({"retry_policy": retries} if retries else {}),
             },
             # Room to keep an upload for a retry (a bigger one is just not retried).

@@ -9,11 +9,15 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 import grpc
 import pytest
+from expertmusic.studio.v1 import studio_pb2, studio_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.support.encoding import encode
+from tests.support.hums import hum_notes, synthesize_hum
 from tests.support.mesh import SERVICE_NAMES, Mesh
 from tests.support.rest import http, http_json
 
@@ -151,6 +155,31 @@ def test_unknown_calls_are_answered_at_once(mesh: Mesh) -> None:
     assert status == 404
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["code"] == 5
+
+
+def test_a_grpc_callers_passed_deadline_is_deadline_exceeded_at_the_gateway(mesh: Mesh) -> None:
+    """Whether the deadline passes before the first event or mid-stream, the caller is
+    told DEADLINE_EXCEEDED, never INTERNAL (Envoy used to reset the stream at the same
+    instant as the caller's timer, and one call in about six saw the reset first)."""
+    hum = encode(synthesize_hum(hum_notes((60, 62, 64, 65, 67) * 4), 22_050), 22_050, "wav")
+
+    def requests() -> Iterator[studio_pb2.MelodyToVocalsRequest]:
+        yield studio_pb2.MelodyToVocalsRequest(options=studio_pb2.VocalsOptions(seed=1))
+        for start in range(0, len(hum), 65_536):
+            yield studio_pb2.MelodyToVocalsRequest(audio_chunk=hum[start : start + 65_536])
+
+    codes = []
+    with grpc.insecure_channel(mesh.gateway_target) as channel:
+        stub = studio_pb2_grpc.StudioServiceStub(channel)
+        for deadline_s in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3):
+            try:
+                for _ in stub.MelodyToVocals(requests(), timeout=deadline_s):
+                    pass
+                codes.append(grpc.StatusCode.OK)
+            except grpc.RpcError as error:
+                codes.append(error.code())
+    assert set(codes) <= {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.OK}, codes
+    assert codes[0] is grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 def test_answers_carry_the_security_headers(mesh: Mesh) -> None:
