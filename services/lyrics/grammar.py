@@ -197,6 +197,7 @@ class EndRule:
     partner_length: the syllables of the shortest line the partners must end (0: any).
     person_end: a rhyme group's first line may end on "me" or "you" (else only where
         nothing else holds the words the line must sing).
+    avoid_rhymes: rhyming parts it must not have (the sounds of other rhyme groups).
     """
 
     rhyme: str | None = None
@@ -206,6 +207,7 @@ class EndRule:
     open_vowel: bool = False
     partner_length: int = 0
     person_end: bool = False
+    avoid_rhymes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -1087,6 +1089,8 @@ def _ends_well(option: _Option, end: EndRule, vocabulary: Vocabulary) -> bool:
         return False
     rhyme = rhyme_of(option.text)
     if end.rhyme is not None and rhyme != end.rhyme:
+        return False
+    if rhyme in end.avoid_rhymes:
         return False
     if end.partners > 0 and not end.person_end and option.text in _PERSON_ENDINGS:
         # A rhyme group does not start on "me" or "you": every song would then look

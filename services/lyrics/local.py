@@ -207,7 +207,12 @@ class LocalLyricist:
             group_ends = [
                 lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]
             ]
-            rule = self._end_rule(cluster, line_plan, group_ends)
+            other_rhymes = frozenset(
+                other.rhyme
+                for other in cluster_of.values()
+                if other is not cluster and other.rhyme is not None
+            )
+            rule = self._end_rule(cluster, line_plan, group_ends, other_rhymes)
             hook = hook_of[index]
             if source is not None:
                 refrain_end = lines[source].last_word
@@ -363,10 +368,13 @@ class LocalLyricist:
         cluster: _Cluster | None,
         line: LinePlan,
         group_ends: Sequence[str],
+        other_rhymes: frozenset[str] = frozenset(),
     ) -> EndRule | None:
         """What the line must end on: a rhyme of its group's earlier lines; else the
         sound its cluster took through a refrain; else, for a cluster's first line, a
-        word with rhymes to spare; an open vowel where the line lands."""
+        word with rhymes to spare, on a sound no other rhyme group has taken (else ABAB
+        sounds as AAAA, and a line of one note could end on the word another group
+        ended on: "Sled / Sled / Thread / Thread"); an open vowel where the line lands."""
         if cluster is None:
             return EndRule(open_vowel=True) if line.lands else None
         taken = frozenset(cluster.ends | set(group_ends))
@@ -384,6 +392,7 @@ class LocalLyricist:
             partners=cluster.writers - 1 + RHYME_MARGIN,
             open_vowel=cluster.lands,
             partner_length=cluster.shortest,
+            avoid_rhymes=other_rhymes,
         )
 
     def _hook(
@@ -816,6 +825,7 @@ def _relaxed(rule: EndRule | None, first: bool = False) -> list[tuple[EndRule | 
                 True,
             )
         )
+
         # A held note wants an open vowel more than the line wants a theme word.
         relaxed.append(
             (EndRule(partners=needed, partner_length=rule.partner_length), not rule.open_vowel)
@@ -827,6 +837,16 @@ def _relaxed(rule: EndRule | None, first: bool = False) -> list[tuple[EndRule | 
     elif rule.open_vowel:
         # A held note wants an open vowel more than the line wants a theme word.
         relaxed.append((EndRule(rule.rhyme, rule.allowed, rule.taken), False))
+    if rule.avoid_rhymes:
+        # Every rule keeps off the other rhyme groups' sounds first; they may be taken
+        # only where no line of a new sound can be had, not even for a theme word.
+        rules = [loose for loose, _ in relaxed if loose is not None]
+        needs = [needed for loose, needed in relaxed if loose is not None]
+        relaxed = [
+            (replace(loose, avoid_rhymes=rule.avoid_rhymes), needed)
+            for loose, needed in zip(rules, needs, strict=True)
+        ]
+        relaxed += [(replace(loose, avoid_rhymes=frozenset()), False) for loose in rules]
     if rule.rhyme is None or rule.partners < 0:
         # A rhyme the scheme asks for is kept, if need be by the fallback line.
         relaxed.append((None, False))

@@ -3,6 +3,7 @@ in the words, repeatable with a seed."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,26 @@ def test_lines_rhyme_where_the_scheme_asks(phrases: list[int], scheme: str, seed
             groups.setdefault(line.rhyme_label, []).append(words_of(line.text)[-1])
     for ends in groups.values():
         assert all(rhymes_with(ends[0], other) for other in ends[1:])
+
+
+@pytest.mark.parametrize("phrases", [[1] * 8, [2] * 8, [1, 2] * 4, [7, 6, 7, 6]])
+def test_each_rhyme_group_of_a_stanza_has_its_own_sound(phrases: list[int]) -> None:
+    # Found in one-note phrases: "Sled / Sled / Thread / Thread" for ABAB, where group B
+    # started on the word group A had just ended on.
+    shared = 0
+    for seed in range(12):
+        lyrics = write_lyrics(
+            LyricsRequest(
+                melody=melody_of(phrases), theme="winter", rhyme_scheme="ABAB", seed=seed
+            ),
+            LOCAL,
+        )
+        ends = [words_of(line.text)[-1] for line in lyrics.lines]
+        for stanza in range(0, len(ends) - 3, 4):
+            a_end, b_end = ends[stanza], ends[stanza + 1]
+            assert a_end.lower() != b_end.lower(), (seed, ends)
+            shared += rhymes_with(a_end, b_end)
+    assert shared <= 1  # only where no line of a new sound fits at all
 
 
 def test_a_refrain_that_no_later_line_could_answer_does_not_set_the_rhyme() -> None:
