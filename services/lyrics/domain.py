@@ -32,7 +32,8 @@ class LyricsRequest:
     server's default. ``provider`` empty means the server's default. ``user_lyrics``,
     when given, are sung as written instead of writing new words (lines separated by
     newlines; see ``services.lyrics.user_lyrics``): no provider rewrites them. ``seed``
-    makes the local lyricist repeatable.
+    makes the local lyricist repeatable. ``rhyme_with``: a word the first rhyme group's
+    lines must rhyme with (local lyricist only).
     """
 
     melody: Melody | None = None
@@ -45,3 +46,4 @@ class LyricsRequest:
     provider: str = ""
     user_lyrics: str = ""
     seed: int | None = None
+    rhyme_with: str = ""

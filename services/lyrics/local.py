@@ -30,6 +30,7 @@ from services.lyrics.grammar import Clause, EndRule, Frame, ends_open, rhyme_of
 from services.lyrics.lexicon import GRAMMAR_WORDS
 from services.lyrics.plan import LinePlan, SyllablePlan
 from services.lyrics.pronunciation import pronounce, rhymes_with
+from services.lyrics.spelling import same_word_american
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
 #: The share of the lexicon outside the request's scenes that one song draws from.
@@ -161,10 +162,18 @@ class LocalLyricist:
             for word in frame.content_literals
         )
 
-    def write(self, plan: SyllablePlan, labels: Sequence[str]) -> list[ComposedLine]:
+    def write(
+        self, plan: SyllablePlan, labels: Sequence[str], *, rhyme_with: str = ""
+    ) -> list[ComposedLine]:
         """One line per planned line; lines with the same label rhyme (see rhyme.py),
-        repeated phrases repeat their words (see the module docstring)."""
+        repeated phrases repeat their words (see the module docstring).
+
+        rhyme_with: a word (lower case) the first rhyme group's lines rhyme with, as if
+            a line before them had ended on it (the first line, when no line has a
+            rhyme group); it is not used as an end itself.
+        """
         count = len(plan.lines)
+        first_label = next((label for label in labels if label), "")
         repeat_of = list(plan.repeat_of) if self.refrains and plan.repeat_of else [None] * count
         copy_of: list[int | None] = [None] * count
         hook_of: list[int | None] = [None] * count
@@ -207,6 +216,13 @@ class LocalLyricist:
             group_ends = [
                 lines[k].last_word for k in range(index) if labels[k] and labels[k] == labels[index]
             ]
+            answers = bool(rhyme_with) and (
+                labels[index] == first_label if first_label else index == 0
+            )
+            if answers:
+                # The lexicon spells the American way: "harbour" must not end on "harbor".
+                american = same_word_american(rhyme_with)
+                group_ends[:0] = [rhyme_with, *([american] if american else [])]
             other_rhymes = frozenset(
                 other.rhyme
                 for other in cluster_of.values()
@@ -250,6 +266,17 @@ class LocalLyricist:
                     require,
                     first=index == 0,
                 )
+                if answers and not rhymes_with(composed.last_word or "", rhyme_with):
+                    # A word asked for from outside may have no rhyme that fits the
+                    # notes ("orange"): a line of its own sound, not the fallback's list.
+                    composed = self._line(
+                        line_plan.syllable_count,
+                        line_plan.strong,
+                        line_plan.long_notes,
+                        EndRule(open_vowel=True) if line_plan.lands else None,
+                        require,
+                        first=index == 0,
+                    )
                 self._one_clause = False
             if cluster is not None and composed.last_word:
                 cluster.rhyme = cluster.rhyme or pronounce(composed.last_word).rhyme
@@ -376,6 +403,12 @@ class LocalLyricist:
         sounds as AAAA, and a line of one note could end on the word another group
         ended on: "Sled / Sled / Thread / Thread"); an open vowel where the line lands."""
         if cluster is None:
+            if group_ends:  # a line of no rhyme group given a word to rhyme with
+                return EndRule(
+                    rhyme=pronounce(group_ends[0]).rhyme,
+                    taken=frozenset(group_ends),
+                    open_vowel=line.lands,
+                )
             return EndRule(open_vowel=True) if line.lands else None
         taken = frozenset(cluster.ends | set(group_ends))
         if group_ends:

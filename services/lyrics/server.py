@@ -27,6 +27,7 @@ def request_from_proto(message: lyrics_pb2.WriteLyricsRequest) -> LyricsRequest:
         provider=message.provider,
         user_lyrics=message.user_lyrics,
         seed=message.seed if message.HasField("seed") else None,
+        rhyme_with=message.rhyme_with,
     )
 
 

@@ -93,6 +93,10 @@ def write_lyrics(
     chain = _llm_chain(request.provider or settings.lyrics_default_provider, settings)
     if request.user_lyrics.strip():
         return _sing_user_lyrics(request, plan, labels, seed, chain)
+    if request.rhyme_with.strip() and chain:
+        raise LyricsInputError(
+            "rhyme_with is taken by the local lyricist only: ask for provider 'local'"
+        )
     lyricist = LocalLyricist(
         build_vocabulary(request.theme, request.mood, request.genre), _draws(seed, request)
     )
@@ -116,7 +120,10 @@ def write_lyrics(
         warnings.append("the local lyricist wrote these words instead")
     # The lexicon spells the American way; a theme's "harbour" stays "harbour".
     spellings = theme_spellings(request.theme)
-    raw_lines = [respelled(line.text, spellings) for line in lyricist.write(plan, labels)]
+    raw_lines = [
+        respelled(line.text, spellings)
+        for line in lyricist.write(plan, labels, rhyme_with=request.rhyme_with.strip().lower())
+    ]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
 

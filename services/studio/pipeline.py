@@ -22,10 +22,11 @@ the phrases that differ (it keeps the phrases it sang recently).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import grpc
@@ -72,6 +73,8 @@ STAGE_SPAN = {
     "synth": (0.30, 0.95),
     "store": (0.95, 1.0),
 }
+#: A written word (letters, with inner apostrophes: "don't", "rock'n'roll").
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 #: How often a stage in flight looks whether its caller went away, in seconds.
 _CANCEL_CHECK_S = 0.05
 
@@ -147,9 +150,10 @@ def progress(stage: str, fraction_of_stage: float) -> studio_pb2.MelodyToVocalsR
 
 
 class _Rewrite:
-    """New words from the take's own lyricist for an edited melody, written once on the
-    first need: the same request as the take's (theme, mood, genre, rhyme scheme,
-    provider, seed) over the new notes."""
+    """New words for an edited melody whose old words no longer fit: for one phrase, a
+    line of the local lyricist on the take's theme, mood and genre that rhymes with its
+    rhyme group's kept line; for the whole melody (its phrases changed in number), the
+    take's own request (theme, mood, genre, rhyme scheme, provider, seed) again."""
 
     def __init__(
         self, pipeline: VocalsPipeline, job: _Job, melody: Melody, parent: studio_pb2.Take
@@ -176,9 +180,37 @@ class _Rewrite:
             self._written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
         return self._written
 
-    def line(self, phrase_index: int) -> LyricLine:
-        """The new words of one phrase, on the whole melody's note indices."""
-        return next(line for line in self.lyrics().lines if line.phrase_index == phrase_index)
+    def line(self, phrase_index: int, label: str, lines: Mapping[int, LyricLine]) -> LyricLine:
+        """New words for one phrase, on the whole melody's note indices, rhyming with a
+        line of ``lines`` (the take's lines so far, by phrase) in its rhyme group
+        ``label`` when there is one."""
+        partner = next(
+            (
+                line
+                for index, line in sorted(lines.items())
+                if label and index != phrase_index and line.rhyme_label == label
+            ),
+            None,
+        )
+        options = self._parent.options
+        request = lyrics_pb2.WriteLyricsRequest(
+            melody=melody_to_proto(phrase_melody(self._melody, phrase_index)),
+            theme=options.theme,
+            mood=options.mood,
+            genre=options.genre,
+            provider="local",  # the one that can answer a given rhyme
+            language="en",
+            seed=(self._parent.lyrics.seed + phrase_index) % 2**32,
+            rhyme_with=_last_word(partner.text) if partner is not None else "",
+        )
+        written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
+        line = line_on_phrase(written.lines[0], self._melody, phrase_index)
+        return replace(line, rhyme_label=label)
+
+
+def _last_word(text: str) -> str:
+    words = _WORD.findall(text)
+    return words[-1] if words else ""
 
 
 class VocalsPipeline:
@@ -403,6 +435,7 @@ class VocalsPipeline:
             warnings.extend(fitted.warnings)
         else:
             lines = dict(plan.kept)
+            old_labels = {line.phrase_index: line.rhyme_label for line in parent.lyrics.lines}
             # Each replaced line is fitted alone, so the lyrics service calls it "the
             # line"; messages name it by its place in the take, counted from 1.
             phrases_in_order = sorted({*plan.kept, *plan.to_fit})
@@ -415,7 +448,9 @@ class VocalsPipeline:
                 except InvalidInputError as error:
                     if phrase_index not in plan.rewritable:
                         raise InvalidInputError(f"{line_name}: {error}") from None
-                    lines[phrase_index] = rewrite.line(phrase_index)
+                    lines[phrase_index] = rewrite.line(
+                        phrase_index, old_labels.get(phrase_index, ""), lines
+                    )
                     warnings.append(
                         f"{line_name}: the lyricist wrote new words for its edited notes: "
                         f"the old ones did not fit them ({error})"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from services.lyrics import lexicon
 from services.lyrics.domain import LyricsRequest
+from services.lyrics.errors import LyricsInputError
 from services.lyrics.pronunciation import pronounce, rhymes_with
 from services.lyrics.syllables import line_fits
 from services.lyrics.text import words_of
@@ -176,3 +177,38 @@ def test_theme_words_join_the_vocabulary_as_singular_nouns() -> None:
     themed = {word.text for word in vocabulary.themed_words}
 
     assert {"dragon", "castle"} <= themed
+
+
+@pytest.mark.parametrize("word", ["wade", "night", "home", "sea", "harbour"])
+@pytest.mark.parametrize("notes", [2, 5, 8])
+def test_a_line_asked_to_rhyme_with_a_word_answers_it_without_singing_it(
+    word: str, notes: int
+) -> None:
+    # What a revision asks for when one line of a rhyme group is written anew.
+    lyrics = write_lyrics(
+        LyricsRequest(melody=melody_of([notes]), theme="the sea", seed=notes, rhyme_with=word),
+        LOCAL,
+    )
+    (line,) = lyrics.lines
+    end = words_of(line.text)[-1].lower()
+    assert line_fits(line.text, notes)
+    if word == "harbour":  # no word rhymes with it here: a line of its own, not "harbor"
+        assert end not in ("harbour", "harbor")
+    else:
+        assert rhymes_with(end, word) and end != word, line.text
+
+
+def test_a_word_without_a_rhyme_that_fits_gets_a_plain_line_not_a_list_of_nouns() -> None:
+    lyrics = write_lyrics(
+        LyricsRequest(melody=melody_of([5]), theme="the sea", seed=1, rhyme_with="orange"), LOCAL
+    )
+    # The fallback's list reads "Comet, cake, cowboy"; a line says something.
+    assert lyrics.lines[0].text.count(",") <= 1, lyrics.lines[0].text
+
+
+def test_only_the_local_lyricist_takes_a_word_to_rhyme_with() -> None:
+    settings = settings_for(lyrics_default_provider="local", openai_api_key="sk-test")
+    with pytest.raises(LyricsInputError, match="rhyme_with is taken by the local lyricist only"):
+        write_lyrics(
+            LyricsRequest(melody=melody_of([5]), provider="openai", rhyme_with="night"), settings
+        )

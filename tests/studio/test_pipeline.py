@@ -23,7 +23,9 @@ from services.common.cancellation import WorkCancelledError
 from services.common.convert import lyrics_to_proto
 from services.common.errors import InvalidInputError, UnavailableError
 from services.common.settings import Settings
+from services.lyrics.pronunciation import rhymes_with
 from services.lyrics.server import request_from_proto
+from services.lyrics.text import words_of
 from services.lyrics.writer import write_lyrics
 from services.studio.pipeline import StageStubs, VocalsPipeline
 from services.studio.takes import TakeStore
@@ -330,12 +332,13 @@ def without_note(melody: music_pb2.Melody, index: int) -> music_pb2.Melody:
     return edited
 
 
+@pytest.mark.parametrize("seed", [3, 4, 5, 6])
 def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyricist(
-    tmp_path: Path, readiness: Readiness
+    tmp_path: Path, readiness: Readiness, seed: int
 ) -> None:
     stages = (FakePitch(), RealLyrics(), FakeSynth())
     pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
-    options = studio_pb2.VocalsOptions(theme="harbour", seed=3)
+    options = studio_pb2.VocalsOptions(theme="harbour", seed=seed)
     take = final_take(pipeline.run(RECORDING, options, no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
     request.melody.CopyFrom(without_note(take.melody, 2))  # line 1: three notes, now two
@@ -351,6 +354,9 @@ def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyric
     assert revised.warnings[0].startswith(
         "line 1: the lyricist wrote new words for its edited notes: the old ones did not fit"
     )
+    # The new line still answers its rhyme group's kept line (AABB: lines 1 and 2).
+    assert first.rhyme_label == second.rhyme_label == "A"
+    assert rhymes_with(words_of(first.text)[-1], words_of(second.text)[-1])
 
 
 def test_a_deleted_note_that_splits_a_phrase_in_two_gets_new_words_from_the_lyricist(
