@@ -132,7 +132,9 @@ def _fluctuation_cents(times_s: FloatArray, amount_cents: float, seed: int) -> F
     hop_s = float(times_s[1] - times_s[0])
     noise = rng.standard_normal(times_s.size)
     # Moving-average low-pass: a window of 1/bandwidth keeps only slow drift.
-    width = max(1, round(1.0 / (FLUCTUATION_BANDWIDTH_HZ * hop_s)))
+    # (No wider than the phrase: numpy's "same" convolution returns the longer of its
+    # two inputs, so a phrase shorter than the window got a contour of the wrong size.)
+    width = min(times_s.size, max(1, round(1.0 / (FLUCTUATION_BANDWIDTH_HZ * hop_s))))
     smooth = np.convolve(noise, np.ones(width) / width, mode="same")
     spread = float(np.std(smooth))
     return smooth * (amount_cents / spread) if spread > 0 else smooth
