@@ -243,6 +243,9 @@ class VocalsPipeline:
         # Nothing is sent before the melody: a bad upload still fails with a plain status
         # (HTTP 400) instead of ending a stream that has already begun.
         melody = self._transcribe(job, audio, options.pitch_engine)
+        # What the recording itself told (very quiet, cut short, channels that cancel)
+        # is the take's to show, as the lyrics' and the synth's warnings are.
+        job.warnings.extend(melody.warnings)
         yield studio_pb2.MelodyToVocalsResponse(melody=melody)
         yield progress("pitch", 1.0)
 

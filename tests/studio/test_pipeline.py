@@ -101,13 +101,16 @@ class FakePitch:
     def __init__(self) -> None:
         self.calls = 0
         self.timeouts_s: list[float] = []
+        self.warnings: list[str] = []  # what the pitch service says of the recording
         self.ExtractMelody = Unary(self._extract)
 
     def _extract(self, requests: Iterator[Any], timeout: float) -> Any:
         self.calls += 1
         self.timeouts_s.append(timeout)
         list(requests)
-        return pitch_pb2.ExtractMelodyResponse(melody=hummed_melody())
+        melody = hummed_melody()
+        melody.warnings.extend(self.warnings)
+        return pitch_pb2.ExtractMelodyResponse(melody=melody)
 
 
 class FakeLyrics:
@@ -272,6 +275,17 @@ def test_a_new_take_runs_every_stage_and_keeps_its_recording(
     assert take.applied_transpose_semitones == -12
     assert set(take.timings_s) == {"pitch", "lyrics", "synth", "store", "total"}
     assert take.recording_url.endswith(f"/v1/takes/{take.take_id}/recording")
+
+
+def test_what_the_recording_told_is_among_the_takes_warnings(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    quiet = "the recording is very quiet (its loudest moment is -45 dBFS), so it was amplified"
+    stages[0].warnings = [quiet]
+
+    take = new_take(pipeline)
+
+    assert list(take.warnings) == [quiet]
 
 
 def test_replacing_a_line_fits_only_that_line_and_transcribes_nothing(
