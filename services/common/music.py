@@ -122,6 +122,40 @@ class Melody:
         return self.notes[phrase.first_note_index : phrase.first_note_index + phrase.note_count]
 
 
+#: The fastest tempo a melody may state, in beats a minute (a melody's tempo goes into
+#: its exports; faster than this is no tempo a person sings at).
+MAX_TEMPO_BPM = 400.0
+
+
+def melody_number_problem(melody: Melody) -> str | None:
+    """What a person is told about the first number of a melody sent by a caller that
+    no melody can have (NaN or infinite anywhere; a tempo outside 0..MAX_TEMPO_BPM, 0
+    meaning not known; a negative duration), naming where it is; None when all are
+    sound. Notes and phrases are counted from 1."""
+    for index, note in enumerate(melody.notes):
+        message = non_finite_message(note, index + 1)
+        if message is not None:
+            return message
+    for index, phrase in enumerate(melody.phrases):
+        for name in ("onset_s", "duration_s"):
+            value = getattr(phrase, name)
+            if not math.isfinite(value):
+                return f"phrase {index + 1} has {name} {value!r}; it must be a finite number"
+    if not (math.isfinite(melody.duration_s) and melody.duration_s >= 0):
+        return (
+            f"the melody has duration_s {melody.duration_s!r}; it must be a finite number "
+            "of seconds, 0 or more"
+        )
+    if not (math.isfinite(melody.tempo_bpm) and 0 <= melody.tempo_bpm <= MAX_TEMPO_BPM):
+        return (
+            f"the melody has tempo_bpm {melody.tempo_bpm!r}; a tempo is 0 (not known) or up "
+            f"to {MAX_TEMPO_BPM:g} beats a minute"
+        )
+    if not math.isfinite(melody.key.confidence):
+        return f"the melody's key has confidence {melody.key.confidence!r}; it must be finite"
+    return None
+
+
 @dataclass(frozen=True)
 class Syllable:
     """One sung syllable and the note(s) it is sung on.

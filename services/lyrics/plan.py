@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.common.music import Melody, Note, Phrase, non_finite_message
+from services.common.music import Melody, Note, Phrase, melody_number_problem
 from services.lyrics.errors import LyricsInputError
 
 #: A note this much longer than its phrase's median note is strong on its own.
@@ -111,6 +111,9 @@ def plan_from_melody(melody: Melody, *, max_notes: int) -> SyllablePlan:
             f"the melody has {len(melody.notes)} notes; at most {max_notes} fit in one "
             "request (split the song into sections)"
         )
+    problem = melody_number_problem(melody)
+    if problem is not None:
+        raise LyricsInputError(problem)
     _check_notes(melody.notes)
     phrases = melody.phrases or phrases_by_gaps(melody.notes)
     _check_phrases(phrases, len(melody.notes))
@@ -250,9 +253,6 @@ def _beat_distance(time_s: float, beat_s: float) -> float:
 def _check_notes(notes: Sequence[Note]) -> None:
     """Refuse notes whose times are not real numbers (NaN, infinite) or make no sense."""
     for index, note in enumerate(notes):
-        non_finite = non_finite_message(note, index + 1)
-        if non_finite is not None:
-            raise LyricsInputError(non_finite)
         if not (math.isfinite(note.onset_s) and note.onset_s >= 0):
             raise LyricsInputError(
                 f"note {index + 1} starts at {note.onset_s} s; an onset must be a number of "

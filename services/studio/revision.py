@@ -15,7 +15,6 @@ message about such a value quotes it with its field (README, Editable takes).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -27,7 +26,7 @@ from services.common.music import (
     Note,
     Phrase,
     Syllable,
-    non_finite_message,
+    melody_number_problem,
 )
 from services.common.phrases import group_phrases
 
@@ -38,9 +37,6 @@ USER_PROVIDER = "user"
 #: Onsets and offsets closer than this are the same instant (JSON round trips of floats).
 TIME_TOLERANCE_S = 1e-6
 MIDI_PITCH_RANGE = (0, 127)
-#: The fastest tempo a score may state, in beats a minute (a melody's tempo is written
-#: into its exports; faster than this is no tempo a person sings at).
-MAX_TEMPO_BPM = 400.0
 
 
 @dataclass(frozen=True)
@@ -77,21 +73,21 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
     ones do not cover every note once, in order) and ``engine`` set to "edited".
 
     Raises:
-        InvalidInputError: no notes; a number of a note that is NaN or infinite; a note
-            out of time order or overlapping the one
-            before it; a MIDI pitch outside 0..127; a duration of zero or less; a note
-            ending after ``max_duration_s`` seconds. The message names the note
-            (counted from 1) and what is wrong with it.
+        InvalidInputError: no notes; a number no melody can have (see
+            ``services.common.music.melody_number_problem``); a note out of time order
+            or overlapping the one before it; a MIDI pitch outside 0..127; a duration
+            of zero or less; a note ending after ``max_duration_s`` seconds. The
+            message names the note (counted from 1) and what is wrong with it.
     """
     notes = melody.notes
     if not notes:
         raise InvalidInputError("the edited melody has no notes; a take needs at least one")
     low, high = MIDI_PITCH_RANGE
+    problem = melody_number_problem(melody)
+    if problem is not None:
+        raise InvalidInputError(problem)
     for index, note in enumerate(notes):
         number = index + 1
-        non_finite = non_finite_message(note, number)
-        if non_finite is not None:
-            raise InvalidInputError(non_finite)
         if not low <= note.midi_pitch <= high:
             raise InvalidInputError(
                 f"note {number} has MIDI pitch {note.midi_pitch}; pitches go from {low} to {high}"
@@ -120,18 +116,11 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
                 f"note {number} starts at {note.onset_s:.3f} s, while note {number - 1} "
                 f"still sounds (until {previous.offset_s:.3f} s): notes must not overlap"
             )
-    if not (math.isfinite(melody.tempo_bpm) and 0 <= melody.tempo_bpm <= MAX_TEMPO_BPM):
-        raise InvalidInputError(
-            f"the melody has tempo_bpm {melody.tempo_bpm!r}; a tempo is 0 (not known) or up "
-            f"to {MAX_TEMPO_BPM:g} beats a minute"
-        )
     phrases = melody.phrases if _phrases_cover(melody.phrases, len(notes)) else None
-    # A duration that is not a number is taken as not given: the notes' end.
-    duration_s = melody.duration_s if math.isfinite(melody.duration_s) else 0.0
     return replace(
         melody,
         phrases=phrases or group_phrases(notes),
-        duration_s=max(duration_s, notes[-1].offset_s),
+        duration_s=max(melody.duration_s, notes[-1].offset_s),
         engine=EDITED_ENGINE,
     )
 

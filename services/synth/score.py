@@ -17,7 +17,7 @@ from services.common.music import (
     Phrase,
     Syllable,
     continues_word,
-    non_finite_message,
+    melody_number_problem,
 )
 from services.common.phrases import MAX_PHRASE_DURATION_S, MIN_REST_S, group_phrases
 from services.synth.phonemes import arpabet_to_ipa
@@ -135,6 +135,9 @@ def make_score(
         SynthInputError: with a message that names the offending note or syllable.
     """
     _check_options(options)
+    problem = melody_number_problem(melody)
+    if problem is not None:
+        raise SynthInputError(problem)
     notes = _checked_notes(melody.notes)
     _check_syllables(syllables, len(notes))
 
@@ -231,9 +234,6 @@ def _checked_notes(notes: list[Note]) -> list[Note]:
         raise SynthInputError("the melody has no notes")
     checked: list[Note] = []
     for i, note in enumerate(notes):
-        non_finite = non_finite_message(note, i + 1)
-        if non_finite is not None:
-            raise SynthInputError(non_finite)
         if not LOWEST_MIDI <= note.midi_pitch <= HIGHEST_MIDI:
             raise SynthInputError(
                 f"note {i + 1} has MIDI pitch {note.midi_pitch}, outside the singable "

@@ -310,6 +310,35 @@ CASES: dict[str, Case] = {
         (400,),
         "note 1 has onset_s nan; it must be a finite number",
     ),
+    "lyrics for a melody with a tempo of -1": Case(
+        LYRICS,
+        "application/json",
+        lambda: json.dumps(
+            {
+                "melody": {
+                    "notes": [{"onset_s": 0, "duration_s": 0.5, "midi_pitch": 60}],
+                    "tempo_bpm": -1,
+                }
+            }
+        ).encode(),
+        (400,),
+        "the melody has tempo_bpm -1.0; a tempo is 0",
+    ),
+    "score with a NaN phrase": Case(
+        "/v1/scores:export",
+        "application/json",
+        lambda: json.dumps(
+            {
+                "format": "ustx",
+                "melody": {
+                    "notes": [{"onset_s": 0, "duration_s": 0.5, "midi_pitch": 60}],
+                    "phrases": [{"first_note_index": 0, "note_count": 1, "onset_s": "NaN"}],
+                },
+            }
+        ).encode(),
+        (400,),
+        "phrase 1 has onset_s nan",
+    ),
     "score with an infinite note": Case(
         "/v1/scores:export",
         "application/json",
