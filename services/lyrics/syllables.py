@@ -180,7 +180,8 @@ def _compound_pieces(word: str, count: int) -> list[str] | None:
 def _vowel_group_pieces(word: str, count: int) -> list[str]:
     groups = _vowel_groups(word)
     plain = _base_letters(word)
-    if len(groups) > 1 and plain.endswith("e") and not plain.endswith("le"):
+    # A final plain "e" is silent ("home"); "ë" is said ("Zo-ë"), "é" too ("ca-fé").
+    if len(groups) > 1 and word[-1:] in ("e", "E") and not plain.endswith("le"):
         groups = groups[:-1] if groups[-1][0] == len(word) - 1 else groups  # silent final e
     cuts = []
     for (_, left_end), (right_start, _) in itertools.pairwise(groups):

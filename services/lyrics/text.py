@@ -147,6 +147,7 @@ _TOKENS = re.compile(
             r"(?P<joined>\d+(?:[-.]\d+){2,}|\d+-\d+)",
             r"(?P<decimal>(?<![\d.])\d+\.\d+(?![\d.]))",
             r"(?P<fraction>(?P<numerator>\d+)/(?P<denominator>\d+))",
+            r"(?P<decade>(?<![\w'’])['’]?(?P<decade_digits>\d{2}|\d{4})['’]?s(?![^\W\d_]))",
             r"(?P<number>(?P<sign>(?<![\w\d])[-−](?=\d))?(?P<digits>\d{1,3}(?:,\d{3})+(?!\d)|\d+))",
             r"(?P<dotted>(?i:e\.g\.|i\.e\.|w/o|w/)(?!\w))",
             r"(?P<initials>(?:[^\W\d_]\.){2,})",
@@ -484,6 +485,8 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
         return " ".join(digits(group) for group in groups)
     if kind == "decimal":
         return _decimal(match.group(0))
+    if kind == "decade":
+        return _decade(match.group("decade_digits"))
     if kind == "fraction":
         return _fraction(int(match.group("numerator")), int(match.group("denominator")))
     if kind == "number":
@@ -494,6 +497,15 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
     if kind == "symbolword":
         return SYMBOL_WORDS[match.group(0)]
     return None
+
+
+def _decade(digits_text: str) -> str:
+    """ "1990s" -> "nineteen nineties", "'90s" and "90s" -> "nineties", "1900s" ->
+    "nineteen hundreds": the year (or the number) with its last word in the plural."""
+    said = year(int(digits_text)) if len(digits_text) == 4 else cardinal(digits_text)
+    head, _, last = said.replace("-", " ").rpartition(" ")
+    plural = str(inflect_engine().plural_noun(last))
+    return f"{head} {plural}".strip()
 
 
 #: Denominators read as a fraction ("1/2", "5/8"). With any other, or when the top is not

@@ -37,6 +37,8 @@ from services.lyrics.syllables import spell_syllables
         # letters outside ASCII
         ("brûlée", 2, "brû-lée"),
         ("naïve", 2, "na-ïve"),
+        ("Zoë", 2, "Zo-ë"),
+        ("café", 2, "ca-fé"),
         ("Øresund", 2, "Øre-sund"),
     ],
 )
