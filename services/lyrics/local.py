@@ -229,6 +229,11 @@ class LocalLyricist:
                 if other is not cluster and other.rhyme is not None
             )
             rule = self._end_rule(cluster, line_plan, group_ends, other_rhymes)
+            # No line ends on a word an earlier line ended on ("Love / Love / Dove", an
+            # X line's "Frost" three times), but a refrain's copy, which is the point.
+            ended = frozenset(line.last_word for line in lines if line.last_word)
+            if ended:
+                rule = replace(rule, taken=rule.taken | ended) if rule else EndRule(taken=ended)
             hook = hook_of[index]
             if source is not None:
                 refrain_end = lines[source].last_word
@@ -870,6 +875,11 @@ def _relaxed(rule: EndRule | None, first: bool = False) -> list[tuple[EndRule | 
     elif rule.open_vowel:
         # A held note wants an open vowel more than the line wants a theme word.
         relaxed.append((EndRule(rule.rhyme, rule.allowed, rule.taken), False))
+    # However loose, a rule never lets the line end on a word another line ended on.
+    relaxed = [
+        (replace(loose, taken=loose.taken | rule.taken) if loose is not None else None, needed)
+        for loose, needed in relaxed
+    ]
     if rule.avoid_rhymes:
         # Every rule keeps off the other rhyme groups' sounds first; they may be taken
         # only where no line of a new sound can be had, not even for a theme word.

@@ -212,3 +212,21 @@ def test_only_the_local_lyricist_takes_a_word_to_rhyme_with() -> None:
         write_lyrics(
             LyricsRequest(melody=melody_of([5]), provider="openai", rhyme_with="night"), settings
         )
+
+
+@pytest.mark.parametrize("scheme", ["XAXA", "ABAB", "AABB", "ABCB", "none"])
+def test_no_line_ends_on_a_word_an_earlier_line_ended_on(scheme: str) -> None:
+    # One- and two-note phrases never repeat (too short to be a refrain), so every line
+    # is new: "Love / Love / Dove" and an X line's "Frost" three times were found here.
+    for seed in range(10):
+        lyrics = write_lyrics(
+            LyricsRequest(
+                melody=melody_of([1, 2, 1, 1, 2, 1, 1, 1]),
+                theme="winter",
+                rhyme_scheme=scheme,
+                seed=seed,
+            ),
+            LOCAL,
+        )
+        ends = [words_of(line.text)[-1].lower() for line in lyrics.lines]
+        assert len(set(ends)) == len(ends), (seed, [line.text for line in lyrics.lines])
