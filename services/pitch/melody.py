@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -44,6 +45,10 @@ QUIET_PEAK = 1e-2
 #: a hummed note, CREPE nothing in 60 ms); a quarter of a second leaves room for a
 #: note's attack and release. Shorter clips are refused with this figure in the message.
 MIN_DURATION_S = 0.25
+
+#: The longest shortest-note a caller may ask for, in seconds (a note of 2 s is already
+#: a held one; more would drop every note of most songs).
+MAX_MIN_NOTE_DURATION_S = 2.0
 
 SILENT_WARNING = "the audio is silent, so no melody was found"
 NO_MELODY_WARNING = "no sung or hummed melody was found in the audio"
@@ -95,9 +100,17 @@ def extract_melody(
         engines.UnknownEngineError: ``engine`` is not a known engine.
         RecordingTooShortError: Shorter than MIN_DURATION_S.
         WorkCancelledError: ``cancelled`` was set before the work was done.
-        ValueError: ``samples`` is not one-dimensional or the rate is not positive.
+        ValueError: ``samples`` is not one-dimensional, the rate is not positive, or
+            ``min_note_duration_s`` is not above 0 and at most MAX_MIN_NOTE_DURATION_S.
     """
     tracker = get_tracker(engine)
+    if min_note_duration_s is not None and not (
+        math.isfinite(min_note_duration_s) and 0 < min_note_duration_s <= MAX_MIN_NOTE_DURATION_S
+    ):
+        raise ValueError(
+            f"min_note_duration_s is {min_note_duration_s!r}; it must be a number of seconds "
+            f"above 0 and at most {MAX_MIN_NOTE_DURATION_S:g} (0 or unset: the default)"
+        )
     audio = np.asarray(samples, dtype=np.float32)
     if audio.ndim != 1:
         raise ValueError(f"samples must be mono, shape (n_samples,); got shape {audio.shape}")

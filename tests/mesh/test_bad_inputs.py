@@ -324,6 +324,13 @@ CASES: dict[str, Case] = {
         (400,),
         "the melody has tempo_bpm -1.0; a tempo is 0",
     ),
+    "a shortest note of -1 s": Case(
+        EXTRACT + "?min_note_duration_s=-1",
+        "audio/wav",
+        lambda: wav(hum()),
+        (400,),
+        "min_note_duration_s is -1.0; it must be a number of seconds above 0",
+    ),
     "score with a NaN phrase": Case(
         "/v1/scores:export",
         "application/json",

@@ -168,3 +168,10 @@ def test_unknown_engine_is_refused_with_the_valid_names():
 def test_stereo_array_is_refused():
     with pytest.raises(ValueError, match="mono"):
         extract_melody(np.zeros((1600, 2), dtype=np.float32), SAMPLE_RATE_HZ)
+
+
+@pytest.mark.parametrize("min_note_duration_s", [-1.0, float("nan"), float("inf"), 0.0, 3.0])
+def test_a_shortest_note_that_is_no_duration_is_refused(min_note_duration_s: float) -> None:
+    audio = synthesize_hum(C_MAJOR_SCALE_WITH_REST, SAMPLE_RATE_HZ)
+    with pytest.raises(ValueError, match="min_note_duration_s is .*; it must be a number of"):
+        extract_melody(audio, SAMPLE_RATE_HZ, min_note_duration_s=min_note_duration_s)
