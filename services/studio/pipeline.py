@@ -292,6 +292,7 @@ class VocalsPipeline:
             new_melody = checked_melody(
                 melody_from_proto(request.melody),
                 max_duration_s=self._settings.max_audio_duration_s,
+                edited_from=old_melody,
             )
         melody = new_melody or old_melody
         edited_lyrics = None

@@ -28,7 +28,7 @@ from services.common.music import (
     Syllable,
     melody_number_problem,
 )
-from services.common.phrases import group_phrases
+from services.common.phrases import MIN_REST_S, group_phrases
 
 #: The engine name of a melody that a person edited.
 EDITED_ENGINE = "edited"
@@ -68,9 +68,14 @@ class WordsPlan:
         return not self.to_fit and not self.refit_all
 
 
-def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
-    """An edited melody, checked, with phrases (regrouped from its rests when the given
-    ones do not cover every note once, in order) and ``engine`` set to "edited".
+def checked_melody(
+    melody: Melody, *, max_duration_s: float, edited_from: Melody | None = None
+) -> Melody:
+    """An edited melody, checked, with phrases and ``engine`` set to "edited".
+
+    When the given phrases do not cover every note once, in order, they come from
+    ``edited_from`` (the melody that was edited: each note keeps the phrase of the note it
+    was, see :func:`phrases_after_edit`), else from the rests between the notes.
 
     Raises:
         InvalidInputError: no notes; a number no melody can have (see
@@ -116,13 +121,55 @@ def checked_melody(melody: Melody, *, max_duration_s: float) -> Melody:
                 f"note {number} starts at {note.onset_s:.3f} s, while note {number - 1} "
                 f"still sounds (until {previous.offset_s:.3f} s): notes must not overlap"
             )
-    phrases = melody.phrases if _phrases_cover(melody.phrases, len(notes)) else None
+    if _phrases_cover(melody.phrases, len(notes)):
+        phrases = list(melody.phrases)
+    elif edited_from is not None and edited_from.phrases:
+        phrases = phrases_after_edit(edited_from, notes)
+    else:
+        phrases = group_phrases(notes)
     return replace(
         melody,
-        phrases=phrases or group_phrases(notes),
+        phrases=phrases,
         duration_s=max(melody.duration_s, notes[-1].offset_s),
         engine=EDITED_ENGINE,
     )
+
+
+def phrases_after_edit(previous: Melody, notes: Sequence[Note]) -> list[Phrase]:
+    """The phrases of edited ``notes`` (time-ordered) that keep ``previous``'s: a note
+    that starts where a note of ``previous`` started (kept, moved in pitch, merged into,
+    shortened) stays in that note's phrase; any other note (added, or the second half of
+    a split one) joins the phrase of the note before it, unless a rest of at least
+    ``MIN_REST_S`` comes first (then it starts a phrase of its own), as the web studio
+    does. Deleting a note thus never splits its phrase at the gap it leaves.
+    """
+    phrase_at: dict[float, int] = {}
+    for phrase_index, phrase in enumerate(previous.phrases):
+        for note in previous.phrase_notes(phrase):
+            phrase_at[round(note.onset_s, 3)] = phrase_index
+    groups: list[int] = []  # a group id per note: consecutive equal ids form a phrase
+    for index, note in enumerate(notes):
+        kept = phrase_at.get(round(note.onset_s, 3))
+        if kept is not None:
+            groups.append(kept)
+        elif index and note.onset_s - notes[index - 1].offset_s < MIN_REST_S:
+            groups.append(groups[-1])
+        else:
+            groups.append(-1 - index)  # a phrase of its own
+    phrases: list[Phrase] = []
+    first = 0
+    for index in range(1, len(notes) + 1):
+        if index == len(notes) or groups[index] != groups[first]:
+            phrases.append(
+                Phrase(
+                    first_note_index=first,
+                    note_count=index - first,
+                    onset_s=notes[first].onset_s,
+                    duration_s=notes[index - 1].offset_s - notes[first].onset_s,
+                )
+            )
+            first = index
+    return phrases
 
 
 def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:

@@ -373,25 +373,25 @@ def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyric
     assert rhymes_with(words_of(first.text)[-1], words_of(second.text)[-1])
 
 
-def test_a_deleted_note_that_splits_a_phrase_in_two_gets_new_words_from_the_lyricist(
+def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leaves(
     tmp_path: Path, readiness: Readiness
 ) -> None:
     stages = (FakePitch(), RealLyrics(), FakeSynth())
     pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
     take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=3), no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
-    # The middle note of line 1 leaves a 0.5 s rest: three phrases of 1, 1 and 2 notes
-    # for two lines of 3 and 2 syllables.
+    # The middle note of line 1 leaves a 0.5 s rest, which would start a phrase in a new
+    # recording; in an edit the two notes stay the phrase they were.
     request.melody.CopyFrom(without_note(take.melody, 1))
 
     revised = final_take(pipeline.revise(request, no_deadline))
 
     assert [[s.note_index for s in line.syllables] for line in revised.lyrics.lines] == [
-        [0],
-        [1],
+        [0, 1],
         [2, 3],
     ]
-    assert revised.warnings[0].startswith("the lyricist wrote new words for the edited notes")
+    assert revised.lyrics.lines[1].text == take.lyrics.lines[1].text
+    assert revised.warnings[0].startswith("line 1: the lyricist wrote new words")
 
 
 def test_a_deleted_note_under_the_users_own_words_is_refused_naming_the_line(

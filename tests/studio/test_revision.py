@@ -106,6 +106,26 @@ def test_notes_that_touch_end_to_start_are_not_an_overlap() -> None:
     assert len(checked_melody(melody, max_duration_s=MAX_S).notes) == 2
 
 
+def test_edited_notes_without_phrases_keep_the_phrases_of_the_notes_they_were() -> None:
+    old = two_phrase_melody()  # notes 0-2 | rest | notes 3-4
+    notes = [
+        old.notes[0],  # note 1 deleted: a 0.5 s gap, yet still phrase 1
+        old.notes[2],
+        Note(1.5, 0.25, 66),  # added right after: joins phrase 1
+        old.notes[3],
+        old.notes[4],
+        Note(5.0, 0.5, 60),  # added after a long rest: a phrase of its own
+    ]
+    checked = checked_melody(
+        Melody(notes, [], 6.0, "edited"), max_duration_s=MAX_S, edited_from=old
+    )
+    assert [(p.first_note_index, p.note_count) for p in checked.phrases] == [
+        (0, 3),
+        (3, 2),
+        (5, 1),
+    ]
+
+
 def test_new_words_on_the_same_notes_refit_only_the_replaced_line() -> None:
     plan = plan_words(two_phrase_melody(), two_line_lyrics(), None, line_texts={1: "fly away"})
     assert plan.to_fit == {1: "fly away"}
