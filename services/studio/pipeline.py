@@ -278,9 +278,21 @@ class VocalsPipeline:
         """A new take from a stored one with the request's edits; the original is kept.
 
         Raises (before the first event): NotFoundError for an unknown take or one that is
-        not ``owner``'s, InvalidInputError for edits that cannot be sung (each names what
-        is wrong).
+        not ``owner``'s, InvalidInputError for a request that edits nothing or edits that
+        cannot be sung (each names what is wrong).
         """
+        if not (
+            request.HasField("melody")
+            or request.HasField("lyrics")
+            or request.line_texts
+            or request.options.ListFields()
+        ):
+            # Also what a misspelled field leaves ("line_txts"): the gateway drops JSON
+            # fields the contract does not have, as the proto3 JSON mapping does.
+            raise InvalidInputError(
+                "the revision changes nothing: give the edited melody, lyrics, line_texts "
+                "or options (voice, transpose_semitones, vibrato_depth_cents, tempo_scale)"
+            )
         job = _Job(time_remaining_s, cancelled or threading.Event())
         parent = self._takes.load(request.take_id, owner=owner)
         recording, _ = self._takes.recording(parent.take_id)

@@ -214,3 +214,12 @@ def test_both_takes_load_back_from_musicxml_and_openutau_with_their_notes_and_wo
     ustx_notes = yaml.safe_load(project.decode("utf-8"))["voice_parts"][0]["notes"]
     assert [note["tone"] for note in ustx_notes] == pitches
     assert [note["lyric"] for note in ustx_notes if note["lyric"] != "+"] == words
+
+
+@pytest.mark.parametrize("body", [{}, {"line_txts": {"0": "hello"}}, {"options": {}}])
+def test_a_revision_that_changes_nothing_or_only_misspelled_fields_is_a_400(
+    mesh: Mesh, take: dict, body: dict
+) -> None:
+    status, error = post_json(mesh, f"/v1/takes/{take['take_id']}:revise", body)
+    assert status == 400, error
+    assert error["message"].startswith("the revision changes nothing: give the edited melody")

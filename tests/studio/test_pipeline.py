@@ -707,3 +707,12 @@ def test_a_revision_asking_for_auto_chooses_again(
     assert sung.voice_id == "auto"
     assert sung.options.range_policy == synth_pb2.RANGE_POLICY_UNSPECIFIED
     assert revised.voice_choice.startswith("voice auto:")
+
+
+def test_a_revision_that_changes_nothing_is_refused_before_anything_runs(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    with pytest.raises(InvalidInputError, match="the revision changes nothing"):
+        next(pipeline.revise(studio_pb2.ReviseTakeRequest(take_id=take.take_id), no_deadline))
+    assert len(stages[2].requests) == 1  # the take's own singing only
