@@ -173,5 +173,5 @@ def test_stereo_array_is_refused():
 @pytest.mark.parametrize("min_note_duration_s", [-1.0, float("nan"), float("inf"), 0.0, 3.0])
 def test_a_shortest_note_that_is_no_duration_is_refused(min_note_duration_s: float) -> None:
     audio = synthesize_hum(C_MAJOR_SCALE_WITH_REST, SAMPLE_RATE_HZ)
-    with pytest.raises(ValueError, match="min_note_duration_s is .*; it must be a number of"):
+    with pytest.raises(ValueError, match=r"min_note_duration_s is .*; it must be a number of"):
         extract_melody(audio, SAMPLE_RATE_HZ, min_note_duration_s=min_note_duration_s)
