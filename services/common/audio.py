@@ -115,6 +115,19 @@ def decode_audio(
     try:
         channels, sample_rate_hz, format_name, cut_warning = _decode_channels(data, max_duration_s)
     except av.FFmpegError as error:
+        if data[:4] in _WAV_MAGIC and data[8:12] == b"WAVE" and b"data" not in data:
+            raise AudioDecodeError(
+                "could not decode the upload as audio: the WAV file ends inside its header, "
+                "before any audio (was the upload interrupted?)"
+            ) from error
+        if data[4:8] == b"ftyp" and b"moov" not in data:
+            # An MP4/M4A keeps its index (the moov box) at its end unless it was written
+            # for streaming: without it not one sample can be found.
+            raise AudioDecodeError(
+                "could not decode the upload as audio: the MP4/M4A file has no index (its "
+                "'moov' box, which most recorders write last), so it is probably cut "
+                "short; send the whole file"
+            ) from error
         # FFmpeg's own words ("Invalid data found when processing input"), without its
         # errno and the '<none>' file name that an in-memory upload has.
         reason = error.strerror or "unreadable data"
@@ -127,6 +140,11 @@ def decode_audio(
             f"could not decode the upload as audio; send one of: {SUPPORTED_FORMATS}"
         ) from error
     if channels.shape[1] == 0:
+        if cut_warning is not None:  # a header promising audio, and none after it
+            raise AudioDecodeError(
+                "the audio has no samples: the file is cut short after its header (was the "
+                "upload interrupted?)"
+            )
         raise AudioDecodeError("the audio has no samples")
     samples, mix_warning = downmix_to_mono(np.nan_to_num(channels, copy=False))
     del channels

@@ -154,10 +154,11 @@ def _spread(tokens: Sequence[_Token], plan: SyllablePlan, text: UserText) -> lis
                 break
             kept += size
         raise LyricsInputError(
-            f"the lyrics have {total_syllables} syllables but the melody has {total_notes} "
-            f"notes: {_count(surplus, 'syllable')} {'does' if surplus == 1 else 'do'} not "
-            f"fit (from '{tokens[first_unfit].words[0].source}' on). Shorten the lyrics or "
-            "sing more notes"
+            f"the lyrics have {_count(total_syllables, 'syllable')} but the melody has "
+            f"{_count(total_notes, 'note')}: {_count(surplus, 'syllable')} "
+            f"{'does' if surplus == 1 else 'do'} not fit "
+            f"(from '{tokens[first_unfit].words[0].source}' on). Shorten the lyrics or sing "
+            "more notes"
         )
     if len(tokens) < len(notes):
         raise LyricsInputError(

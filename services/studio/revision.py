@@ -190,7 +190,8 @@ def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
             raise InvalidInputError(
                 f"the syllable {syllable.text!r} has note_index {syllable.note_index}"
                 + (f" and note_count {syllable.note_count}" if syllable.note_count > 1 else "")
-                + f", but the melody has {note_count} notes (note_index 0..{note_count - 1})"
+                + f", but the melody has {note_count} note{'' if note_count == 1 else 's'} "
+                f"(note_index 0..{note_count - 1})"
             )
         if syllable.note_index != expected:
             what = "has no syllable" if syllable.note_index > expected else "has two syllables"

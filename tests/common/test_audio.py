@@ -335,3 +335,22 @@ def test_a_voice_on_one_channel_of_many_silent_ones_is_mixed_without_a_warning(n
 
     assert warning is None
     np.testing.assert_allclose(samples, planes[voiced] / n_channels, atol=1e-6)
+
+
+def test_a_wav_cut_right_after_its_header_says_it_is_cut_short():
+    whole = encode_wav(_tone(1.0, 16_000), 16_000)
+    with pytest.raises(AudioDecodeError, match="no samples: the file is cut short after its"):
+        decode_audio(whole[:44])
+
+
+def test_a_wav_cut_inside_its_header_says_so():
+    whole = encode(_tone(1.0), 22_050, "wav")
+    with pytest.raises(AudioDecodeError, match="the WAV file ends inside its header"):
+        decode_audio(whole[:30])
+
+
+def test_an_m4a_cut_short_before_its_index_says_it_is_probably_cut_short():
+    whole = encode(_tone(2.0), 22_050, "m4a")
+    assert b"moov" in whole[len(whole) * 6 // 10 :]  # a recorder's layout: the index last
+    with pytest.raises(AudioDecodeError, match=r"has no index .* so it is probably cut short"):
+        decode_audio(whole[: len(whole) * 6 // 10])

@@ -136,7 +136,8 @@ def lyrics_by_note(syllables: Sequence[Syllable], note_count: int) -> list[NoteL
         if first < 0 or first + count > note_count:
             raise InvalidInputError(
                 f"syllable {syllable.text!r} is sung on notes {first + 1}..{first + count} "
-                f"(note_index {first}), but the melody has {note_count} notes"
+                f"(note_index {first}), but the melody has {note_count} "
+                f"note{'' if note_count == 1 else 's'}"
             )
         taken = [index for index in syllable.note_indices if by_note[index] is not None]
         if taken:
