@@ -136,6 +136,12 @@ def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
         raise InvalidInputError(
             "the multipart/form-data upload is empty: send the form with its audio file"
         )
+    if not body.startswith(b"--" + boundary):
+        # A preamble before the first boundary, which RFC 2046 §5.1.1 allows and says to
+        # ignore (python-multipart does not).
+        first = body.find(b"\r\n--" + boundary)
+        if first >= 0:
+            body = body[first + 2 :]
     parts: list[_Part] = []
     header_name = bytearray()
     header_value = bytearray()
@@ -221,6 +227,11 @@ def _form_upload(parts: list[_Part]) -> Upload:
             charset = content_parameters.get(b"charset", b"").decode("latin-1")
             texts.append((name, bytes(part.data), charset))
     if not upload.audio:
+        if audio_parts:
+            raise InvalidInputError(
+                f"the form's audio file ({_shown(audio_parts[-1])}) is empty: choose the "
+                "recording again"
+            )
         raise InvalidInputError(
             "the form has no audio file: send it in the field 'audio' (or 'file')"
         )

@@ -385,3 +385,13 @@ def test_a_file_in_a_field_that_is_not_the_audio_is_refused_not_ignored() -> Non
 def test_an_html_form_sent_without_multipart_is_told_it_carries_no_file() -> None:
     with pytest.raises(InvalidInputError, match='needs enctype="multipart/form-data"'):
         read_upload("application/x-www-form-urlencoded", b"theme=rain&audio=hum.wav")
+
+
+def test_a_preamble_before_the_first_boundary_is_ignored_as_rfc_2046_says() -> None:
+    body = b"This is a multi-part message in MIME format.\r\n" + form(("audio", "a.wav", b"RIFF"))
+    assert read_upload(CONTENT_TYPE, body).audio == b"RIFF"
+
+
+def test_an_empty_audio_file_in_a_form_is_told_as_empty() -> None:
+    with pytest.raises(InvalidInputError, match=r"the form's audio file .*'hum.wav'.* is empty"):
+        read_upload(CONTENT_TYPE, form(("audio", "hum.wav", b"")))
