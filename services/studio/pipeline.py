@@ -166,17 +166,8 @@ class _Rewrite:
 
     def lyrics(self) -> Lyrics:
         if self._written is None:
-            options = self._parent.options
-            request = lyrics_pb2.WriteLyricsRequest(
-                melody=melody_to_proto(self._melody),
-                theme=options.theme,
-                mood=options.mood,
-                genre=options.genre,
-                rhyme_scheme=options.rhyme_scheme,
-                provider=options.lyrics_provider,
-                language="en",
-                seed=self._parent.lyrics.seed,
-            )
+            request = _lyrics_request(melody_to_proto(self._melody), self._parent.options)
+            request.seed = self._parent.lyrics.seed
             self._written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
         return self._written
 
@@ -206,6 +197,22 @@ class _Rewrite:
         written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
         line = line_on_phrase(written.lines[0], self._melody, phrase_index)
         return replace(line, rhyme_label=label)
+
+
+def _lyrics_request(
+    melody: music_pb2.Melody, options: studio_pb2.VocalsOptions
+) -> lyrics_pb2.WriteLyricsRequest:
+    """New words for ``melody`` as a take's options ask for them (theme, mood, genre,
+    rhyme scheme, provider)."""
+    return lyrics_pb2.WriteLyricsRequest(
+        melody=melody,
+        theme=options.theme,
+        mood=options.mood,
+        genre=options.genre,
+        rhyme_scheme=options.rhyme_scheme,
+        provider=options.lyrics_provider,
+        language="en",
+    )
 
 
 def _last_word(text: str) -> str:
@@ -406,16 +413,8 @@ class VocalsPipeline:
         self, job: _Job, melody: music_pb2.Melody, options: studio_pb2.VocalsOptions
     ) -> music_pb2.Lyrics:
         began = time.perf_counter()
-        request = lyrics_pb2.WriteLyricsRequest(
-            melody=melody,
-            theme=options.theme,
-            mood=options.mood,
-            genre=options.genre,
-            rhyme_scheme=options.rhyme_scheme,
-            provider=options.lyrics_provider,
-            user_lyrics=options.user_lyrics,
-            language="en",
-        )
+        request = _lyrics_request(melody, options)
+        request.user_lyrics = options.user_lyrics
         if options.seed:
             request.seed = options.seed
         lyrics = self._write_lyrics(job, request)
