@@ -139,23 +139,30 @@ def phrases_after_edit(previous: Melody, notes: Sequence[Note]) -> list[Phrase]:
     """The phrases of edited ``notes`` (time-ordered) that keep ``previous``'s: a note
     that starts where a note of ``previous`` started (kept, moved in pitch, merged into,
     shortened) stays in that note's phrase; any other note (added, or the second half of
-    a split one) joins the phrase of the note before it, unless a rest of at least
-    ``MIN_REST_S`` comes first (then it starts a phrase of its own), as the web studio
-    does. Deleting a note thus never splits its phrase at the gap it leaves.
+    a split one, or one moved in time) joins the phrase of the note before it, unless a
+    rest of at least ``MIN_REST_S`` comes first: then that of the kept note right after
+    it (a phrase's first note, moved), else a phrase of its own. Deleting a note thus
+    never splits its phrase at the gap it leaves.
     """
     phrase_at: dict[float, int] = {}
     for phrase_index, phrase in enumerate(previous.phrases):
         for note in previous.phrase_notes(phrase):
             phrase_at[round(note.onset_s, 3)] = phrase_index
-    groups: list[int] = []  # a group id per note: consecutive equal ids form a phrase
+    # A group id per note (consecutive equal ids form a phrase): the kept notes' first.
+    groups: list[int | None] = [phrase_at.get(round(note.onset_s, 3)) for note in notes]
     for index, note in enumerate(notes):
-        kept = phrase_at.get(round(note.onset_s, 3))
-        if kept is not None:
-            groups.append(kept)
-        elif index and note.onset_s - notes[index - 1].offset_s < MIN_REST_S:
-            groups.append(groups[-1])
+        if groups[index] is not None:
+            continue
+        if index and note.onset_s - notes[index - 1].offset_s < MIN_REST_S:
+            groups[index] = groups[index - 1]
+        elif (
+            index + 1 < len(notes)
+            and groups[index + 1] is not None
+            and notes[index + 1].onset_s - note.offset_s < MIN_REST_S
+        ):
+            groups[index] = groups[index + 1]  # a phrase's first note, moved
         else:
-            groups.append(-1 - index)  # a phrase of its own
+            groups[index] = -1 - index  # a phrase of its own
     phrases: list[Phrase] = []
     first = 0
     for index in range(1, len(notes) + 1):

@@ -126,6 +126,17 @@ def test_edited_notes_without_phrases_keep_the_phrases_of_the_notes_they_were() 
     ]
 
 
+def test_a_phrases_first_note_moved_in_time_stays_in_its_phrase() -> None:
+    old = two_phrase_melody()  # notes 0-2 | rest | notes 3-4 (from 2.5 s)
+    moved = replace(old.notes[3], onset_s=2.4)
+    checked = checked_melody(
+        Melody([*old.notes[:3], moved, old.notes[4]], [], 4.5, "edited"),
+        max_duration_s=MAX_S,
+        edited_from=old,
+    )
+    assert [(p.first_note_index, p.note_count) for p in checked.phrases] == [(0, 3), (3, 2)]
+
+
 def test_new_words_on_the_same_notes_refit_only_the_replaced_line() -> None:
     plan = plan_words(two_phrase_melody(), two_line_lyrics(), None, line_texts={1: "fly away"})
     assert plan.to_fit == {1: "fly away"}
