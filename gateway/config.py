@@ -25,6 +25,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
+from gateway import transcoder_messages
 from gateway.keys import API_KEY_FILTER_NAME, API_KEY_FILTER_TYPE
 from services.common.callers import CLIENT_NAME_METADATA_KEY
 from services.common.settings import MEBIBYTE, Settings
@@ -81,6 +82,7 @@ HTTP_FILTER_TYPES = {
     "header_mutation": (
         "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation"
     ),
+    "lua": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
 }
 #: Response headers on every answer, the API's and the page's (served at /studio from
 #: this origin): no inline scripts or styles, no framing, no sniffing, no referrer.
@@ -143,12 +145,16 @@ def not_delivered_retries(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+def _descriptor_set(descriptor_path: Path) -> descriptor_pb2.FileDescriptorSet:
+    return descriptor_pb2.FileDescriptorSet.FromString(descriptor_path.read_bytes())
+
+
 def mesh_protobuf_services(descriptor_path: Path, service_names: list[str]) -> dict[str, str]:
     """Fully-qualified protobuf services of the deployed services -> the service they run in.
 
     ``expertmusic.pitch.v1.PitchService`` belongs to the ``pitch`` service by its package.
     """
-    descriptor_set = descriptor_pb2.FileDescriptorSet.FromString(descriptor_path.read_bytes())
+    descriptor_set = _descriptor_set(descriptor_path)
     services: dict[str, str] = {}
     for file in descriptor_set.file:
         if not file.package.startswith(PROTO_PACKAGE_PREFIX):
@@ -702,6 +708,18 @@ def envoy_config(
                 # A raw upload's body is its audio: one byte over the limit is a 413 here
                 # (forms and training sets get their own limits, on their routes).
                 "max_request_bytes": settings.max_upload_bytes,
+            },
+        },
+        {
+            # Before the transcoder, so that its refusals pass through on their way out.
+            "name": "envoy.filters.http.lua",
+            "typed_config": {
+                "@type": HTTP_FILTER_TYPES["lua"],
+                "default_source_code": {
+                    "inline_string": transcoder_messages.lua_source(
+                        _descriptor_set(descriptor_path), protobuf_services
+                    )
+                },
             },
         },
         {

@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tests.support.encoding import encode
 from tests.support.hums import hum_notes, synthesize_hum
 from tests.support.mesh import SERVICE_NAMES, Mesh
-from tests.support.rest import http, http_json
+from tests.support.rest import http, http_json, post_json
 
 
 def test_root_returns_the_seed_banner(mesh: Mesh) -> None:
@@ -180,6 +180,50 @@ def test_a_grpc_callers_passed_deadline_is_deadline_exceeded_at_the_gateway(mesh
                 codes.append(error.code())
     assert set(codes) <= {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.OK}, codes
     assert codes[0] is grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "message"),
+    [
+        (
+            "POST",
+            "/melody-to-vocals?seed=-1",
+            b"RIFF",
+            "'seed' must be a whole number, 0 or more, not \"-1\"",
+        ),
+        (
+            "POST",
+            "/v1/melody:extract?include_contour=maybe",
+            b"RIFF",
+            "'include_contour' must be true or false, not \"maybe\"",
+        ),
+        ("GET", "/v1/takes?page_size=ten", b"", "'page_size' must be a whole number, not \"ten\""),
+        (
+            "POST",
+            "/melody-to-vocals?colour=red",
+            b"RIFF",
+            "unknown query parameter 'colour'; the parameters are: genre, lyrics_provider, mood,",
+        ),
+    ],
+)
+def test_the_transcoders_refusals_are_in_words_not_protobuf_terms(
+    mesh: Mesh, method: str, path: str, body: bytes, message: str
+) -> None:
+    status, headers, reply = http(
+        mesh, method, path, body=body or None, headers={"Content-Type": "audio/wav"}
+    )
+    assert status == 400
+    error = json.loads(reply)
+    assert error["code"] == 3
+    assert error["message"].startswith(message), error["message"]
+    assert "TYPE_" not in error["message"] and "expertmusic." not in error["message"]
+    assert int(headers["content-length"]) == len(reply)
+
+
+def test_a_json_field_of_the_wrong_type_is_told_in_words(mesh: Mesh) -> None:
+    status, error = post_json(mesh, "/v1/lyrics:write", {"seed": "x"})
+    assert status == 400
+    assert error["message"] == "'seed' must be a whole number, 0 or more, not \"x\""
 
 
 def test_answers_carry_the_security_headers(mesh: Mesh) -> None:

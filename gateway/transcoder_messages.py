@@ -1,0 +1,129 @@
+"""The gRPC-JSON transcoder's refusals of a REST request, in words a person understands.
+
+Envoy's transcoder checks query parameters and JSON fields against the contract itself
+and answers a 400 in protobuf's terms: ``seed: invalid value "-1" for type TYPE_UINT32``,
+``Could not find field "colour" in the type "expertmusic.studio.v1.CreateTakeRequest".``
+It has no setting for its wording, and a local reply's body can only be replaced
+whole, not rewritten (``local_reply_config`` matches on status and headers, never on
+the body). So a Lua filter, placed before the transcoder so that the transcoder's own
+answers pass through it, rewrites those two sentences in the JSON errors the gateway
+sends (``gateway.config._local_reply_config`` gives them their JSON shape):
+
+- ``'seed' must be a whole number, 0 or more, not "-1"``
+- ``unknown query parameter 'colour'; the parameters are: genre, lyrics_provider, ...``
+
+The fields each request takes come from the descriptor set the transcoder reads, so
+the list is the contract's. Only 400 answers with a JSON body are read (the services'
+own 400s do not use these sentences and pass unchanged); nothing else is buffered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf import descriptor_pb2
+
+#: What a value of each protobuf scalar type must be, as the message says it.
+KIND_OF_TYPE = {
+    "DOUBLE": "a number",
+    "FLOAT": "a number",
+    "INT32": "a whole number",
+    "INT64": "a whole number",
+    "SINT32": "a whole number",
+    "SINT64": "a whole number",
+    "SFIXED32": "a whole number",
+    "SFIXED64": "a whole number",
+    "UINT32": "a whole number, 0 or more",
+    "UINT64": "a whole number, 0 or more",
+    "FIXED32": "a whole number, 0 or more",
+    "FIXED64": "a whole number, 0 or more",
+    "BOOL": "true or false",
+    "ENUM": "one of its named values",
+    "STRING": "text",
+    "BYTES": "base64 text",
+}
+
+_LUA_BODY = r"""
+local function kind_of(type_name)
+  return KINDS[type_name] or ("a value of type " .. string.lower(type_name))
+end
+
+local function reworded(text)
+  -- ("\" is no escape in a Lua pattern: \" matches the JSON-escaped quote as it is.)
+  text = string.gsub(text, [[([%w_%.]+): invalid value \"(.-)\" for type TYPE_(%w+)]],
+    function(field, value, type_name)
+      return "'" .. field .. "' must be " .. kind_of(type_name) .. [[, not \"]] .. value .. [[\"]]
+    end)
+  text = string.gsub(text, [[Could not find field \"(.-)\" in the type \"(.-)\"%.]],
+    function(field, type_name)
+      local known = FIELDS[type_name]
+      local answer = "unknown query parameter '" .. field .. "'"
+      if known ~= nil then
+        answer = answer .. "; the parameters are: " .. known
+      end
+      return answer
+    end)
+  return text
+end
+
+function envoy_on_response(handle)
+  local headers = handle:headers()
+  if headers:get(":status") ~= "400" then
+    return
+  end
+  local content_type = headers:get("content-type")
+  if content_type == nil or string.find(content_type, "application/json", 1, true) ~= 1 then
+    return
+  end
+  local body = handle:body()
+  if body == nil then
+    return
+  end
+  local text = body:getBytes(0, body:length())
+  local new_text = reworded(text)
+  if new_text ~= text then
+    body:setBytes(new_text)
+  end
+end
+"""
+
+
+def request_fields(
+    descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]
+) -> dict[str, list[str]]:
+    """Each request message of ``services``' methods -> the names of its fields that a
+    query parameter can set (scalars and enums; not messages or repeated fields)."""
+    messages = {
+        f"{file.package}.{message.name}": message
+        for file in descriptor_set.file
+        for message in file.message_type
+    }
+    wanted = set(services)
+    fields: dict[str, list[str]] = {}
+    for file in descriptor_set.file:
+        for service in file.service:
+            if f"{file.package}.{service.name}" not in wanted:
+                continue
+            for method in service.method:
+                name = method.input_type.lstrip(".")
+                message = messages.get(name)
+                if message is None:
+                    continue
+                fields[name] = sorted(
+                    field.name
+                    for field in message.field
+                    if field.type != descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE
+                    and field.label != descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED
+                )
+    return fields
+
+
+def lua_source(descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]) -> str:
+    """The Lua filter's code: the tables of kinds and fields, then the rewording."""
+    kinds = ",\n".join(f'  ["{name}"] = "{kind}"' for name, kind in sorted(KIND_OF_TYPE.items()))
+    fields = ",\n".join(
+        f'  ["{message}"] = "{", ".join(names)}"'
+        for message, names in sorted(request_fields(descriptor_set, services).items())
+        if names
+    )
+    return f"local KINDS = {{\n{kinds}\n}}\nlocal FIELDS = {{\n{fields}\n}}\n{_LUA_BODY}"

@@ -1,0 +1,31 @@
+"""The Lua filter that rewords the transcoder's refusals is built from the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from gateway.transcoder_messages import lua_source, request_fields
+
+DESCRIPTOR = Path(__file__).resolve().parents[2] / "gen" / "descriptor.binpb"
+STUDIO = "expertmusic.studio.v1.StudioService"
+
+
+def descriptor_set() -> descriptor_pb2.FileDescriptorSet:
+    return descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR.read_bytes())
+
+
+def test_a_requests_query_parameters_are_its_scalar_fields() -> None:
+    fields = request_fields(descriptor_set(), [STUDIO])
+    create = fields["expertmusic.studio.v1.CreateTakeRequest"]
+    assert {"theme", "seed", "voice", "timeout_s"} <= set(create)
+    assert "upload" not in create  # the body, a message
+    assert "expertmusic.pitch.v1.UploadMelodyRequest" not in fields  # not asked for
+
+
+def test_the_filter_knows_every_scalar_type_and_the_requests_it_serves() -> None:
+    source = lua_source(descriptor_set(), [STUDIO])
+    assert '["UINT32"] = "a whole number, 0 or more"' in source
+    assert '["expertmusic.studio.v1.CreateTakeRequest"] = "genre, ' in source
+    assert "function envoy_on_response(handle)" in source
