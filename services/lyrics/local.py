@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -74,6 +75,9 @@ THEME_WORD_SCORE = 0.3
 SCENE_WORD_SCORE = 0.1
 HEARD_THEME_SCORE = 0.15
 REUSED_WORD_PENALTY = 1.0
+#: How many more rhymes a line answering a given word tries when it ends on that word
+#: again in another form ("sweetheart" for "heart").
+SAME_WORD_RETRIES = 3
 OPEN_LANDING_SCORE = 0.6
 SOUND_TASTE_SCORE = 0.5
 CONTENT_DENSITY_SCORE = 0.8
@@ -220,9 +224,7 @@ class LocalLyricist:
                 labels[index] == first_label if first_label else index == 0
             )
             if answers:
-                # The lexicon spells the American way: "harbour" must not end on "harbor".
-                american = same_word_american(rhyme_with)
-                group_ends[:0] = [rhyme_with, *([american] if american else [])]
+                group_ends[:0] = sorted(_forms_of(rhyme_with))
             other_rhymes = frozenset(
                 other.rhyme
                 for other in cluster_of.values()
@@ -263,22 +265,23 @@ class LocalLyricist:
                 if self._one_clause and rule is not None and rule.partners > 0:
                     # ... on a sound with a rhyme to spare for the hook.
                     rule = replace(rule, partners=rule.partners + HOOK_PARTNERS)
-                composed = self._line(
-                    line_plan.syllable_count,
-                    line_plan.strong,
-                    line_plan.long_notes,
-                    rule,
-                    require,
-                    first=index == 0,
-                )
-                if answers and not rhymes_with(composed.last_word or "", rhyme_with):
-                    # A word asked for from outside may have no rhyme that fits the
-                    # notes ("orange"): a line of its own sound, not the fallback's list.
+                if answers and rule is not None:
+                    composed = self._answering_line(
+                        line_plan,
+                        rule,
+                        require,
+                        first=index == 0,
+                        word=rhyme_with,
+                        loose=EndRule(
+                            taken=frozenset(group_ends) | ended, open_vowel=line_plan.lands
+                        ),
+                    )
+                else:
                     composed = self._line(
                         line_plan.syllable_count,
                         line_plan.strong,
                         line_plan.long_notes,
-                        EndRule(open_vowel=True) if line_plan.lands else None,
+                        rule,
                         require,
                         first=index == 0,
                     )
@@ -289,6 +292,56 @@ class LocalLyricist:
             self._remember(composed)
             lines.append(composed)
         return lines
+
+    def _answering_line(
+        self,
+        line_plan: LinePlan,
+        rule: EndRule,
+        require: Sequence[frozenset[str]],
+        *,
+        first: bool,
+        word: str,
+        loose: EndRule,
+    ) -> ComposedLine:
+        """A line that rhymes with ``word``, given from outside (see ``write``): with the
+        words the line should hold, else without them; else a line of its own sound under
+        ``loose``.
+
+        A word may have no rhyme in the lexicon that fits the notes ("orange"); the
+        fallback line then tacks one on ("Hear morning boats, admire") or takes the
+        dictionary's (a surname, "centerre"), and neither is kept ("Oh, oh, shiver" is:
+        a held rhyme on a short line). Nor is the word itself in another spelling or
+        within a compound ("sweetheart" for "heart"): another of its rhymes is tried.
+        """
+        for wanted in (require, ()):
+            taken = rule.taken
+            for _ in range(SAME_WORD_RETRIES):
+                fallbacks = self.fallback_clauses
+                line = self._line(
+                    line_plan.syllable_count,
+                    line_plan.strong,
+                    line_plan.long_notes,
+                    replace(rule, taken=taken),
+                    wanted,
+                    first=first,
+                )
+                end = (line.last_word or "").lower()
+                if not _same_word(end, word):
+                    break
+                taken = taken | {end}
+            fell_back = self.fallback_clauses > fallbacks and not (
+                line.text.startswith("Oh") and end in curated_words()
+            )
+            if not fell_back and rhymes_with(end, word) and not _same_word(end, word):
+                return line
+        return self._line(
+            line_plan.syllable_count,
+            line_plan.strong,
+            line_plan.long_notes,
+            loose,
+            require,
+            first=first,
+        )
 
     def _required(
         self, index: int, themed_lines: int, sung: set[str]
@@ -802,12 +855,34 @@ class LocalLyricist:
             )
 
 
+def _forms_of(word: str) -> set[str]:
+    """A word as written, without its accents ("café" -> "cafe") and in its American
+    spelling ("harbour" -> "harbor"): the lexicon's spellings of the same word."""
+    plain = "".join(
+        character
+        for character in unicodedata.normalize("NFKD", word)
+        if not unicodedata.combining(character)
+    )
+    forms = {word, plain}
+    american = same_word_american(plain)
+    if american:
+        forms.add(american)
+    return forms
+
+
+def _same_word(end: str, word: str) -> bool:
+    """Whether line end ``end`` is ``word`` in another spelling, or a compound ending in
+    it ("sweetheart" for "heart", "discolor" for "colour"): no rhyme, the word again."""
+    ends = _forms_of(end.lower())
+    return any(form.endswith(other) for form in ends for other in _forms_of(word))
+
+
 def _curated_rhymes(rhyme: str, taken: frozenset[str], syllables: int) -> list[str]:
     """Every word of the lexicon and of every scene (in any part of speech) that ends
     on ``rhyme``, for a fallback line whose rhyme group the vocabulary cannot fill."""
     return sorted(
         text
-        for text in _curated_words()
+        for text in curated_words()
         if text not in taken and 0 < _size(text) <= syllables and rhyme_of(text) == rhyme
     )
 
@@ -828,7 +903,8 @@ def _dictionary_rhymes(rhyme: str, taken: frozenset[str], syllables: int) -> lis
 
 
 @cache
-def _curated_words() -> frozenset[str]:
+def curated_words() -> frozenset[str]:
+    """Every word of the lexicon and of every scene, in any part of speech (base forms)."""
     words = set(lexicon.noun_classes())
     for table in (lexicon.ADJECTIVES, lexicon.INTRANSITIVE_VERBS, lexicon.TRANSITIVE_VERBS):
         words.update(lexicon.parse_entries(table))

@@ -93,7 +93,8 @@ def write_lyrics(
     chain = _llm_chain(request.provider or settings.lyrics_default_provider, settings)
     if request.user_lyrics.strip():
         return _sing_user_lyrics(request, plan, labels, seed, chain)
-    if request.rhyme_with.strip() and chain:
+    rhyme_with = _rhyme_word(request.rhyme_with)
+    if rhyme_with and chain:
         raise LyricsInputError(
             "rhyme_with is taken by the local lyricist only: ask for provider 'local'"
         )
@@ -122,10 +123,30 @@ def write_lyrics(
     spellings = theme_spellings(request.theme)
     raw_lines = [
         respelled(line.text, spellings)
-        for line in lyricist.write(plan, labels, rhyme_with=request.rhyme_with.strip().lower())
+        for line in lyricist.write(plan, labels, rhyme_with=rhyme_with)
     ]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
+
+
+#: The longest ``rhyme_with`` taken, in characters (a word, or a line whose last word
+#: is meant).
+MAX_RHYME_WITH_CHARS = 100
+
+
+def _rhyme_word(text: str) -> str:
+    """The word to rhyme with: the last word of ``text`` as it is said ("rain," ->
+    "rain", "the sea" -> "sea", "2 9" -> "nine"), lower case; "" for none.
+
+    Raises LyricsInputError for text over MAX_RHYME_WITH_CHARS characters.
+    """
+    if len(text) > MAX_RHYME_WITH_CHARS:
+        raise LyricsInputError(
+            f"rhyme_with has {len(text)} characters; it is a word (at most "
+            f"{MAX_RHYME_WITH_CHARS} characters)"
+        )
+    words = words_of(text)
+    return words[-1].lower() if words else ""
 
 
 def _draws(seed: int, request: LyricsRequest) -> random.Random:

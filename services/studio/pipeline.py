@@ -22,7 +22,6 @@ the phrases that differ (it keeps the phrases it sang recently).
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -73,8 +72,6 @@ STAGE_SPAN = {
     "synth": (0.30, 0.95),
     "store": (0.95, 1.0),
 }
-#: A written word (letters, with inner apostrophes: "don't", "rock'n'roll").
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 #: How often a stage in flight looks whether its caller went away, in seconds.
 _CANCEL_CHECK_S = 0.05
 
@@ -192,7 +189,9 @@ class _Rewrite:
             provider="local",  # the one that can answer a given rhyme
             language="en",
             seed=(self._parent.lyrics.seed + phrase_index) % 2**32,
-            rhyme_with=_last_word(partner.text) if partner is not None else "",
+            # The line's end as written: the lyricist takes its last word as it is said
+            # ("... 2 9" -> "nine").
+            rhyme_with=" ".join(partner.text.split()[-3:]) if partner is not None else "",
         )
         written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
         line = line_on_phrase(written.lines[0], self._melody, phrase_index)
@@ -213,11 +212,6 @@ def _lyrics_request(
         provider=options.lyrics_provider,
         language="en",
     )
-
-
-def _last_word(text: str) -> str:
-    words = _WORD.findall(text)
-    return words[-1] if words else ""
 
 
 class VocalsPipeline:
@@ -472,7 +466,11 @@ class VocalsPipeline:
                     )
                     continue
                 for line in fitted.lines:
-                    lines[phrase_index] = line_on_phrase(line, melody, phrase_index)
+                    # Fitted alone, the line has no rhyme group: it keeps its place's.
+                    lines[phrase_index] = replace(
+                        line_on_phrase(line, melody, phrase_index),
+                        rhyme_label=old_labels.get(phrase_index, ""),
+                    )
                 warnings.extend(f"{line_name}: {w}" for w in fitted.warnings)
         job.timed("lyrics", began)
         job.warnings.extend(warnings)

@@ -309,6 +309,9 @@ def test_replacing_a_line_fits_only_that_line_and_transcribes_nothing(
         "high",
     ]
     assert [s.note_index for s in revised.lyrics.lines[1].syllables] == [3, 4]
+    assert [line.rhyme_label for line in revised.lyrics.lines] == [
+        line.rhyme_label for line in take.lyrics.lines
+    ]
     assert revised.parent_take_id == take.take_id
     assert revised.lyrics.provider == "user"
     assert "pitch" not in revised.timings_s
@@ -406,6 +409,22 @@ def test_a_deleted_note_under_the_users_own_words_is_refused_naming_the_line(
 
     with pytest.raises(InvalidInputError, match=r"^line 2: the line \('four five'\) has 2 sy"):
         next(pipeline.revise(request, no_deadline))
+
+
+def test_new_words_keep_their_lines_place_in_the_rhyme_scheme(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    options = studio_pb2.VocalsOptions(rhyme_scheme="ABAB", seed=2)
+    take = final_take(pipeline.run(RECORDING, options, no_deadline))
+    assert [line.rhyme_label for line in take.lyrics.lines] == ["A", "B"]
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.line_texts[1] = "fly high"  # fitted alone, as a song of one line ("A")
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    assert [line.rhyme_label for line in revised.lyrics.lines] == ["A", "B"]
 
 
 def test_a_moved_note_sings_again_with_the_same_words_and_transposition(
