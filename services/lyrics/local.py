@@ -236,6 +236,10 @@ class LocalLyricist:
             ended = frozenset(line.last_word for line in lines if line.last_word)
             if ended:
                 rule = replace(rule, taken=rule.taken | ended) if rule else EndRule(taken=ended)
+            if cluster is None and other_rhymes and not answers:
+                # A line that need not rhyme does not end on a rhyme group's sound either
+                # ("Watch rain / Windowpane / Champagne" for ABCB): it would sound like one.
+                rule = replace(rule or EndRule(), avoid_rhymes=other_rhymes)
             hook = hook_of[index]
             if source is not None:
                 refrain_end = lines[source].last_word

@@ -396,10 +396,13 @@ class VocalsPipeline:
         ).melody
         job.timed("pitch", began)
         if not melody.notes:
-            reason = "; ".join(melody.warnings) or "no notes were found"
+            # The pitch service's warnings say why (silent, very quiet, above what the
+            # engine hears); its plain "no melody" one would only say it twice.
+            reasons = [w for w in melody.warnings if not w.startswith("no sung or hummed")]
+            reason = f" ({'; '.join(reasons)})" if reasons else ""
             raise PreconditionError(
-                f"no melody was found in the audio ({reason}): hum or sing a tune, "
-                "close to the microphone, and try again"
+                f"no melody was found in the audio{reason}: hum or sing a tune, close to "
+                "the microphone, and try again"
             )
         return melody
 

@@ -181,7 +181,8 @@ def phrases_after_edit(previous: Melody, notes: Sequence[Note]) -> list[Phrase]:
 
 def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
     """Words given as syllables on notes, checked against the melody they are sung on,
-    each line renumbered to the phrase its first syllable is in.
+    each line renumbered to the phrase its first syllable is in, its text the words its
+    syllables spell (the given text where it spells them).
 
     Raises:
         InvalidInputError: a syllable points at a note the melody does not have, or the
@@ -230,8 +231,23 @@ def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
                 text=f"{before.text} {line.text}".strip(),
                 syllables=before.syllables + line.syllables,
             )
-        lines[phrase_index] = replace(line, phrase_index=phrase_index)
+        lines[phrase_index] = replace(
+            line, phrase_index=phrase_index, text=_text_of(line.text, line.syllables)
+        )
     return replace(lyrics, lines=tuple(lines[index] for index in sorted(lines)))
+
+
+def _text_of(text: str, syllables: Sequence[Syllable]) -> str:
+    """A line's text as given when it spells its syllables' words (its punctuation kept),
+    else the words its syllables spell: a syllable edited or dropped changes the line."""
+    sung = words_of_syllables(syllables)
+    if _letters(text) == _letters(sung):
+        return text
+    return sung
+
+
+def _letters(text: str) -> str:
+    return "".join(character.lower() for character in text if character.isalnum())
 
 
 def plan_words(

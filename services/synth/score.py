@@ -210,23 +210,38 @@ def make_score(
 
 
 def _check_options(options: SingOptions) -> None:
+    # (name, value, allowed, what the message says is allowed); a message quotes the value.
     checks = [
-        (-24 <= options.transpose_semitones <= 24, "transpose_semitones must be within -24..24"),
-        (0 <= options.vibrato_depth_cents <= 100, "vibrato_depth_cents must be within 0..100"),
         (
-            options.vibrato_depth_cents == 0 or 2 <= options.vibrato_rate_hz <= 12,
-            "vibrato_rate_hz must be within 2..12",
+            "transpose_semitones",
+            options.transpose_semitones,
+            -24 <= options.transpose_semitones <= 24,
+            "within -24..24",
         ),
-        (0 <= options.breathiness <= 1, "breathiness must be within 0..1"),
-        (0.25 <= options.tempo_scale <= 4, "tempo_scale must be within 0.25..4"),
         (
+            "vibrato_depth_cents",
+            options.vibrato_depth_cents,
+            0 <= options.vibrato_depth_cents <= 100,
+            "within 0..100",
+        ),
+        (
+            "vibrato_rate_hz",
+            options.vibrato_rate_hz,
+            options.vibrato_depth_cents == 0 or 2 <= options.vibrato_rate_hz <= 12,
+            "within 2..12",
+        ),
+        ("breathiness", options.breathiness, 0 <= options.breathiness <= 1, "within 0..1"),
+        ("tempo_scale", options.tempo_scale, 0.25 <= options.tempo_scale <= 4, "within 0.25..4"),
+        (
+            "sample_rate_hz",
+            options.sample_rate_hz,
             options.sample_rate_hz == 0 or 8000 <= options.sample_rate_hz <= 48000,
-            "sample_rate_hz must be 0 (the voice's rate) or within 8000..48000",
+            "0 (the voice's rate) or within 8000..48000",
         ),
     ]
-    for ok, message in checks:
+    for name, value, ok, allowed in checks:
         if not ok:
-            raise SynthInputError(message)
+            raise SynthInputError(f"{name} must be {allowed}, not {value:g}")
 
 
 def _checked_notes(notes: list[Note]) -> list[Note]:

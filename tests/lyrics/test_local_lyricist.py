@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.common.music import Melody, Note
+from services.common.phrases import group_phrases
 from services.lyrics import lexicon
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.errors import LyricsInputError
@@ -284,3 +286,20 @@ def test_a_line_answering_a_word_never_ends_on_a_surname_or_the_word_within_a_co
 def test_a_word_to_rhyme_with_longer_than_a_line_is_refused() -> None:
     with pytest.raises(LyricsInputError, match="rhyme_with has 101 characters"):
         write_lyrics(LyricsRequest(melody=melody_of([3]), rhyme_with="a" * 101), LOCAL)
+
+
+def test_a_line_that_need_not_rhyme_does_not_end_on_a_rhyme_groups_sound() -> None:
+    # Found by a tester: "Summer ends / Watch rain (A) / Windowpane / Champagne (A)".
+    timed = [
+        (0.2, 0.3, 69), (0.52, 0.3, 62), (0.84, 0.7, 68), (2.16, 0.2, 72), (2.38, 0.45, 64),
+        (3.45, 0.45, 63), (3.92, 0.45, 63), (4.39, 0.7, 61), (5.71, 0.3, 60), (6.03, 0.3, 62),
+    ]  # fmt: skip
+    notes = [Note(onset_s, duration_s, pitch) for onset_s, duration_s, pitch in timed]
+    melody = Melody(notes, group_phrases(notes), 7.45, "swift", tempo_bpm=100.0)
+    lyrics = write_lyrics(
+        LyricsRequest(melody=melody, theme="summer rain", rhyme_scheme="ABCB", seed=4609), LOCAL
+    )
+    group_ends = [words_of(line.text)[-1] for line in lyrics.lines if line.rhyme_label]
+    free_ends = [words_of(line.text)[-1] for line in lyrics.lines if not line.rhyme_label]
+    assert group_ends and free_ends
+    assert not any(rhymes_with(free, group) for free in free_ends[1:] for group in group_ends)

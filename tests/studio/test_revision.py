@@ -250,3 +250,21 @@ def test_a_line_fitted_to_one_phrase_lands_back_on_its_notes() -> None:
     line = line_on_phrase(fitted, melody, 1)
     assert line.phrase_index == 1
     assert [s.note_index for s in line.syllables] == [3, 4]
+
+
+def test_syllables_edited_on_their_notes_make_the_lines_text() -> None:
+    melody = two_phrase_melody()
+    lyrics = two_line_lyrics()
+    first, second = lyrics.lines
+    edited = replace(
+        lyrics,
+        lines=(
+            replace(first, text="Happy day!"),  # the same words, its own punctuation
+            replace(
+                second,
+                syllables=(Syllable("sing", 3), Syllable("out", 4)),  # "on" -> "out"
+            ),
+        ),
+    )
+    checked = checked_lyrics(edited, melody)
+    assert [line.text for line in checked.lines] == ["Happy day!", "sing out"]

@@ -90,8 +90,10 @@ def test_errors_come_before_the_first_event() -> None:
 
 
 def test_out_of_range_options_are_refused() -> None:
-    with pytest.raises(SynthInputError, match="tempo_scale"):
+    with pytest.raises(SynthInputError, match=r"^tempo_scale must be within 0\.25\.\.4, not 10$"):
         _score(_three_notes(60, 62, 64), _la(3), tempo_scale=10.0)
+    with pytest.raises(SynthInputError, match=r"transpose_semitones must be .*, not -30$"):
+        _score(_three_notes(60, 62, 64), _la(3), transpose_semitones=-30)
     with pytest.raises(SynthInputError, match="breathiness"):
         _score(_three_notes(60, 62, 64), _la(3), breathiness=2.0)
 
