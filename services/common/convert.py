@@ -146,6 +146,7 @@ def lyrics_to_proto(lyrics: Lyrics) -> music_pb2.Lyrics:
                 text=line.text,
                 phrase_index=line.phrase_index,
                 rhyme_label=line.rhyme_label,
+                user_written=line.user_written,
                 syllables=[syllable_to_proto(syllable) for syllable in line.syllables],
             )
             for line in lyrics.lines
@@ -177,6 +178,7 @@ def lyrics_from_proto(message: music_pb2.Lyrics) -> Lyrics:
                 syllables=tuple(syllable_from_proto(syllable) for syllable in line.syllables),
                 phrase_index=line.phrase_index,
                 rhyme_label=line.rhyme_label,
+                user_written=line.user_written,
             )
             for line in message.lines
         ),

@@ -195,12 +195,14 @@ class LyricLine:
     syllables: in order, each on its note(s).
     phrase_index: index into ``Melody.phrases``.
     rhyme_label: the line's letter in the rhyme scheme ("" when it need not rhyme).
+    user_written: the user wrote these words (never rewritten by a lyricist).
     """
 
     text: str
     syllables: tuple[Syllable, ...]
     phrase_index: int
     rhyme_label: str = ""
+    user_written: bool = False
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,10 @@ def _sung_line(
         if count > 1:
             melismas.append((syllable.text, count))
         position += count
-    return LyricLine(group.text, tuple(placed), line_plan.phrase_index, label), melismas
+    return (
+        LyricLine(group.text, tuple(placed), line_plan.phrase_index, label, user_written=True),
+        melismas,
+    )
 
 
 def melisma_counts(syllables: Sequence[Syllable], note_count: int) -> list[int]:

@@ -232,7 +232,10 @@ def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
                 syllables=before.syllables + line.syllables,
             )
         lines[phrase_index] = replace(
-            line, phrase_index=phrase_index, text=_text_of(line.text, line.syllables)
+            line,
+            phrase_index=phrase_index,
+            text=_text_of(line.text, line.syllables),
+            user_written=True,  # syllables the user sent are the user's words
         )
     return replace(lyrics, lines=tuple(lines[index] for index in sorted(lines)))
 
@@ -296,7 +299,7 @@ def plan_words(
         return WordsPlan(kept=kept, to_fit=to_fit, user_edited=user_edited)
 
     # Words the user never wrote may be written again when they no longer fit the notes.
-    lyricists_words = old_lyrics.provider != USER_PROVIDER
+    lyricists = [_lyricists_line(line, old_lyrics) for line in old_lyrics.lines]
     texts = [line_texts.get(index, line.text) for index, line in enumerate(old_lyrics.lines)]
     if len(new_melody.phrases) != len(old_melody.phrases) or len(old_lyrics.lines) != len(
         new_melody.phrases
@@ -304,7 +307,7 @@ def plan_words(
         return WordsPlan(
             refit_all="\n".join(texts),
             user_edited=user_edited,
-            refit_rewritable=lyricists_words and not line_texts,
+            refit_rewritable=all(lyricists) and not line_texts,
         )
 
     kept = {}
@@ -315,7 +318,7 @@ def plan_words(
         new_phrase = new_melody.phrases[line.phrase_index]
         if index in line_texts or old_phrase.note_count != new_phrase.note_count:
             to_fit[line.phrase_index] = texts[index].strip()
-            if lyricists_words and index not in line_texts:
+            if lyricists[index] and index not in line_texts:
                 rewritable.add(line.phrase_index)
             continue
         # Same number of notes: each syllable stays on the note at its place in the phrase.
@@ -330,6 +333,14 @@ def plan_words(
     return WordsPlan(
         kept=kept, to_fit=to_fit, user_edited=user_edited, rewritable=frozenset(rewritable)
     )
+
+
+def _lyricists_line(line: LyricLine, lyrics: Lyrics) -> bool:
+    """Whether a lyricist wrote the line (so it may be written again). Takes stored
+    before lines said who wrote them count as the user's when the user edited any."""
+    if line.user_written:
+        return False
+    return lyrics.provider != USER_PROVIDER or any(other.user_written for other in lyrics.lines)
 
 
 def phrase_melody(melody: Melody, phrase_index: int) -> Melody:

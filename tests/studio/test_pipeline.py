@@ -397,6 +397,26 @@ def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leave
     assert revised.warnings[0].startswith("line 1: the lyricist wrote new words")
 
 
+def test_after_the_user_replaced_one_line_the_lyricists_other_lines_may_still_be_rewritten(
+    tmp_path: Path, readiness: Readiness
+) -> None:
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=4), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.line_texts[0] = "one two three"
+    replaced = final_take(pipeline.revise(request, no_deadline))
+    assert [line.user_written for line in replaced.lyrics.lines] == [True, False]
+
+    request = studio_pb2.ReviseTakeRequest(take_id=replaced.take_id)
+    request.melody.CopyFrom(without_note(replaced.melody, 4))  # line 2: two notes, now one
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    assert revised.lyrics.lines[0].text == "one two three"
+    assert [s.note_index for s in revised.lyrics.lines[1].syllables] == [3]
+    assert revised.warnings[0].startswith("line 2: the lyricist wrote new words")
+
+
 def test_a_deleted_note_under_the_users_own_words_is_refused_naming_the_line(
     tmp_path: Path, readiness: Readiness
 ) -> None:

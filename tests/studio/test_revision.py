@@ -185,6 +185,16 @@ def test_only_the_lyricists_words_may_be_written_again_when_notes_are_deleted() 
     assert replaced.rewritable == set()
 
 
+def test_who_wrote_a_line_is_the_lines_own_after_the_user_replaced_another() -> None:
+    old = two_phrase_melody()
+    first, second = two_line_lyrics().lines
+    lyrics = Lyrics(lines=(replace(first, user_written=True), second), provider="user")
+    shorter = checked_melody(
+        replace(old, notes=[*old.notes[:4]], phrases=[]), max_duration_s=MAX_S, edited_from=old
+    )  # the last note of line 2, the lyricist's, deleted
+    assert plan_words(old, lyrics, shorter).rewritable == {1}
+
+
 def test_a_new_phrase_refits_all_the_words_over_the_melody() -> None:
     old = two_phrase_melody()
     extra = Note(5.0, 0.5, 60)
