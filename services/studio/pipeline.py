@@ -50,6 +50,7 @@ from services.studio.revision import (
     USER_PROVIDER,
     WordsPlan,
     assembled_lyrics,
+    at_tempo,
     checked_lyrics,
     checked_melody,
     line_on_phrase,
@@ -319,6 +320,14 @@ class VocalsPipeline:
             line_texts=dict(request.line_texts),
         )
         melody_message = melody_to_proto(melody) if new_melody is not None else parent.melody
+        tempo_scale = request.options.tempo_scale
+        if tempo_scale:
+            # The take's notes become the notes as sung (its exports, and the revisions
+            # after it, keep the new speed): 2 = twice as fast, the pitch unchanged.
+            melody = at_tempo(
+                melody, tempo_scale, max_duration_s=self._settings.max_audio_duration_s
+            )
+            melody_message = melody_to_proto(melody)
         # Words are fitted before the first event, so words that cannot be sung get a
         # plain status (HTTP 400) rather than an error event at the end of a stream.
         if plan.unchanged and edited_lyrics is None:
@@ -354,7 +363,6 @@ class VocalsPipeline:
             options.transpose_semitones = revision.transpose_semitones
         if revision.HasField("vibrato_depth_cents"):
             sing_options.vibrato_depth_cents = revision.vibrato_depth_cents
-        sing_options.tempo_scale = revision.tempo_scale
         if plan.user_edited:
             options.user_lyrics = lyrics_from_proto(lyrics).text
 

@@ -15,6 +15,7 @@ message about such a value quotes it with its field (README, Editable takes).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -332,6 +333,53 @@ def plan_words(
         )
     return WordsPlan(
         kept=kept, to_fit=to_fit, user_edited=user_edited, rewritable=frozenset(rewritable)
+    )
+
+
+#: How much faster (or, below 1, slower) a revision may sing a take.
+TEMPO_SCALE_RANGE = (0.25, 4.0)
+
+
+def at_tempo(melody: Melody, tempo_scale: float, *, max_duration_s: float) -> Melody:
+    """``melody`` sung ``tempo_scale`` times as fast (2: twice as fast): every time
+    divided by it, the tempo multiplied; pitches unchanged, the pitch contour dropped
+    (it belongs to the recording's timing).
+
+    Raises:
+        InvalidInputError: ``tempo_scale`` outside TEMPO_SCALE_RANGE, or a melody that
+            would then last longer than ``max_duration_s`` seconds.
+    """
+    low, high = TEMPO_SCALE_RANGE
+    if not (math.isfinite(tempo_scale) and low <= tempo_scale <= high):
+        raise InvalidInputError(
+            f"tempo_scale must be within {low:g}..{high:g} (2 = twice as fast), not {tempo_scale:g}"
+        )
+    duration_s = melody.duration_s / tempo_scale
+    if duration_s > max_duration_s:
+        raise InvalidInputError(
+            f"at tempo_scale {tempo_scale:g} the take would last {duration_s:.1f} s; a take "
+            f"may last at most {max_duration_s:g} s"
+        )
+    return replace(
+        melody,
+        notes=[
+            replace(
+                note, onset_s=note.onset_s / tempo_scale, duration_s=note.duration_s / tempo_scale
+            )
+            for note in melody.notes
+        ],
+        phrases=[
+            replace(
+                phrase,
+                onset_s=phrase.onset_s / tempo_scale,
+                duration_s=phrase.duration_s / tempo_scale,
+            )
+            for phrase in melody.phrases
+        ],
+        duration_s=duration_s,
+        tempo_bpm=melody.tempo_bpm * tempo_scale,
+        contour=None,
+        engine=EDITED_ENGINE,
     )
 
 

@@ -735,6 +735,34 @@ def test_a_revision_keeps_the_voice_auto_chose_for_its_take(
     assert revised.voice_choice.startswith(f"voice joe kept from take {take.take_id}")
 
 
+def test_a_new_tempo_becomes_the_takes_own_timing_and_the_next_revision_keeps_it(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.tempo_scale = 2.0
+    faster = final_take(pipeline.revise(request, no_deadline))
+
+    onsets = [note.onset_s for note in take.melody.notes]
+    assert [note.onset_s for note in faster.melody.notes] == [t / 2 for t in onsets]
+    assert [note.onset_s for note in stages[2].requests[-1].melody.notes] == [t / 2 for t in onsets]
+    assert stages[2].requests[-1].options.tempo_scale in (0.0, 1.0)  # the notes carry it
+
+    request = studio_pb2.ReviseTakeRequest(take_id=faster.take_id)
+    request.melody.CopyFrom(faster.melody)
+    request.melody.notes[0].midi_pitch += 1
+    repitched = final_take(pipeline.revise(request, no_deadline))
+    assert [note.onset_s for note in repitched.melody.notes] == [t / 2 for t in onsets]
+
+
+def test_a_tempo_out_of_range_is_refused_quoting_it(pipeline: VocalsPipeline) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.tempo_scale = -1.0
+    with pytest.raises(InvalidInputError, match=r"tempo_scale must be within 0.25..4 .*, not -1"):
+        next(pipeline.revise(request, no_deadline))
+
+
 def test_a_revision_asking_for_auto_chooses_again(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:
