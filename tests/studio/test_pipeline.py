@@ -247,6 +247,13 @@ def pipeline(
     return pipeline_on(tmp_path, stages, readiness)
 
 
+@pytest.fixture
+def lyricist_pipeline(tmp_path: Path, readiness: Readiness) -> VocalsPipeline:
+    """A pipeline whose lyrics stage is the lyrics service's own domain (RealLyrics)."""
+    stages = (FakePitch(), RealLyrics(), FakeSynth())
+    return pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+
+
 def final_take(events: Iterator[studio_pb2.MelodyToVocalsResponse]) -> studio_pb2.Take:
     kinds = []
     take = studio_pb2.Take()
@@ -318,10 +325,9 @@ def test_replacing_a_line_fits_only_that_line_and_transcribes_nothing(
 
 
 def test_a_replaced_lines_warnings_and_refusals_name_it_by_its_place_counted_from_1(
-    tmp_path: Path, readiness: Readiness
+    lyricist_pipeline: VocalsPipeline,
 ) -> None:
-    stages = (FakePitch(), RealLyrics(), FakeSynth())
-    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    pipeline = lyricist_pipeline
     take = new_take(pipeline)
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
     request.line_texts[1] = "friend"  # the second line: two notes, one syllable
@@ -351,10 +357,9 @@ def without_note(melody: music_pb2.Melody, index: int) -> music_pb2.Melody:
 
 @pytest.mark.parametrize("seed", [3, 4, 5, 6])
 def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyricist(
-    tmp_path: Path, readiness: Readiness, seed: int
+    lyricist_pipeline: VocalsPipeline, seed: int
 ) -> None:
-    stages = (FakePitch(), RealLyrics(), FakeSynth())
-    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    pipeline = lyricist_pipeline
     options = studio_pb2.VocalsOptions(theme="harbour", seed=seed)
     take = final_take(pipeline.run(RECORDING, options, no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
@@ -377,10 +382,9 @@ def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyric
 
 
 def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leaves(
-    tmp_path: Path, readiness: Readiness
+    lyricist_pipeline: VocalsPipeline,
 ) -> None:
-    stages = (FakePitch(), RealLyrics(), FakeSynth())
-    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    pipeline = lyricist_pipeline
     take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=3), no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
     # The middle note of line 1 leaves a 0.5 s rest, which would start a phrase in a new
@@ -398,10 +402,9 @@ def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leave
 
 
 def test_after_the_user_replaced_one_line_the_lyricists_other_lines_may_still_be_rewritten(
-    tmp_path: Path, readiness: Readiness
+    lyricist_pipeline: VocalsPipeline,
 ) -> None:
-    stages = (FakePitch(), RealLyrics(), FakeSynth())
-    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    pipeline = lyricist_pipeline
     take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=4), no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
     request.line_texts[0] = "one two three"
@@ -418,10 +421,9 @@ def test_after_the_user_replaced_one_line_the_lyricists_other_lines_may_still_be
 
 
 def test_a_deleted_note_under_the_users_own_words_is_refused_naming_the_line(
-    tmp_path: Path, readiness: Readiness
+    lyricist_pipeline: VocalsPipeline,
 ) -> None:
-    stages = (FakePitch(), RealLyrics(), FakeSynth())
-    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    pipeline = lyricist_pipeline
     options = studio_pb2.VocalsOptions(user_lyrics="one two three\nfour five")
     take = final_take(pipeline.run(RECORDING, options, no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
@@ -432,10 +434,9 @@ def test_a_deleted_note_under_the_users_own_words_is_refused_naming_the_line(
 
 
 def test_new_words_keep_their_lines_place_in_the_rhyme_scheme(
-    tmp_path: Path, readiness: Readiness
+    lyricist_pipeline: VocalsPipeline,
 ) -> None:
-    stages = (FakePitch(), RealLyrics(), FakeSynth())
-    pipeline = pipeline_on(tmp_path, stages, readiness)  # type: ignore[arg-type]
+    pipeline = lyricist_pipeline
     options = studio_pb2.VocalsOptions(rhyme_scheme="ABAB", seed=2)
     take = final_take(pipeline.run(RECORDING, options, no_deadline))
     assert [line.rhyme_label for line in take.lyrics.lines] == ["A", "B"]
