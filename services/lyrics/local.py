@@ -943,7 +943,6 @@ def _relaxed(rule: EndRule | None, first: bool = False) -> list[tuple[EndRule | 
                 True,
             )
         )
-
         # A held note wants an open vowel more than the line wants a theme word.
         relaxed.append(
             (EndRule(partners=needed, partner_length=rule.partner_length), not rule.open_vowel)
@@ -963,13 +962,14 @@ def _relaxed(rule: EndRule | None, first: bool = False) -> list[tuple[EndRule | 
     if rule.avoid_rhymes:
         # Every rule keeps off the other rhyme groups' sounds first; they may be taken
         # only where no line of a new sound can be had, not even for a theme word.
-        rules = [loose for loose, _ in relaxed if loose is not None]
-        needs = [needed for loose, needed in relaxed if loose is not None]
-        relaxed = [
+        new_sound = [
             (replace(loose, avoid_rhymes=rule.avoid_rhymes), needed)
-            for loose, needed in zip(rules, needs, strict=True)
+            for loose, needed in relaxed
+            if loose is not None
         ]
-        relaxed += [(replace(loose, avoid_rhymes=frozenset()), False) for loose in rules]
+        relaxed[:] = new_sound + [
+            (replace(loose, avoid_rhymes=frozenset()), False) for loose, _ in new_sound
+        ]
     if rule.rhyme is None or rule.partners < 0:
         # A rhyme the scheme asks for is kept, if need be by the fallback line.
         relaxed.append((None, False))

@@ -15,7 +15,6 @@ held, open vowel sings best.
 from __future__ import annotations
 
 import itertools
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -251,14 +250,15 @@ def _beat_distance(time_s: float, beat_s: float) -> float:
 
 
 def _check_notes(notes: Sequence[Note]) -> None:
-    """Refuse notes whose times are not real numbers (NaN, infinite) or make no sense."""
+    """Refuse notes whose times make no sense (their numbers are finite: see
+    ``melody_number_problem``, checked first)."""
     for index, note in enumerate(notes):
-        if not (math.isfinite(note.onset_s) and note.onset_s >= 0):
+        if note.onset_s < 0:
             raise LyricsInputError(
                 f"note {index + 1} starts at {note.onset_s} s; an onset must be a number of "
                 "seconds, 0 or more"
             )
-        if not (math.isfinite(note.duration_s) and note.duration_s > 0):
+        if note.duration_s <= 0:
             raise LyricsInputError(
                 f"note {index + 1} lasts {note.duration_s} s; a duration must be a number of "
                 "seconds above 0"
