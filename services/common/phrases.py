@@ -37,6 +37,11 @@ def group_phrases(
     if notes:
         runs.append((first, len(notes)))
     split_runs = [part for run in runs for part in _split_long(notes, run, max_phrase_duration_s)]
+    return phrases_of_runs(notes, split_runs)
+
+
+def phrases_of_runs(notes: Sequence[Note], runs: Sequence[tuple[int, int]]) -> list[Phrase]:
+    """The phrase of each run of ``notes``, given as [first, end) note indices."""
     return [
         Phrase(
             first_note_index=start,
@@ -44,7 +49,7 @@ def group_phrases(
             onset_s=notes[start].onset_s,
             duration_s=notes[end - 1].offset_s - notes[start].onset_s,
         )
-        for start, end in split_runs
+        for start, end in runs
     ]
 
 

@@ -147,58 +147,6 @@ def progress(stage: str, fraction_of_stage: float) -> studio_pb2.MelodyToVocalsR
     )
 
 
-class _Rewrite:
-    """New words for an edited melody whose old words no longer fit: for one phrase, a
-    line of the local lyricist on the take's theme, mood and genre that rhymes with its
-    rhyme group's kept line; for the whole melody (its phrases changed in number), the
-    take's own request (theme, mood, genre, rhyme scheme, provider, seed) again."""
-
-    def __init__(
-        self, pipeline: VocalsPipeline, job: _Job, melody: Melody, parent: studio_pb2.Take
-    ) -> None:
-        self._pipeline = pipeline
-        self._job = job
-        self._melody = melody
-        self._parent = parent
-        self._written: Lyrics | None = None
-
-    def lyrics(self) -> Lyrics:
-        if self._written is None:
-            request = _lyrics_request(melody_to_proto(self._melody), self._parent.options)
-            request.seed = self._parent.lyrics.seed
-            self._written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
-        return self._written
-
-    def line(self, phrase_index: int, label: str, lines: Mapping[int, LyricLine]) -> LyricLine:
-        """New words for one phrase, on the whole melody's note indices, rhyming with a
-        line of ``lines`` (the take's lines so far, by phrase) in its rhyme group
-        ``label`` when there is one."""
-        partner = next(
-            (
-                line
-                for index, line in sorted(lines.items())
-                if label and index != phrase_index and line.rhyme_label == label
-            ),
-            None,
-        )
-        options = self._parent.options
-        request = lyrics_pb2.WriteLyricsRequest(
-            melody=melody_to_proto(phrase_melody(self._melody, phrase_index)),
-            theme=options.theme,
-            mood=options.mood,
-            genre=options.genre,
-            provider="local",  # the one that can answer a given rhyme
-            language="en",
-            seed=(self._parent.lyrics.seed + phrase_index) % 2**32,
-            # The line's end as written: the lyricist takes its last word as it is said
-            # ("... 2 9" -> "nine").
-            rhyme_with=" ".join(partner.text.split()[-3:]) if partner is not None else "",
-        )
-        written = lyrics_from_proto(self._pipeline._write_lyrics(self._job, request))
-        line = line_on_phrase(written.lines[0], self._melody, phrase_index)
-        return replace(line, rhyme_label=label)
-
-
 def _lyrics_request(
     melody: music_pb2.Melody, options: studio_pb2.VocalsOptions
 ) -> lyrics_pb2.WriteLyricsRequest:
@@ -433,20 +381,20 @@ class VocalsPipeline:
         """The revised take's words: kept lines as they are, the rest fitted as written.
 
         Words the lyricist wrote that no longer fit their notes (a note deleted or two
-        merged, so a syllable has nowhere to go) are written again by the lyricist, with
-        the take's theme, mood, genre and seed, and a warning says so; the user's own
-        words are never rewritten: they are refused, naming the line.
+        merged, so a syllable has nowhere to go) are written again by the lyricist on the
+        take's theme (a line rhyming with its group's kept line, see
+        :meth:`_rewritten_line`), and a warning says so; the user's own words are never
+        rewritten: they are refused, naming the line.
         """
         began = time.perf_counter()
         warnings: list[str] = []
-        rewrite = _Rewrite(self, job, melody, parent)
         if plan.refit_all:
             try:
                 fitted = lyrics_from_proto(self._fit_text(job, melody, plan.refit_all))
             except InvalidInputError as error:
                 if not plan.refit_rewritable:
                     raise
-                fitted = rewrite.lyrics()
+                fitted = self._rewritten_song(job, melody, parent)
                 warnings.append(
                     f"the lyricist wrote new words for the edited notes: the old ones did not "
                     f"fit them ({error})"
@@ -468,8 +416,8 @@ class VocalsPipeline:
                 except InvalidInputError as error:
                     if phrase_index not in plan.rewritable:
                         raise InvalidInputError(f"{line_name}: {error}") from None
-                    lines[phrase_index] = rewrite.line(
-                        phrase_index, old_labels.get(phrase_index, ""), lines
+                    lines[phrase_index] = self._rewritten_line(
+                        job, melody, parent, phrase_index, old_labels.get(phrase_index, ""), lines
                     )
                     warnings.append(
                         f"{line_name}: the lyricist wrote new words for its edited notes: "
@@ -495,6 +443,47 @@ class VocalsPipeline:
                 warnings=warnings,
             )
         )
+
+    def _rewritten_song(self, job: _Job, melody: Melody, parent: studio_pb2.Take) -> Lyrics:
+        """New words for the whole edited melody (its phrases changed in number): the
+        take's own request (theme, mood, genre, rhyme scheme, provider, seed) again."""
+        request = _lyrics_request(melody_to_proto(melody), parent.options)
+        request.seed = parent.lyrics.seed
+        return lyrics_from_proto(self._write_lyrics(job, request))
+
+    def _rewritten_line(
+        self,
+        job: _Job,
+        melody: Melody,
+        parent: studio_pb2.Take,
+        phrase_index: int,
+        label: str,
+        lines: Mapping[int, LyricLine],
+    ) -> LyricLine:
+        """New words for one phrase of the edited melody, on its note indices: a line of
+        the local lyricist on the take's theme, mood and genre that rhymes with a line of
+        ``lines`` (the take's lines so far, by phrase) in its rhyme group ``label``, when
+        there is one."""
+        partner = next(
+            (
+                line
+                for index, line in sorted(lines.items())
+                if label and index != phrase_index and line.rhyme_label == label
+            ),
+            None,
+        )
+        request = _lyrics_request(
+            melody_to_proto(phrase_melody(melody, phrase_index)), parent.options
+        )
+        request.rhyme_scheme = ""  # one line
+        request.provider = "local"  # the one that can answer a given rhyme
+        request.seed = (parent.lyrics.seed + phrase_index) % 2**32
+        if partner is not None:
+            # The line's end as written: the lyricist takes its last word as it is said
+            # ("... 2 9" -> "nine").
+            request.rhyme_with = " ".join(partner.text.split()[-3:])
+        written = lyrics_from_proto(self._write_lyrics(job, request))
+        return replace(line_on_phrase(written.lines[0], melody, phrase_index), rhyme_label=label)
 
     def _fit_text(self, job: _Job, melody: Melody, text: str) -> Any:
         """``text`` sung as written on ``melody``'s notes (the local fitter, no LLM)."""

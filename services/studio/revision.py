@@ -15,6 +15,7 @@ message about such a value quotes it with its field (README, Editable takes).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from services.common.music import (
     Syllable,
     melody_number_problem,
 )
-from services.common.phrases import MIN_REST_S, group_phrases
+from services.common.phrases import MIN_REST_S, group_phrases, phrases_of_runs
 
 #: The engine name of a melody that a person edited.
 EDITED_ENGINE = "edited"
@@ -164,20 +165,10 @@ def phrases_after_edit(previous: Melody, notes: Sequence[Note]) -> list[Phrase]:
             groups[index] = groups[index + 1]  # a phrase's first note, moved
         else:
             groups[index] = -1 - index  # a phrase of its own
-    phrases: list[Phrase] = []
-    first = 0
-    for index in range(1, len(notes) + 1):
-        if index == len(notes) or groups[index] != groups[first]:
-            phrases.append(
-                Phrase(
-                    first_note_index=first,
-                    note_count=index - first,
-                    onset_s=notes[first].onset_s,
-                    duration_s=notes[index - 1].offset_s - notes[first].onset_s,
-                )
-            )
-            first = index
-    return phrases
+    starts = [
+        index for index in range(len(notes)) if index == 0 or groups[index] != groups[index - 1]
+    ]
+    return phrases_of_runs(notes, list(itertools.pairwise([*starts, len(notes)])))
 
 
 def checked_lyrics(lyrics: Lyrics, melody: Melody) -> Lyrics:
