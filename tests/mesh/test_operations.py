@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.encoding import encode
 from tests.support.hums import hum_notes, synthesize_hum
-from tests.support.mesh import Mesh, pid_of, running_mesh
+from tests.support.mesh import METRICS_PORT_OFFSET, Mesh, pid_of, running_mesh
 from tests.support.rest import http
 
 
@@ -101,6 +101,21 @@ def wait_until_the_gateway_has_requests_in_flight(mesh: Mesh, timeout_s: float =
     raise TimeoutError("the request never reached the studio")
 
 
+def wait_until_the_studio_is_making_a_take(mesh: Mesh, timeout_s: float = 30) -> None:
+    """Until the studio's metrics count a take running (the gateway's count of requests in
+    flight comes earlier: a second request could still overtake the first to the studio)."""
+    studio_port = int(mesh.addresses["studio"].rsplit(":", 1)[1])
+    metrics_url = f"http://127.0.0.1:{studio_port + METRICS_PORT_OFFSET}/metrics"
+    running = 'studio_takes_in_progress{state="running"} 1.0'
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(metrics_url, timeout=5) as reply:
+            if running in reply.read().decode().splitlines():
+                return
+        time.sleep(0.02)
+    raise TimeoutError("the studio never started the take")
+
+
 def test_stopping_the_gateway_lets_requests_in_flight_finish(tmp_path: Path) -> None:
     hum = encode(
         synthesize_hum(hum_notes(range(60, 84), note_duration_s=0.6), 16_000), 16_000, "wav"
@@ -174,7 +189,7 @@ def test_a_full_studio_refuses_takes_at_once_with_a_retry_after(tmp_path: Path) 
             body=hum,
             headers={"Content-Type": "audio/wav"},
         )
-        wait_until_the_gateway_has_requests_in_flight(mesh)
+        wait_until_the_studio_is_making_a_take(mesh)
         started = time.monotonic()
         status, headers, body = http(
             mesh, "POST", "/melody-to-vocals", body=hum, headers={"Content-Type": "audio/wav"}
