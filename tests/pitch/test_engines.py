@@ -218,7 +218,7 @@ def test_crepe_stops_within_a_batch_when_cancelled_midway() -> None:
 
 
 @pytest.mark.parametrize("capacity", ["tiny", "full"])
-def test_crepe_as_1d_convolutions_gives_torchcrepes_salience_exactly(capacity) -> None:
+def test_crepe_as_1d_convolutions_gives_torchcrepes_salience_to_float_rounding(capacity) -> None:
     from pathlib import Path
 
     import torch
@@ -232,4 +232,7 @@ def test_crepe_as_1d_convolutions_gives_torchcrepes_salience_exactly(capacity) -
     frames = torch.randn(4, 1024, generator=torch.Generator().manual_seed(0))
 
     with torch.inference_mode():
-        assert torch.equal(CrepeNetwork(reference).eval()(frames), reference(frames))
+        ours, theirs = CrepeNetwork(reference).eval()(frames), reference(frames)
+    # Bit for bit on some CPUs; where oneDNN sums in another order, float32 rounding apart.
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    assert torch.equal(ours.argmax(dim=1), theirs.argmax(dim=1))
