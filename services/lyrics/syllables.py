@@ -22,6 +22,7 @@ from services.lyrics.text import sung_words, words_of
 
 #: Letters whose base (without diacritics) is a vowel: "brûlée" cuts as "brû-lée".
 _VOWEL_BASES = frozenset("aeiouyæœøå")
+_VOWEL_LETTERS = frozenset("aeiouyAEIOUY")
 
 
 def count_syllables(text: str) -> int:
@@ -101,6 +102,14 @@ def spell_syllables(word: str, count: int) -> list[str]:
     compound = _compound_pieces(word, count)
     if compound is not None:
         return compound
+    breaks = _dictionary_breaks(word)
+    if len(breaks) == count - 1:
+        # The dictionary breaks the word into as many pieces as it has syllables
+        # ("would-n't-'ve", "could-n't"): its pieces are the syllables.
+        bounds = [0, *breaks, len(word)]
+        dictionary = [word[start:end] for start, end in itertools.pairwise(bounds)]
+        if all(_has_vowel(piece) or _is_syllabic_nt(piece) for piece in dictionary):
+            return dictionary
     pieces = _vowel_group_pieces(word, count)
     if len(pieces) != count or "-" in pieces:
         return pieces
@@ -122,8 +131,21 @@ def _hyphenator() -> pyphen.Pyphen:
     return pyphen.Pyphen(lang="en_US", left=2, right=2)
 
 
+#: Clitics a word may end on: the dictionary's patterns break the word before them.
+_CLITICS = re.compile(r"(?:n['’]t|['’](?:s|d|ll|ve|re|m))+$", re.IGNORECASE)
+
+
 def _dictionary_breaks(word: str) -> list[int]:
-    breaks = set(_hyphenator().positions(word))
+    # The patterns know words, not contractions: "heav-en's" from "heav-en", and a break
+    # before "n't" ("could-n't"), not "y'al-l'd've".
+    clitics = _CLITICS.search(word)
+    start = clitics.start() if clitics else 0
+    if start and clitics and clitics.group(0)[:1] in "nN" and word[start - 1] in _VOWEL_LETTERS:
+        start = 0  # "haven't": the "n" ends a syllable with a vowel ("ha-ven't")
+    stem = word[:start] if start else word
+    breaks = set(_hyphenator().positions(stem))
+    if start and word[start] in "nN":
+        breaks.add(start)
     breaks.update(index + 1 for index, character in enumerate(word[:-1]) if character == "-")
     return sorted(position for position in breaks if 0 < position < len(word))
 
@@ -152,6 +174,11 @@ def _snapped_to_breaks(word: str, pieces: list[str]) -> list[str]:
 
 def _has_vowel(piece: str) -> bool:
     return any(letter in _VOWEL_BASES for letter in _base_letters(piece))
+
+
+def _is_syllabic_nt(piece: str) -> bool:
+    """ "n't" after a consonant is a syllable of its own, on a sung "n" ("could-n't")."""
+    return _base_letters(piece).replace("’", "'") == "n't"
 
 
 def _compound_pieces(word: str, count: int) -> list[str] | None:
@@ -183,6 +210,8 @@ def _vowel_group_pieces(word: str, count: int) -> list[str]:
     # A final plain "e" is silent ("home"); "ë" is said ("Zo-ë"), "é" too ("ca-fé").
     if len(groups) > 1 and word[-1:] in ("e", "E") and not plain.endswith("le"):
         groups = groups[:-1] if groups[-1][0] == len(word) - 1 else groups  # silent final e
+    if len(groups) > count:
+        groups = _without_silent_e(word, groups, len(groups) - count)
     cuts = []
     for (_, left_end), (right_start, _) in itertools.pairwise(groups):
         consonants = right_start - left_end
@@ -193,6 +222,19 @@ def _vowel_group_pieces(word: str, count: int) -> list[str]:
     # Fewer vowel groups than syllables ("idea" as I-DE-A, "fire" as FI-RE): first split
     # vowel groups between their letters (the later groups first: "de-a"), then halve the
     # longest piece.
+    # A contraction's syllable of its own comes first: "n't" after a consonant
+    # ("must-n't") and "'ve" ("would-'ve").
+    contracted = _base_letters(word).replace("’", "'")
+    if len(cuts) < count - 1 and contracted.endswith("'ve") and len(word) > 3:
+        contracted = contracted[:-3]
+        cuts = sorted({*cuts, len(contracted)})
+    if (
+        len(cuts) < count - 1
+        and contracted.endswith("n't")
+        and len(contracted) > 3
+        and contracted[-4] not in {*_VOWEL_BASES, "'"}
+    ):
+        cuts = sorted({*cuts, len(contracted) - 3})
     splittable = [
         start + 1 for start, end in reversed(groups) if end - start >= 2 and start + 1 not in cuts
     ]
@@ -205,11 +247,45 @@ def _vowel_group_pieces(word: str, count: int) -> list[str]:
         length, index = max(spans)
         if length < 2:
             break
-        cuts = sorted({*cuts, bounds[index] + length // 2})
+        # After the piece's vowels when consonants follow them (a sung "m" or "n":
+        # "pri-sm", "rhy-thm"), else in its middle.
+        after_vowels = [
+            end
+            for start, end in groups
+            if bounds[index] < end < bounds[index + 1] and start >= bounds[index]
+        ]
+        cut = after_vowels[0] if after_vowels else bounds[index] + length // 2
+        cuts = sorted({*cuts, cut})
     bounds = [0, *sorted(set(cuts)), len(word)]
     pieces = [word[start:end] for start, end in itertools.pairwise(bounds)]
     pieces += ["-"] * (count - len(pieces))  # a word shorter than its syllables: "I" held
     return pieces
+
+
+def _without_silent_e(
+    word: str, groups: list[tuple[int, int]], extra: int
+) -> list[tuple[int, int]]:
+    """Up to ``extra`` silent "e"s inside a word joined to the vowels before them, so that
+    they stay in that syllable: "nine-ties", "eve-ning", "love-ly", "home-less". Such an
+    "e" stands alone between single consonants, after another vowel group."""
+    letters = _base_letters(word)
+    joined = list(groups)
+    index = 1
+    while extra and index < len(joined) - 1:
+        start, end = joined[index]
+        previous_start, previous_end = joined[index - 1]
+        silent = (
+            letters[start:end] == "e"
+            and previous_end == start - 1
+            and end < len(word)
+            and letters[end] not in _VOWEL_BASES
+        )
+        if silent:
+            joined[index - 1 : index + 1] = [(previous_start, end)]
+            extra -= 1
+        else:
+            index += 1
+    return joined
 
 
 def _base_letters(word: str) -> str:
@@ -222,8 +298,11 @@ def _base_letters(word: str) -> str:
 def _vowel_groups(word: str) -> list[tuple[int, int]]:
     """(start, end) of each run of vowel letters, accented ones included."""
     groups: list[tuple[int, int]] = []
-    for index, letter in enumerate(_base_letters(word)):
-        if letter in _VOWEL_BASES:
+    letters = _base_letters(word)
+    for index, letter in enumerate(letters):
+        # A first "y" before a vowel or an apostrophe is a consonant ("you", "y'all").
+        leading_y = index == 0 and letter == "y" and letters[1:2] in (*_VOWEL_BASES, "'", "’")
+        if letter in _VOWEL_BASES and not leading_y:
             # A diaeresis marks a vowel said apart from the one before ("Zo-ë", "na-ïve").
             apart = "\u0308" in unicodedata.normalize("NFD", word[index])
             if groups and groups[-1][1] == index and not apart:

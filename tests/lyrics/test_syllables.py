@@ -30,6 +30,23 @@ from services.lyrics.syllables import spell_syllables
         ("idea", 3, "i-de-a"),
         ("piano", 3, "pi-a-no"),
         ("fire", 2, "fi-re"),
+        # a silent "e" inside the word stays with the syllable before it
+        ("nineties", 2, "nine-ties"),
+        ("evening", 2, "eve-ning"),
+        ("homeless", 2, "home-less"),
+        ("different", 2, "dif-ferent"),
+        # a sung "m" or "n" after the last vowel is a syllable of its own
+        ("prism", 2, "pri-sm"),
+        ("rhythm", 2, "rhy-thm"),
+        # contractions: "n't" after a consonant and "'ve" are syllables of their own
+        ("couldn't", 2, "could-n't"),
+        ("doesn’t", 2, "does-n’t"),
+        ("mustn't", 2, "must-n't"),
+        ("wouldn't've", 3, "would-n't-'ve"),
+        ("would've", 2, "would-'ve"),
+        ("y'all'd've", 2, "y'all'd-'ve"),
+        ("haven't", 2, "ha-ven't"),
+        ("heaven's", 2, "heav-en's"),
         # compounds part by part
         ("ninety-nine", 3, "nine-ty--nine"),
         ("well-known", 2, "well--known"),
