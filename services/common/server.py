@@ -9,6 +9,7 @@ reflection, structured logs and a graceful shutdown on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 import grpc
+import threadpoolctl
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -147,11 +149,23 @@ def warm(spec: ServiceSpec, settings: Settings) -> None:
     logger.info("%s warmed up in %.2f s", spec.name, time.perf_counter() - started)
 
 
+def limit_blas_threads(threads: int) -> None:
+    """At most ``threads`` BLAS threads in this process from now on (0: no limit).
+
+    The libraries loaded already are limited through threadpoolctl; one loaded later
+    (scipy's own OpenBLAS, on first use) reads ``OPENBLAS_NUM_THREADS`` as it loads.
+    """
+    if threads > 0:
+        os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+        threadpoolctl.threadpool_limits(limits=threads, user_api="blas")
+
+
 def serve(spec: ServiceSpec) -> None:
     """Runs a service until SIGTERM or SIGINT: the body of each ``python -m services.X``."""
     settings = get_settings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
     configure_tracing(spec.name, settings)
+    limit_blas_threads(settings.blas_threads)
     start_metrics_server(settings.metrics_port_of(spec.name), settings.service_bind_host)
     warm(spec, settings)
     running = start_server(spec, settings)

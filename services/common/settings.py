@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     metrics_port_offset: int = 1000
     grpc_workers: int = 8
     grace_period_s: float = 10.0
+    #: Threads of numpy's BLAS (OpenBLAS) in a service; 0 = the library's default (one
+    #: per core). A call's matrices are small: with one thread a pitch extract of 12 s
+    #: took 86 ms and 127 ms of CPU, with two (the default) 100 ms and 195 ms, the second
+    #: thread spinning while it waits (2026-12-01, 2 cores).
+    blas_threads: int = 1
 
     # Limits (the seed's: 10 MB uploads; timeouts per stage)
     max_upload_bytes: int = 10 * MEBIBYTE
