@@ -29,6 +29,7 @@ LLM, counted and repaired anyway): a word that cannot be said is left out.
 
 from __future__ import annotations
 
+import calendar
 import html
 import re
 import unicodedata
@@ -144,6 +145,9 @@ _TOKENS = re.compile(
             r"(?P<centsign>(?P<cent_amount>\d+)\s?¢)",
             r"(?P<ordinal>(?P<ordinal_number>\d+)(?:st|nd|rd|th|ST|ND|RD|TH)(?![^\W\d_]))",
             r"(?P<percent>(?P<percent_number>\d+(?:\.\d+)?)\s?%)",
+            r"(?P<date>(?<![\d/.-])(?:(?P<slash_first>\d{1,2})/(?P<slash_second>\d{1,2})/(?P<slash_year>\d{4}|\d{2})"
+            r"|(?P<dot_day>\d{1,2})\.(?P<dot_month>\d{1,2})\.(?P<dot_year>\d{4})"
+            r"|(?P<iso_year>\d{4})-(?P<iso_month>\d{2})-(?P<iso_day>\d{2}))(?![\d/.-]\d))",
             r"(?P<joined>\d+(?:[-.]\d+){2,}|\d+-\d+)",
             r"(?P<decimal>(?<![\d.])\d+\.\d+(?![\d.]))",
             r"(?P<fraction>(?P<numerator>\d+)/(?P<denominator>\d+))",
@@ -478,6 +482,8 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
         return _words(str(engine.number_to_words(engine.ordinal(match.group("ordinal_number")))))
     if kind == "percent":
         return f"{_decimal(match.group('percent_number'))} percent"
+    if kind == "date":
+        return _date(match)
     if kind == "joined":
         groups = re.split(r"[-.]", match.group(0))
         if "-" in match.group(0) and len(groups) == 2 and _is_range(groups):
@@ -508,15 +514,21 @@ def _decade(digits_text: str) -> str:
     return f"{head} {plural}".strip()
 
 
-#: Denominators read as a fraction ("1/2", "5/8"). With any other, or when the top is not
-#: smaller than the bottom, a slash joins two numbers said in turn, as "24/7", "9/11",
-#: "7/11" and "50/50" are said.
-FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 8, 10, 16})
+#: Denominators read as a fraction ("1/2", "5/8", "1/100"). With any other, or when the
+#: top is not smaller than the bottom, a slash joins two numbers said in turn, as "24/7",
+#: "9/11", "7/11" and "50/50" are said.
+FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 8, 10, 12, 16, 32, 64, 100, 1000})
+#: Denominators of scores and ratings: "9/10" is "nine out of ten", "10/10" "ten out of ten"
+#: (but "1/10" is "one tenth").
+SCORE_DENOMINATORS = frozenset({10})
 _FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
 
 def _fraction(numerator: int, denominator: int) -> str:
-    """ "1/2" -> "one half", "3/4" -> "three quarters", "2/3" -> "two thirds"."""
+    """ "1/2" -> "one half", "3/4" -> "three quarters", "2/3" -> "two thirds", "1/100" ->
+    "one hundredth", "9/10" -> "nine out of ten"."""
+    if denominator in SCORE_DENOMINATORS and 1 < numerator <= denominator:
+        return f"{cardinal(str(numerator))} out of {cardinal(str(denominator))}"
     if not (0 < numerator < denominator and denominator in FRACTION_DENOMINATORS):
         return f"{cardinal(str(numerator))} {cardinal(str(denominator))}"
     if denominator in _FRACTION_NAMES:
@@ -524,8 +536,47 @@ def _fraction(numerator: int, denominator: int) -> str:
     else:
         engine = inflect_engine()
         singular = _words(str(engine.number_to_words(engine.ordinal(str(denominator)))))
+        # "one hundredth" of "1/100" is "one" and "hundredth", not "one one hundredth".
+        singular = singular.removeprefix("one ")
         plural = f"{singular}s"
     return f"{cardinal(str(numerator))} {singular if numerator == 1 else plural}"
+
+
+def _date(match: re.Match[str]) -> str:
+    """A written date said as people say it: "3/4/2020" -> "March fourth twenty twenty"
+    (month first, as in the US, unless the first number cannot be a month: "25/12/2024"
+    -> "December twenty-fifth ..."), "25.12.2024" (day first) and "2024-12-25" (ISO) the
+    same way; a two-digit year as said ("'05": "oh five"). Numbers that make no date are
+    said in turn."""
+    if match.group("iso_year"):
+        year_text, month, day = (
+            match.group("iso_year"),
+            int(match.group("iso_month")),
+            int(match.group("iso_day")),
+        )
+    elif match.group("dot_year"):
+        year_text, month, day = (
+            match.group("dot_year"),
+            int(match.group("dot_month")),
+            int(match.group("dot_day")),
+        )
+    else:
+        first, second = int(match.group("slash_first")), int(match.group("slash_second"))
+        year_text = match.group("slash_year")
+        month, day = (second, first) if first > 12 >= second else (first, second)
+    numbers = re.findall(r"\d+", match.group(0))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return " ".join(number(text) for text in numbers)
+    if len(year_text) == 4:
+        said_year = year(int(year_text))
+    elif year_text.startswith("0"):
+        said_year = digits(year_text)
+    else:
+        said_year = cardinal(year_text)
+    engine = inflect_engine()
+    said_day = _words(str(engine.number_to_words(engine.ordinal(str(day)))))
+    # calendar's names are English in the C locale, which no service changes.
+    return f"{calendar.month_name[month]} {said_day} {said_year}"
 
 
 def _is_range(groups: list[str]) -> bool:
