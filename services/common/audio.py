@@ -115,19 +115,9 @@ def decode_audio(
     try:
         channels, sample_rate_hz, format_name, cut_warning = _decode_channels(data, max_duration_s)
     except av.FFmpegError as error:
-        if data[:4] in _WAV_MAGIC and data[8:12] == b"WAVE" and b"data" not in data:
-            raise AudioDecodeError(
-                "could not decode the upload as audio: the WAV file ends inside its header, "
-                "before any audio (was the upload interrupted?)"
-            ) from error
-        if data[4:8] == b"ftyp" and b"moov" not in data:
-            # An MP4/M4A keeps its index (the moov box) at its end unless it was written
-            # for streaming: without it not one sample can be found.
-            raise AudioDecodeError(
-                "could not decode the upload as audio: the MP4/M4A file has no index (its "
-                "'moov' box, which most recorders write last), so it is probably cut "
-                "short; send the whole file"
-            ) from error
+        cut_short = _cut_before_audio(data)
+        if cut_short is not None:
+            raise AudioDecodeError(f"could not decode the upload as audio: {cut_short}") from error
         # FFmpeg's own words ("Invalid data found when processing input"), without its
         # errno and the '<none>' file name that an in-memory upload has.
         reason = error.strerror or "unreadable data"
@@ -251,6 +241,9 @@ def _decode_channels(
                 raise
             broke_off = True
         stated_s = _wav_stated_duration_s(data) if is_wav else _stated_duration_s(container, stream)
+        # FFmpeg reads an Ogg file cut short to its last whole page without a word, and
+        # its stated duration is read from that page: the pages themselves say so.
+        broke_off = broke_off or (data[:4] == b"OggS" and _ogg_ends_early(data))
         format_name = str(container.format.name)
         n_channels = chunks[0].shape[0] if chunks else 1
     channels = (
@@ -301,6 +294,97 @@ def _wav_stated_duration_s(data: bytes) -> float | None:
             return size / byte_rate
         offset += 8 + size + (size & 1)  # chunks are padded to an even size
     return None
+
+
+def _cut_before_audio(data: bytes) -> str | None:
+    """Why a file FFmpeg could not open is cut short before its audio, when its own
+    structure says so; None otherwise."""
+    interrupted = "(was the upload interrupted?)"
+    # "WAVE", or as much of it as the file holds.
+    wave_form = data[8:12] == b"WAVE"[: max(0, min(4, len(data) - 8))]
+    if data[:4] in _WAV_MAGIC and wave_form and b"data" not in data[12:]:
+        return f"the WAV file ends inside its header, before any audio {interrupted}"
+    if data[4:8] == b"ftyp" and b"moov" not in data:
+        # An MP4/M4A keeps its index (the moov box) at its end unless it was written
+        # for streaming: without it not one sample can be found.
+        return (
+            "the MP4/M4A file has no index (its 'moov' box, which most recorders write "
+            "last), so it is probably cut short; send the whole file"
+        )
+    if data[:4] == _OGG_CAPTURE and _ogg_ends_early(data):
+        return f"the Ogg file ends inside a page, before any audio could be read {interrupted}"
+    if data[:4] == b"fLaC" and _flac_header_end(data) > len(data):
+        return f"the FLAC file ends inside its header, before any audio {interrupted}"
+    if data[:3] == b"ID3" and (len(data) < 10 or _id3_end(data) >= len(data)):
+        return f"the MP3 file ends inside its ID3 tag, before any audio {interrupted}"
+    audio_start = _id3_end(data) if data[:3] == b"ID3" else 0
+    if (
+        data[audio_start : audio_start + 1] == b"\xff"
+        and (data[audio_start + 1 : audio_start + 2] or b"\x00")[0] & 0xE0 == 0xE0
+    ):
+        # An MPEG audio frame's sync word (11 bits set) that FFmpeg could not read on.
+        return f"the MP3 file ends inside its first frame of audio {interrupted}"
+    if data[:4] == _EBML_MAGIC:
+        return f"the WebM/Matroska file ends before any audio could be read {interrupted}"
+    return None
+
+
+_EBML_MAGIC = bytes.fromhex("1a45dfa3")
+
+
+def _flac_header_end(data: bytes) -> int:
+    """Where a FLAC file's metadata blocks end (its first audio frame), from their
+    headers: one byte (last-block flag, type) and a 24-bit length each, after "fLaC"
+    (the FLAC format specification, RFC 9639 section 8)."""
+    offset = 4
+    while offset + 4 <= len(data):
+        last = data[offset] & 0x80
+        offset += 4 + int.from_bytes(data[offset + 1 : offset + 4], "big")
+        if last:
+            return offset
+    return len(data) + 1  # the block headers themselves are cut
+
+
+def _id3_end(data: bytes) -> int:
+    """Where an ID3v2 tag ends: its 10-byte header and a size of four 7-bit bytes
+    (ID3v2.4 section 3.1), plus a 10-byte footer when its flag says so."""
+    size = 0
+    for byte in data[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    footer = 10 if data[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+_OGG_CAPTURE = b"OggS"
+_OGG_HEADER_BYTES = 27
+_OGG_END_OF_STREAM = 0x04
+
+
+def _ogg_ends_early(data: bytes) -> bool:
+    """Whether an Ogg file ends inside a page, or before a logical stream's last page
+    (the one marked end of stream). Page layout: RFC 3533, section 6: "OggS", version,
+    header type flags (0x04: end of stream), granule position, serial number, sequence
+    number, checksum, the number of segments, then their lengths and the segments."""
+    offset = 0
+    open_streams: set[int] = set()
+    while offset < len(data):
+        if data[offset : offset + 4] != _OGG_CAPTURE or offset + _OGG_HEADER_BYTES > len(data):
+            return True
+        flags = data[offset + 5]
+        (serial,) = struct.unpack_from("<I", data, offset + 14)
+        segments = data[offset + 26]
+        table_end = offset + _OGG_HEADER_BYTES + segments
+        if table_end > len(data):
+            return True
+        page_end = table_end + sum(data[offset + _OGG_HEADER_BYTES : table_end])
+        if page_end > len(data):
+            return True
+        if flags & _OGG_END_OF_STREAM:
+            open_streams.discard(serial)
+        else:
+            open_streams.add(serial)
+        offset = page_end
+    return bool(open_streams)
 
 
 #: Full scale of FFmpeg's integer sample formats (u8 is offset binary around 128).

@@ -349,6 +349,58 @@ def test_a_wav_cut_inside_its_header_says_so():
         decode_audio(whole[:30])
 
 
+def _vorbis(samples: np.ndarray, sample_rate_hz: int) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, sample_rate_hz, format="OGG", subtype="VORBIS")
+    return buffer.getvalue()
+
+
+def test_an_ogg_cut_short_gives_the_audio_it_holds_and_says_it_breaks_off():
+    # Ogg states no duration up front: its pages say where the stream ended, or that
+    # it did not (the last page of a stream is marked so; RFC 3533).
+    whole = encode(_tone(4.0), 22_050, "ogg")
+
+    decoded = decode_audio(whole[: len(whole) * 6 // 10])
+
+    assert 1.5 < decoded.duration_s < 3.0
+    assert decoded.warnings == (
+        f"the file breaks off after {decoded.duration_s:.1f} s (it is damaged or cut short); "
+        "the audio up to there was used",
+    )
+
+
+def test_an_ogg_vorbis_file_whole_has_no_warning_and_cut_short_says_so():
+    whole = _vorbis(_tone(4.0), 22_050)
+    assert decode_audio(whole).warnings == ()
+    with pytest.raises(AudioDecodeError, match="the Ogg file ends inside a page, before any"):
+        decode_audio(whole[: len(whole) * 6 // 10])  # inside its one page of audio
+
+
+@pytest.mark.parametrize(
+    ("file_format", "said"),
+    [
+        ("wav", "the WAV file ends inside its header"),
+        ("flac", "the FLAC file ends inside its header"),
+        ("mp3", "the MP3 file ends inside its ID3 tag"),
+        ("ogg", "the Ogg file ends inside a page"),
+        ("webm", "the WebM/Matroska file ends before any audio"),
+        ("m4a", "the MP4/M4A file has no index"),
+    ],
+)
+@pytest.mark.parametrize("kept_bytes", [8, 30])
+def test_a_file_cut_inside_its_header_says_it_is_cut_short(file_format, said, kept_bytes):
+    whole = encode(_tone(1.0), 22_050, file_format)
+    with pytest.raises(AudioDecodeError, match=said):
+        decode_audio(whole[:kept_bytes])
+
+
+def test_an_mp3_cut_inside_its_first_frame_says_so():
+    whole = encode(_tone(1.0), 22_050, "mp3")
+    tag_bytes = 10 + int.from_bytes(whole[6:10], "big")  # its ID3 tag's size is below 128
+    with pytest.raises(AudioDecodeError, match="the MP3 file ends inside its first frame"):
+        decode_audio(whole[: tag_bytes + 100])
+
+
 def test_an_m4a_cut_short_before_its_index_says_it_is_probably_cut_short():
     whole = encode(_tone(2.0), 22_050, "m4a")
     assert b"moov" in whole[len(whole) * 6 // 10 :]  # a recorder's layout: the index last
