@@ -56,6 +56,7 @@ from services.studio.revision import (
     line_on_phrase,
     phrase_melody,
     plan_words,
+    same_song,
 )
 from services.studio.takes import TakeStore, new_take_id
 
@@ -282,6 +283,21 @@ class VocalsPipeline:
             lyrics = parent.lyrics
         else:
             lyrics = self._fit(job, melody, plan, parent)
+        revision = request.options
+        sung_the_same = (
+            not (revision.voice and revision.voice != parent.engines["voice"])
+            and not (
+                revision.HasField("transpose_semitones")
+                and revision.transpose_semitones != parent.options.transpose_semitones
+            )
+            # The take does not keep the vibrato it was sung with: one asked for may differ.
+            and not revision.HasField("vibrato_depth_cents")
+        )
+        if sung_the_same and same_song(old_melody, melody, old_lyrics, lyrics_from_proto(lyrics)):
+            raise InvalidInputError(
+                "the revision changes nothing: its melody, words and options are the take's "
+                "own; change a note, a word or an option"
+            )
         yield studio_pb2.MelodyToVocalsResponse(melody=melody_message)
         yield studio_pb2.MelodyToVocalsResponse(lyrics=lyrics)
 
@@ -291,7 +307,6 @@ class VocalsPipeline:
             range_policy=synth_pb2.RANGE_POLICY_KEEP,
             transpose_semitones=parent.applied_transpose_semitones,
         )
-        revision = request.options
         # The voice that sang the parent (an "auto" take keeps the voice it was given).
         voice_id = parent.engines["voice"]
         voice_reason = f"voice {voice_id} kept from take {parent.take_id}"

@@ -451,6 +451,38 @@ def words_of_syllables(syllables: Sequence[Syllable]) -> str:
     return " ".join(words)
 
 
+def same_song(before: Melody, after: Melody, lyrics_before: Lyrics, lyrics_after: Lyrics) -> bool:
+    """Whether a revision's melody and words are the take's own: the same notes (onsets
+    and durations within ``TIME_TOLERANCE_S``, the same MIDI pitches), the same phrases,
+    and the same lines with their syllables on the same notes."""
+    if len(before.notes) != len(after.notes) or len(before.phrases) != len(after.phrases):
+        return False
+    for old, new in zip(before.notes, after.notes, strict=True):
+        if (
+            old.midi_pitch != new.midi_pitch
+            or abs(old.onset_s - new.onset_s) > TIME_TOLERANCE_S
+            or abs(old.duration_s - new.duration_s) > TIME_TOLERANCE_S
+        ):
+            return False
+    if any(
+        (old.first_note_index, old.note_count) != (new.first_note_index, new.note_count)
+        for old, new in zip(before.phrases, after.phrases, strict=True)
+    ):
+        return False
+
+    def sung(lyrics: Lyrics) -> list[tuple[str, int, tuple[tuple[str, int, int], ...]]]:
+        return [
+            (
+                line.text,
+                line.phrase_index,
+                tuple((s.text, s.note_index, s.note_count) for s in line.syllables),
+            )
+            for line in lyrics.lines
+        ]
+
+    return sung(lyrics_before) == sung(lyrics_after)
+
+
 def _phrases_cover(phrases: Sequence[Phrase], note_count: int) -> bool:
     expected = 0
     for phrase in phrases:

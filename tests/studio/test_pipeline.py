@@ -784,3 +784,41 @@ def test_a_revision_that_changes_nothing_is_refused_before_anything_runs(
     with pytest.raises(InvalidInputError, match="the revision changes nothing"):
         next(pipeline.revise(studio_pb2.ReviseTakeRequest(take_id=take.take_id), no_deadline))
     assert len(stages[2].requests) == 1  # the take's own singing only
+
+
+@pytest.mark.parametrize(
+    "send_back",
+    ["melody", "lyrics", "line_texts", "voice", "transpose_semitones", "tempo_scale"],
+)
+def test_a_revision_sending_the_takes_own_values_back_is_refused_as_changing_nothing(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth], send_back: str
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    if send_back == "melody":
+        request.melody.CopyFrom(take.melody)
+    elif send_back == "lyrics":
+        request.lyrics.CopyFrom(take.lyrics)
+    elif send_back == "line_texts":
+        request.line_texts[0] = take.lyrics.lines[0].text
+    elif send_back == "voice":
+        request.options.voice = take.engines["voice"]
+    elif send_back == "transpose_semitones":
+        request.options.transpose_semitones = take.options.transpose_semitones
+    else:
+        request.options.tempo_scale = 1.0
+
+    with pytest.raises(InvalidInputError, match="changes nothing: its melody, words and options"):
+        next(pipeline.revise(request, no_deadline))
+    assert len(stages[2].requests) == 1  # nothing was sung again
+
+
+def test_a_revision_asking_for_a_vibrato_is_sung_even_with_nothing_else_changed(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    # The take does not record the vibrato it was sung with, so one asked for may differ.
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.vibrato_depth_cents = 40.0
+    final_take(pipeline.revise(request, no_deadline))
+    assert stages[2].requests[-1].options.vibrato_depth_cents == 40.0
