@@ -143,8 +143,10 @@ def phrases_after_edit(previous: Melody, notes: Sequence[Note]) -> list[Phrase]:
     shortened) stays in that note's phrase; any other note (added, or the second half of
     a split one, or one moved in time) joins the phrase of the note before it, unless a
     rest of at least ``MIN_REST_S`` comes first: then that of the kept note right after
-    it (a phrase's first note, moved), else a phrase of its own. Deleting a note thus
-    never splits its phrase at the gap it leaves.
+    it (a phrase's first note, moved), else a phrase of its own, but for a lone note
+    between rests, which joins the nearer phrase. Deleting a note thus never splits its
+    phrase at the gap it leaves, and adding one never adds a phrase whose words would
+    have to come from the other lines.
     """
     phrase_at: dict[float, int] = {}
     for phrase_index, phrase in enumerate(previous.phrases):
@@ -165,6 +167,21 @@ def phrases_after_edit(previous: Melody, notes: Sequence[Note]) -> list[Phrase]:
             groups[index] = groups[index + 1]  # a phrase's first note, moved
         else:
             groups[index] = -1 - index  # a phrase of its own
+    for index, note in enumerate(notes):
+        alone = (index == 0 or groups[index - 1] != groups[index]) and (
+            index + 1 == len(notes) or groups[index + 1] != groups[index]
+        )
+        if not alone or (groups[index] or 0) >= 0 or len(notes) == 1:
+            continue
+        # One note added alone in a rest joins the nearer phrase (a pickup or a tail),
+        # so that every line keeps its phrase; only a run of new notes is a new phrase.
+        after_previous_s = note.onset_s - notes[index - 1].offset_s if index else math.inf
+        before_next_s = (
+            notes[index + 1].onset_s - note.offset_s if index + 1 < len(notes) else math.inf
+        )
+        groups[index] = (
+            groups[index - 1] if after_previous_s <= before_next_s else groups[index + 1]
+        )
     starts = [
         index for index in range(len(notes)) if index == 0 or groups[index] != groups[index - 1]
     ]

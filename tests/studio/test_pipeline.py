@@ -401,6 +401,25 @@ def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leave
     assert revised.warnings[0].startswith("line 1: the lyricist wrote new words")
 
 
+def test_a_note_added_alone_in_a_rest_joins_the_nearer_line_and_the_other_keeps_its_words(
+    lyricist_pipeline: VocalsPipeline,
+) -> None:
+    pipeline = lyricist_pipeline
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=3), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(take.melody)
+    del request.melody.phrases[:]
+    # In the rest between the lines (1.5 s to 2.5 s), nearer the second: its pickup.
+    request.melody.notes.insert(3, music_pb2.Note(onset_s=2.1, duration_s=0.3, midi_pitch=64))
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    assert [(p.first_note_index, p.note_count) for p in revised.melody.phrases] == [(0, 3), (3, 3)]
+    assert revised.lyrics.lines[0].text == take.lyrics.lines[0].text
+    assert revised.lyrics.lines[0].syllables == take.lyrics.lines[0].syllables
+    assert revised.lyrics.lines[1].syllables[0].note_index == 3
+
+
 def test_after_the_user_replaced_one_line_the_lyricists_other_lines_may_still_be_rewritten(
     lyricist_pipeline: VocalsPipeline,
 ) -> None:

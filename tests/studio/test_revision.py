@@ -114,15 +114,42 @@ def test_edited_notes_without_phrases_keep_the_phrases_of_the_notes_they_were() 
         Note(1.5, 0.25, 66),  # added right after: joins phrase 1
         old.notes[3],
         old.notes[4],
-        Note(5.0, 0.5, 60),  # added after a long rest: a phrase of its own
+        Note(5.0, 0.5, 60),  # added alone after a long rest: a tail of the last phrase
     ]
+    checked = checked_melody(
+        Melody(notes, [], 6.0, "edited"), max_duration_s=MAX_S, edited_from=old
+    )
+    assert [(p.first_note_index, p.note_count) for p in checked.phrases] == [(0, 3), (3, 3)]
+
+
+@pytest.mark.parametrize(
+    ("onset_s", "phrases"),
+    [
+        (1.9, [(0, 4), (4, 2)]),  # nearer the end of phrase 1: its tail
+        (2.1, [(0, 3), (3, 3)]),  # nearer the start of phrase 2: its pickup
+    ],
+)
+def test_a_note_added_alone_in_a_rest_joins_the_nearer_phrase(
+    onset_s: float, phrases: list[tuple[int, int]]
+) -> None:
+    old = two_phrase_melody()  # notes 0-2 end at 1.5 s | rest | notes 3-4 from 2.5 s
+    notes = [*old.notes[:3], Note(onset_s, 0.1, 64), *old.notes[3:]]
+    checked = checked_melody(
+        Melody(notes, [], 4.5, "edited"), max_duration_s=MAX_S, edited_from=old
+    )
+    assert [(p.first_note_index, p.note_count) for p in checked.phrases] == phrases
+
+
+def test_new_notes_in_a_run_after_a_long_rest_are_a_phrase_of_their_own() -> None:
+    old = two_phrase_melody()
+    notes = [*old.notes, Note(5.0, 0.4, 60), Note(5.5, 0.4, 62)]
     checked = checked_melody(
         Melody(notes, [], 6.0, "edited"), max_duration_s=MAX_S, edited_from=old
     )
     assert [(p.first_note_index, p.note_count) for p in checked.phrases] == [
         (0, 3),
         (3, 2),
-        (5, 1),
+        (5, 2),
     ]
 
 
