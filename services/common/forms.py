@@ -142,6 +142,8 @@ def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
         first = body.find(b"\r\n--" + boundary)
         if first >= 0:
             body = body[first + 2 :]
+    if body.startswith(b"--" + boundary + b"\n"):
+        body = _with_crlf_framing(body, boundary)
     parts: list[_Part] = []
     header_name = bytearray()
     header_value = bytearray()
@@ -192,6 +194,32 @@ def _parse_parts(body: bytes, boundary: bytes) -> list[_Part]:
             f"boundary (--{boundary.decode('latin-1')}--); send the whole form again"
         )
     return parts
+
+
+def _with_crlf_framing(body: bytes, boundary: bytes) -> bytes:
+    """A form framed with bare LF line breaks, reframed with the CRLFs of RFC 2046.
+
+    Hand-written clients and some scripts end the boundary and header lines with LF
+    alone (Go's and the old Python cgi parsers accept it; python-multipart does not).
+    Only the framing changes: each part's content, up to the LF before the next
+    delimiter line, is kept byte for byte.
+    """
+    delimiter = b"--" + boundary
+    segments = body.split(b"\n" + delimiter)
+    parts = [segments[0].removeprefix(delimiter), *segments[1:]]
+    framed = []
+    for segment in parts:
+        if segment.startswith(b"--"):  # the closing delimiter
+            framed.append(delimiter + b"--\r\n")
+            break
+        # The rest of the delimiter line (transport padding), then headers, a blank line.
+        _, _, rest = segment.partition(b"\n")
+        headers, separator, content = rest.partition(b"\n\n")
+        if not separator:
+            headers, content = rest.rstrip(b"\r\n"), b""
+        lines = [line.rstrip(b"\r") for line in headers.split(b"\n")]
+        framed.append(delimiter + b"\r\n" + b"\r\n".join(lines) + b"\r\n\r\n" + content + b"\r\n")
+    return b"".join(framed)
 
 
 def _form_upload(parts: list[_Part]) -> Upload:

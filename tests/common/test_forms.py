@@ -365,6 +365,52 @@ def test_a_form_framed_wrongly_or_empty_is_refused_in_words_not_parser_internals
     assert "index" not in str(refused.value)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    fields=st.dictionaries(
+        _NAME_TEXT.filter(lambda name: name not in ("audio", "file", "_charset_")),
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=50),
+        max_size=3,
+    ),
+    audio=st.binary(min_size=1, max_size=2000),
+)
+def test_a_form_framed_with_bare_line_feeds_reads_back_byte_for_byte(
+    fields: dict[str, str], audio: bytes
+) -> None:
+    # Hand-written clients end the framing lines with LF alone; the contents keep every
+    # byte, CRs and LFs included.
+    body, content_type = encode_multipart_formdata(
+        [*fields.items(), ("audio", ("hum.wav", audio, "audio/wav"))]
+    )
+    boundary = content_type.split("boundary=")[1].encode()
+    upload = read_upload(content_type, _bare_line_feeds(body, boundary))
+    assert upload.audio == audio
+    assert upload.fields == fields
+
+
+def _bare_line_feeds(body: bytes, boundary: bytes) -> bytes:
+    """The form with every framing CRLF (delimiter lines, part headers, the blank line
+    after them) an LF alone; the part contents untouched."""
+    delimiter = b"--" + boundary
+    parts = body.split(b"\r\n" + delimiter)
+    out = []
+    for index, part in enumerate(parts):
+        if index and part.startswith(b"--"):
+            out.append(b"\n" + delimiter + b"--\n")
+            break
+        line, _, rest = part.partition(b"\r\n")
+        headers, _, content = rest.partition(b"\r\n\r\n")
+        out.append(
+            (b"\n" + delimiter if index else b"")
+            + line
+            + b"\n"
+            + headers.replace(b"\r\n", b"\n")
+            + b"\n\n"
+            + content
+        )
+    return b"".join(out)
+
+
 def test_two_audio_files_in_one_form_are_refused_not_one_dropped() -> None:
     body = form(("audio", "verse.wav", b"RIFF1"), ("file", "chorus.wav", b"RIFF2"))
     with pytest.raises(
