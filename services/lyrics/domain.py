@@ -33,7 +33,8 @@ class LyricsRequest:
     when given, are sung as written instead of writing new words (lines separated by
     newlines; see ``services.lyrics.user_lyrics``): no provider rewrites them. ``seed``
     makes the local lyricist repeatable. ``rhyme_with``: a word the first rhyme group's
-    lines must rhyme with (local lyricist only).
+    lines must rhyme with; ``avoid_end_words``: words no line may end on (both local
+    lyricist only).
     """
 
     melody: Melody | None = None
@@ -47,3 +48,4 @@ class LyricsRequest:
     user_lyrics: str = ""
     seed: int | None = None
     rhyme_with: str = ""
+    avoid_end_words: tuple[str, ...] = ()

@@ -167,7 +167,12 @@ class LocalLyricist:
         )
 
     def write(
-        self, plan: SyllablePlan, labels: Sequence[str], *, rhyme_with: str = ""
+        self,
+        plan: SyllablePlan,
+        labels: Sequence[str],
+        *,
+        rhyme_with: str = "",
+        avoid_ends: frozenset[str] = frozenset(),
     ) -> list[ComposedLine]:
         """One line per planned line; lines with the same label rhyme (see rhyme.py),
         repeated phrases repeat their words (see the module docstring).
@@ -175,7 +180,10 @@ class LocalLyricist:
         rhyme_with: a word (lower case) the first rhyme group's lines rhyme with, as if
             a line before them had ended on it (the first line, when no line has a
             rhyme group); it is not used as an end itself.
+        avoid_ends: words (lower case) no line ends on, in any spelling, as if earlier
+            lines had ended on them (the ends of the song's kept lines).
         """
+        avoided = frozenset(form for word in avoid_ends for form in _forms_of(word))
         count = len(plan.lines)
         first_label = next((label for label in labels if label), "")
         repeat_of = list(plan.repeat_of) if self.refrains and plan.repeat_of else [None] * count
@@ -233,7 +241,7 @@ class LocalLyricist:
             rule = self._end_rule(cluster, line_plan, group_ends, other_rhymes)
             # No line ends on a word an earlier line ended on ("Love / Love / Dove", an
             # X line's "Frost" three times), but a refrain's copy, which is the point.
-            ended = frozenset(line.last_word for line in lines if line.last_word)
+            ended = avoided | {line.last_word for line in lines if line.last_word}
             if ended:
                 rule = replace(rule, taken=rule.taken | ended) if rule else EndRule(taken=ended)
             if cluster is None and other_rhymes and not answers:

@@ -28,6 +28,7 @@ def request_from_proto(message: lyrics_pb2.WriteLyricsRequest) -> LyricsRequest:
         user_lyrics=message.user_lyrics,
         seed=message.seed if message.HasField("seed") else None,
         rhyme_with=message.rhyme_with,
+        avoid_end_words=tuple(message.avoid_end_words),
     )
 
 

@@ -94,10 +94,12 @@ def write_lyrics(
     if request.user_lyrics.strip():
         return _sing_user_lyrics(request, plan, labels, seed, chain)
     rhyme_with = _rhyme_word(request.rhyme_with)
-    if rhyme_with and chain:
-        raise LyricsInputError(
-            "rhyme_with is taken by the local lyricist only: ask for provider 'local'"
-        )
+    avoided_ends = _avoided_ends(request.avoid_end_words)
+    for name, given in (("rhyme_with", rhyme_with), ("avoid_end_words", avoided_ends)):
+        if given and chain:
+            raise LyricsInputError(
+                f"{name} is taken by the local lyricist only: ask for provider 'local'"
+            )
     lyricist = LocalLyricist(
         build_vocabulary(request.theme, request.mood, request.genre), _draws(seed, request)
     )
@@ -123,7 +125,7 @@ def write_lyrics(
     spellings = theme_spellings(request.theme)
     raw_lines = [
         respelled(line.text, spellings)
-        for line in lyricist.write(plan, labels, rhyme_with=rhyme_with)
+        for line in lyricist.write(plan, labels, rhyme_with=rhyme_with, avoid_ends=avoided_ends)
     ]
     result = fit_lines(raw_lines, plan, labels, lyricist)
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
@@ -134,19 +136,36 @@ def write_lyrics(
 MAX_RHYME_WITH_CHARS = 100
 
 
-def _rhyme_word(text: str) -> str:
-    """The word to rhyme with: the last word of ``text`` as it is said ("rain," ->
-    "rain", "the sea" -> "sea", "2 9" -> "nine"), lower case; "" for none.
+def _rhyme_word(text: str, field: str = "rhyme_with") -> str:
+    """The last word of ``text`` as it is said ("rain," -> "rain", "the sea" -> "sea",
+    "2 9" -> "nine"), lower case; "" for none.
 
-    Raises LyricsInputError for text over MAX_RHYME_WITH_CHARS characters.
+    Raises LyricsInputError for text over MAX_RHYME_WITH_CHARS characters (naming
+    ``field``).
     """
     if len(text) > MAX_RHYME_WITH_CHARS:
         raise LyricsInputError(
-            f"rhyme_with has {len(text)} characters; it is a word (at most "
+            f"{field} has {len(text)} characters; it is a word (at most "
             f"{MAX_RHYME_WITH_CHARS} characters)"
         )
     words = words_of(text)
     return words[-1].lower() if words else ""
+
+
+#: The most ``avoid_end_words`` taken (a song's other lines' ends).
+MAX_AVOIDED_ENDS = 512
+
+
+def _avoided_ends(words: Sequence[str]) -> frozenset[str]:
+    """The words no line may end on, each as said (see :func:`_rhyme_word`).
+
+    Raises LyricsInputError for more than MAX_AVOIDED_ENDS of them, or one too long.
+    """
+    if len(words) > MAX_AVOIDED_ENDS:
+        raise LyricsInputError(
+            f"avoid_end_words has {len(words)} words; at most {MAX_AVOIDED_ENDS} are taken"
+        )
+    return frozenset(filter(None, (_rhyme_word(word, "avoid_end_words") for word in words)))
 
 
 def _draws(seed: int, request: LyricsRequest) -> random.Random:

@@ -493,10 +493,21 @@ class VocalsPipeline:
         request.rhyme_scheme = ""  # one line
         request.provider = "local"  # the one that can answer a given rhyme
         request.seed = (parent.lyrics.seed + phrase_index) % 2**32
+        # Each line's end as written: the lyricist takes its last word as it is said
+        # ("... 2 9" -> "nine").
         if partner is not None:
-            # The line's end as written: the lyricist takes its last word as it is said
-            # ("... 2 9" -> "nine").
             request.rhyme_with = " ".join(partner.text.split()[-3:])
+        # Nor does the new line end where another line of the song does.
+        others = [*parent.lyrics.lines, *lines.values()]
+        request.avoid_end_words.extend(
+            sorted(
+                {
+                    " ".join(line.text.split()[-3:])
+                    for line in others
+                    if line.phrase_index != phrase_index
+                }
+            )
+        )
         written = lyrics_from_proto(self._write_lyrics(job, request))
         return replace(line_on_phrase(written.lines[0], melody, phrase_index), rhyme_label=label)
 

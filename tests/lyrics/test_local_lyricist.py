@@ -3,6 +3,8 @@ in the words, repeatable with a seed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pronouncing
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -231,6 +233,30 @@ def test_only_the_local_lyricist_takes_a_word_to_rhyme_with() -> None:
         write_lyrics(
             LyricsRequest(melody=melody_of([5]), provider="openai", rhyme_with="night"), settings
         )
+
+
+def test_no_line_ends_on_a_word_it_is_asked_to_avoid_in_any_spelling() -> None:
+    # What a revision asks for when a line is written anew among the song's kept lines.
+    for seed in range(8):
+        request = LyricsRequest(melody=melody_of([3, 5, 4]), theme="the harbour", seed=seed)
+        ends = [words_of(line.text)[-1] for line in write_lyrics(request, LOCAL).lines]
+        avoided = (*ends, "colour")
+        again = write_lyrics(replace(request, avoid_end_words=avoided), LOCAL)
+        new_ends = {words_of(line.text)[-1].lower() for line in again.lines}
+        assert not new_ends & {end.lower() for end in ends}, (seed, ends, new_ends)
+        assert not new_ends & {"colour", "color"}
+        assert all(line_fits(line.text, len(line.syllables)) for line in again.lines)
+
+
+def test_only_the_local_lyricist_takes_words_to_avoid_and_not_without_end() -> None:
+    settings = settings_for(lyrics_default_provider="local", openai_api_key="sk-test")
+    with pytest.raises(LyricsInputError, match="avoid_end_words is taken by the local lyricist"):
+        write_lyrics(
+            LyricsRequest(melody=melody_of([5]), provider="openai", avoid_end_words=("night",)),
+            settings,
+        )
+    with pytest.raises(LyricsInputError, match="avoid_end_words has 513 words; at most 512"):
+        write_lyrics(LyricsRequest(melody=melody_of([5]), avoid_end_words=("night",) * 513), LOCAL)
 
 
 @pytest.mark.parametrize("scheme", ["XAXA", "ABAB", "AABB", "ABCB", "none"])

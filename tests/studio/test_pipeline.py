@@ -146,9 +146,11 @@ class RealLyrics:
     refusals (INVALID_ARGUMENT), as the server sends them."""
 
     def __init__(self) -> None:
+        self.requests: list[lyrics_pb2.WriteLyricsRequest] = []
         self.WriteLyrics = Unary(self._write)
 
     def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+        self.requests.append(request)
         try:
             return lyrics_to_proto(write_lyrics(request_from_proto(request), Settings()))
         except ValueError as refused:
@@ -379,6 +381,20 @@ def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyric
     # The new line still answers its rhyme group's kept line (AABB: lines 1 and 2).
     assert first.rhyme_label == second.rhyme_label == "A"
     assert rhymes_with(words_of(first.text)[-1], words_of(second.text)[-1])
+
+
+def test_a_line_the_lyricist_writes_again_avoids_the_other_lines_ends(tmp_path: Path) -> None:
+    lyrics = RealLyrics()
+    pipeline = pipeline_on(tmp_path, (FakePitch(), lyrics, FakeSynth()), Readiness())  # type: ignore[arg-type]
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=3), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(without_note(take.melody, 2))
+
+    final_take(pipeline.revise(request, no_deadline))
+
+    rewrite = lyrics.requests[-1]
+    assert rewrite.rhyme_with  # the kept line of its group
+    assert list(rewrite.avoid_end_words) == [" ".join(take.lyrics.lines[1].text.split()[-3:])]
 
 
 def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leaves(
