@@ -145,9 +145,9 @@ _TOKENS = re.compile(
             r"(?P<centsign>(?P<cent_amount>\d+)\s?¢)",
             r"(?P<ordinal>(?P<ordinal_number>\d+)(?:st|nd|rd|th|ST|ND|RD|TH)(?![^\W\d_]))",
             r"(?P<percent>(?P<percent_number>\d+(?:\.\d+)?)\s?%)",
-            r"(?P<date>(?<![\d/.-])(?:(?P<slash_first>\d{1,2})/(?P<slash_second>\d{1,2})/(?P<slash_year>\d{4}|\d{2})"
+            r"(?P<date>(?<![\d/.-])(?:(?P<slash_first>\d{1,2})(?P<separator>[/-])(?P<slash_second>\d{1,2})(?P=separator)(?P<slash_year>\d{4}|\d{2})"
             r"|(?P<dot_day>\d{1,2})\.(?P<dot_month>\d{1,2})\.(?P<dot_year>\d{4})"
-            r"|(?P<iso_year>\d{4})-(?P<iso_month>\d{2})-(?P<iso_day>\d{2}))(?![\d/.-]\d))",
+            r"|(?P<iso_year>\d{4})(?P<iso_separator>[/-])(?P<iso_month>\d{1,2})(?P=iso_separator)(?P<iso_day>\d{1,2}))(?!\d)(?![/.-]\d))",
             r"(?P<joined>\d+(?:[-.]\d+){2,}|\d+-\d+)",
             r"(?P<decimal>(?<![\d.])\d+\.\d+(?![\d.]))",
             r"(?P<fraction>(?P<numerator>\d+)/(?P<denominator>\d+))",
@@ -543,11 +543,11 @@ def _fraction(numerator: int, denominator: int) -> str:
 
 
 def _date(match: re.Match[str]) -> str:
-    """A written date said as people say it: "3/4/2020" -> "March fourth twenty twenty"
-    (month first, as in the US, unless the first number cannot be a month: "25/12/2024"
-    -> "December twenty-fifth ..."), "25.12.2024" (day first) and "2024-12-25" (ISO) the
-    same way; a two-digit year as said ("'05": "oh five"). Numbers that make no date are
-    said in turn."""
+    """A written date said as people say it: "3/4/2020" and "3-4-2020" -> "March fourth
+    twenty twenty" (month first, as in the US, unless the first number cannot be a month:
+    "25/12/2024" -> "December twenty-fifth ..."), "25.12.2024" (day first), "2024-12-25"
+    (ISO) and "2024/12/25" the same way; a two-digit year as said ("'05": "oh five").
+    Numbers that make no date are said in turn."""
     if match.group("iso_year"):
         year_text, month, day = (
             match.group("iso_year"),
