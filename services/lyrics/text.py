@@ -150,7 +150,7 @@ _TOKENS = re.compile(
             r"|(?P<iso_year>\d{4})(?P<iso_separator>[/-])(?P<iso_month>\d{1,2})(?P=iso_separator)(?P<iso_day>\d{1,2}))(?!\d)(?![/.-]\d))",
             r"(?P<joined>\d+(?:[-.]\d+){2,}|\d+-\d+)",
             r"(?P<decimal>(?<![\d.])\d+\.\d+(?![\d.]))",
-            r"(?P<fraction>(?P<numerator>\d+)/(?P<denominator>\d+))",
+            r"(?P<fraction>(?<![\d/])(?P<numerator>\d+)/(?P<denominator>\d+)(?![\d/]))",
             r"(?P<decade>(?<![\w'’])['’]?(?P<decade_digits>\d{2}|\d{4})['’]?s(?![^\W\d_]))",
             r"(?P<number>(?P<sign>(?<![\w\d])[-−](?=\d))?(?P<digits>\d{1,3}(?:,\d{3})+(?!\d)|\d+))",
             r"(?P<dotted>(?i:e\.g\.|i\.e\.|w/o|w/)(?!\w))",
