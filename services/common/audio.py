@@ -313,8 +313,12 @@ def _cut_before_audio(data: bytes) -> str | None:
         )
     if data[:4] == _OGG_CAPTURE and _ogg_ends_early(data):
         return f"the Ogg file ends inside a page, before any audio could be read {interrupted}"
-    if data[:4] == b"fLaC" and _flac_header_end(data) > len(data):
-        return f"the FLAC file ends inside its header, before any audio {interrupted}"
+    if data[:4] == b"fLaC":
+        if _flac_header_end(data) > len(data):
+            return f"the FLAC file ends inside its header, before any audio {interrupted}"
+        return f"the FLAC file ends inside its first frame of audio, or is damaged {interrupted}"
+    if data[:4] in _WAV_MAGIC and _wav_holds_no_whole_sample(data):
+        return f"the WAV file ends before its first whole sample {interrupted}"
     if data[:3] == b"ID3" and (len(data) < 10 or _id3_end(data) >= len(data)):
         return f"the MP3 file ends inside its ID3 tag, before any audio {interrupted}"
     audio_start = _id3_end(data) if data[:3] == b"ID3" else 0
@@ -330,6 +334,22 @@ def _cut_before_audio(data: bytes) -> str | None:
 
 
 _EBML_MAGIC = bytes.fromhex("1a45dfa3")
+
+
+def _wav_holds_no_whole_sample(data: bytes) -> bool:
+    """Whether a RIFF WAVE file's ``data`` chunk holds fewer bytes than one sample frame
+    (its ``fmt `` chunk's block align; the chunk layout as in _wav_stated_duration_s)."""
+    block_align = 0
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id = data[offset : offset + 4]
+        (size,) = struct.unpack_from("<I", data, offset + 4)
+        if chunk_id == b"fmt " and offset + 22 <= len(data):
+            (block_align,) = struct.unpack_from("<H", data, offset + 20)
+        if chunk_id == b"data":
+            return 0 < len(data) - (offset + 8) < block_align
+        offset += 8 + size + (size & 1)
+    return False
 
 
 def _flac_header_end(data: bytes) -> int:

@@ -59,12 +59,16 @@ ABOVE_RANGE_WARNING_S = 0.1
 class RecordingTooShortError(ValueError):
     """The recording is too short to hold a melody (INVALID_ARGUMENT / HTTP 400)."""
 
-    def __init__(self, duration_s: float, min_duration_s: float = MIN_DURATION_S) -> None:
+    def __init__(
+        self, duration_s: float, min_duration_s: float = MIN_DURATION_S, why: str = ""
+    ) -> None:
+        """``why``: what is known of the cause (the decoder's "the file is cut short: ...")."""
         self.duration_s = duration_s
         self.min_duration_s = min_duration_s
         super().__init__(
             f"the recording is too short: {duration_s * 1000:.0f} ms long; a melody needs at "
             f"least {min_duration_s:g} s ({min_duration_s * 1000:.0f} ms) of audio"
+            + (f". {why[:1].upper()}{why[1:]}" if why else "")
         )
 
 

@@ -22,7 +22,7 @@ from services.common.scores import midi
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.common.uploads import read_streamed_upload
-from services.pitch.melody import extract_melody
+from services.pitch.melody import RecordingTooShortError, extract_melody
 from services.pitch.melody import warm_up as pitch_warm_up
 
 #: Engines whose jobs take seconds of every core per second of audio (and GBs at peak):
@@ -112,14 +112,22 @@ class PitchServicer(pitch_pb2_grpc.PitchServiceServicer):
         engine = options.engine or self._settings.default_pitch_engine
         heavy = engine in HEAVY_ENGINES
         with self._heavy_slots.slot(cancelled) if heavy else contextlib.nullcontext():
-            melody = extract_melody(
-                audio.samples,
-                audio.sample_rate_hz,
-                engine=engine,
-                include_contour=options.include_contour,
-                min_note_duration_s=options.min_note_duration_s or None,
-                cancelled=cancelled,
-            )
+            try:
+                melody = extract_melody(
+                    audio.samples,
+                    audio.sample_rate_hz,
+                    engine=engine,
+                    include_contour=options.include_contour,
+                    min_note_duration_s=options.min_note_duration_s or None,
+                    cancelled=cancelled,
+                )
+            except RecordingTooShortError as error:
+                if not audio.warnings:
+                    raise
+                # A file cut short is why it is short ("... header promises 12.0 s").
+                raise RecordingTooShortError(
+                    error.duration_s, error.min_duration_s, why="; ".join(audio.warnings)
+                ) from None
         if not audio.warnings:
             return melody
         return dataclasses.replace(melody, warnings=[*audio.warnings, *melody.warnings])

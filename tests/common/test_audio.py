@@ -394,6 +394,17 @@ def test_a_file_cut_inside_its_header_says_it_is_cut_short(file_format, said, ke
         decode_audio(whole[:kept_bytes])
 
 
+def test_a_flac_cut_inside_its_first_frame_and_a_wav_inside_its_first_sample_say_so():
+    for file_format, kept_bytes, said in (
+        ("FLAC", 100, "the FLAC file ends inside its first frame of audio"),
+        ("WAV", 45, "the WAV file ends before its first whole sample"),
+    ):
+        buffer = io.BytesIO()
+        soundfile.write(buffer, _tone(1.0), 22_050, format=file_format, subtype="PCM_16")
+        with pytest.raises(AudioDecodeError, match=said):
+            decode_audio(buffer.getvalue()[:kept_bytes])
+
+
 def test_an_mp3_cut_inside_its_first_frame_says_so():
     whole = encode(_tone(1.0), 22_050, "mp3")
     tag_bytes = 10 + int.from_bytes(whole[6:10], "big")  # its ID3 tag's size is below 128

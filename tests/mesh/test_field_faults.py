@@ -91,6 +91,19 @@ def test_short_clips_of_any_length_name_the_minimum(mesh: Mesh, duration_s: floa
     assert "too short" in answer["message"] and "at least 0.25 s" in answer["message"]
 
 
+def test_a_file_cut_short_to_a_few_samples_says_both_that_it_is_short_and_cut(
+    mesh: Mesh,
+) -> None:
+    hum = synthesize_hum(hum_notes([64, 67], note_duration_s=1.0), SAMPLE_RATE_HZ)
+    whole = encode(hum, SAMPLE_RATE_HZ, "wav")
+
+    status, answer = take(mesh, whole[:400])  # its header promises 2 s or more
+
+    assert status == 400, answer
+    assert "too short" in answer["message"] and "at least 0.25 s" in answer["message"]
+    assert "The file is cut short: its header promises" in answer["message"]
+
+
 # ---- notes struck again ----
 
 
