@@ -518,8 +518,8 @@ def _decade(digits_text: str) -> str:
 #: top is not smaller than the bottom, a slash joins two numbers said in turn, as "24/7",
 #: "9/11", "7/11" and "50/50" are said.
 FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 8, 10, 12, 16, 32, 64, 100, 1000})
-#: Denominators of scores and ratings: "9/10" is "nine out of ten", "10/10" "ten out of ten"
-#: (but "1/10" is "one tenth").
+#: Denominators of scores and ratings: "9/10" is "nine out of ten", "0/10" "zero out of
+#: ten", "10/10" "ten out of ten" (but "1/10" is "one tenth").
 SCORE_DENOMINATORS = frozenset({10})
 _FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
@@ -527,7 +527,7 @@ _FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 def _fraction(numerator: int, denominator: int) -> str:
     """ "1/2" -> "one half", "3/4" -> "three quarters", "2/3" -> "two thirds", "1/100" ->
     "one hundredth", "9/10" -> "nine out of ten"."""
-    if denominator in SCORE_DENOMINATORS and 1 < numerator <= denominator:
+    if denominator in SCORE_DENOMINATORS and numerator != 1 and numerator <= denominator:
         return f"{cardinal(str(numerator))} out of {cardinal(str(denominator))}"
     if not (0 < numerator < denominator and denominator in FRACTION_DENOMINATORS):
         return f"{cardinal(str(numerator))} {cardinal(str(denominator))}"
@@ -545,7 +545,8 @@ def _fraction(numerator: int, denominator: int) -> str:
 def _date(match: re.Match[str]) -> str:
     """A written date said as people say it: "3/4/2020" and "3-4-2020" -> "March fourth
     twenty twenty" (month first, as in the US, unless the first number cannot be a month:
-    "25/12/2024" -> "December twenty-fifth ..."), "25.12.2024" (day first), "2024-12-25"
+    "25/12/2024" -> "December twenty-fifth ..."), "25.12.2024" (day first, unless the
+    second number cannot be a month: "12.25.2024"), "2024-12-25"
     (ISO) and "2024/12/25" the same way; a two-digit year as said ("'05": "oh five").
     Numbers that make no date are said in turn."""
     if match.group("iso_year"):
@@ -555,11 +556,10 @@ def _date(match: re.Match[str]) -> str:
             int(match.group("iso_day")),
         )
     elif match.group("dot_year"):
-        year_text, month, day = (
-            match.group("dot_year"),
-            int(match.group("dot_month")),
-            int(match.group("dot_day")),
-        )
+        first, second = int(match.group("dot_day")), int(match.group("dot_month"))
+        year_text = match.group("dot_year")
+        # Day first, as in Europe, unless the second number cannot be a month.
+        day, month = (second, first) if second > 12 >= first else (first, second)
     else:
         first, second = int(match.group("slash_first")), int(match.group("slash_second"))
         year_text = match.group("slash_year")

@@ -82,6 +82,8 @@ def test_accented_letters_and_curly_apostrophes_are_kept_as_written() -> None:
         ("13/14/2020", "thirteen fourteen twenty twenty"),
         ("10-10-2020", "october tenth twenty twenty"),
         ("1/2/3", "one two three"),
+        ("12.25.2024", "december twenty fifth twenty twenty four"),
+        ("0/10", "zero out of ten"),
         ("2020/12/25", "december twenty fifth twenty twenty"),
         ("1-800-555-1234", "one eight oh oh five five five one two three four"),
         ("50/50", "fifty fifty"),
