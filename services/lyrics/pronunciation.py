@@ -96,6 +96,9 @@ def pronunciations(word: str) -> tuple[Pronunciation, ...]:
     """Every distinct way of saying ``word``, cmudict's first; at least one (a guess)."""
     word = word.lower()
     found = pronouncing.phones_for_word(word)
+    if not found and word.endswith("'"):
+        # An apostrophe closing an elision cmudict has without it: "rock 'n' roll".
+        found = pronouncing.phones_for_word(word[:-1])
     if not found and "'" in word:
         # cmudict lacks many contractions; "dreamin'" is sung like "dreamin".
         found = pronouncing.phones_for_word(word.replace("'", ""))
@@ -118,6 +121,12 @@ def pronounce(word: str) -> Pronunciation:
 def syllable_counts(word: str) -> frozenset[int]:
     """Every syllable count ``word`` may be sung with."""
     return frozenset(p.syllable_count for p in pronunciations(word))
+
+
+def in_dictionary(word: str) -> bool:
+    """Whether cmudict has ``word`` exactly as written, apostrophes included ("'til",
+    "'em", "goin'"), lower case."""
+    return bool(pronouncing.phones_for_word(word))
 
 
 def is_known(word: str) -> bool:

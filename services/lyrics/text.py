@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from services.lyrics.errors import LyricsInputError
-from services.lyrics.pronunciation import is_known
+from services.lyrics.pronunciation import in_dictionary, is_known
 
 if TYPE_CHECKING:
     import inflect
@@ -331,7 +331,7 @@ def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> I
             elif unit := _unit(word, previous_word, line[: match.start()]):
                 yield from _spoken(unit, token.strip(), match, warnings)
             else:
-                yield from _written(word, match)
+                yield from _written(*_with_elision(line, word, match.span("word")))
             previous_word = word
             continue
         if kind == "initials":
@@ -374,9 +374,42 @@ def _lookup(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def _written(word: str, match: re.Match[str]) -> Iterator[SungWord]:
-    """A written word: split at hyphens, an acronym cmudict lacks into its letters."""
-    start, end = match.span("word")
+def _with_elision(line: str, word: str, span: tuple[int, int]) -> tuple[str, int, int]:
+    """The word with an apostrophe before or after it that marks letters left out
+    ("'til", "'cause", "'em", "lovin'", "'n'"), when the pronouncing dictionary knows
+    it so: it changes how the word is said ("'em" is not the letter M) and is shown as
+    written. A quotation mark ("'hello'") is not part of the word. Returns the word and
+    its span in ``line``."""
+    start, end = span
+    before = start > 0 and line[start - 1] in APOSTROPHES
+    before = before and (start == 1 or not line[start - 2].isalnum())
+    after = end < len(line) and line[end] in APOSTROPHES
+    after = after and (end + 1 == len(line) or not line[end + 1].isalnum())
+    for lead, trail in ((before, after), (before, False), (False, after)):
+        if not (lead or trail):
+            continue
+        elided = line[start - lead : end + trail]
+        if _is_elision(_lookup(elided)):
+            return elided, start - lead, end + trail
+    return word, start, end
+
+
+#: Elisions with an apostrophe on both sides, which cmudict lacks ("rock 'n' roll").
+_ELIDED_BOTH_SIDES = frozenset({"'n'"})
+
+
+def _is_elision(form: str) -> bool:
+    """Whether ``form`` (lower case, straight apostrophes) is a word with letters left
+    out: in cmudict as written ("'til", "'em", "o'", "dogs'"), a dropped g ("lovin'"
+    for "loving"), or one of ``_ELIDED_BOTH_SIDES``."""
+    if form in _ELIDED_BOTH_SIDES or in_dictionary(form):
+        return True
+    return form.endswith("in'") and in_dictionary(form[:-1] + "g")
+
+
+def _written(word: str, start: int, end: int) -> Iterator[SungWord]:
+    """A written word at ``line[start:end]``: split at hyphens, an acronym cmudict
+    lacks into its letters."""
     parts = re.split(f"([{re.escape(HYPHENS)}])", word)
     pieces = [part + hyphen for part, hyphen in zip(parts[::2], [*parts[1::2], ""], strict=True)]
     for number, piece in enumerate(pieces):

@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.lyrics.errors import LyricsInputError
-from services.lyrics.text import UnpronounceableError, read_user_lyrics, words_of
+from services.lyrics.pronunciation import pronunciations
+from services.lyrics.text import (
+    ABBREVIATIONS,
+    UNITS,
+    UnpronounceableError,
+    read_user_lyrics,
+    words_of,
+)
 
 
 def sung(text: str) -> list[str]:
@@ -104,6 +111,32 @@ def test_numbers_times_money_and_abbreviations_are_said_as_words(written: str, s
     if written not in ("BTS", "U.S.A."):  # letters are sung as written: no change to name
         changed = [w.split("' is sung as '")[0][1:] for w in read_user_lyrics(written).warnings]
         assert changed and all(token in written for token in changed)
+
+
+@pytest.mark.parametrize(
+    ("written", "shown", "said"),
+    [
+        ("tell 'em", ["tell", "'em"], ("AH0", "M")),  # not the letter M
+        ("'cause I", ["'cause", "I"], ("K", "AH0", "Z")),
+        ("’til dawn", ["’til", "dawn"], ("T", "IH1", "L")),
+        ("rock 'n' roll", ["rock", "'n'", "roll"], ("AH0", "N")),  # not the letter N
+        ("lovin' you", ["lovin'", "you"], ("L", "OW1", "V", "IH0", "N")),
+        ("the dogs' bones", ["the", "dogs'", "bones"], ("D", "AO1", "G", "Z")),
+    ],
+)
+def test_an_apostrophe_that_leaves_letters_out_is_kept_and_said(
+    written: str, shown: list[str], said: tuple[str, ...]
+) -> None:
+    words = [word for line in read_user_lyrics(written).lines for word in line.words]
+    assert [word.text for word in words] == shown
+    elided = next(word for word in words if "'" in word.text or "’" in word.text)
+    assert said in {p.phonemes for p in pronunciations(elided.lookup)}
+    assert read_user_lyrics(written).warnings == ()
+
+
+def test_quotation_marks_around_a_word_are_not_part_of_it() -> None:
+    assert sung("she said 'hello' to me") == ["she", "said", "hello", "to", "me"]
+    assert sung("‘no’ again") == ["no", "again"]
 
 
 def test_the_syllables_of_a_spoken_number_spell_the_spoken_words() -> None:
@@ -205,6 +238,11 @@ _LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyzàáâäçèéêëìíîïñòóôö
         ).map(lambda parts: parts[0] + parts[1]),
         min_size=1,
         max_size=8,
+    ).filter(
+        # Abbreviations and units are said in full ("Dr A" is "doctor A"), as tested above.
+        lambda words: (
+            not any(word.lower() in ABBREVIATIONS or word.lower() in UNITS for word in words)
+        )
     )
 )
 def test_latin_words_are_sung_with_their_exact_spelling(words: list[str]) -> None:
