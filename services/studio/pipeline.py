@@ -284,8 +284,13 @@ class VocalsPipeline:
         else:
             lyrics = self._fit(job, melody, plan, parent)
         revision = request.options
+        # "auto" on a take whose voice was chosen so already chooses it again, for the
+        # same notes.
+        same_voice = revision.voice in ("", parent.engines["voice"]) or (
+            revision.voice == "auto" and parent.options.voice in ("", "auto")
+        )
         sung_the_same = (
-            not (revision.voice and revision.voice != parent.engines["voice"])
+            same_voice
             and not (
                 revision.HasField("transpose_semitones")
                 and revision.transpose_semitones != parent.options.transpose_semitones

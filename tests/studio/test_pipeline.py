@@ -802,7 +802,7 @@ def test_a_tempo_out_of_range_is_refused_quoting_it(pipeline: VocalsPipeline) ->
 def test_a_revision_asking_for_auto_chooses_again(
     pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
 ) -> None:
-    take = new_take(pipeline)
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(voice="slt"), no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
     request.options.voice = "auto"
     revised = final_take(pipeline.revise(request, no_deadline))
@@ -810,6 +810,24 @@ def test_a_revision_asking_for_auto_chooses_again(
     assert sung.voice_id == "auto"
     assert sung.options.range_policy == synth_pb2.RANGE_POLICY_UNSPECIFIED
     assert revised.voice_choice.startswith("voice auto:")
+
+
+@pytest.mark.parametrize("take_voice", ["", "auto"])
+def test_auto_again_on_a_take_whose_voice_was_chosen_so_changes_nothing(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth], take_voice: str
+) -> None:
+    # The same notes choose the same voice: nothing sung would differ.
+    options = studio_pb2.VocalsOptions(voice=take_voice)
+    take = final_take(pipeline.run(RECORDING, options, no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.voice = "auto"
+    with pytest.raises(InvalidInputError, match="the revision changes nothing"):
+        next(pipeline.revise(request, no_deadline))
+
+    request.melody.CopyFrom(take.melody)
+    request.melody.notes[0].midi_pitch += 5  # new notes may choose another voice
+    final_take(pipeline.revise(request, no_deadline))
+    assert stages[2].requests[-1].voice_id == "auto"
 
 
 def test_a_revision_that_changes_nothing_is_refused_before_anything_runs(
