@@ -10,6 +10,8 @@ answers pass through it, rewrites those two sentences in the JSON errors the gat
 sends (``gateway.config._local_reply_config`` gives them their JSON shape):
 
 - ``'seed' must be a whole number, 0 or more, not "-1"``
+- ``'melody.notes[0].onset_s' must be a number, not "x"`` (a JSON path, from 0)
+- ``the keys of 'line_texts' must each be a whole number, not "abc"``
 - ``unknown query parameter 'colour'; the parameters are: genre, lyrics_provider, ...``
 
 The fields each request takes come from the descriptor set the transcoder reads, so
@@ -48,11 +50,32 @@ local function kind_of(type_name)
   return KINDS[type_name] or ("a value of type " .. string.lower(type_name))
 end
 
+-- A field as the transcoder names it ("seed", "melody.notes[0].onset_s", a map's
+-- "line_texts[0].key"), as a person reads it: a map's keys and values are named as such
+-- ([0] is the entry's place in the JSON object, not its key).
+local function named(field)
+  local map = string.match(field, "^(.-)%[%d+%]%.key$")
+  if map ~= nil then
+    return "the keys of '" .. map .. "' must each be"
+  end
+  map = string.match(field, "^(.-)%[%d+%]%.value$")
+  if map ~= nil then
+    return "the values of '" .. map .. "' must each be"
+  end
+  return "'" .. field .. "' must be"
+end
+
 local function reworded(text)
   -- ("\" is no escape in a Lua pattern: \" matches the JSON-escaped quote as it is.)
-  text = string.gsub(text, [[([%w_%.]+): invalid value \"(.-)\" for type TYPE_(%w+)]],
+  -- ([=[ ]=] brackets: the pattern holds "]]".)
+  text = string.gsub(text, [=[([%w_%.%[%]]+): invalid value \"(.-)\" for type TYPE_(%w+)]=],
     function(field, value, type_name)
-      return "'" .. field .. "' must be " .. kind_of(type_name) .. [[, not \"]] .. value .. [[\"]]
+      return named(field) .. " " .. kind_of(type_name) .. [[, not \"]] .. value .. [[\"]]
+    end)
+  -- A JSON number or literal where text was expected: "invalid value 5 for type ...".
+  text = string.gsub(text, [=[([%w_%.%[%]]+): invalid value ([^%s\"]+) for type TYPE_(%w+)]=],
+    function(field, value, type_name)
+      return named(field) .. " " .. kind_of(type_name) .. ", not " .. value
     end)
   text = string.gsub(text, [[Could not find field \"(.-)\" in the type \"(.-)\"%.]],
     function(field, type_name)

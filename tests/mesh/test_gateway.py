@@ -21,6 +21,9 @@ from tests.support.hums import hum_notes, synthesize_hum
 from tests.support.mesh import SERVICE_NAMES, Mesh
 from tests.support.rest import http, http_json, post_json
 
+#: Any take: the transcoder refuses a body of the wrong shape before a service is asked.
+REVISE = "/v1/takes/0123456789abcdef0123456789abcdef:revise"
+
 
 def test_root_returns_the_seed_banner(mesh: Mesh) -> None:
     status, banner = http_json(mesh, "GET", "/")
@@ -220,10 +223,29 @@ def test_the_transcoders_refusals_are_in_words_not_protobuf_terms(
     assert int(headers["content-length"]) == len(reply)
 
 
-def test_a_json_field_of_the_wrong_type_is_told_in_words(mesh: Mesh) -> None:
-    status, error = post_json(mesh, "/v1/lyrics:write", {"seed": "x"})
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/v1/lyrics:write", {"seed": "x"}, "'seed' must be a whole number, 0 or more, not \"x\""),
+        (
+            REVISE,
+            {"melody": {"notes": [{"onset_s": "x"}]}},
+            "'melody.notes[0].onset_s' must be a number, not \"x\"",
+        ),
+        (
+            REVISE,
+            {"line_texts": {"abc": "la"}},
+            "the keys of 'line_texts' must each be a whole number, not \"abc\"",
+        ),
+        (REVISE, {"line_texts": {"0": 5}}, "the values of 'line_texts' must each be text, not 5"),
+    ],
+)
+def test_a_json_field_of_the_wrong_type_is_told_in_words(
+    mesh: Mesh, path: str, body: dict[str, object], message: str
+) -> None:
+    status, error = post_json(mesh, path, body)
     assert status == 400
-    assert error["message"] == "'seed' must be a whole number, 0 or more, not \"x\""
+    assert error["message"] == message
 
 
 def test_answers_carry_the_security_headers(mesh: Mesh) -> None:
