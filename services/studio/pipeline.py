@@ -423,10 +423,12 @@ class VocalsPipeline:
             warnings.extend(fitted.warnings)
         else:
             lines = dict(plan.kept)
-            old_labels = {line.phrase_index: line.rhyme_label for line in parent.lyrics.lines}
+            old_labels = plan.labels or {
+                line.phrase_index: line.rhyme_label for line in parent.lyrics.lines
+            }
             # Each replaced line is fitted alone, so the lyrics service calls it "the
             # line"; messages name it by its place in the take, counted from 1.
-            phrases_in_order = sorted({*plan.kept, *plan.to_fit})
+            phrases_in_order = sorted({*plan.kept, *plan.to_fit, *plan.added})
             for phrase_index, text in sorted(plan.to_fit.items()):
                 line_name = f"line {phrases_in_order.index(phrase_index) + 1}"
                 try:
@@ -451,6 +453,12 @@ class VocalsPipeline:
                         rhyme_label=old_labels.get(phrase_index, ""),
                     )
                 warnings.extend(f"{line_name}: {w}" for w in fitted.warnings)
+            for phrase_index in sorted(plan.added):
+                lines[phrase_index] = self._rewritten_line(
+                    job, melody, parent, phrase_index, "", lines
+                )
+                line_name = f"line {phrases_in_order.index(phrase_index) + 1}"
+                warnings.append(f"{line_name}: the lyricist wrote words for the added notes")
         job.timed("lyrics", began)
         job.warnings.extend(warnings)
         old = lyrics_from_proto(parent.lyrics)
@@ -503,15 +511,13 @@ class VocalsPipeline:
         if partner is not None:
             request.rhyme_with = " ".join(partner.text.split()[-3:])
         # Nor does the new line end where another line of the song does.
-        others = [*parent.lyrics.lines, *lines.values()]
+        # (The line it replaces may be among them: new words need not end as it did.)
+        others = [
+            *parent.lyrics.lines,
+            *(line for index, line in lines.items() if index != phrase_index),
+        ]
         request.avoid_end_words.extend(
-            sorted(
-                {
-                    " ".join(line.text.split()[-3:])
-                    for line in others
-                    if line.phrase_index != phrase_index
-                }
-            )
+            sorted({" ".join(line.text.split()[-3:]) for line in others})
         )
         written = lyrics_from_proto(self._write_lyrics(job, request))
         return replace(line_on_phrase(written.lines[0], melody, phrase_index), rhyme_label=label)

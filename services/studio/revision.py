@@ -56,6 +56,9 @@ class WordsPlan:
         their notes are now too few for the words, the lyricist writes the line again
         instead of the revision being refused.
     refit_rewritable: the same for ``refit_all``: none of its words are the user's.
+    added: phrases of notes added after a rest, with no line yet: the lyricist writes one
+        for each (only when none of the take's words are the user's).
+    labels: each phrase's rhyme label, by phrase index of the new melody.
     """
 
     kept: dict[int, LyricLine] = field(default_factory=dict)
@@ -64,10 +67,12 @@ class WordsPlan:
     user_edited: bool = False
     rewritable: frozenset[int] = frozenset()
     refit_rewritable: bool = False
+    added: frozenset[int] = frozenset()
+    labels: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> bool:
-        return not self.to_fit and not self.refit_all
+        return not self.to_fit and not self.refit_all and not self.added
 
 
 def checked_melody(
@@ -310,8 +315,12 @@ def plan_words(
     # Words the user never wrote may be written again when they no longer fit the notes.
     lyricists = [_lyricists_line(line, old_lyrics) for line in old_lyrics.lines]
     texts = [line_texts.get(index, line.text) for index, line in enumerate(old_lyrics.lines)]
-    if len(new_melody.phrases) != len(old_melody.phrases) or len(old_lyrics.lines) != len(
-        new_melody.phrases
+    mapping = _phrase_mapping(old_melody, new_melody)
+    added = frozenset(range(len(new_melody.phrases))) - set((mapping or {}).values())
+    if (
+        mapping is None
+        or len(old_lyrics.lines) != len(old_melody.phrases)
+        or (added and not (all(lyricists) and not line_texts))
     ):
         return WordsPlan(
             refit_all="\n".join(texts),
@@ -322,26 +331,69 @@ def plan_words(
     kept = {}
     to_fit = {}
     rewritable = set()
+    labels = {}
     for index, line in enumerate(old_lyrics.lines):
+        new_index = mapping[line.phrase_index]
+        labels[new_index] = line.rhyme_label
         old_phrase = old_melody.phrases[line.phrase_index]
-        new_phrase = new_melody.phrases[line.phrase_index]
+        new_phrase = new_melody.phrases[new_index]
         if index in line_texts or old_phrase.note_count != new_phrase.note_count:
-            to_fit[line.phrase_index] = texts[index].strip()
+            to_fit[new_index] = texts[index].strip()
             if lyricists[index] and index not in line_texts:
-                rewritable.add(line.phrase_index)
+                rewritable.add(new_index)
             continue
         # Same number of notes: each syllable stays on the note at its place in the phrase.
         shift = new_phrase.first_note_index - old_phrase.first_note_index
-        kept[line.phrase_index] = replace(
+        kept[new_index] = replace(
             line,
+            phrase_index=new_index,
             syllables=tuple(
                 replace(syllable, note_index=syllable.note_index + shift)
                 for syllable in line.syllables
             ),
         )
     return WordsPlan(
-        kept=kept, to_fit=to_fit, user_edited=user_edited, rewritable=frozenset(rewritable)
+        kept=kept,
+        to_fit=to_fit,
+        user_edited=user_edited,
+        rewritable=frozenset(rewritable),
+        added=added,
+        labels=labels,
     )
+
+
+def _phrase_mapping(old: Melody, new: Melody) -> dict[int, int] | None:
+    """Old phrase index -> the new phrase that holds its notes; None when phrases were
+    split, joined or emptied (their lines no longer map one to one onto phrases).
+
+    With as many phrases as before, each phrase is the one at its place. With more, a
+    new phrase holding no note of the old melody (notes added after a rest) maps from
+    none: the lines keep their phrases, and the new one needs words of its own.
+    """
+    if len(new.phrases) == len(old.phrases):
+        return {index: index for index in range(len(old.phrases))}
+    phrase_of_onset = {
+        round(note.onset_s, 3): index
+        for index, phrase in enumerate(old.phrases)
+        for note in old.phrase_notes(phrase)
+    }
+    mapping: dict[int, int] = {}
+    for new_index, phrase in enumerate(new.phrases):
+        sources = {
+            phrase_of_onset[onset]
+            for note in new.phrase_notes(phrase)
+            if (onset := round(note.onset_s, 3)) in phrase_of_onset
+        }
+        if len(sources) > 1:
+            return None  # two phrases joined
+        for old_index in sources:
+            if old_index in mapping:
+                return None  # one phrase split
+            mapping[old_index] = new_index
+    if len(mapping) != len(old.phrases):
+        return None  # a phrase lost every note it had
+    in_order = [mapping[index] for index in range(len(old.phrases))]
+    return mapping if in_order == sorted(in_order) else None
 
 
 #: How much faster (or, below 1, slower) a revision may sing a take.

@@ -394,7 +394,10 @@ def test_a_line_the_lyricist_writes_again_avoids_the_other_lines_ends(tmp_path: 
 
     rewrite = lyrics.requests[-1]
     assert rewrite.rhyme_with  # the kept line of its group
-    assert list(rewrite.avoid_end_words) == [" ".join(take.lyrics.lines[1].text.split()[-3:])]
+    # Every line's end, the replaced one's too (new words need not end as it did).
+    assert set(rewrite.avoid_end_words) == {
+        " ".join(line.text.split()[-3:]) for line in take.lyrics.lines
+    }
 
 
 def test_a_note_deleted_without_phrases_keeps_its_phrase_across_the_gap_it_leaves(
@@ -434,6 +437,31 @@ def test_a_note_added_alone_in_a_rest_joins_the_nearer_line_and_the_other_keeps_
     assert revised.lyrics.lines[0].text == take.lyrics.lines[0].text
     assert revised.lyrics.lines[0].syllables == take.lyrics.lines[0].syllables
     assert revised.lyrics.lines[1].syllables[0].note_index == 3
+
+
+def test_notes_added_after_a_rest_get_a_line_of_their_own_and_the_others_keep_their_words(
+    lyricist_pipeline: VocalsPipeline,
+) -> None:
+    pipeline = lyricist_pipeline
+    options = studio_pb2.VocalsOptions(theme="harbour", seed=5)
+    take = final_take(pipeline.run(RECORDING, options, no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.melody.CopyFrom(take.melody)
+    del request.melody.phrases[:]
+    for onset_s, pitch in ((5.0, 64), (5.5, 62), (6.0, 60)):  # a new phrase at the end
+        request.melody.notes.append(
+            music_pb2.Note(onset_s=onset_s, duration_s=0.4, midi_pitch=pitch)
+        )
+    request.melody.duration_s = 6.5
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    old_lines, new_lines = take.lyrics.lines, revised.lyrics.lines
+    assert [line.text for line in new_lines[:2]] == [line.text for line in old_lines]
+    assert [s.note_index for s in new_lines[2].syllables] == [5, 6, 7]
+    ends = [words_of(line.text)[-1].lower() for line in new_lines]
+    assert len(set(ends)) == 3, ends  # the new line ends where no other does
+    assert "line 3: the lyricist wrote words for the added notes" in revised.warnings
 
 
 def test_after_the_user_replaced_one_line_the_lyricists_other_lines_may_still_be_rewritten(

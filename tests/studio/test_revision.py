@@ -12,6 +12,7 @@ from services.common.errors import InvalidInputError
 from services.common.music import LyricLine, Lyrics, Melody, Note, Phrase, Syllable
 from services.studio.revision import (
     EDITED_ENGINE,
+    USER_PROVIDER,
     checked_lyrics,
     checked_melody,
     line_on_phrase,
@@ -305,3 +306,43 @@ def test_syllables_edited_on_their_notes_make_the_lines_text() -> None:
     )
     checked = checked_lyrics(edited, melody)
     assert [line.text for line in checked.lines] == ["Happy day!", "sing out"]
+
+
+def _with_a_new_phrase_after_a_rest(old: Melody) -> Melody:
+    notes = [*old.notes, Note(5.0, 0.4, 60), Note(5.5, 0.4, 62)]
+    return checked_melody(Melody(notes, [], 6.0, "edited"), max_duration_s=MAX_S, edited_from=old)
+
+
+def test_a_new_phrase_of_added_notes_keeps_every_line_and_asks_the_lyricist_for_one() -> None:
+    old = two_phrase_melody()
+    plan = plan_words(old, two_line_lyrics(), _with_a_new_phrase_after_a_rest(old))
+
+    assert not plan.refit_all
+    assert [line.text for _, line in sorted(plan.kept.items())] == ["happy day", "sing on"]
+    assert plan.added == {2}
+    assert not plan.unchanged
+
+
+def test_a_new_phrase_among_the_users_own_words_re_flows_them_as_before() -> None:
+    old = two_phrase_melody()
+    users = replace(two_line_lyrics(), provider=USER_PROVIDER)
+    plan = plan_words(old, users, _with_a_new_phrase_after_a_rest(old))
+    assert plan.refit_all == "happy day\nsing on"
+    assert not plan.added
+
+
+def test_a_new_phrase_between_two_keeps_the_later_lines_on_their_moved_phrases() -> None:
+    first = two_phrase_melody().notes[:3]  # 0 to 1.5 s
+    second = [Note(5.5, 0.5, 65), Note(6.0, 1.0, 67)]
+    old = Melody([*first, *second], [Phrase(0, 3, 0.0, 1.5), Phrase(3, 2, 5.5, 1.5)], 7.5, "x")
+    # Two notes added alone in the long rest between them: a phrase of their own.
+    notes = [*first, Note(3.0, 0.4, 60), Note(3.5, 0.4, 62), *second]
+    new = checked_melody(Melody(notes, [], 7.5, "edited"), max_duration_s=MAX_S, edited_from=old)
+
+    plan = plan_words(old, two_line_lyrics(), new)
+
+    assert [(p.first_note_index, p.note_count) for p in new.phrases] == [(0, 3), (3, 2), (5, 2)]
+    assert sorted(plan.kept) == [0, 2]
+    assert plan.kept[2].phrase_index == 2
+    assert [s.note_index for s in plan.kept[2].syllables] == [5, 6]
+    assert plan.added == {1}
