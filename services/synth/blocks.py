@@ -52,7 +52,8 @@ MAX_PEAK = 0.9
 #: The first block's length; each next block is twice as long as the one before.
 FIRST_BLOCK_S = 0.5
 #: Frames synthesized before a block: more than half of WORLD's pulse response (fft_size/2,
-#: 23 ms at 22.05 kHz), so every pulse that reaches into the block is there.
+#: 12 ms at 22.05 kHz with world.SYNTHESIS_FFT_SIZE), so every pulse that reaches into
+#: the block is there.
 CONTEXT_S = 0.04
 #: Pad frames before the context that set the pulse phase (their sound is thrown away).
 PAD_S = 0.02
