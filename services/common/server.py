@@ -34,6 +34,10 @@ from services.common.telemetry import (
 
 logger = logging.getLogger(__name__)
 
+#: Largest request metadata (headers) a service takes: above Envoy's default limit on a
+#: request's headers (max_request_headers_kb, 60 KiB); see grpc_message_options.
+METADATA_LIMIT_BYTES = 128 * 1024
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -83,6 +87,13 @@ def grpc_message_options(
     return [
         ("grpc.max_receive_message_length", limit_bytes),
         ("grpc.max_send_message_length", max(limit_bytes, 64 * MEBIBYTE)),
+        # Envoy passes a REST call's whole path (query string included) on as the
+        # x-envoy-original-path header: with gRPC's default limits (8 KiB soft, 16 KiB
+        # hard) a long query was refused at random as RESOURCE_EXHAUSTED (HTTP 429) before
+        # the service could say which field was too long. Envoy itself refuses request
+        # headers past 60 KiB (431), so every request it lets through fits here.
+        ("grpc.max_metadata_size", METADATA_LIMIT_BYTES),
+        ("grpc.absolute_max_metadata_size", METADATA_LIMIT_BYTES),
     ]
 
 

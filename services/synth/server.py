@@ -76,10 +76,24 @@ def request_from_proto(message: synth_pb2.SingRequest | synth_pb2.SingAudioReque
             for line in message.lyrics.lines
             for syllable in line.syllables
         ],
-        voice_id=message.voice_id,
+        voice_id=_voice_id(message),
         engine=engine,
         options=options_from_proto(message.options),
     )
+
+
+def _voice_id(message: synth_pb2.SingRequest | synth_pb2.SingAudioRequest) -> str:
+    """The voice asked for: ``voice_id``, or the REST request's ``voice``.
+
+    Raises InvalidInputError when both are given and differ.
+    """
+    voice = message.voice if isinstance(message, synth_pb2.SingAudioRequest) else ""
+    if voice and message.voice_id and voice != message.voice_id:
+        raise InvalidInputError(
+            f"the voice is given twice, as 'voice' ({voice!r}) and 'voice_id' "
+            f"({message.voice_id!r}); give one"
+        )
+    return voice or message.voice_id
 
 
 def event_to_proto(event: Progress | AudioChunk | SingSummary) -> synth_pb2.SingResponse:

@@ -29,7 +29,14 @@ from services.synth.phonemes import is_voiced
 from services.synth.score import PhraseScore
 from services.synth.speech import Speech
 from services.synth.timing import Segment, layout, time_map
-from services.synth.world import FloatArray, PiecewiseAnalysis, add_breath, frames_at, warp_formants
+from services.synth.world import (
+    FloatArray,
+    PiecewiseAnalysis,
+    add_breath,
+    frames_at,
+    synthesis_fft_size,
+    warp_formants,
+)
 
 Float32Array = npt.NDArray[np.float32]
 
@@ -101,13 +108,18 @@ def _resynthesize(
     times_s = start_s + np.arange(frame_count, dtype=np.float64) * FRAME_PERIOD_S
     source_s, voiced = time_map(segments, times_s)
     positions = np.interp(source_s, source_times_s, np.arange(source_frames))
-    # frames_at reads the two frames around a position: nothing past the last one sung.
-    analysis = PiecewiseAnalysis(
-        speech.samples, rate, source_voiced, frames_needed=math.floor(float(positions.max())) + 2
-    )
     # The contour is drawn for the whole phrase at once (its fine fluctuation is
     # normalised over the phrase); the (n_frames, n_bins) tables only block by block.
     f0_hz = sung_contour(phrase.notes, times_s, expression, seed=seed) * voiced
+    sung_hz = f0_hz[f0_hz > 0]
+    # frames_at reads the two frames around a position: nothing past the last one sung.
+    analysis = PiecewiseAnalysis(
+        speech.samples,
+        rate,
+        source_voiced,
+        frames_needed=math.floor(float(positions.max())) + 2,
+        fft_size=synthesis_fft_size(float(sung_hz.min()) if sung_hz.size else 0.0, rate),
+    )
 
     def rows(start: int, stop: int) -> tuple[FloatArray, FloatArray]:
         at = positions[start:stop]

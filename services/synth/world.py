@@ -38,7 +38,8 @@ APERIODICITY_STEP_FRAMES = 2
 #: 12 s take moved by 3 % RMS against 1024 points (median of its blocks, -30 dB;
 #: measured 2026-12-01), sung pitch, onsets and the words Whisper heard in bench.synth
 #: not at all. ``tests/synth/test_world_analysis.py`` holds a vowel to 5 % (256 points
-#: would reach 9 %).
+#: would reach 9 %). A phrase sung below what 512 points can voice gets more: see
+#: :func:`synthesis_fft_size`.
 SYNTHESIS_FFT_SIZE = 512
 
 
@@ -85,9 +86,10 @@ def analyse_spectra(
     sample_rate_hz: int,
     start: int,
     stop: int,
+    fft_size: int = SYNTHESIS_FFT_SIZE,
 ) -> tuple[FloatArray, FloatArray]:
     """Envelope and aperiodicity of frames [start, stop), each (stop - start, n_bins), at
-    the synthesis resolution (:func:`synthesis_bins`).
+    the resolution of a ``fft_size``-point synthesis (:func:`synthesis_bins`).
 
     CheapTrick and D4C analyse every frame on its own (a window around its time, sized
     by its f0), so frames analysed in separate calls are the same as in one, up to the
@@ -114,15 +116,30 @@ def analyse_spectra(
         threshold=0.0,
     )
     aperiodicity = frames_at(sparse, (np.arange(start, stop) - grid[0]) / step)
-    return synthesis_bins(envelope), synthesis_bins(aperiodicity)
+    return synthesis_bins(envelope, fft_size), synthesis_bins(aperiodicity, fft_size)
 
 
-def synthesis_bins(table: FloatArray) -> FloatArray:
-    """The bins of an analysed table (n_frames, n_bins) that a SYNTHESIS_FFT_SIZE-point
-    WORLD synthesis uses: every k-th, where k is the analysis FFT size over it (1 when
-    the analysis used no more points); shape (n_frames, n_bins // k + 1)."""
-    every = max(1, (table.shape[1] - 1) * 2 // SYNTHESIS_FFT_SIZE)
+def synthesis_bins(table: FloatArray, fft_size: int = SYNTHESIS_FFT_SIZE) -> FloatArray:
+    """The bins of an analysed table (n_frames, n_bins) that a ``fft_size``-point WORLD
+    synthesis uses: every k-th, where k is the analysis FFT size over it (1 when the
+    analysis used no more points); shape (n_frames, n_bins // k + 1)."""
+    every = max(1, (table.shape[1] - 1) * 2 // fft_size)
     return np.ascontiguousarray(table[:, ::every])
+
+
+def synthesis_fft_size(lowest_f0_hz: float, sample_rate_hz: int) -> int:
+    """The FFT size to synthesize a phrase whose lowest sung f0 is ``lowest_f0_hz``:
+    SYNTHESIS_FFT_SIZE, doubled until WORLD voices that f0.
+
+    WORLD's synthesis (synthesis.cpp, GetTimeBase) treats an f0 below
+    ``sample_rate_hz / fft_size + 1`` as unvoiced: at 512 points and 22.05 kHz that is
+    44 Hz (MIDI 29), which a voice transposed far below its range reaches, and such notes
+    came out silent.
+    """
+    fft_size = SYNTHESIS_FFT_SIZE
+    while lowest_f0_hz > 0 and sample_rate_hz / fft_size + 1.0 >= lowest_f0_hz:
+        fft_size *= 2
+    return fft_size
 
 
 class PiecewiseAnalysis:
@@ -141,14 +158,17 @@ class PiecewiseAnalysis:
         sample_rate_hz: int,
         voiced_mask: FloatArray,
         frames_needed: int | None = None,
+        fft_size: int = SYNTHESIS_FFT_SIZE,
     ):
         """``frames_needed``: no frame from this one on is ever asked for (the speech
         after the last sung sound, e.g. the throw-away schwa piper ends a phrase with);
-        those frames are not analysed. None analyses every frame."""
+        those frames are not analysed. None analyses every frame. ``fft_size``: the
+        synthesis's (:func:`synthesis_fft_size`), which sets the tables' bins."""
         self._signal = samples.astype(np.float64)
         self._rate = sample_rate_hz
         self._f0, self._times_s = analyse_f0(self._signal, sample_rate_hz, voiced_mask)
         self._frames = self._f0.size if frames_needed is None else min(frames_needed, self._f0.size)
+        self._fft_size = fft_size
         self._envelope: FloatArray | None = None
         self._aperiodicity: FloatArray | None = None
 
@@ -162,7 +182,13 @@ class PiecewiseAnalysis:
         # The first call analyses what it asks for, a later one all the rest.
         stop = frames if done == 0 else self._frames
         envelope, aperiodicity = analyse_spectra(
-            self._signal, self._f0, self._times_s, self._rate, done, min(stop, self._frames)
+            self._signal,
+            self._f0,
+            self._times_s,
+            self._rate,
+            done,
+            min(stop, self._frames),
+            self._fft_size,
         )
         if self._envelope is not None and self._aperiodicity is not None:
             envelope = np.concatenate([self._envelope, envelope])

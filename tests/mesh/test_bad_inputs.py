@@ -295,6 +295,13 @@ CASES: dict[str, Case] = {
     "oversized json": Case(
         LYRICS, "application/json", lambda: lyrics_json(theme="la " * 700_000), (400, 413)
     ),
+    "a theme of 18,000 characters in the query string": Case(
+        VOCALS + "?theme=" + "ocean+" * 3000,
+        "audio/wav",
+        lambda: wav(hum()),
+        (400,),
+        "the theme has 18000 characters; at most 500 are allowed",
+    ),
     "json of the wrong types": Case(
         LYRICS, "application/json", lambda: lyrics_json(seed="many"), (400,), "seed"
     ),

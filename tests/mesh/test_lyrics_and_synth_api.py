@@ -105,6 +105,34 @@ def test_the_answer_of_lyrics_write_is_sung_as_it_is_by_vocals_sing(
     assert np.max(np.abs(samples)) > 0.05
 
 
+def test_vocals_sing_takes_the_voice_by_the_name_melody_to_vocals_gives_it(
+    mesh: Mesh, melody: dict
+) -> None:
+    _, lyrics = post_json(mesh, "/v1/lyrics:write", {"melody": melody, "seed": 1})
+
+    def sample_rate_hz(**voice: str) -> int:
+        status, _, body = http(
+            mesh,
+            "POST",
+            "/v1/vocals:sing",
+            body=json.dumps({"melody": melody, "lyrics": lyrics, **voice}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 200, body[:300]
+        return int(soundfile.info(io.BytesIO(body)).samplerate)
+
+    # slt sings at 24 kHz, joe at 22.05 kHz: the voice asked for is the one heard.
+    assert sample_rate_hz(voice="slt") == sample_rate_hz(voice_id="slt") == 24_000
+    assert sample_rate_hz(voice="joe") == 22_050
+    status, reply = post_json(
+        mesh,
+        "/v1/vocals:sing",
+        {"melody": melody, "lyrics": lyrics, "voice": "slt", "voice_id": "joe"},
+    )
+    assert status == 400
+    assert "the voice is given twice" in reply["message"]
+
+
 def test_vocals_sing_sings_the_words_it_is_given(mesh: Mesh, melody: dict) -> None:
     # The same notes with two different texts must not sound the same: the words are read.
     def sung(word: str) -> np.ndarray:

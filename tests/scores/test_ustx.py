@@ -162,6 +162,19 @@ def test_words_survive_as_utf8_text_and_never_turn_into_yaml_booleans() -> None:
     ]
 
 
+def test_a_hyphenated_words_joining_hyphen_is_not_sung() -> None:
+    melody = replace(MELODY, notes=NOTES[:3])
+    syllables = [
+        Syllable("twen", 0, starts_word=True),
+        Syllable("ty-", 1, starts_word=False),
+        Syllable("four", 2, starts_word=False),
+    ]
+    lyrics = [
+        note["lyric"] for note in load(melody_to_ustx(melody, syllables))["voice_parts"][0]["notes"]
+    ]
+    assert lyrics == ["twen", "ty", "four"]
+
+
 def test_the_same_take_always_gives_the_same_file() -> None:
     assert melody_to_ustx(MELODY, SYLLABLES) == melody_to_ustx(MELODY, SYLLABLES)
 

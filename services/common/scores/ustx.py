@@ -84,7 +84,7 @@ def melody_to_ustx(melody: Melody, syllables: Sequence[Syllable] = (), title: st
         if lyric is None:
             text = DEFAULT_LYRIC
         else:
-            text = HOLD_LYRIC if lyric.continues_melisma else lyric.text
+            text = HOLD_LYRIC if lyric.continues_melisma else _note_lyric(lyric.text)
         notes.append(
             _note(
                 position_ticks=grid_note.start_16 * TICKS_PER_SIXTEENTH,
@@ -146,6 +146,13 @@ def melody_to_ustx(melody: Melody, syllables: Sequence[Syllable] = (), title: st
         project, Dumper=_UstxDumper, sort_keys=False, allow_unicode=True, width=1_000_000
     )
     return text.encode("utf-8")
+
+
+def _note_lyric(text: str) -> str:
+    """A syllable's text as a note's lyric: without the hyphen that joins it to the next
+    syllable of a hyphenated word ("twen", "ty-", "four" of "twenty-four"), which
+    OpenUtau's phonemizers would read as part of the syllable."""
+    return text.rstrip("-") or text
 
 
 def _note(position_ticks: int, duration_ticks: int, tone: int, lyric: str) -> dict[str, Any]:
