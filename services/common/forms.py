@@ -361,6 +361,26 @@ def _typed(field_type: int, name: str, text: str) -> object:
             raise InvalidInputError(f"the form field {name!r} must be a finite number")
         return value
     try:
-        return int(text or 0)
+        value = int(text or 0)
     except ValueError:
         raise InvalidInputError(f"the form field {name!r} must be a whole number") from None
+    lowest, highest = _INTEGER_RANGES.get(field_type, (-(2**63), 2**63 - 1))
+    if not lowest <= value <= highest:
+        raise InvalidInputError(
+            f"the form field {name!r} must be a whole number from {lowest} to {highest}, not {text}"
+        )
+    return value
+
+
+#: The values each protobuf integer type holds (setting another raised protobuf's own
+#: "Value out of range", which named no field).
+_INTEGER_RANGES: dict[int, tuple[int, int]] = {
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_FIXED32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_ENUM: (-(2**31), 2**31 - 1),
+}

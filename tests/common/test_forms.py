@@ -330,6 +330,15 @@ def test_a_form_field_that_is_no_option_or_not_of_its_type_is_refused(
         set_form_fields(pitch_pb2.UploadMelodyRequest(), fields)
 
 
+@pytest.mark.parametrize("seed", ["-5", "99999999999"])
+def test_a_whole_number_its_field_cannot_hold_is_refused_naming_the_field(seed: str) -> None:
+    with pytest.raises(
+        InvalidInputError,
+        match=re.escape(f"'seed' must be a whole number from 0 to 4294967295, not {seed}"),
+    ):
+        set_form_fields(studio_pb2.VocalsOptions(), {"seed": seed})
+
+
 def test_a_json_body_is_refused_with_what_to_send_instead() -> None:
     with pytest.raises(InvalidInputError, match="the audio file itself is expected"):
         read_upload("application/json; charset=utf-8", b'{"audio": "..."}')
