@@ -43,9 +43,11 @@ Float32Array = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class Timbre:
-    """How a voice is derived from the speaker: envelope warp (1 = as spoken)."""
+    """How a voice is derived from the speaker: envelope warp (1 = as spoken), and a
+    level in dB that brings its singing to the loudness of the others (0 = as analysed)."""
 
     formant_ratio: float = 1.0
+    level_gain_db: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,13 @@ def _resynthesize(
         fft_size=synthesis_fft_size(float(sung_hz.min()) if sung_hz.size else 0.0, rate),
     )
 
+    level_power = 10.0 ** (timbre.level_gain_db / 10.0)
+
     def rows(start: int, stop: int) -> tuple[FloatArray, FloatArray]:
         at = positions[start:stop]
         envelope, aperiodicity = analysis.covering(math.ceil(float(np.max(at))) + 1)
-        out_envelope = warp_formants(frames_at(envelope, at), timbre.formant_ratio)
+        # The envelope is a power spectrum: WORLD's output scales with its square root.
+        out_envelope = warp_formants(frames_at(envelope, at), timbre.formant_ratio) * level_power
         out_aperiodicity = frames_at(aperiodicity, at)
         breathy = add_breath(out_aperiodicity, breathiness, rate)
         return out_envelope, np.where(voiced[start:stop, None] > 0, breathy, out_aperiodicity)

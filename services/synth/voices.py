@@ -224,16 +224,18 @@ LOCAL_VOICES: dict[str, LocalVoice] = {
             "re-pitched onto the notes with WORLD as joe is; needs the Debian packages "
             "festival + festvox-us-slt-hts",
         ),
+        # Sung through WORLD, SLT's speech came out 6 dB below the other voices (active
+        # RMS -22.9 against -16.7 to -16.9 dBFS over six bench songs, 2026-12-02).
+        Timbre(level_gain_db=6.0),
         speaker=festival.SLT,
     ),
     "joe-high": PiperSingingVoice(
         _local_info(
             "joe-high",
-            "Joe, raised (alto range)",
+            "Joe, lighter (raised formants)",
             22050,
             _JOE_LICENCE,
-            "joe with formants raised 15% and a higher range: a man's voice pushed up, "
-            "not a woman's",
+            "joe with formants raised 15%: a lighter man's voice in joe's range, not a woman's",
         ),
         Timbre(formant_ratio=1.15),
     ),
