@@ -9,7 +9,7 @@ the body). So a Lua filter, placed before the transcoder so that the transcoder'
 answers pass through it, rewrites those two sentences in the JSON errors the gateway
 sends (``gateway.config._local_reply_config`` gives them their JSON shape):
 
-- ``'seed' must be a whole number, 0 or more, not "-1"``
+- ``'seed' must be a whole number from 0 to 4294967295, not "-1"``
 - ``'melody.notes[0].onset_s' must be a number, not "x"`` (a JSON path, from 0)
 - ``the keys of 'line_texts' must each be a whole number, not "abc"``
 - ``unknown query parameter 'colour'; the parameters are: genre, lyrics_provider, ...``
@@ -35,9 +35,10 @@ KIND_OF_TYPE = {
     "SINT64": "a whole number",
     "SFIXED32": "a whole number",
     "SFIXED64": "a whole number",
-    "UINT32": "a whole number, 0 or more",
+    # The bounds say what is wrong with a number too large as with one below 0.
+    "UINT32": "a whole number from 0 to 4294967295",
     "UINT64": "a whole number, 0 or more",
-    "FIXED32": "a whole number, 0 or more",
+    "FIXED32": "a whole number from 0 to 4294967295",
     "FIXED64": "a whole number, 0 or more",
     "BOOL": "true or false",
     "ENUM": "one of its named values",

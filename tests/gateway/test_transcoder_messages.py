@@ -26,6 +26,6 @@ def test_a_requests_query_parameters_are_its_scalar_fields() -> None:
 
 def test_the_filter_knows_every_scalar_type_and_the_requests_it_serves() -> None:
     source = lua_source(descriptor_set(), [STUDIO])
-    assert '["UINT32"] = "a whole number, 0 or more"' in source
+    assert '["UINT32"] = "a whole number from 0 to 4294967295"' in source
     assert '["expertmusic.studio.v1.CreateTakeRequest"] = "genre, ' in source
     assert "function envoy_on_response(handle)" in source

@@ -192,7 +192,13 @@ def test_a_grpc_callers_passed_deadline_is_deadline_exceeded_at_the_gateway(mesh
             "POST",
             "/melody-to-vocals?seed=-1",
             b"RIFF",
-            "'seed' must be a whole number, 0 or more, not \"-1\"",
+            "'seed' must be a whole number from 0 to 4294967295, not \"-1\"",
+        ),
+        (
+            "POST",
+            "/melody-to-vocals?seed=99999999999",
+            b"RIFF",
+            "'seed' must be a whole number from 0 to 4294967295, not \"99999999999\"",
         ),
         (
             "POST",
@@ -226,7 +232,11 @@ def test_the_transcoders_refusals_are_in_words_not_protobuf_terms(
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/v1/lyrics:write", {"seed": "x"}, "'seed' must be a whole number, 0 or more, not \"x\""),
+        (
+            "/v1/lyrics:write",
+            {"seed": "x"},
+            "'seed' must be a whole number from 0 to 4294967295, not \"x\"",
+        ),
         (
             REVISE,
             {"melody": {"notes": [{"onset_s": "x"}]}},
