@@ -22,6 +22,7 @@ the phrases that differ (it keeps the phrases it sang recently).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -443,7 +444,7 @@ class VocalsPipeline:
                     )
                     warnings.append(
                         f"{line_name}: the lyricist wrote new words for its edited notes: "
-                        f"the old ones did not fit them ({error})"
+                        f"the old ones did not fit them ({_without_advice(str(error))})"
                     )
                     continue
                 for line in fitted.lines:
@@ -747,3 +748,14 @@ def _stage_error(
     if code is grpc.StatusCode.CANCELLED:
         return UnavailableError(f"the {stage} call was cancelled")
     return UnavailableError(f"the {stage} service is unavailable ({code.name}: {details})")
+
+
+#: The advice the lyrics service adds to a line with more syllables than notes
+#: (services/lyrics/user_lyrics.py), meant for a person who wrote the line.
+_FIT_ADVICE = re.compile(r"\. Shorten the line or sing it with more notes\.?$")
+
+
+def _without_advice(reason: str) -> str:
+    """Why a line did not fit, without advice to shorten it: once the lyricist has written
+    the line anew, there is nothing left to shorten."""
+    return _FIT_ADVICE.sub("", reason)

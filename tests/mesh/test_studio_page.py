@@ -477,8 +477,18 @@ def test_opening_another_take_shows_nothing_of_the_one_before(
     ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ARROW_UP).key_up(Keys.SHIFT).perform()
     assert "cannot go further" in status.text and "G9" in status.text
 
+    # The edit is not sung yet: opening another take asks first, and keeping it stays.
     (item,) = library_item(browser, low["take_id"])
     item.find_element(By.CSS_SELECTOR, ".take-button").click()
+    dialog = browser.find_element(By.ID, "discard-dialog")
+    wait_for(browser, lambda d: dialog.get_attribute("open") is not None, 5, "the question")
+    assert "notes edited" in dialog.text
+    browser.find_element(By.ID, "discard-keep").click()
+    assert shows_take(browser, high)
+    assert "notes edited" in browser.find_element(By.ID, "edit-summary").text
+    item.find_element(By.CSS_SELECTOR, ".take-button").click()
+    wait_for(browser, lambda d: dialog.get_attribute("open") is not None, 5, "the question")
+    browser.find_element(By.ID, "discard-confirm").click()
     wait_for(browser, lambda d: shows_take(d, low), 10, "the other take")
     # Its own voice, and nothing to sing again until something is changed.
     voice = browser.find_element(By.ID, "revise-voice").get_attribute("value")

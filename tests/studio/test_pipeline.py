@@ -378,6 +378,7 @@ def test_a_deleted_note_under_the_lyricists_words_gets_a_new_line_from_the_lyric
     assert revised.warnings[0].startswith(
         "line 1: the lyricist wrote new words for its edited notes: the old ones did not fit"
     )
+    assert "Shorten the line" not in revised.warnings[0]  # nothing is left to shorten
     # The new line still answers its rhyme group's kept line (AABB: lines 1 and 2).
     assert first.rhyme_label == second.rhyme_label == "A"
     assert rhymes_with(words_of(first.text)[-1], words_of(second.text)[-1])

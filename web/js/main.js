@@ -391,7 +391,9 @@ function showStage(area, stage) {
   const reached = order.indexOf(stage);
   for (const item of document.querySelectorAll(".stages li")) {
     const index = order.indexOf(item.dataset.stage);
-    item.className = index < reached ? "done" : index === reached ? "active" : "";
+    // The take is the last stage: once it is here, nothing is in progress.
+    const done = index < reached || (index === reached && stage === "take");
+    item.className = done ? "done" : index === reached ? "active" : "";
   }
 }
 
@@ -650,7 +652,8 @@ function takeSummary(take) {
     const shift = take.applied_transpose_semitones;
     parts.push(`sung ${Math.abs(shift)} semitone${Math.abs(shift) === 1 ? "" : "s"} ${shift > 0 ? "higher" : "lower"} than hummed`);
   }
-  const notes = [take.voice_choice, ...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])]
+  // The take's warnings include its lyrics' own: each is said once.
+  const notes = [...new Set([take.voice_choice, ...(take.warnings ?? []), ...(take.lyrics?.warnings ?? [])])]
     .filter(Boolean)
     .map((note) => note[0].toUpperCase() + note.slice(1).replace(/\.$/, ""));
   return `${[parts.join(" · "), ...notes].join(". ")}.`;
@@ -1140,6 +1143,9 @@ async function loadTakes({ more = false } = {}) {
 }
 
 async function openTake(takeId) {
+  if (takeId !== state.take?.take_id && !(await confirmDiscard())) {
+    return;
+  }
   stopJob();
   clearMessage("edit");
   try {
@@ -1149,6 +1155,25 @@ async function openTake(takeId) {
   } catch (error) {
     showError(state.take ? "edit" : "library", error);
   }
+}
+
+/**
+ * When the open take has edits not sung yet, asks the person whether to leave them;
+ * resolves true when there are none or they agree (opening another take drops them).
+ */
+function confirmDiscard() {
+  const pending = state.take && !state.job ? revisionRequest() : null;
+  if (!pending) {
+    return Promise.resolve(true);
+  }
+  const dialog = $("discard-dialog");
+  $("discard-what").textContent = `${describeChanges(pending).replace(/^To sing: /, "Not sung yet: ")} Opening another take leaves them behind.`;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "discard"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("discard-keep").focus(); // the safe answer is the one Enter gives
+  });
 }
 
 /** Asks the person to confirm deleting `take`; resolves true when they do. */
@@ -1392,6 +1417,14 @@ function wire() {
 
 async function start() {
   wire();
+  // Closing or reloading the page with edits not sung yet asks first (the browser's own
+  // question: a page may not word it).
+  window.addEventListener("beforeunload", (event) => {
+    if (state.take && !state.job && revisionRequest()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
   refreshKeyButton();
   setRecordState("idle");
   updateTransport();
