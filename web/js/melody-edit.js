@@ -295,10 +295,25 @@ export function addNote(doc, onsetS, midiPitch) {
   return { doc: withNotes(doc, [...doc.notes, note], doc.nextId + 1), id: note.id };
 }
 
-/** Adds a note right after the given one, at its pitch, where there is room. */
+/**
+ * Adds a note right after the given one, at its pitch, where there is room. On a legato
+ * line (the next note starts as this one ends) the note gives up its second half to the
+ * new one instead, as a hummed note that should have been two. Returns {doc, id}.
+ */
 export function addNoteAfter(doc, id) {
-  const note = doc.notes[indexOf(doc, id)];
-  return addNote(doc, endOf(note), note.midi_pitch);
+  const index = indexOf(doc, id);
+  const note = doc.notes[index];
+  const end = endOf(note);
+  const next = doc.notes.find((other) => other.onset_s > note.onset_s && other.id !== id);
+  if (!next || next.onset_s - end >= MIN_NOTE_S - 1e-9) {
+    return addNote(doc, end, note.midi_pitch);
+  }
+  if (note.duration_s < 2 * MIN_NOTE_S) {
+    throw new EditError("there is no room after this note, and it is too short to share");
+  }
+  const half = clamp(roundTime(note.onset_s + note.duration_s / 2), note.onset_s + MIN_NOTE_S, end - MIN_NOTE_S);
+  const shortened = replaceNote(doc, index, { ...note, duration_s: span(note.onset_s, half) });
+  return addNote(shortened, half, note.midi_pitch);
 }
 
 /** Replaces the words of one line (sung as written when the take is sung again). */

@@ -173,6 +173,20 @@ test("a note is added where there is room, and joins the line before it", () => 
   assert.equal(after.notes[5].onset_s, 3.5);
 });
 
+test("a note added after one on a legato line takes its second half", () => {
+  let doc = documentFromTake(take());
+  // Note 1 (0.5-0.9 s) is stretched to end where note 2 starts: no room after it.
+  doc = resizeNote(doc, 1, { endDeltaS: 0.1 });
+  const { doc: added, id } = addNoteAfter(doc, 1);
+  const before = added.notes.find((note) => note.id === 1);
+  const note = added.notes.find((note) => note.id === id);
+  assert.equal(added.notes.length, 6);
+  assert.ok(Math.abs(before.duration_s - 0.25) < 1e-9, before.duration_s);
+  assert.ok(Math.abs(note.onset_s - 0.75) < 1e-9 && Math.abs(note.duration_s - 0.25) < 1e-9);
+  assert.equal(note.midi_pitch, 60);
+  assert.equal(note.syllable, "");
+});
+
 test("only lines whose words changed are sent, by line index", () => {
   let doc = documentFromTake(take());
   doc = setLineText(doc, 0, "la la la");
