@@ -14,6 +14,10 @@ const TOO_BIG_HINT = `The gateway takes files up to ${DEFAULT_UPLOAD_LIMIT_MB} M
 // INVALID_ARGUMENT (400), so only the words tell them from other bad input.
 const UPLOAD_TOO_BIG = /\bupload is\b.*\blimit\b/i;
 const AUDIO_TOO_LONG = /\baudio is\b.* s long\b.*\blimit\b/i;
+// services/pitch/melody.py: "the recording is too short: 200 ms long; a melody needs at
+// least ..."; services/common/audio.py: "could not decode the upload as audio ...".
+const RECORDING_TOO_SHORT = /\brecording is too short\b/i;
+const NOT_AUDIO = /\bcould not decode the upload as audio\b/i;
 
 /**
  * A message for a person: {title, detail, hint}.
@@ -50,6 +54,20 @@ export function describeError(error, context = {}) {
       title: "The recording is too long.",
       detail,
       hint: "Send a shorter part of it: a verse or a chorus is enough.",
+    };
+  }
+  if (refusedInput && RECORDING_TOO_SHORT.test(detail)) {
+    return {
+      title: "The recording is too short.",
+      detail,
+      hint: "Hum or sing for a few seconds: a melody needs a few notes.",
+    };
+  }
+  if (refusedInput && NOT_AUDIO.test(detail)) {
+    return {
+      title: "This file is not audio the service can read.",
+      detail,
+      hint: "Send a recording in a common format (wav, flac, mp3, ogg, webm, m4a), or record one here.",
     };
   }
   if (status === 429 || code === GrpcCode.RESOURCE_EXHAUSTED) {

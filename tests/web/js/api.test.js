@@ -78,7 +78,9 @@ test("an upload past the service's own limits is told as too big or too long", (
     ["the upload is over the limit of 10.0 MB", /too big/],
     ["the audio is 312.0 s long; the limit is 300 s", /too long/],
     ["the audio is at least 301.0 s long; the limit is 300 s", /too long/],
-    ["could not decode the upload as audio: it has no audio stream", /could not use/],
+    ["could not decode the upload as audio: it has no audio stream", /not audio the service can read/],
+    ["the recording is too short: 200 ms long; a melody needs at least 250 ms", /too short/],
+    ["'seed' must be a whole number from 0 to 4294967295, not \"-1\"", /could not use/],
   ];
   for (const [message, title] of cases) {
     const told = describeError(new ApiError(message, { status: 400, code: GrpcCode.INVALID_ARGUMENT }), {
