@@ -1162,31 +1162,38 @@ async function openTake(takeId) {
  * resolves true when there are none or they agree (opening another take drops them).
  */
 function confirmDiscard() {
-  const pending = state.take && !state.job ? revisionRequest() : null;
+  const pending = unsungEdits();
   if (!pending) {
     return Promise.resolve(true);
   }
-  const dialog = $("discard-dialog");
   $("discard-what").textContent = `${describeChanges(pending).replace(/^To sing: /, "Not sung yet: ")} Opening another take leaves them behind.`;
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "discard"), { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-    $("discard-keep").focus(); // the safe answer is the one Enter gives
-  });
+  return askInDialog("discard-dialog", "discard", "discard-keep");
+}
+
+/** The revision the open take's edits would ask for, when none is being sung; else null. */
+function unsungEdits() {
+  return state.take && !state.job ? revisionRequest() : null;
 }
 
 /** Asks the person to confirm deleting `take`; resolves true when they do. */
 function confirmDelete(take) {
-  const dialog = $("delete-dialog");
   $("delete-what").textContent = [takeTitle(take), takeTime(take), `${take.audio_duration_s.toFixed(1)} s`]
     .filter(Boolean)
     .join(" · ");
+  return askInDialog("delete-dialog", "delete", "delete-keep");
+}
+
+/**
+ * Shows a modal dialog with the safe answer (`safeButtonId`) focused, so Enter gives it;
+ * resolves true when the person chose the button whose value is `yes`.
+ */
+function askInDialog(dialogId, yes, safeButtonId) {
+  const dialog = $(dialogId);
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === yes), { once: true });
     dialog.returnValue = "";
     dialog.showModal();
-    $("delete-keep").focus(); // the safe answer is the one Enter gives
+    $(safeButtonId).focus();
   });
 }
 
@@ -1420,7 +1427,7 @@ async function start() {
   // Closing or reloading the page with edits not sung yet asks first (the browser's own
   // question: a page may not word it).
   window.addEventListener("beforeunload", (event) => {
-    if (state.take && !state.job && revisionRequest()) {
+    if (unsungEdits()) {
       event.preventDefault();
       event.returnValue = "";
     }

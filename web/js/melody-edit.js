@@ -304,8 +304,8 @@ export function addNoteAfter(doc, id) {
   const index = indexOf(doc, id);
   const note = doc.notes[index];
   const end = endOf(note);
-  const next = doc.notes.find((other) => other.onset_s > note.onset_s && other.id !== id);
-  if (!next || next.onset_s - end >= MIN_NOTE_S - 1e-9) {
+  const [, nextOnset] = room(doc, index);
+  if (nextOnset - end >= MIN_NOTE_S - 1e-9) {
     return addNote(doc, end, note.midi_pitch);
   }
   if (note.duration_s < 2 * MIN_NOTE_S) {
