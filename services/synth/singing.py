@@ -30,6 +30,7 @@ from services.synth.score import PhraseScore
 from services.synth.speech import Speech
 from services.synth.timing import Segment, layout, time_map
 from services.synth.world import (
+    APERIODICITY_STEP_FRAMES,
     FloatArray,
     PiecewiseAnalysis,
     add_breath,
@@ -43,11 +44,14 @@ Float32Array = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class Timbre:
-    """How a voice is derived from the speaker: envelope warp (1 = as spoken), and a
-    level in dB that brings its singing to the loudness of the others (0 = as analysed)."""
+    """How a voice is derived from the speaker: envelope warp (1 = as spoken), a level
+    in dB that brings its singing to the loudness of the others (0 = as analysed), and
+    how many frames apart its speech's aperiodicity is analysed (see
+    ``world.APERIODICITY_STEP_FRAMES``)."""
 
     formant_ratio: float = 1.0
     level_gain_db: float = 0.0
+    aperiodicity_step_frames: int = APERIODICITY_STEP_FRAMES
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ def _resynthesize(
         source_voiced,
         frames_needed=math.floor(float(positions.max())) + 2,
         fft_size=synthesis_fft_size(float(sung_hz.min()) if sung_hz.size else 0.0, rate),
+        aperiodicity_step=timbre.aperiodicity_step_frames,
     )
 
     level_power = 10.0 ** (timbre.level_gain_db / 10.0)

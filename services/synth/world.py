@@ -26,7 +26,8 @@ DIO_SPEED = 4
 #: D4C analyses one frame in this many (10 ms apart at 5 ms frames); the frames between
 #: are interpolated. Against every frame, on voiced frames of a sung phrase: 0.04 dB
 #: median / 1.6 dB 95th-percentile error at 2, 0.13 / 1.8 dB at 3 (measured 2026-12-01),
-#: but 3 cost Festival's singing a word of the 19 Whisper heard in bench.synth.
+#: but 3 cost Festival's singing a word of the 19 Whisper heard in bench.synth. A voice
+#: may ask for a longer step (``singing.Timbre.aperiodicity_step_frames``).
 APERIODICITY_STEP_FRAMES = 2
 #: WORLD synthesizes every pulse with FFTs of (n_bins - 1) * 2 points, as many as the
 #: analysis used: 1024 at 22.05-24 kHz, because CheapTrick's window must hold three
@@ -87,9 +88,11 @@ def analyse_spectra(
     start: int,
     stop: int,
     fft_size: int = SYNTHESIS_FFT_SIZE,
+    aperiodicity_step: int = APERIODICITY_STEP_FRAMES,
 ) -> tuple[FloatArray, FloatArray]:
     """Envelope and aperiodicity of frames [start, stop), each (stop - start, n_bins), at
-    the resolution of a ``fft_size``-point synthesis (:func:`synthesis_bins`).
+    the resolution of a ``fft_size``-point synthesis (:func:`synthesis_bins`), the
+    aperiodicity analysed on every ``aperiodicity_step``-th frame and interpolated.
 
     CheapTrick and D4C analyse every frame on its own (a window around its time, sized
     by its f0), so frames analysed in separate calls are the same as in one, up to the
@@ -102,11 +105,11 @@ def analyse_spectra(
         sample_rate_hz,
     )
     # D4C is two thirds of the analysis time; aperiodicity changes slowly, so it is
-    # analysed on every APERIODICITY_STEP_FRAMES-th frame (a grid fixed in absolute frame
+    # analysed on every ``aperiodicity_step``-th frame (a grid fixed in absolute frame
     # numbers, so pieces analysed apart agree) and interpolated. threshold=0 turns off
     # D4C's own voicing decision, which marks whole stretches of vowels as noise
     # (aperiodicity 1) at random; voicing is decided by f0.
-    step = APERIODICITY_STEP_FRAMES
+    step = aperiodicity_step
     grid = np.arange(start - start % step, min(stop - 1 + step, f0_hz.size), step)
     sparse = pyworld.d4c(
         signal,
@@ -159,16 +162,19 @@ class PiecewiseAnalysis:
         voiced_mask: FloatArray,
         frames_needed: int | None = None,
         fft_size: int = SYNTHESIS_FFT_SIZE,
+        aperiodicity_step: int = APERIODICITY_STEP_FRAMES,
     ):
         """``frames_needed``: no frame from this one on is ever asked for (the speech
         after the last sung sound, e.g. the throw-away schwa piper ends a phrase with);
         those frames are not analysed. None analyses every frame. ``fft_size``: the
-        synthesis's (:func:`synthesis_fft_size`), which sets the tables' bins."""
+        synthesis's (:func:`synthesis_fft_size`), which sets the tables' bins.
+        ``aperiodicity_step``: see :func:`analyse_spectra`."""
         self._signal = samples.astype(np.float64)
         self._rate = sample_rate_hz
         self._f0, self._times_s = analyse_f0(self._signal, sample_rate_hz, voiced_mask)
         self._frames = self._f0.size if frames_needed is None else min(frames_needed, self._f0.size)
         self._fft_size = fft_size
+        self._aperiodicity_step = aperiodicity_step
         self._envelope: FloatArray | None = None
         self._aperiodicity: FloatArray | None = None
 
@@ -189,6 +195,7 @@ class PiecewiseAnalysis:
             done,
             min(stop, self._frames),
             self._fft_size,
+            self._aperiodicity_step,
         )
         if self._envelope is not None and self._aperiodicity is not None:
             envelope = np.concatenate([self._envelope, envelope])

@@ -6,6 +6,12 @@ import numpy as np
 import pytest
 
 from services.synth.blocks import FRAME_PERIOD_S, pyworld
+from services.synth.voices import (
+    LOCAL_VOICES,
+    PIPER_APERIODICITY_STEP_FRAMES,
+    FestivalSingingVoice,
+    PiperSingingVoice,
+)
 from services.synth.world import (
     APERIODICITY_STEP_FRAMES,
     SYNTHESIS_FFT_SIZE,
@@ -28,15 +34,16 @@ def _vowel_then_noise(seconds: float = 1.2) -> np.ndarray:
     return (0.2 * np.where(burst, noise, voice)).astype(np.float32)
 
 
-def test_analysing_in_two_pieces_gives_what_one_pass_gives() -> None:
+@pytest.mark.parametrize("step", [APERIODICITY_STEP_FRAMES, PIPER_APERIODICITY_STEP_FRAMES])
+def test_analysing_in_two_pieces_gives_what_one_pass_gives(step: int) -> None:
     samples = _vowel_then_noise()
     mask = np.ones(int(len(samples) / RATE_HZ / FRAME_PERIOD_S) + 2)
     f0_hz, times_s = analyse_f0(samples.astype(np.float64), RATE_HZ, mask)
     whole_envelope, whole_aperiodicity = analyse_spectra(
-        samples.astype(np.float64), f0_hz, times_s, RATE_HZ, 0, f0_hz.size
+        samples.astype(np.float64), f0_hz, times_s, RATE_HZ, 0, f0_hz.size, aperiodicity_step=step
     )
 
-    analysis = PiecewiseAnalysis(samples, RATE_HZ, mask)
+    analysis = PiecewiseAnalysis(samples, RATE_HZ, mask, aperiodicity_step=step)
     analysis.covering(37)  # a first block that needs an odd number of frames
     envelope, aperiodicity = analysis.covering(f0_hz.size)
 
@@ -61,14 +68,17 @@ def test_frames_after_the_last_sung_one_are_not_analysed() -> None:
     assert envelope.shape[0] == aperiodicity.shape[0] == 150
 
 
-def test_sparse_aperiodicity_stays_close_to_analysing_every_frame() -> None:
+@pytest.mark.parametrize("step", [APERIODICITY_STEP_FRAMES, PIPER_APERIODICITY_STEP_FRAMES])
+def test_sparse_aperiodicity_stays_close_to_analysing_every_frame(step: int) -> None:
     samples = _vowel_then_noise().astype(np.float64)
     f0_hz, times_s = analyse_f0(samples, RATE_HZ)
     every_frame = synthesis_bins(pyworld.d4c(samples, f0_hz, times_s, RATE_HZ, threshold=0.0))
 
-    _, sparse = analyse_spectra(samples, f0_hz, times_s, RATE_HZ, 0, f0_hz.size)
+    _, sparse = analyse_spectra(
+        samples, f0_hz, times_s, RATE_HZ, 0, f0_hz.size, aperiodicity_step=step
+    )
 
-    assert APERIODICITY_STEP_FRAMES > 1
+    assert step > 1
     voiced = f0_hz > 0
     error_db = np.abs(
         20 * np.log10(np.clip(sparse, 1e-3, 1)) - 20 * np.log10(np.clip(every_frame, 1e-3, 1))
@@ -105,3 +115,17 @@ def test_synthesis_from_every_second_bin_sounds_as_the_full_analysis() -> None:
     assert full.shape[1] == 2 * (SYNTHESIS_FFT_SIZE // 2) + 1
     difference = np.sqrt(np.mean((halved - reference) ** 2))
     assert difference < 0.05 * np.sqrt(np.mean(reference**2))
+
+
+def test_piper_voices_analyse_aperiodicity_more_sparsely_and_festival_voices_do_not() -> None:
+    steps = {}
+    for voice_id, voice in LOCAL_VOICES.items():
+        assert isinstance(voice, PiperSingingVoice | FestivalSingingVoice)
+        steps[voice_id] = voice.timbre.aperiodicity_step_frames
+
+    assert steps == {
+        "joe": PIPER_APERIODICITY_STEP_FRAMES,
+        "joe-high": PIPER_APERIODICITY_STEP_FRAMES,
+        "slt": APERIODICITY_STEP_FRAMES,
+        "festival": APERIODICITY_STEP_FRAMES,
+    }
