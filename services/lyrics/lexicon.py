@@ -410,20 +410,7 @@ vanish: light celestial person / sad
 return: person vehicle time / hopeful
 travel +move: person vehicle / hopeful
 hurry +move: person vehicle / energetic
-gather: plant paper food / calm
-cherish: person feeling paper / love
-embrace +me: person / love
-welcome: person morning dawn spring / hopeful
-borrow: object paper / nostalgic
-mend: object heart / hopeful
 scatter: plant paper / calm
-shelter +me: person animal / love
-hum: song melody tune lullaby / calm
-admire: light celestial person plant / love
-sketch: place celestial person / calm
-harvest: plant food / happy
-savor: food drink / happy
-visit: place person room / nostalgic
 """
 
 #: Transitive verb (base form), said by a person: the object classes it takes, "/",
@@ -494,6 +481,19 @@ build: fire campfire house / hopeful
 wrap: blanket coat scarf / love calm
 sweep: floor porch / calm
 knead: bread / calm
+gather: flower rose leaf petal blossom wildflower seashell pebble driftwood paper food / calm
+cherish: person feeling paper / love
+embrace +me: person / love
+welcome: person morning dawn spring / hopeful
+borrow: object paper / nostalgic
+mend: object heart / hopeful
+shelter +me: person animal / love
+hum: song melody tune lullaby / calm
+admire: light celestial person plant / love
+sketch: place celestial person / calm
+harvest: food apple cherry berry plum pear peach honey / happy
+savor: food drink / happy
+visit: place person room / nostalgic
 """
 
 

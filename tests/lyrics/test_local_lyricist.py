@@ -178,6 +178,31 @@ def test_scene_adjectives_and_verbs_are_lexicon_words() -> None:
             assert set(scene.words(part_of_speech)) <= words, scene.keys
 
 
+#: Verbs that say nothing without an object: "we gather roses", never "the food gathers".
+OBJECT_VERBS = [
+    "gather",
+    "cherish",
+    "embrace",
+    "welcome",
+    "borrow",
+    "mend",
+    "shelter",
+    "admire",
+    "sketch",
+    "harvest",
+    "savor",
+    "visit",
+]
+
+
+def test_verbs_that_need_an_object_are_sung_with_one() -> None:
+    intransitive = lexicon.parse_entries(lexicon.INTRANSITIVE_VERBS)
+    transitive = lexicon.parse_entries(lexicon.TRANSITIVE_VERBS)
+
+    assert [verb for verb in OBJECT_VERBS if verb in intransitive] == []
+    assert [verb for verb in OBJECT_VERBS if verb not in transitive] == []
+
+
 def test_theme_words_join_the_vocabulary_as_singular_nouns() -> None:
     vocabulary = build_vocabulary("dragons and castles", "", "")
     themed = {word.text for word in vocabulary.themed_words}
