@@ -103,7 +103,7 @@ NOUN_CLASSES: dict[str, str] = {
         hawk eagle seagull""",
     "animal": """bird raven dove horse wolf sparrow owl dog cat fox deer swan crow heron gull
         moth bee butterfly lamb hawk eagle robin wren lark nightingale cricket frog
-        rabbit whale dolphin kitten pony buffalo""",
+        rabbit whale dolphin kitten pony mouse""",
 }
 
 #: Classes of the nouns any song may reach for when its own scenes have none that fits:
@@ -375,7 +375,7 @@ beat +rest: heart drum / love energetic
 flutter +move: bird butterfly moth leaf petal / happy love
 hover +rest: bird celestial / calm
 circle +move: bird plane / calm
-graze +rest: horse deer lamb pony buffalo / calm
+graze +rest: horse deer lamb pony / calm
 gallop +move: horse pony / energetic
 swim +move: person animal / happy
 wade +move: person / calm

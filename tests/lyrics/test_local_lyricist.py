@@ -233,6 +233,25 @@ def test_a_line_asked_to_rhyme_with_a_word_answers_it_without_singing_it() -> No
     assert answered >= asked - 3
 
 
+def test_house_is_answered_by_a_rhyme_that_is_not_house_again_on_two_notes() -> None:
+    # "farmhouse" and "lighthouse" sing "house" again, so they do not answer it; a
+    # revision rewriting "That lighthouse" beside "Our house" had only a line that did
+    # not rhyme ("Waves splash") until the lexicon had another rhyme of it.
+    for seed in range(4):
+        lyrics = write_lyrics(
+            LyricsRequest(
+                melody=melody_of([2]),
+                theme="harbour",
+                seed=seed,
+                rhyme_with="Our house",
+                avoid_end_words=("That lighthouse", "Our house"),
+            ),
+            LOCAL,
+        )
+        end = words_of(lyrics.lines[0].text)[-1].lower()
+        assert rhymes_with(end, "house") and "house" not in end, lyrics.lines[0].text
+
+
 def test_a_word_with_no_rhyme_here_is_not_sung_again_in_another_spelling() -> None:
     for notes in (2, 5, 8):
         lyrics = write_lyrics(
