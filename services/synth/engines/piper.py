@@ -8,7 +8,7 @@ what lets :mod:`services.synth.singing` stretch vowels and keep consonants short
 
 The singing drops the silences between words and at the ends, so the model is given an
 input that scales each phoneme's duration (:mod:`.piper_graph`) and says
-them at ``SILENCE_DURATION_SCALE`` of their length: its HiFi-GAN decoder, three quarters
+them at ``SILENCE_DURATION_SCALE`` of their length: its HiFi-GAN decoder, over half
 of its time, costs in proportion to the samples it makes. A real 12 s take then cost
 0.36 instead of 0.42 CPU seconds of speech (2026-12-01), every sung sound as long as
 before, and Whisper heard its words as well (bench: 35.7 % word error rate over 263 sung
