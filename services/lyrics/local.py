@@ -53,6 +53,9 @@ FRAME_TRIES = 6
 RHYMED_FRAME_TRIES = 14
 #: Lines longer than this are split into clauses of natural length.
 LONGEST_SINGLE_CLAUSE = 9
+#: A line that no candidate fills is written as two lines when each half has at least
+#: this many syllables (see ``_fallback_line``).
+MIN_HALF_LINE = 3
 NATURAL_CLAUSE_LENGTHS = (4, 7)
 #: Parts of speech a line may end on (used by fit.py's repairs).
 LINE_ENDINGS = ("noun", "adj", "verb", "name")
@@ -765,8 +768,33 @@ class LocalLyricist:
         return bool(self._rhymes_within(rhyme, frozenset({end_word}), min(later)))
 
     def _fallback_line(self, syllables: int, rule: EndRule | None) -> ComposedLine:
-        """Last resort, rarely needed: the rhyme word after sung "oh"s ("Oh, oh, sing"),
-        or nouns in a row ("rain, river, morning"). Always possible."""
+        """Last resort, rarely needed: a line no candidate filled, of at least twice
+        ``MIN_HALF_LINE`` syllables, written as two lines joined ("The owls soar in the
+        night, we wander by the river"); a shorter one as the rhyme word after sung
+        "oh"s ("Oh, oh, sing"), or nouns in a row ("rain, river, morning"). Always
+        possible."""
+        if syllables >= 2 * MIN_HALF_LINE:
+            # A long phrase (a whole hum as one line) needs many clauses to hold at once
+            # and every candidate failed: each half is a line of its own, the second one
+            # under the rule, each half split again if it must be.
+            head = syllables // 2
+            first = self._line(head, (True,) * head, (), None)
+            second = self._line(syllables - head, (True,) * (syllables - head), (), rule)
+            joined = (*first.words, *second.words)
+            # The second half's capital was the line's, not its word's ("Paris", "I").
+            opening = (
+                second.text[:1].lower()
+                if second.words[:1] and second.words[0][:1].islower()
+                else second.text[:1]
+            )
+            text = f"{first.text}, {opening}{second.text[1:]}"
+            return ComposedLine(
+                joined,
+                text,
+                second.end_word,
+                first.content_words | second.content_words,
+                (*first.clauses, *second.clauses),
+            )
         self.fallback_clauses += 1
         rhymes = (
             self._rhymes_within(rule.rhyme, rule.taken, syllables)

@@ -4,6 +4,7 @@ in the words, repeatable with a seed."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import groupby
 
 import pronouncing
 import pytest
@@ -250,6 +251,27 @@ def test_house_is_answered_by_a_rhyme_that_is_not_house_again_on_two_notes() -> 
         )
         end = words_of(lyrics.lines[0].text)[-1].lower()
         assert rhymes_with(end, "house") and "house" not in end, lyrics.lines[0].text
+
+
+@pytest.mark.parametrize("notes", [16, 24, 29, 40])
+def test_a_long_phrase_sung_as_one_line_is_written_in_clauses_not_a_list_of_nouns(
+    notes: int,
+) -> None:
+    # A whole hum as one phrase, no theme: every candidate line of many clauses could
+    # fail, and the fallback was a list of nouns ("Deck, sea, deck, plane, hillside").
+    for seed in range(6):
+        for mood, genre in (("sad", "blues"), ("melancholy", "ballad")):
+            lyrics = write_lyrics(
+                LyricsRequest(melody=melody_of([notes]), mood=mood, genre=genre, seed=seed),
+                LOCAL,
+            )
+            (line,) = lyrics.lines
+            lone = [len(part.split()) == 1 for part in line.text.split(",")]
+            lone_words_in_a_row = max(
+                (len(list(run)) for is_lone, run in groupby(lone) if is_lone), default=0
+            )
+            assert line_fits(line.text, notes)
+            assert lone_words_in_a_row < 3, line.text
 
 
 def test_a_word_with_no_rhyme_here_is_not_sung_again_in_another_spelling() -> None:
