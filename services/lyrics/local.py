@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import random
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -30,7 +29,7 @@ from services.lyrics import grammar, lexicon, wordbank
 from services.lyrics.grammar import Clause, EndRule, Frame, ends_open, rhyme_of
 from services.lyrics.lexicon import GRAMMAR_WORDS
 from services.lyrics.plan import LinePlan, SyllablePlan
-from services.lyrics.pronunciation import pronounce, rhymes_with
+from services.lyrics.pronunciation import pronounce, rhymes_with, without_accents
 from services.lyrics.spelling import same_word_american
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
@@ -186,7 +185,7 @@ class LocalLyricist:
         avoid_ends: words (lower case) no line ends on, in any spelling, as if earlier
             lines had ended on them (the ends of the song's kept lines).
         """
-        avoided = frozenset(form for word in avoid_ends for form in _forms_of(word))
+        avoided = frozenset(form for word in avoid_ends for form in spellings_of(word))
         count = len(plan.lines)
         first_label = next((label for label in labels if label), "")
         repeat_of = list(plan.repeat_of) if self.refrains and plan.repeat_of else [None] * count
@@ -235,7 +234,7 @@ class LocalLyricist:
                 labels[index] == first_label if first_label else index == 0
             )
             if answers:
-                group_ends[:0] = sorted(_forms_of(rhyme_with))
+                group_ends[:0] = sorted(spellings_of(rhyme_with))
             other_rhymes = frozenset(
                 other.rhyme
                 for other in cluster_of.values()
@@ -895,14 +894,10 @@ class LocalLyricist:
             )
 
 
-def _forms_of(word: str) -> set[str]:
+def spellings_of(word: str) -> set[str]:
     """A word as written, without its accents ("café" -> "cafe") and in its American
     spelling ("harbour" -> "harbor"): the lexicon's spellings of the same word."""
-    plain = "".join(
-        character
-        for character in unicodedata.normalize("NFKD", word)
-        if not unicodedata.combining(character)
-    )
+    plain = without_accents(word)
     forms = {word, plain}
     american = same_word_american(plain)
     if american:
@@ -913,8 +908,8 @@ def _forms_of(word: str) -> set[str]:
 def _same_word(end: str, word: str) -> bool:
     """Whether line end ``end`` is ``word`` in another spelling, or a compound ending in
     it ("sweetheart" for "heart", "discolor" for "colour"): no rhyme, the word again."""
-    ends = _forms_of(end.lower())
-    return any(form.endswith(other) for form in ends for other in _forms_of(word))
+    ends = spellings_of(end.lower())
+    return any(form.endswith(other) for form in ends for other in spellings_of(word))
 
 
 def _curated_rhymes(rhyme: str, taken: frozenset[str], syllables: int) -> list[str]:

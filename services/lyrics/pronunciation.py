@@ -192,11 +192,11 @@ def guess_phonemes(word: str) -> tuple[str, ...]:
     """
     lowered = word.lower()
     letters = [c for c in lowered if c.isalpha()]
-    if letters and word == lowered and not any(c in "aeiouy" for c in _folded(lowered)):
+    if letters and word == lowered and not any(c in "aeiouy" for c in without_accents(lowered)):
         return _hummed(letters)
     phonemes = espeak_arpabet(word)
     if not word.isascii():
-        plain = espeak_arpabet(_folded(word))
+        plain = espeak_arpabet(without_accents(word))
         if _vowel_count(phonemes) - _vowel_count(plain) >= _SPELLED_OUT_EXTRA_SYLLABLES:
             phonemes = plain
     if not _vowel_count(phonemes):
@@ -204,8 +204,8 @@ def guess_phonemes(word: str) -> tuple[str, ...]:
     return _one_primary_stress(list(phonemes))
 
 
-def _folded(word: str) -> str:
-    """The word without diacritics ("Dvořák" -> "Dvorak")."""
+def without_accents(word: str) -> str:
+    """The word without diacritics ("Dvořák" -> "Dvorak", "café" -> "cafe")."""
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -22,6 +22,7 @@ from services.lyrics.pronunciation import (
     Pronunciation,
     is_known,
     pronounce,
+    without_accents,
 )
 from services.lyrics.spelling import same_word_american
 from services.lyrics.text import words_of
@@ -414,8 +415,9 @@ def theme_content_words(theme: str) -> list[Word]:
     adjective by its suffix ("-ful", "-less") or else a noun of class "thing". Plurals
     become singular ("waves" -> "wave") and possessives lose their "'s"
     ("grandmother's" -> "grandmother"). Words cmudict lacks are kept (their
-    pronunciation is guessed); grammatical words, words about the request itself and
-    words not in the Latin alphabet ("café") are skipped.
+    pronunciation is guessed); accents are dropped ("café" -> "cafe"); grammatical
+    words, words about the request itself and words not in the Latin alphabet ("東京")
+    are skipped.
     """
     known = _lexicon_entries()
     found: dict[tuple[str, str], Word] = {}
@@ -425,6 +427,7 @@ def theme_content_words(theme: str) -> list[Word]:
     for index, token in enumerate(tokens):
         if len(found) >= MAX_THEME_WORDS:
             break
+        token = without_accents(token)  # "café" is the lexicon's "cafe"
         if not token.isascii():
             continue
         is_name = token[:1].isupper() and ((cased and index > 0) or not is_known(token))

@@ -27,7 +27,7 @@ from services.lyrics.domain import LyricLine, Lyrics, LyricsFit, LyricsRequest, 
 from services.lyrics.errors import LyricsInputError
 from services.lyrics.fit import FitResult, Mismatch, fit_lines
 from services.lyrics.health import TRACKER, HealthTracker, ProviderState, ProviderStatus
-from services.lyrics.local import LocalLyricist
+from services.lyrics.local import LocalLyricist, spellings_of
 from services.lyrics.plan import SyllablePlan, plan_from_counts, plan_from_melody
 from services.lyrics.prompting import (
     SYSTEM_PROMPT,
@@ -46,7 +46,7 @@ from services.lyrics.rhyme import count_rhymes, normalize_scheme, rhyme_labels
 from services.lyrics.spelling import respelled, theme_spellings
 from services.lyrics.text import read_user_lyrics, words_of
 from services.lyrics.user_lyrics import fit_user_lyrics
-from services.lyrics.vocabulary import build_vocabulary
+from services.lyrics.vocabulary import build_vocabulary, theme_content_words
 
 __all__ = [
     "LyricLine",
@@ -128,7 +128,30 @@ def write_lyrics(
         for line in lyricist.write(plan, labels, rhyme_with=rhyme_with, avoid_ends=avoided_ends)
     ]
     result = fit_lines(raw_lines, plan, labels, lyricist)
+    warnings.extend(_unsung_theme(request.theme, [line.text for line in result.lines]))
     return _lyrics(result, plan, Provider.LOCAL.value, "", seed, warnings)
+
+
+def _unsung_theme(theme: str, lines: Sequence[str]) -> list[str]:
+    """A warning when the local lyricist sang no word of a theme it was given: it had
+    none it could sing ("東京の夜", "2024"), or no line could hold one on these notes."""
+    if not theme.strip():
+        return []
+    theme_words = sorted({word.text.lower() for word in theme_content_words(theme)})
+    if not theme_words:
+        return [
+            f"the local lyricist knows no word of the theme {theme!r} it can sing (it "
+            "sings English words): the lines are not about it"
+        ]
+    sung = {form for line in lines for word in words_of(line) for form in spellings_of(word)}
+    # A theme word is sung in any of its forms ("train": "trains"; "dance": "dancing").
+    stems = [word[:-1] if word.endswith("e") and len(word) > 3 else word for word in theme_words]
+    if not any(form.startswith(stem) for form in sung for stem in stems):
+        return [
+            f"no line could sing a word of the theme ({', '.join(theme_words)}) on these "
+            "notes: the lines are not about it"
+        ]
+    return []
 
 
 #: The longest ``rhyme_with`` taken, in characters (a word, or a line whose last word

@@ -199,3 +199,35 @@ def test_a_first_line_of_six_or_more_syllables_sings_the_theme(
     first_line = write_lyrics(request, LOCAL).lines[0]
 
     assert set(words_of(first_line.text)) & THEMES[theme]
+
+
+def test_an_accented_theme_word_is_the_lexicons_word_without_its_accent() -> None:
+    assert [word.text for word in theme_content_words("café")] == ["cafe"]
+    assert [word.text for word in theme_content_words("Zoë's café")] == ["Zoe", "cafe"]
+
+
+@pytest.mark.parametrize("theme", ["東京の夜", "🚂🌙", "2024"])
+def test_a_theme_with_no_word_the_lyricist_can_sing_is_said_to_be_left_out(theme: str) -> None:
+    lyrics = write_lyrics(
+        LyricsRequest(melody=melody_of([7, 7]), theme=theme, provider="local", seed=1), LOCAL
+    )
+
+    assert any("knows no word of the theme" in warning for warning in lyrics.warnings)
+
+
+def test_a_theme_is_sung_or_its_absence_is_said_never_silently_dropped() -> None:
+    for theme in ("pizza", "a broken umbrella", "the old violin", "trains"):
+        for seed in range(6):
+            lyrics = write_lyrics(
+                LyricsRequest(melody=melody_of([7, 7]), theme=theme, provider="local", seed=seed),
+                LOCAL,
+            )
+            sung = {word for line in lyrics.lines for word in words_of(line.text)}
+            theme_words = {word.text for word in theme_content_words(theme)}
+            said = any("a word of the theme" in warning for warning in lyrics.warnings)
+            assert said != any(word.startswith(tuple(theme_words)) for word in sung), (
+                theme,
+                seed,
+                [line.text for line in lyrics.lines],
+                lyrics.warnings,
+            )
