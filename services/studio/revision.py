@@ -93,7 +93,7 @@ def checked_melody(
     """
     notes = melody.notes
     if not notes:
-        raise InvalidInputError("the edited melody has no notes; a take needs at least one")
+        raise InvalidInputError("the melody has no notes; at least one is needed")
     low, high = MIDI_PITCH_RANGE
     problem = melody_number_problem(melody)
     if problem is not None:

@@ -70,7 +70,7 @@ def test_an_edited_melody_without_phrases_gets_them_from_its_rests() -> None:
         ([Note(0.0, 0.0, 60)], "more than 0 s"),
         ([Note(0.0, -1.0, 60)], "more than 0 s"),
         ([Note(299.9, 1.0, 60)], "at most 300 s"),
-        ([], "no notes"),
+        ([], "^the melody has no notes; at least one is needed$"),
     ],
 )
 def test_edited_notes_that_cannot_be_sung_are_refused_with_the_reason(
