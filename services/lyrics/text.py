@@ -314,7 +314,10 @@ def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> I
     position = 0
     previous_word = ""
     matches = list(_TOKENS.finditer(line))
+    said_with_previous: set[int] = set()  # the "h" of "km/h"
     for index, match in enumerate(matches):
+        if index in said_with_previous:
+            continue
         _note_unsung(line[position : match.start()], warnings)
         position = match.end()
         following = matches[index + 1] if index + 1 < len(matches) else None
@@ -329,7 +332,17 @@ def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> I
             if spoken is not None:
                 yield from _spoken(spoken, token.strip(), match, warnings)
             elif unit := _unit(word, previous_word, line[: match.start()]):
-                yield from _spoken(unit, token.strip(), match, warnings)
+                per = _per_unit(line, match, following)
+                if per is not None and following is not None:
+                    # "5 km/h": one unit per another, said as such.
+                    said_with_previous.add(index + 1)
+                    position = following.end()
+                    source = line[match.start() : following.end()]
+                    yield from _spoken(
+                        f"{unit} per {per}", source, match, warnings, end=following.end()
+                    )
+                else:
+                    yield from _spoken(unit, token.strip(), match, warnings)
             else:
                 yield from _written(*_with_elision(line, word, match.span("word")))
             previous_word = word
@@ -450,11 +463,12 @@ def _letters(token: str, match: re.Match[str]) -> Iterator[SungWord]:
 
 
 def _spoken(
-    spoken: str, source: str, match: re.Match[str], warnings: list[str]
+    spoken: str, source: str, match: re.Match[str], warnings: list[str], end: int | None = None
 ) -> Iterator[SungWord]:
     """Words said for a token that is not written as words; the change is a warning.
 
     ``spoken`` is words separated by spaces; "x." is the letter x said by its name.
+    ``end``: where the text said ends, when past the token ("km/h").
     """
     shown_text = re.sub(r"\b(\w)\.(?=\s|-|$)", r"\1", spoken)
     warnings.append(f"'{source}' is sung as '{shown_text}'")
@@ -467,7 +481,14 @@ def _spoken(
                 shown, lookup = part[0] + shown[2:], _LETTER_KEY.format(part[0].lower())
             else:
                 lookup = _lookup(part)
-            yield SungWord(shown, lookup, number == 0, source, match.start(), match.end())
+            yield SungWord(
+                shown,
+                lookup,
+                number == 0,
+                source,
+                match.start(),
+                match.end() if end is None else end,
+            )
 
 
 def _abbreviation(word: str, period: str | None, following: re.Match[str] | None) -> str | None:
@@ -487,6 +508,26 @@ def _abbreviation(word: str, period: str | None, following: re.Match[str] | None
     if key in _TITLE_OR_PLACE and not next_is_name:
         return _TITLE_OR_PLACE[key]
     return ABBREVIATIONS[key]
+
+
+#: Units of time after a slash ("km/h", "kg/min"): said "per" and their singular.
+PER_UNITS = {
+    "h": "hour",
+    "hr": "hour",
+    "hour": "hour",
+    "min": "minute",
+    "s": "second",
+    "sec": "second",
+}
+
+
+def _per_unit(line: str, match: re.Match[str], following: re.Match[str] | None) -> str | None:
+    """The unit after a slash right after this unit ("/h" of "km/h"), said in full."""
+    if following is None or following.lastgroup != "wordtoken":
+        return None
+    if line[match.end() : following.start()].strip() != "/" or following.group("period"):
+        return None
+    return PER_UNITS.get(following.group("word").lower())
 
 
 def _unit(word: str, previous_word: str, before: str) -> str | None:
