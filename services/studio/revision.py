@@ -306,9 +306,15 @@ def plan_words(
         # The syllables already sit on the notes that will be sung.
         kept = {line.phrase_index: line for line in base.lines}
         to_fit = {}
+        for line in base.lines:
+            if edited_lyrics is not None and _respelled_only(line, old_lyrics):
+                # New words over the old ones' sounds would sing the old words: the line
+                # is sung from its words, checked as any words a user writes.
+                del kept[line.phrase_index]
+                to_fit[line.phrase_index] = line.text.strip() or _spelled(line)
         for index, text in line_texts.items():
             phrase_index = base.lines[index].phrase_index
-            del kept[phrase_index]
+            kept.pop(phrase_index, None)
             to_fit[phrase_index] = text.strip()
         return WordsPlan(kept=kept, to_fit=to_fit, user_edited=user_edited)
 
@@ -441,6 +447,31 @@ def at_tempo(melody: Melody, tempo_scale: float, *, max_duration_s: float) -> Me
         contour=None,
         engine=EDITED_ENGINE,
     )
+
+
+def _respelled_only(line: LyricLine, old_lyrics: Lyrics) -> bool:
+    """Whether a syllable of ``line`` has new text over the sounds the take's syllable
+    on that note had (a client that changed ``text`` and left ``phonemes``)."""
+    old_sounds = {
+        syllable.note_index: (syllable.text.strip().lower(), syllable.phonemes)
+        for syllable in old_lyrics.syllables
+    }
+    for syllable in line.syllables:
+        text, sounds = old_sounds.get(syllable.note_index, (None, ()))
+        if sounds and syllable.phonemes == sounds and syllable.text.strip().lower() != text:
+            return True
+    return False
+
+
+def _spelled(line: LyricLine) -> str:
+    """The words a line's syllables spell ("hap" + "py" -> "happy")."""
+    words: list[str] = []
+    for syllable in line.syllables:
+        if syllable.starts_word or not words:
+            words.append(syllable.text)
+        else:
+            words[-1] += syllable.text
+    return " ".join(words)
 
 
 def _lyricists_line(line: LyricLine, lyrics: Lyrics) -> bool:

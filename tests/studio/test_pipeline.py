@@ -904,3 +904,45 @@ def test_a_revision_asking_for_a_vibrato_is_sung_even_with_nothing_else_changed(
     request.options.vibrato_depth_cents = 40.0
     final_take(pipeline.revise(request, no_deadline))
     assert stages[2].requests[-1].options.vibrato_depth_cents == 40.0
+
+
+def _whole_word_syllable(lyrics: lyrics_pb2.Lyrics) -> tuple[int, int]:
+    """(line, syllable) of the first syllable that is a word on its own."""
+    for line_number, line in enumerate(lyrics.lines):
+        syllables = line.syllables
+        for number, syllable in enumerate(syllables):
+            alone = number + 1 == len(syllables) or syllables[number + 1].starts_word
+            if syllable.starts_word and alone:
+                return line_number, number
+    raise AssertionError("no one-syllable word")
+
+
+def test_a_syllable_given_new_text_over_its_old_sounds_is_sung_as_the_new_word(
+    lyricist_pipeline: VocalsPipeline,
+) -> None:
+    pipeline = lyricist_pipeline
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=2), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.lyrics.CopyFrom(take.lyrics)
+    line, number = _whole_word_syllable(request.lyrics)
+    request.lyrics.lines[line].syllables[number].text = "dance"  # its phonemes left as they were
+
+    revised = final_take(pipeline.revise(request, no_deadline))
+
+    sung = revised.lyrics.lines[line].syllables[number]
+    assert sung.text == "dance"
+    assert list(sung.phonemes) == ["D", "AE1", "N", "S"]
+
+
+def test_a_syllable_given_text_the_voice_cannot_say_is_refused_naming_its_line(
+    lyricist_pipeline: VocalsPipeline,
+) -> None:
+    pipeline = lyricist_pipeline
+    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=2), no_deadline))
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.lyrics.CopyFrom(take.lyrics)
+    line, number = _whole_word_syllable(request.lyrics)
+    request.lyrics.lines[line].syllables[number].text = "Привет"
+
+    with pytest.raises(InvalidInputError, match=f"line {line + 1}"):
+        next(pipeline.revise(request, no_deadline))
