@@ -917,17 +917,25 @@ def _whole_word_syllable(lyrics: lyrics_pb2.Lyrics) -> tuple[int, int]:
     raise AssertionError("no one-syllable word")
 
 
-def test_a_syllable_given_new_text_over_its_old_sounds_is_sung_as_the_new_word(
-    lyricist_pipeline: VocalsPipeline,
-) -> None:
-    pipeline = lyricist_pipeline
+def _revision_respelling_a_word(
+    pipeline: VocalsPipeline, text: str
+) -> tuple[studio_pb2.ReviseTakeRequest, int, int]:
+    """A revision of a new take sending its lyrics back with one one-syllable word's text
+    replaced by ``text`` and its phonemes left as they were: (request, line, syllable)."""
     take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=2), no_deadline))
     request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
     request.lyrics.CopyFrom(take.lyrics)
     line, number = _whole_word_syllable(request.lyrics)
-    request.lyrics.lines[line].syllables[number].text = "dance"  # its phonemes left as they were
+    request.lyrics.lines[line].syllables[number].text = text
+    return request, line, number
 
-    revised = final_take(pipeline.revise(request, no_deadline))
+
+def test_a_syllable_given_new_text_over_its_old_sounds_is_sung_as_the_new_word(
+    lyricist_pipeline: VocalsPipeline,
+) -> None:
+    request, line, number = _revision_respelling_a_word(lyricist_pipeline, "dance")
+
+    revised = final_take(lyricist_pipeline.revise(request, no_deadline))
 
     sung = revised.lyrics.lines[line].syllables[number]
     assert sung.text == "dance"
@@ -937,12 +945,7 @@ def test_a_syllable_given_new_text_over_its_old_sounds_is_sung_as_the_new_word(
 def test_a_syllable_given_text_the_voice_cannot_say_is_refused_naming_its_line(
     lyricist_pipeline: VocalsPipeline,
 ) -> None:
-    pipeline = lyricist_pipeline
-    take = final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(seed=2), no_deadline))
-    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
-    request.lyrics.CopyFrom(take.lyrics)
-    line, number = _whole_word_syllable(request.lyrics)
-    request.lyrics.lines[line].syllables[number].text = "Привет"
+    request, line, _ = _revision_respelling_a_word(lyricist_pipeline, "Привет")
 
     with pytest.raises(InvalidInputError, match=f"line {line + 1}"):
-        next(pipeline.revise(request, no_deadline))
+        next(lyricist_pipeline.revise(request, no_deadline))
