@@ -112,7 +112,7 @@ def checked_melody(
             raise InvalidInputError(f"note {number} starts before the take ({note.onset_s:g} s)")
         if note.offset_s > max_duration_s:
             raise InvalidInputError(
-                f"note {number} ends at {note.offset_s:.2f} s; a take may last at most "
+                f"note {number} ends at {note.offset_s:.6g} s; a take may last at most "
                 f"{max_duration_s:g} s"
             )
         if index == 0:

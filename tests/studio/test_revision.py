@@ -69,7 +69,8 @@ def test_an_edited_melody_without_phrases_gets_them_from_its_rests() -> None:
         ([Note(0.0, 0.5, -1)], "MIDI pitch -1"),
         ([Note(0.0, 0.0, 60)], "more than 0 s"),
         ([Note(0.0, -1.0, 60)], "more than 0 s"),
-        ([Note(299.9, 1.0, 60)], "at most 300 s"),
+        ([Note(299.9, 1.0, 60)], "note 1 ends at 300.9 s; a take may last at most 300 s"),
+        ([Note(0.0, 1e308, 60)], r"note 1 ends at 1e\+308 s"),
         ([], "^the melody has no notes; at least one is needed$"),
     ],
 )
