@@ -306,12 +306,18 @@ def plan_words(
         # The syllables already sit on the notes that will be sung.
         kept = {line.phrase_index: line for line in base.lines}
         to_fit = {}
-        for line in base.lines:
-            if edited_lyrics is not None and _respelled_only(line, old_lyrics):
-                # New words over the old ones' sounds would sing the old words: the line
-                # is sung from its words, checked as any words a user writes.
-                del kept[line.phrase_index]
-                to_fit[line.phrase_index] = line.text.strip() or _spelled(line)
+        if edited_lyrics is not None:
+            old_sounds = {
+                syllable.note_index: (syllable.text.strip().lower(), syllable.phonemes)
+                for syllable in old_lyrics.syllables
+            }
+            for line in base.lines:
+                if _respelled_only(line, old_sounds):
+                    # New words over the old ones' sounds would sing the old words: the
+                    # line is sung from its words (the text its syllables spell, see
+                    # checked_lyrics), checked as any words a user writes.
+                    del kept[line.phrase_index]
+                    to_fit[line.phrase_index] = line.text.strip()
         for index, text in line_texts.items():
             phrase_index = base.lines[index].phrase_index
             kept.pop(phrase_index, None)
@@ -449,29 +455,15 @@ def at_tempo(melody: Melody, tempo_scale: float, *, max_duration_s: float) -> Me
     )
 
 
-def _respelled_only(line: LyricLine, old_lyrics: Lyrics) -> bool:
+def _respelled_only(line: LyricLine, old_sounds: Mapping[int, tuple[str, tuple[str, ...]]]) -> bool:
     """Whether a syllable of ``line`` has new text over the sounds the take's syllable
-    on that note had (a client that changed ``text`` and left ``phonemes``)."""
-    old_sounds = {
-        syllable.note_index: (syllable.text.strip().lower(), syllable.phonemes)
-        for syllable in old_lyrics.syllables
-    }
+    on that note had (a client that changed ``text`` and left ``phonemes``);
+    ``old_sounds``: note index -> (the take's syllable text, lower case; its phonemes)."""
     for syllable in line.syllables:
         text, sounds = old_sounds.get(syllable.note_index, (None, ()))
         if sounds and syllable.phonemes == sounds and syllable.text.strip().lower() != text:
             return True
     return False
-
-
-def _spelled(line: LyricLine) -> str:
-    """The words a line's syllables spell ("hap" + "py" -> "happy")."""
-    words: list[str] = []
-    for syllable in line.syllables:
-        if syllable.starts_word or not words:
-            words.append(syllable.text)
-        else:
-            words[-1] += syllable.text
-    return " ".join(words)
 
 
 def _lyricists_line(line: LyricLine, lyrics: Lyrics) -> bool:
