@@ -13,7 +13,7 @@ PROTO_FILES := $(shell find protos/expertmusic -name '*.proto')
 # chromium + chromium-driver: the web studio's browser test; nodejs: its module specs.
 APT_PACKAGES := festival festvox-kallpc16k festvox-us-slt-hts chromium chromium-driver nodejs prometheus
 
-.PHONY: help install protos up test lint bench eval load demo clean voice-ranges
+.PHONY: help install protos up test lint bench eval load demo clean voice-ranges word-usage
 
 help:
 	@echo "make up      install everything and start the whole mesh (Envoy on :8003)"
@@ -22,6 +22,7 @@ help:
 	@echo "make eval    note F1 against the human annotations in ../shared/eval"
 	@echo "make load    50 takes at once + 2,000 GET /health, then again killing each service"
 	@echo "make voice-ranges  measure every local voice's range again (~30 min)"
+	@echo "make word-usage    learn the lyricist's word-usage prior again (~2 min)"
 	@echo "make demo    sing examples/twinkle-hum.flac (needs make up running)"
 	@echo "make lint    buf lint, ruff and mypy"
 	@echo "make protos  generate Python stubs and the Envoy descriptor set into gen/"
@@ -82,6 +83,12 @@ load: install
 # ranges /v1/voices serves and voice=auto chooses by (see bench/voice_ranges.py).
 voice-ranges: install
 	$(PY) -m bench.voice_ranges --write
+
+# Writes the local lyricist's takes on 64 training themes and rewrites
+# services/lyrics/word_usage.json, the prior that draws often-sung words less often
+# (see bench/word_usage.py); about two minutes. Run it after editing the lexicon.
+word-usage: install
+	$(PY) -m bench.word_usage --write
 
 # Needs the mesh running (`make up` in another terminal).
 demo: install

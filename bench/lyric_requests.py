@@ -130,6 +130,12 @@ _THEMES: tuple[tuple[str, str, str], ...] = (
 )
 _SCHEMES = ("AABB", "ABAB", "AABB", "XAXA")
 
+
+def rhyme_scheme_for(index: int) -> str:
+    """The rhyme scheme of a set's ``index``-th request: the four schemes in turn."""
+    return _SCHEMES[index % len(_SCHEMES)]
+
+
 #: The fixed set: 24 requests, every theme on one of the four shapes in turn.
 REQUESTS: tuple[BenchRequest, ...] = tuple(
     BenchRequest(
@@ -137,7 +143,7 @@ REQUESTS: tuple[BenchRequest, ...] = tuple(
         mood,
         genre,
         tuple(SHAPES)[index % len(SHAPES)],
-        _SCHEMES[index % len(_SCHEMES)],
+        rhyme_scheme_for(index),
         seed=index,
     )
     for index, (theme, mood, genre) in enumerate(_THEMES)
@@ -175,7 +181,7 @@ OTHER_REQUESTS: tuple[BenchRequest, ...] = tuple(
         mood,
         genre,
         tuple(SHAPES)[index % len(SHAPES)],
-        _SCHEMES[index % len(_SCHEMES)],
+        rhyme_scheme_for(index),
         seed=100 + index,
     )
     for index, (theme, mood, genre) in enumerate(_OTHER_THEMES)

@@ -67,6 +67,9 @@ REQUIRED_AT_END_SHARE = 0.6
 NOUN_TIERS = (0.3, 0.5, 0.12, 0.08)
 #: How strongly a song's taste for rhyme sounds leans the sound of a rhyme group.
 SOUND_TASTE_POWER = 4
+#: Reaching outside its palette for a rhyme, a song takes a noun of the universal classes
+#: (sky, weather, time, water, land) this much likelier than any other noun.
+UNIVERSAL_REACH = 4.0
 #: Slot kinds of a verb.
 _VERB_KINDS = frozenset({"V", "Va", "Vb", "Vg", "v", "va", "vg", "vw", "T", "Tg", "Tme", "Tyou"})
 #: A tier whose every noun the song has sung is this much less likely.
@@ -539,15 +542,13 @@ def _choose_nouns(
                 return None
             nouns[index] = found
             continue
-        candidates = _agreeable_nouns(vocabulary, slots, index, manner, length)
-        for other, (_, base) in enumerate(pinned):
-            # A kept verb or adjective ("I hold ...") must suit the new noun.
-            if slots[other].noun == index and base:
-                candidates = [
-                    noun
-                    for noun in candidates
-                    if _pinned_suits(slots[other], base, noun, vocabulary)
-                ]
+        candidates = _suiting_pinned(
+            _agreeable_nouns(vocabulary, slots, index, manner, length),
+            slots,
+            index,
+            pinned,
+            vocabulary,
+        )
         if slots[index].image and (index == len(slots) - 1 and end is not None):
             # A rhyme is found for the word as written: no plural at a rhymed end.
             candidates = [noun for noun in candidates if not noun.plural]
@@ -560,13 +561,16 @@ def _choose_nouns(
             candidates = _ending_nouns(candidates, end, vocabulary)
             if not candidates and end.rhyme and vocabulary.whole is not None:
                 # The song's palette has no rhyme that fits here: the whole vocabulary,
-                # to this song's taste.
-                whole = _agreeable_nouns(vocabulary.whole, slots, index, manner, length)
+                # to this song's taste, the universal nouns likelier (``UNIVERSAL_REACH``)
+                # but not alone: then every song answered "-ee" with "sea" or "tree".
+                whole = _suiting_pinned(
+                    _agreeable_nouns(vocabulary.whole, slots, index, manner, length),
+                    slots,
+                    index,
+                    pinned,
+                    vocabulary,
+                )
                 candidates = _ending_nouns(whole, end, vocabulary)
-                universal = [
-                    noun for noun in candidates if not noun.classes.isdisjoint(UNIVERSAL_CLASSES)
-                ]
-                candidates = universal or candidates
                 tasted.update(noun.text for noun in candidates)
         if not candidates:
             return None
@@ -600,11 +604,19 @@ def _choose_nouns(
         if not fresh:
             return None
         if index != target:
-            fresh = _tier(fresh, vocabulary, rng, used)
+            fresh = _tier(
+                fresh, vocabulary, rng, used, reaching=any(n.text in tasted for n in fresh)
+            )
         weights = [
             noun.weight
             * (REUSED_WORD_FACTOR if noun.text in used else 1.0)
-            * (vocabulary.taste(noun.text) ** TASTE_POWER if noun.text in tasted else 1.0)
+            * (
+                vocabulary.taste(noun.text) ** TASTE_POWER
+                * vocabulary.usage_factor(noun.text)
+                * (1.0 if noun.classes.isdisjoint(UNIVERSAL_CLASSES) else UNIVERSAL_REACH)
+                if noun.text in tasted
+                else 1.0
+            )
             for noun in fresh
         ]
         if index == len(slots) - 1 and end is not None and end.partners > 0:
@@ -630,6 +642,23 @@ def _choose_nouns(
     return nouns, frozenset(plurals)
 
 
+def _suiting_pinned(
+    candidates: list[Word],
+    slots: Sequence[Slot],
+    index: int,
+    pinned: Sequence[tuple[str, str]],
+    vocabulary: Vocabulary,
+) -> list[Word]:
+    """The candidates for noun slot ``index`` that every kept verb or adjective agreeing
+    with it ("I hold ..." of a hook) suits."""
+    for other, (_, base) in enumerate(pinned):
+        if slots[other].noun == index and base:
+            candidates = [
+                noun for noun in candidates if _pinned_suits(slots[other], base, noun, vocabulary)
+            ]
+    return candidates
+
+
 def _ending_nouns(candidates: list[Word], end: EndRule, vocabulary: Vocabulary) -> list[Word]:
     """The nouns a clause may end on under ``end``."""
     # Computed once per rule whatever it takes away: a song asks for many.
@@ -650,7 +679,11 @@ def _ending_nouns(candidates: list[Word], end: EndRule, vocabulary: Vocabulary) 
 
 
 def _tier(
-    candidates: list[Word], vocabulary: Vocabulary, rng: random.Random, used: frozenset[str]
+    candidates: list[Word],
+    vocabulary: Vocabulary,
+    rng: random.Random,
+    used: frozenset[str],
+    reaching: bool = False,
 ) -> list[Word]:
     """The theme's own nouns, its scenes' nouns, the genre's and mood's scenes' nouns or
     the rest, drawn by ``NOUN_TIERS`` among those present: the lexicon's hundreds of
@@ -661,9 +694,10 @@ def _tier(
     for noun in candidates:
         tiers[tier_of.get(noun.text, 3)].append(noun)
     # Outside its own world a song reaches for the sky, the weather, the time of day,
-    # not for someone's shoe or a subway; other nouns only when nothing else fits.
+    # not for someone's shoe or a subway; other nouns only when nothing else fits, or
+    # when ``reaching`` outside the palette for a rhyme (the weights then prefer them).
     universal = [noun for noun in tiers[3] if not noun.classes.isdisjoint(UNIVERSAL_CLASSES)]
-    if universal or any(tiers[:3]):
+    if not reaching and (universal or any(tiers[:3])):
         tiers[3][:] = universal
     present = [
         (tier, share * (1.0 if any(noun.text not in used for noun in tier) else USED_TIER_FACTOR))

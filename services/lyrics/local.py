@@ -31,6 +31,7 @@ from services.lyrics.lexicon import GRAMMAR_WORDS
 from services.lyrics.plan import LinePlan, SyllablePlan
 from services.lyrics.pronunciation import pronounce, rhymes_with, without_accents
 from services.lyrics.spelling import same_word_american
+from services.lyrics.usage import current_prior
 from services.lyrics.vocabulary import Vocabulary, Word, mood_factor, stress_matches
 
 #: The share of the lexicon outside the request's scenes that one song draws from.
@@ -134,7 +135,9 @@ class LocalLyricist:
         # A request that switched on no scene draws on more of the lexicon.
         share = PALETTE_SHARE if vocabulary.associates | vocabulary.leaning else UNSCENED_SHARE
         self.vocabulary = (
-            vocabulary.palette(rng, share, SCENE_PALETTE_SHARE) if palette else vocabulary
+            vocabulary.palette(rng, share, SCENE_PALETTE_SHARE, current_prior())
+            if palette
+            else vocabulary
         )
         self.rng = rng
         self.refrains = refrains
@@ -164,7 +167,8 @@ class LocalLyricist:
         "remember"): each is in a random ``FRAME_WORD_SHARE`` of songs, as a word of the
         lexicon is in a song's palette, so that not every song says "watch the ..."."""
         return all(
-            self.vocabulary.taste(f"frame word:{word}") <= FRAME_WORD_SHARE
+            self.vocabulary.taste(f"frame word:{word}")
+            <= FRAME_WORD_SHARE * self.vocabulary.usage_factor(word)
             for word in frame.content_literals
         )
 

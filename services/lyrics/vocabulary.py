@@ -26,6 +26,7 @@ from services.lyrics.pronunciation import (
 )
 from services.lyrics.spelling import same_word_american
 from services.lyrics.text import words_of
+from services.lyrics.usage import NEUTRAL_PRIOR, UsagePrior
 
 THEME_WEIGHT = 12.0
 SCENE_WEIGHT = 5.0
@@ -138,6 +139,9 @@ class Vocabulary:
     leaning: frozenset[str] = frozenset()
     #: The request's moods ("sad", "love").
     moods: frozenset[str] = frozenset()
+    #: For a song's palette, how much less likely each word is for being sung in many
+    #: songs (see usage.py).
+    usage: UsagePrior = NEUTRAL_PRIOR
     _by_slot: dict[tuple[str, int], list[Word]] = field(default_factory=dict, repr=False)
     _by_pos: dict[str, list[Word]] = field(default_factory=dict, repr=False)
     _by_rhyme: dict[str, list[Word]] = field(default_factory=dict, repr=False)
@@ -158,11 +162,19 @@ class Vocabulary:
                 for name in word.classes:
                     self._by_class.setdefault(name, []).append(word)
         self.themed_words = tuple(word for word in self.all_words if word.themed)
+        self.core_texts = frozenset(word.text for word in self.core_words)
 
-    def palette(self, rng: random.Random, share: float, scene_share: float) -> Vocabulary:
+    def palette(
+        self,
+        rng: random.Random,
+        share: float,
+        scene_share: float,
+        usage: UsagePrior = NEUTRAL_PRIOR,
+    ) -> Vocabulary:
         """This vocabulary for one song: every word of the theme, a random
         ``scene_share`` of the words of the scenes the request switched on, and a random
-        ``share`` of the rest of the lexicon.
+        ``share`` of the rest of the lexicon, each share times the word's factor in
+        ``usage`` (which the palette keeps, for the song's other draws).
 
         Songs on different themes then also differ in their everyday words (one sings
         "quiet" and "wander", another "gentle" and "drift"), and songs on one theme in
@@ -175,7 +187,10 @@ class Vocabulary:
         for word in self.all_words:
             if word.text in core:
                 kept.append(word)
-            elif rng.random() < (scene_share if word.text in scenes else share):
+            # A word of the theme's own scenes is not damped (see ``usage_factor``).
+            elif rng.random() < (scene_share if word.text in scenes else share) * (
+                1.0 if word.text in self.associates else usage.factor(word.text)
+            ):
                 # Each song has its own taste: a word likely in one song is less so in
                 # the next.
                 kept.append(
@@ -197,9 +212,18 @@ class Vocabulary:
             associates=self.associates,
             leaning=self.leaning,
             moods=self.moods,
+            usage=usage,
             whole=self,
             salt=song.salt,
         )
+
+    def usage_factor(self, text: str) -> float:
+        """How much less likely ``text`` is for being sung in many songs (see usage.py):
+        1 for a word of the theme or of the scenes it switched on, which are the song's
+        own images however often other songs sing them."""
+        if text in self.associates or text in self.core_texts:
+            return 1.0
+        return self.usage.factor(text)
 
     def taste(self, text: str) -> float:
         """How much this song likes a word outside its palette, in (0, 1]: the same

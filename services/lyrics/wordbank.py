@@ -57,16 +57,16 @@ SCENES: tuple[Scene, ...] = (
         noun="""ocean wave tide shore sand:land sail:object harbor lighthouse island boat
             sailor anchor:object driftwood:object seagull:animal pebble:object
             seashell:object compass horizon""",
-        adj="salty wild sandy",
+        adj="salty wild sandy azure misty endless",
         verb="crash roll drift sail splash shimmer ripple",
-        tverb="cross hear",
+        tverb="cross hear watch",
     ),
     Scene(
         keys="night midnight moon stars star evening nights tonight",
         noun="midnight moon star moonlight starlight lantern candle owl lamppost:light sky",
-        adj="starry velvet pale silver",
-        verb="glow shine twinkle gleam",
-        tverb="watch count chase",
+        adj="starry velvet pale silver moonlit hushed shadowy sleepless",
+        verb="glow shine twinkle gleam whisper flicker sparkle",
+        tverb="watch count chase follow",
     ),
     Scene(
         keys="fire flame burn burning heat campfire bonfire",
@@ -80,24 +80,24 @@ SCENES: tuple[Scene, ...] = (
         noun="""city street avenue subway rooftop neon traffic:sound corner siren sidewalk
             taxi skyline:celestial alley:place billboard:light pavement:surface
             crosswalk:surface elevator:vehicle skyscraper:place""",
-        adj="neon crowded restless blinking",
-        verb="hum wake race",
-        tverb="cross walk",
+        adj="neon crowded restless blinking noisy sleepless smoky narrow",
+        verb="hum wake race buzz rush flicker",
+        tverb="cross walk ride",
     ),
     Scene(
         keys="road highway travel journey drive driving car truck wander trip miles",
         noun="""road highway mile:place wheel:object engine horizon border dust:precip car
             motel:room map radio""",
-        adj="open dusty lonely rolling muddy",
-        verb="drive roll wander race",
+        adj="open dusty lonely rolling muddy winding endless narrow",
+        verb="drive roll wander race travel roam",
         tverb="follow cross ride",
     ),
     Scene(
         keys="summer sun sunny july vacation",
         noun="""summer sun sunlight beach lemonade july afternoon sunflower:plant
             seashore:surface sunscreen:object""",
-        adj="sunny lazy bright sandy",
-        verb="shine glow",
+        adj="sunny lazy bright sandy balmy sunlit",
+        verb="shine glow blaze",
         tverb="chase taste",
     ),
     Scene(
@@ -113,8 +113,8 @@ SCENES: tuple[Scene, ...] = (
         keys="rain rainy storm storms thunder cloud clouds weather",
         noun="""rain storm thunder cloud puddle:place umbrella window lightning
             raindrop:precip downpour:precip gutter:place windowpane:spot raincoat:object""",
-        adj="heavy stormy rainy flooded",
-        verb="fall roll rumble pour",
+        adj="heavy stormy rainy flooded misty grey",
+        verb="fall roll rumble pour drip trickle",
         tverb="hear watch taste",
     ),
     Scene(
@@ -130,9 +130,9 @@ SCENES: tuple[Scene, ...] = (
         noun="""home house porch kitchen table mother father grandmother supper
             bread kettle hometown photograph chair apron:object recipe:paper quilt:object
             attic""",
-        adj="familiar wooden creaking little",
-        verb="stay wait",
-        tverb="miss remember hold bake",
+        adj="familiar wooden creaking little cozy painted faded worn",
+        verb="stay wait linger return rest",
+        tverb="miss remember hold bake keep sweep welcome mend cherish",
     ),
     Scene(
         keys="""forest nature tree trees mountain mountains river garden flower flowers
@@ -161,9 +161,9 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="friend friends friendship together",
         noun="friend brother sister laughter promise secret photograph",
-        adj="careless reckless",
-        verb="laugh stay sing",
-        tverb="miss call trust remember",
+        adj="careless reckless loyal faithful lucky",
+        verb="laugh stay sing wander roam",
+        tverb="miss call trust remember meet share",
     ),
     Scene(
         keys="coffee cafe espresso latte tea cup mug breakfast",
@@ -176,7 +176,7 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="morning mornings dawn sunrise daybreak sunday",
         noun="morning dawn sunrise daylight breakfast window sunday pillow:object",
-        adj="early sleepy lazy",
+        adj="early sleepy lazy dewy drowsy",
         verb="wake rise",
         tverb="greet",
     ),
@@ -215,9 +215,9 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="kitchen cooking baking pancakes pancake breakfast sunday",
         noun="kitchen pancake butter honey syrup:food breakfast table radio apron:object",
-        adj="sweet sleepy",
+        adj="sweet sleepy cozy steaming",
         verb="dance laugh",
-        tverb="bake share taste knead",
+        tverb="bake share taste knead stir pour",
     ),
     Scene(
         keys="lighthouse keeper lighthouses coast",
@@ -236,9 +236,9 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="letter letters mail postcard waiting write",
         noun="letter envelope postcard page mailbox:object stamp:object",
-        adj="faded crumpled",
+        adj="faded crumpled tattered secret",
         verb="wait",
-        tverb="write read open keep fold seal",
+        tverb="write read open keep fold seal find",
     ),
     Scene(
         keys="heartbreak heartbroken goodbye breakup",
@@ -251,8 +251,8 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="dance dancing dancer floor club disco party",
         noun="floor:surface dancer rhythm light song spotlight:light mirror",
-        adj="electric crowded dancing breathless",
-        verb="dance sway",
+        adj="electric crowded dancing breathless lively glittering",
+        verb="dance sway spin twirl",
         tverb="play",
     ),
     Scene(
@@ -266,9 +266,9 @@ SCENES: tuple[Scene, ...] = (
         keys="love romance romantic kiss lover valentine darling",
         noun="""lover darling heart kiss:feeling candlelight:light rose valentine:paper
             locket:object promise""",
-        adj="tender breathless",
-        verb="linger",
-        tverb="kiss hold",
+        adj="tender breathless secret faithful",
+        verb="linger dream sigh tremble",
+        tverb="kiss hold embrace cherish",
     ),
     Scene(
         keys="autumn fall october leaves harvest",
@@ -295,9 +295,9 @@ SCENES: tuple[Scene, ...] = (
     Scene(
         keys="farm country barn field fields tractor",
         noun="barn:room field fence:place tractor:vehicle pickup:vehicle cornfield:area porch",
-        adj="dusty muddy",
-        verb="roll",
-        tverb="plant",
+        adj="dusty muddy golden green",
+        verb="roll grow",
+        tverb="plant harvest gather",
     ),
 )
 

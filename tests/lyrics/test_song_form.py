@@ -3,13 +3,16 @@ on open vowels, and mood changes the words."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 from services.common.music import Melody, Note, Phrase
+from services.lyrics import grammar
 from services.lyrics.domain import LyricsRequest
 from services.lyrics.grammar import ends_open
 from services.lyrics.plan import plan_from_melody
 from services.lyrics.text import words_of
+from services.lyrics.vocabulary import Vocabulary, build_vocabulary
 from services.lyrics.writer import write_lyrics
 from tests.lyrics.builders import settings_for
 
@@ -70,6 +73,28 @@ def test_a_hook_keeps_its_head_and_still_rhymes_where_the_scheme_asks() -> None:
         assert lyrics.fit.rhymes_achieved == lyrics.fit.rhymes_requested
 
     assert hooks >= 3
+
+
+def test_a_hook_reaching_outside_its_palette_for_a_rhyme_keeps_to_what_its_verb_takes() -> None:
+    # "I hum the lullaby" / "I hum the firefly": the rhyme found outside the song's
+    # palette must still be something one hums.
+    whole = build_vocabulary("", "", "")
+    palette = Vocabulary(
+        tuple(word for word in whole.all_words if word.text in {"hum", "song", "tune"}),
+        whole=whole,
+    )
+    i_hum_the = grammar.Frame("I T NP:any")
+    end = grammar.EndRule(rhyme=grammar.rhyme_of("sky"), taken=frozenset({"sky"}))
+    ends = set()
+    for seed in range(20):
+        clause = grammar.realize(
+            i_hum_the, 6, (True, True, False, True, False, False), palette, random.Random(seed),
+            end=end, pinned=(("I", ""), ("hum", "hum")), tries=5,
+        )  # fmt: skip
+        if clause is not None:
+            ends.add(clause.words[-1])
+
+    assert ends == {"lullaby"}
 
 
 def test_a_song_ending_on_a_long_note_ends_on_an_open_vowel() -> None:

@@ -70,10 +70,13 @@ def test_at_least_half_the_lines_sing_the_theme_or_a_close_associate(theme: str)
 
 
 def test_the_coffee_example_of_the_issue_now_sings_of_coffee_and_morning() -> None:
-    songs = [_song("coffee in the morning", (6, 6, 8, 8), "AABB", seed) for seed in range(20)]
+    songs = [_song("coffee in the morning", (6, 6, 8, 8), "AABB", seed) for seed in range(200)]
 
     assert all(song[0] & {"coffee", "morning"} for song in songs)
-    assert sum(bool(set().union(*song) >= {"coffee", "morning"}) for song in songs) >= 5
+    # Both words in one song of 8 or so (measured: 11-15 % of seeds over several
+    # versions of the lexicon); 200 songs, so that a lexicon edit that draws other
+    # songs does not fail it by chance.
+    assert sum(bool(set().union(*song) >= {"coffee", "morning"}) for song in songs) >= 16
 
 
 def test_most_songs_sing_the_theme_even_on_short_lines() -> None:
