@@ -67,9 +67,9 @@ REQUIRED_AT_END_SHARE = 0.6
 NOUN_TIERS = (0.3, 0.5, 0.12, 0.08)
 #: How strongly a song's taste for rhyme sounds leans the sound of a rhyme group.
 SOUND_TASTE_POWER = 4
-#: Reaching outside its palette for a rhyme, a song takes a noun of the universal classes
-#: (sky, weather, time, water, land) this much likelier than any other noun.
-UNIVERSAL_REACH = 4.0
+#: Reaching outside its palette for a rhyme, a song takes one of the nouns of the
+#: universal classes (sky, weather, time, water, land) this often, when any agrees.
+UNIVERSAL_REACH_SHARE = 0.8
 #: Slot kinds of a verb.
 _VERB_KINDS = frozenset({"V", "Va", "Vb", "Vg", "v", "va", "vg", "vw", "T", "Tg", "Tme", "Tyou"})
 #: A tier whose every noun the song has sung is this much less likely.
@@ -561,8 +561,8 @@ def _choose_nouns(
             candidates = _ending_nouns(candidates, end, vocabulary)
             if not candidates and end.rhyme and vocabulary.whole is not None:
                 # The song's palette has no rhyme that fits here: the whole vocabulary,
-                # to this song's taste, the universal nouns likelier (``UNIVERSAL_REACH``)
-                # but not alone: then every song answered "-ee" with "sea" or "tree".
+                # to this song's taste, the universal nouns likelier (see ``_tier``) but
+                # not alone: then every song answered "-ee" with "sea" or "tree".
                 whole = _suiting_pinned(
                     _agreeable_nouns(vocabulary.whole, slots, index, manner, length),
                     slots,
@@ -611,9 +611,7 @@ def _choose_nouns(
             noun.weight
             * (REUSED_WORD_FACTOR if noun.text in used else 1.0)
             * (
-                vocabulary.taste(noun.text) ** TASTE_POWER
-                * vocabulary.usage_factor(noun.text)
-                * (1.0 if noun.classes.isdisjoint(UNIVERSAL_CLASSES) else UNIVERSAL_REACH)
+                vocabulary.taste(noun.text) ** TASTE_POWER * vocabulary.usage_factor(noun.text)
                 if noun.text in tasted
                 else 1.0
             )
@@ -695,9 +693,15 @@ def _tier(
         tiers[tier_of.get(noun.text, 3)].append(noun)
     # Outside its own world a song reaches for the sky, the weather, the time of day,
     # not for someone's shoe or a subway; other nouns only when nothing else fits, or
-    # when ``reaching`` outside the palette for a rhyme (the weights then prefer them).
+    # now and then when ``reaching`` outside the palette for a rhyme, so that the few
+    # universal nouns of a sound are not every song's answer.
     universal = [noun for noun in tiers[3] if not noun.classes.isdisjoint(UNIVERSAL_CLASSES)]
-    if not reaching and (universal or any(tiers[:3])):
+    if reaching and universal and len(universal) < len(tiers[3]):
+        if rng.random() < UNIVERSAL_REACH_SHARE:
+            tiers[3][:] = universal
+        else:
+            tiers[3][:] = [noun for noun in tiers[3] if noun not in universal]
+    elif not reaching and (universal or any(tiers[:3])):
         tiers[3][:] = universal
     present = [
         (tier, share * (1.0 if any(noun.text not in used for noun in tier) else USED_TIER_FACTOR))

@@ -64,7 +64,9 @@ def test_a_hook_keeps_its_head_and_still_rhymes_where_the_scheme_asks() -> None:
     # When no rhyme fits after the kept head, the line is written anew (still rhyming).
     melody = _melody(VERSE, HOOK, VERSE, HOOK)
     hooks = 0
-    for seed in range(6):
+    # Half the songs or so (34 of 60 seeds measured): 30, so that a lexicon edit that
+    # draws other songs does not fail it by chance.
+    for seed in range(30):
         lyrics = write_lyrics(
             LyricsRequest(melody=melody, theme="the sea", rhyme_scheme="ABAB", seed=seed), LOCAL
         )
@@ -72,7 +74,7 @@ def test_a_hook_keeps_its_head_and_still_rhymes_where_the_scheme_asks() -> None:
         hooks += second[:2] == fourth[:2] and second != fourth
         assert lyrics.fit.rhymes_achieved == lyrics.fit.rhymes_requested
 
-    assert hooks >= 3
+    assert hooks >= 10
 
 
 def test_a_hook_reaching_outside_its_palette_for_a_rhyme_keeps_to_what_its_verb_takes() -> None:
