@@ -60,6 +60,7 @@ from services.studio.revision import (
     same_song,
 )
 from services.studio.takes import TakeStore, new_take_id
+from services.studio.voice_check import VoiceList, check_voice
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
 STAGE_SECONDS = Histogram(
@@ -77,6 +78,9 @@ STAGE_SPAN = {
 }
 #: How often a stage in flight looks whether its caller went away, in seconds.
 _CANCEL_CHECK_S = 0.05
+#: How long the studio waits for the synth's voice list before letting the synth check
+#: a take's voice itself.
+VOICE_LIST_TIMEOUT_S = 2.0
 
 Events = Iterator[studio_pb2.MelodyToVocalsResponse]
 TimeRemaining = Callable[[], float | None]
@@ -170,6 +174,13 @@ class VocalsPipeline:
         self._stubs = stubs
         self._takes = takes
         self._settings = settings
+        self._voices = VoiceList(
+            lambda: (
+                stubs.synth.ListVoices(
+                    synth_pb2.ListVoicesRequest(), timeout=VOICE_LIST_TIMEOUT_S
+                ).voices
+            )
+        )
 
     def run(
         self,
@@ -185,15 +196,17 @@ class VocalsPipeline:
         ``cancelled``: set when the caller leaves, which stops the job.
 
         Raises (before the first event): InvalidInputError for a ``timeout_s`` that is
-        negative or beyond the gateway's route timeout.
+        negative or beyond the gateway's route timeout, or a voice or synth engine the
+        synth does not have.
         """
         job = _Job(
             time_remaining_s,
             cancelled or threading.Event(),
             budget_s=self._budget_s(options.timeout_s),
         )
-        # Nothing is sent before the melody: a bad upload still fails with a plain status
-        # (HTTP 400) instead of ending a stream that has already begun.
+        # Nothing is sent before the melody: a bad upload or option still fails with a
+        # plain status (HTTP 400) instead of ending a stream that has already begun.
+        self._check_voice(options.synth_engine, options.voice)
         melody = self._transcribe(job, audio, options.pitch_engine)
         # What the recording itself told (very quiet, cut short, channels that cancel)
         # is the take's to show, as the lyrics' and the synth's warnings are.
@@ -247,6 +260,8 @@ class VocalsPipeline:
             )
         job = _Job(time_remaining_s, cancelled or threading.Event())
         parent = self._takes.load(request.take_id, owner=owner)
+        if request.options.voice:
+            self._check_voice(parent.options.synth_engine, request.options.voice)
         recording, _ = self._takes.recording(parent.take_id)
         old_melody = melody_from_proto(parent.melody)
         old_lyrics = lyrics_from_proto(parent.lyrics)
@@ -360,6 +375,13 @@ class VocalsPipeline:
         yield from self._store(job, take, sung, recording=recording)
 
     # ---- steps ----
+
+    def _check_voice(self, engine: str, voice_id: str) -> None:
+        """Raises InvalidInputError for a voice or engine the synth does not have (see
+        voice_check.py); passes when the synth cannot be asked (it checks them itself)."""
+        voices = self._voices.voices()
+        if voices is not None:
+            check_voice(voices, engine, voice_id)
 
     def _transcribe(self, job: _Job, audio: bytes, pitch_engine: str) -> music_pb2.Melody:
         began = time.perf_counter()

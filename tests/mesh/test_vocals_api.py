@@ -234,6 +234,25 @@ def test_form_without_audio_and_unknown_take_are_clear_errors(mesh: Mesh) -> Non
 def test_streaming_failure_after_the_first_event_arrives_as_a_final_error_event(
     mesh: Mesh, hum_wav: bytes
 ) -> None:
+    # Words for far more notes than the hum has: only the lyrics stage, after the
+    # melody was sent, can tell.
+    words = "+".join(["la"] * 200)
+    status, _, body = http(
+        mesh,
+        "POST",
+        f"/v1/melody-to-vocals:stream?user_lyrics={words}",
+        body=hum_wav,
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 200  # the melody was already on its way when the lyrics refused
+    events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+    assert next(iter(events[0])) == "melody"
+    assert events[-1]["error"]["code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+
+
+def test_streaming_with_an_unknown_voice_fails_before_the_stream_with_a_status(
+    mesh: Mesh, hum_wav: bytes
+) -> None:
     status, _, body = http(
         mesh,
         "POST",
@@ -241,11 +260,10 @@ def test_streaming_failure_after_the_first_event_arrives_as_a_final_error_event(
         body=hum_wav,
         headers={"Content-Type": "audio/wav"},
     )
-    assert status == 200  # the melody was already on its way when the synth refused
-    events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
-    assert next(iter(events[0])) == "melody"
-    assert events[-1]["error"]["code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
-    assert "pavarotti" in events[-1]["error"]["message"]
+    assert status == 400
+    assert json.loads(body)["message"].startswith(
+        "unknown voice 'pavarotti' for engine 'local'; valid voices: "
+    )
 
 
 def test_streaming_bad_upload_fails_before_the_stream_with_a_status(mesh: Mesh) -> None:

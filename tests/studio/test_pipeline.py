@@ -158,8 +158,28 @@ class RealLyrics:
 
 
 class FakeSynth:
+    #: The voices the fake has, as ListVoices answers them.
+    VOICES = (
+        ("joe", "local"),
+        ("joe-high", "local"),
+        ("slt", "local"),
+        ("festival", "local"),
+        ("bark", "bark"),
+    )
+
     def __init__(self) -> None:
         self.requests: list[synth_pb2.SingRequest] = []
+        self.voice_lists = 0
+        self.reachable = True
+        self.ListVoices = Unary(self._list_voices)
+
+    def _list_voices(self, request: synth_pb2.ListVoicesRequest, timeout: float) -> Any:
+        self.voice_lists += 1
+        if not self.reachable:
+            raise Failed(grpc.StatusCode.UNAVAILABLE, "connection refused")
+        return synth_pb2.ListVoicesResponse(
+            voices=[synth_pb2.Voice(voice_id=v, engine=e) for v, e in self.VOICES]
+        )
 
     def Sing(
         self, request: synth_pb2.SingRequest, timeout: float, wait_for_ready: bool = True
@@ -552,6 +572,52 @@ def test_another_voice_is_fitted_to_its_own_range(
     sung = stages[2].requests[-1]
     assert sung.voice_id == "festival"
     assert sung.options.range_policy == synth_pb2.RANGE_POLICY_UNSPECIFIED
+
+
+def test_an_unknown_voice_is_refused_before_the_recording_is_transcribed(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    # Once transcribed, a streaming call has answered 200: the refusal would be an
+    # error event at the end of it instead of a 400.
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^unknown voice 'jo' for engine 'local'; valid voices: festival, joe, joe-high, "
+        r"slt, auto$",
+    ):
+        next(pipeline.run(RECORDING, studio_pb2.VocalsOptions(voice="jo"), no_deadline))
+    with pytest.raises(InvalidInputError, match=r"^unknown synth engine 'vocaloid'; choose one"):
+        next(
+            pipeline.run(RECORDING, studio_pb2.VocalsOptions(synth_engine="vocaloid"), no_deadline)
+        )
+    with pytest.raises(InvalidInputError, match=r"^unknown voice 'auto' for engine 'bark'"):
+        options = studio_pb2.VocalsOptions(synth_engine="bark", voice="auto")
+        next(pipeline.run(RECORDING, options, no_deadline))
+
+    assert stages[0].calls == 0
+
+
+def test_a_revision_to_an_unknown_voice_is_refused_before_its_first_event(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    take = new_take(pipeline)
+    request = studio_pb2.ReviseTakeRequest(take_id=take.take_id)
+    request.options.voice = "jo"
+
+    with pytest.raises(InvalidInputError, match=r"^unknown voice 'jo' for engine 'local'"):
+        next(pipeline.revise(request, no_deadline))
+    assert len(stages[2].requests) == 1
+
+
+def test_a_synth_that_cannot_list_its_voices_checks_the_voice_itself(
+    pipeline: VocalsPipeline, stages: tuple[FakePitch, FakeLyrics, FakeSynth]
+) -> None:
+    stages[2].reachable = False
+
+    take = final_take(
+        pipeline.run(RECORDING, studio_pb2.VocalsOptions(voice="festival"), no_deadline)
+    )
+
+    assert take.engines["voice"] == "festival"
 
 
 def test_a_bad_edit_fails_before_anything_is_sung(
