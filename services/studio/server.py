@@ -19,8 +19,10 @@ from services.common.artifacts import artifact_store_from_settings
 from services.common.callers import client_name, metadata_value
 from services.common.clients import open_channel
 from services.common.convert import lyrics_from_proto, melody_from_proto
+from services.common.downloads import content_disposition, file_name
 from services.common.errors import UnavailableError, grpc_errors, status_for
 from services.common.forms import read_upload_within
+from services.common.media_types import AUDIO_MEDIA_TYPES
 from services.common.scores import export_score
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
@@ -210,34 +212,45 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def GetTakeAudio(
         self, request: studio_pb2.GetTakeAudioRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        self._takes.load(request.take_id, client_name(context))
+        take = self._takes.load(request.take_id, client_name(context))
         data, media_type = self._takes.audio(request.take_id, request.format)
+        extension = request.format or "wav"
+        context.send_initial_metadata(
+            content_disposition(file_name(_take_title(take), extension, "take"), inline=True)
+        )
         return httpbody_pb2.HttpBody(content_type=media_type, data=data)
 
     @grpc_errors
     def GetTakeMidi(
         self, request: studio_pb2.GetTakeMidiRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        return self._take_score(request.take_id, "midi", client_name(context))
+        return self._take_score(request.take_id, "midi", context)
 
     @grpc_errors
     def GetTakeMusicXml(
         self, request: studio_pb2.GetTakeMusicXmlRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        return self._take_score(request.take_id, "musicxml", client_name(context))
+        return self._take_score(request.take_id, "musicxml", context)
 
     @grpc_errors
     def GetTakeUstx(
         self, request: studio_pb2.GetTakeUstxRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        return self._take_score(request.take_id, "ustx", client_name(context))
+        return self._take_score(request.take_id, "ustx", context)
 
     @grpc_errors
     def GetTakeRecording(
         self, request: studio_pb2.GetTakeRecordingRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
-        self._takes.load(request.take_id, client_name(context))
+        take = self._takes.load(request.take_id, client_name(context))
         data, media_type = self._takes.recording(request.take_id)
+        extension = next(
+            (name for name, known in AUDIO_MEDIA_TYPES.items() if known == media_type), "bin"
+        )
+        stem = f"{_take_title(take)} (recording)" if _take_title(take) else "recording"
+        context.send_initial_metadata(
+            content_disposition(file_name(stem, extension, "recording"), inline=True)
+        )
         return httpbody_pb2.HttpBody(content_type=media_type, data=data)
 
     @grpc_errors
@@ -251,12 +264,21 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         if request.lyrics.lines:
             syllables = checked_lyrics(lyrics_from_proto(request.lyrics), melody).syllables
         score = export_score(request.format, melody, syllables, title=request.title)
+        context.send_initial_metadata(
+            content_disposition(file_name(request.title, score.extension, "score"))
+        )
         return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
 
-    def _take_score(self, take_id: str, score_format: str, owner: str) -> httpbody_pb2.HttpBody:
-        take = self._takes.load(take_id, owner)
+    def _take_score(
+        self, take_id: str, score_format: str, context: grpc.ServicerContext
+    ) -> httpbody_pb2.HttpBody:
+        take = self._takes.load(take_id, client_name(context))
         melody, syllables = take_score(take)
-        score = export_score(score_format, melody, syllables, title=_take_title(take))
+        title = _take_title(take)
+        score = export_score(score_format, melody, syllables, title=title)
+        context.send_initial_metadata(
+            content_disposition(file_name(title, score.extension, "take"))
+        )
         return httpbody_pb2.HttpBody(content_type=score.media_type, data=score.data)
 
     def _new_take(

@@ -39,7 +39,7 @@ def test_a_take_downloads_as_musicxml_and_as_an_openutau_project(
     status, _, reply = http(
         mesh,
         "POST",
-        "/melody-to-vocals?seed=5",
+        "/melody-to-vocals?seed=5&theme=stars+over+town",
         body=hum_wav,
         headers={"Content-Type": "audio/wav"},
     )
@@ -49,6 +49,8 @@ def test_a_take_downloads_as_musicxml_and_as_an_openutau_project(
 
     status, headers, document = http(mesh, "GET", f"/v1/takes/{take['take_id']}/musicxml")
     assert status == 200 and headers["content-type"] == MUSICXML
+    # Saved under the take's theme (curl -OJ, a browser's link), not as "musicxml".
+    assert headers["content-disposition"] == 'attachment; filename="stars over town.musicxml"'
     assert schema_errors(document) == []
     notes = sung_notes(document)
     assert [sung.pitch.midi for sung in notes] == list(C_MAJOR_PITCHES)
@@ -56,6 +58,9 @@ def test_a_take_downloads_as_musicxml_and_as_an_openutau_project(
 
     status, headers, project_bytes = http(mesh, "GET", f"/v1/takes/{take['take_id']}/ustx")
     assert status == 200 and headers["content-type"] == "application/yaml"
+    assert headers["content-disposition"] == 'attachment; filename="stars over town.ustx"'
+    audio_headers = http(mesh, "GET", f"/v1/takes/{take['take_id']}/audio?format=flac")[1]
+    assert audio_headers["content-disposition"] == 'inline; filename="stars over town.flac"'
     project = yaml.safe_load(project_bytes.decode("utf-8"))
     ustx_notes = project["voice_parts"][0]["notes"]
     assert [note["tone"] for note in ustx_notes] == list(C_MAJOR_PITCHES)
@@ -96,6 +101,10 @@ def test_an_extracted_melody_with_words_exports_in_every_format(mesh: Mesh, hum_
         )
         assert status == 200, data
         exported[headers["content-type"]] = data
+        extension = "mid" if score_format == "midi" else score_format
+        assert headers["content-disposition"].endswith(
+            f"; filename*=UTF-8''Zo%C3%AB%E2%80%99s.{extension}"
+        )
 
     assert set(exported) == {"audio/midi", MUSICXML, "application/yaml"}
     assert "Zoë’s".encode() in exported["audio/midi"]  # UTF-8 lyric events
