@@ -217,7 +217,10 @@ def _sing_locally(
                 if block.overlap:
                     end = block.samples.size - block.overlap
                     until_s = min(until_s, block.start_s + end / block.sample_rate_hz)
-                yield block, until_s, (index + (0 if block.overlap else 1)) / len(score.phrases)
+                # Done: the share of the song's time that is final, so that a hum sung
+                # as one long phrase moves on block by block, not only at its end.
+                done = 1.0 if score.duration_s <= 0 else min(1.0, until_s / score.duration_s)
+                yield block, until_s, done
 
     sample_rate_hz = options.sample_rate_hz or voice.info.sample_rate_hz
 

@@ -85,6 +85,19 @@ def test_first_chunk_comes_before_the_last_phrase_is_sung(monkeypatch: pytest.Mo
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
+def test_progress_moves_through_one_long_phrase_block_by_block() -> None:
+    # A hum sung without a breath is one phrase: its progress must not sit at 0 until
+    # the whole of it is sung.
+    melody, syllables = song([TEN_SECONDS[0] + TEN_SECONDS[1]])
+    fractions = [
+        e.fraction for e in sing(SingRequest(melody, syllables)) if isinstance(e, Progress)
+    ]
+
+    assert len(melody.phrases) == 1
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert len({fraction for fraction in fractions if 0.0 < fraction < 1.0}) >= 2
+
+
 @pytest.mark.parametrize("output_format", [OutputFormat.WAV, OutputFormat.FLAC])
 def test_chunks_concatenate_to_a_file_of_the_announced_length(output_format: OutputFormat) -> None:
     melody, syllables = song(TEN_SECONDS)
