@@ -131,23 +131,26 @@ _THEMES: tuple[tuple[str, str, str], ...] = (
 _SCHEMES = ("AABB", "ABAB", "AABB", "XAXA")
 
 
-def rhyme_scheme_for(index: int) -> str:
-    """The rhyme scheme of a set's ``index``-th request: the four schemes in turn."""
-    return _SCHEMES[index % len(_SCHEMES)]
+def requests_of(
+    themes: tuple[tuple[str, str, str], ...], first_seed: int = 0
+) -> tuple[BenchRequest, ...]:
+    """One request per (theme, mood, genre): the four shapes and schemes in turn, seeds
+    from ``first_seed`` on."""
+    return tuple(
+        BenchRequest(
+            theme,
+            mood,
+            genre,
+            tuple(SHAPES)[index % len(SHAPES)],
+            _SCHEMES[index % len(_SCHEMES)],
+            seed=first_seed + index,
+        )
+        for index, (theme, mood, genre) in enumerate(themes)
+    )
 
 
 #: The fixed set: 24 requests, every theme on one of the four shapes in turn.
-REQUESTS: tuple[BenchRequest, ...] = tuple(
-    BenchRequest(
-        theme,
-        mood,
-        genre,
-        tuple(SHAPES)[index % len(SHAPES)],
-        rhyme_scheme_for(index),
-        seed=index,
-    )
-    for index, (theme, mood, genre) in enumerate(_THEMES)
-)
+REQUESTS = requests_of(_THEMES)
 
 #: A second set, written once and never tuned on: themes the lyricist's word lists were
 #: not chosen for, to check that the variety figures hold beyond the fixed set.
@@ -175,14 +178,4 @@ _OTHER_THEMES: tuple[tuple[str, str, str], ...] = (
 )
 
 #: The second set: 20 requests, on the four shapes and schemes in turn, seeds 100-119.
-OTHER_REQUESTS: tuple[BenchRequest, ...] = tuple(
-    BenchRequest(
-        theme,
-        mood,
-        genre,
-        tuple(SHAPES)[index % len(SHAPES)],
-        rhyme_scheme_for(index),
-        seed=100 + index,
-    )
-    for index, (theme, mood, genre) in enumerate(_OTHER_THEMES)
-)
+OTHER_REQUESTS = requests_of(_OTHER_THEMES, first_seed=100)

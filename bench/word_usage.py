@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 
-from bench.lyric_requests import SHAPES, BenchRequest, rhyme_scheme_for
+from bench.lyric_requests import BenchRequest, requests_of
 from services.common.settings import Settings
 from services.lyrics.lexicon import GRAMMAR_WORDS, gerund, third_person
 from services.lyrics.text import words_of
@@ -111,17 +111,7 @@ TRAINING_THEMES: tuple[tuple[str, str, str], ...] = (
 )
 
 #: The training requests: every theme on one of the four shapes and schemes in turn.
-TRAINING_REQUESTS: tuple[BenchRequest, ...] = tuple(
-    BenchRequest(
-        theme,
-        mood,
-        genre,
-        tuple(SHAPES)[index % len(SHAPES)],
-        rhyme_scheme_for(index),
-        seed=index,
-    )
-    for index, (theme, mood, genre) in enumerate(TRAINING_THEMES)
-)
+TRAINING_REQUESTS = requests_of(TRAINING_THEMES)
 
 
 def takes_per_step(requests: Sequence[BenchRequest] = TRAINING_REQUESTS) -> int:
