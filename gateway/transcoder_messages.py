@@ -13,6 +13,12 @@ sends (``gateway.config._local_reply_config`` gives them their JSON shape):
 - ``'melody.notes[0].onset_s' must be a number, not "x"`` (a JSON path, from 0)
 - ``the keys of 'line_texts' must each be a whole number, not "abc"``
 - ``unknown query parameter 'colour'; the parameters are: genre, lyrics_provider, ...``
+- ``'line_texts' must be an object of keys and values, not a list`` (and not "hello")
+- ``'melody' must be an object, not "x"``; ``'melody.notes' must be a list of objects``
+- ``'title' must be one value, not an object``; ``a field of 'melody' takes one value,
+  not a list``; ``the request body must be a JSON object``
+- ``the request body is not valid JSON: Expected : between key:value pair.`` (without
+  the transcoder's echo of the body)
 
 The fields each request takes come from the descriptor set the transcoder reads, so
 the list is the contract's. Only 400 answers with a JSON body are read (the services'
@@ -66,9 +72,95 @@ local function named(field)
   return "'" .. field .. "' must be"
 end
 
+local function joined(prefix, field)
+  if prefix == "" then
+    return field
+  end
+  return prefix .. "." .. field
+end
+
+-- A message field given something else: an object, or a list of objects where the
+-- contract has many ("melody.notes": "x"; "melody.notes[0]": 1 is one of its objects).
+local function object_of(field)
+  local last = string.match(field, "([%w_]+)$")
+  if last ~= nil and REPEATED[last] then
+    return "'" .. field .. "' must be a list of objects"
+  end
+  return "'" .. field .. "' must be an object"
+end
+
+-- A JSON syntax error ("Expected : between key:value pair.\n{bad json\n     ^"): its
+-- first sentence, without the transcoder's echo of the body.
+local SYNTAX_WORDS = {"Expected", "Unexpected", "Invalid", "Unable", "Unterminated", "Illegal"}
+local function syntax_reworded(text)
+  local start, stop, first = string.find(text, [=["message":"([^"\]*)\n]=])
+  if start == nil then
+    return text
+  end
+  local known = false
+  for _, word in ipairs(SYNTAX_WORDS) do
+    if string.sub(first, 1, #word) == word then
+      known = true
+    end
+  end
+  if not known then
+    return text
+  end
+  -- The message's string runs to its first quote that no backslash escapes.
+  local i = stop + 1
+  while true do
+    local char = string.sub(text, i, i)
+    if char == "" then
+      return text
+    elseif char == "\\" then
+      i = i + 2
+    elseif char == '"' then
+      break
+    else
+      i = i + 1
+    end
+  end
+  return string.sub(text, 1, start - 1) .. [["message":"the request body is not valid JSON: ]]
+    .. first .. string.sub(text, i)
+end
+
 local function reworded(text)
   -- ("\" is no escape in a Lua pattern: \" matches the JSON-escaped quote as it is.)
   -- ([=[ ]=] brackets: the pattern holds "]]".)
+  -- A map ("line_texts") given a list, or text or a number instead of its entries.
+  text = string.gsub(text,
+    [=[([%w_%.%[%]]*): invalid value Cannot bind a list to map for field '([%w_]+)'%. for ]=]
+      .. "type Map",
+    function(prefix, field)
+      return "'" .. joined(prefix, field) .. "' must be an object of keys and values, not a list"
+    end)
+  text = string.gsub(text,
+    [=[([%w_%.%[%]]+): invalid value (.-) for type type%.googleapis%.com/[%w_%.]-Entry]=],
+    function(field, value)
+      return "'" .. field .. "' must be an object of keys and values, not " .. value
+    end)
+  -- A message field given text or a number.
+  text = string.gsub(text,
+    [=[([%w_%.%[%]]+): invalid value (.-) for type type%.googleapis%.com/[%w_%.]+]=],
+    function(field, value)
+      return object_of(field) .. ", not " .. value
+    end)
+  -- One value given an object, or a list.
+  text = string.gsub(text,
+    [=[([%w_%.%[%]]*): invalid value Starting an object on a scalar field for type ([%w_]+)]=],
+    function(prefix, field)
+      return "'" .. joined(prefix, field) .. "' must be one value, not an object"
+    end)
+  text = string.gsub(text, [=[([%w_%.%[%]]*): Proto field is not repeating, cannot start list%.]=],
+    function(prefix)
+      if prefix == "" then
+        return "a field of the request takes one value, not a list"
+      end
+      return "a field of '" .. prefix .. "' takes one value, not a list"
+    end)
+  text = string.gsub(text, [=[: Root element must be a message%.]=],
+    "the request body must be a JSON object ({...}), not a list or a single value")
+  text = syntax_reworded(text)
   text = string.gsub(text, [=[([%w_%.%[%]]+): invalid value \"(.-)\" for type TYPE_(%w+)]=],
     function(field, value, type_name)
       return named(field) .. " " .. kind_of(type_name) .. [[, not \"]] .. value .. [[\"]]
@@ -142,12 +234,43 @@ def request_fields(
     return fields
 
 
+def repeated_message_fields(descriptor_set: descriptor_pb2.FileDescriptorSet) -> list[str]:
+    """The names of the contract's fields that hold a list of messages ("notes", "lines"):
+    the filter names them as lists of objects. Map fields, which protobuf declares as
+    repeated entry messages, are not among them."""
+    maps = {
+        message.name
+        for file in descriptor_set.file
+        for top in file.message_type
+        for message in top.nested_type
+        if message.options.map_entry
+    }
+    return sorted(
+        {
+            field.name
+            for file in descriptor_set.file
+            for message in file.message_type
+            for field in message.field
+            if field.type == descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE
+            and field.label == descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED
+            and field.type_name.rsplit(".", 1)[-1] not in maps
+        }
+    )
+
+
 def lua_source(descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]) -> str:
-    """The Lua filter's code: the tables of kinds and fields, then the rewording."""
+    """The Lua filter's code: the tables of kinds, fields and list fields, then the
+    rewording."""
     kinds = ",\n".join(f'  ["{name}"] = "{kind}"' for name, kind in sorted(KIND_OF_TYPE.items()))
     fields = ",\n".join(
         f'  ["{message}"] = "{", ".join(names)}"'
         for message, names in sorted(request_fields(descriptor_set, services).items())
         if names
     )
-    return f"local KINDS = {{\n{kinds}\n}}\nlocal FIELDS = {{\n{fields}\n}}\n{_LUA_BODY}"
+    repeated = ",\n".join(
+        f'  ["{name}"] = true' for name in repeated_message_fields(descriptor_set)
+    )
+    return (
+        f"local KINDS = {{\n{kinds}\n}}\nlocal FIELDS = {{\n{fields}\n}}\n"
+        f"local REPEATED = {{\n{repeated}\n}}\n{_LUA_BODY}"
+    )

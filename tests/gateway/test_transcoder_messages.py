@@ -6,7 +6,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from gateway.transcoder_messages import lua_source, request_fields
+from gateway.transcoder_messages import lua_source, repeated_message_fields, request_fields
 
 DESCRIPTOR = Path(__file__).resolve().parents[2] / "gen" / "descriptor.binpb"
 STUDIO = "expertmusic.studio.v1.StudioService"
@@ -29,3 +29,11 @@ def test_the_filter_knows_every_scalar_type_and_the_requests_it_serves() -> None
     assert '["UINT32"] = "a whole number from 0 to 4294967295"' in source
     assert '["expertmusic.studio.v1.CreateTakeRequest"] = "genre, ' in source
     assert "function envoy_on_response(handle)" in source
+
+
+def test_the_filter_knows_which_fields_are_lists_of_objects_and_maps_are_not() -> None:
+    repeated = repeated_message_fields(descriptor_set())
+
+    assert {"notes", "lines", "syllables", "phrases"} <= set(repeated)
+    assert "line_texts" not in repeated  # a map, declared as repeated entries
+    assert '["notes"] = true' in lua_source(descriptor_set(), [STUDIO])

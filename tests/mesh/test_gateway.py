@@ -23,6 +23,7 @@ from tests.support.rest import http, http_json, post_json
 
 #: Any take: the transcoder refuses a body of the wrong shape before a service is asked.
 REVISE = "/v1/takes/0123456789abcdef0123456789abcdef:revise"
+EXPORT = "/v1/scores:export"
 
 
 def test_root_returns_the_seed_banner(mesh: Mesh) -> None:
@@ -248,6 +249,22 @@ def test_the_transcoders_refusals_are_in_words_not_protobuf_terms(
             "the keys of 'line_texts' must each be a whole number, not \"abc\"",
         ),
         (REVISE, {"line_texts": {"0": 5}}, "the values of 'line_texts' must each be text, not 5"),
+        (
+            REVISE,
+            {"line_texts": ["la"]},
+            "'line_texts' must be an object of keys and values, not a list",
+        ),
+        (
+            REVISE,
+            {"line_texts": "la"},
+            "'line_texts' must be an object of keys and values, not \"la\"",
+        ),
+        (EXPORT, {"melody": "x"}, "'melody' must be an object, not \"x\""),
+        (EXPORT, {"melody": {"notes": 5}}, "'melody.notes' must be a list of objects, not 5"),
+        (EXPORT, {"melody": {"notes": [1]}}, "'melody.notes[0]' must be an object, not 1"),
+        (EXPORT, {"title": {"a": 1}}, "'title' must be one value, not an object"),
+        (EXPORT, {"title": ["a"]}, "a field of the request takes one value, not a list"),
+        (EXPORT, {"melody": {"tempo_bpm": []}}, "a field of 'melody' takes one value, not a list"),
     ],
 )
 def test_a_json_field_of_the_wrong_type_is_told_in_words(
@@ -256,6 +273,29 @@ def test_a_json_field_of_the_wrong_type_is_told_in_words(
     status, error = post_json(mesh, path, body)
     assert status == 400
     assert error["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[]", "the request body must be a JSON object ({...}), not a list or a single value"),
+        (
+            b'{"title" "x"}',
+            "the request body is not valid JSON: Expected : between key:value pair.",
+        ),
+        (b'{"title": "x\\", "a": "\\"}', "the request body is not valid JSON: "),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_told_so_without_echoing_it(
+    mesh: Mesh, body: bytes, message: str
+) -> None:
+    status, _, reply = http(
+        mesh, "POST", EXPORT, body=body, headers={"Content-Type": "application/json"}
+    )
+    error = json.loads(reply)
+    assert status == 400
+    assert error["message"].startswith(message), error["message"]
+    assert "^" not in error["message"]
 
 
 def test_answers_carry_the_security_headers(mesh: Mesh) -> None:
