@@ -19,15 +19,24 @@ CONTENT_DISPOSITION_KEY = "content-disposition"
 #: The longest stem kept, in characters: file systems allow 255 bytes.
 MAX_STEM_CHARS = 80
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
-_NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._ ()',-]+")
+#: Unicode categories never kept in a name: controls, format characters (a right-to-left
+#: override that turns "txt.exe" around, zero-width spaces, the BOM), private use,
+#: surrogates and line or paragraph separators.
+#: Typographic apostrophes as the ASCII one ("Zoë’s" -> "Zoe's").
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'"})
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 
 
-def file_name(stem: str, extension: str, fallback: str = "download") -> str:
-    """``stem.extension`` safe on any file system: no path separators, quotes or
-    control characters, at most ``MAX_STEM_CHARS`` of stem; ``fallback`` for a stem
-    left empty."""
-    safe = " ".join(_UNSAFE.sub(" ", stem).split())[:MAX_STEM_CHARS].strip(" .")
-    return f"{safe or fallback}.{extension}"
+def file_name(stem: str, extension: str, fallback: str = "download", suffix: str = "") -> str:
+    """``stem`` + ``suffix`` + "." + ``extension``, safe on any file system: no path
+    separators, quotes, control or invisible characters, at most ``MAX_STEM_CHARS`` of
+    stem (the suffix is kept whole); ``fallback`` alone for a stem left empty."""
+    visible = "".join(
+        char if unicodedata.category(char) not in _INVISIBLE_CATEGORIES else " " for char in stem
+    )
+    safe = " ".join(_UNSAFE.sub(" ", visible).split())[:MAX_STEM_CHARS].strip(" .")
+    return f"{safe}{suffix}.{extension}" if safe else f"{fallback}.{extension}"
 
 
 def content_disposition(name: str, *, inline: bool = False) -> tuple[tuple[str, str], ...]:
@@ -42,12 +51,15 @@ def content_disposition(name: str, *, inline: bool = False) -> tuple[tuple[str, 
 
 
 def _plain(name: str) -> str:
-    """``name`` in ASCII: accents dropped ("Zoë" -> "Zoe"), any other character a "-"."""
+    """``name`` in ASCII: accents dropped ("Zoë’s" -> "Zoe's"), any other character a
+    "-"."""
     stem, dot, extension = name.rpartition(".")
     if not dot:
         stem, extension = name, ""
     letters = "".join(
-        char for char in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(char)
+        char
+        for char in unicodedata.normalize("NFKD", stem.translate(_CURLY))
+        if not unicodedata.combining(char)
     )
     plain = " ".join(_NOT_ASCII_NAME.sub("-", letters).split()).strip(" -.") or "download"
     return f"{plain}{dot}{extension}"

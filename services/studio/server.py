@@ -247,10 +247,8 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         extension = next(
             (name for name, known in AUDIO_MEDIA_TYPES.items() if known == media_type), "bin"
         )
-        stem = f"{_take_title(take)} (recording)" if _take_title(take) else "recording"
-        context.send_initial_metadata(
-            content_disposition(file_name(stem, extension, "recording"), inline=True)
-        )
+        name = file_name(_take_title(take), extension, "recording", suffix=" (recording)")
+        context.send_initial_metadata(content_disposition(name, inline=True))
         return httpbody_pb2.HttpBody(content_type=media_type, data=data)
 
     @grpc_errors

@@ -161,6 +161,20 @@ def test_the_title_is_the_work_title() -> None:
     assert untitled.find("work") is None
 
 
+@pytest.mark.parametrize("unspeakable", ["\x00", "\x01", "\x0b", "\x1b", "\ufffe"])
+def test_characters_xml_does_not_allow_are_left_out_of_the_title_and_the_words(
+    unspeakable: str,
+) -> None:
+    # One of them anywhere and no MusicXML reader opens the file.
+    syllables = [replace(SYLLABLES[0], text=f"{SYLLABLES[0].text}{unspeakable}"), *SYLLABLES[1:]]
+    document = melody_to_musicxml(MELODY, syllables, title=f"a{unspeakable}b")
+
+    root = etree.fromstring(document)
+    assert root.findtext("work/work-title") == "ab"
+    assert root.findtext(".//lyric/text") == SYLLABLES[0].text
+    assert schema_errors(document) == []
+
+
 def test_the_same_take_always_gives_the_same_file() -> None:
     assert melody_to_musicxml(MELODY, SYLLABLES) == melody_to_musicxml(MELODY, SYLLABLES)
 

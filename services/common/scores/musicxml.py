@@ -10,6 +10,7 @@ exporter has no lyric extensions) and our own ``<identification>`` (music21 sign
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element, SubElement
 
@@ -103,8 +104,8 @@ def melody_to_musicxml(
     _insert_rest(part, cursor_16, bars_end_16(cursor_16))
 
     score = stream.Score()
-    if title:
-        score.metadata = m21_metadata.Metadata(title=title)
+    if xml_text(title):
+        score.metadata = m21_metadata.Metadata(title=xml_text(title))
     score.insert(0, part)
     # As music21's own writer does: bars and ties first, then the exporter splits what
     # no single note value can hold (3.75 quarters) into tied notes.
@@ -125,6 +126,17 @@ def _insert_rest(part: stream.Part, start_16: int, end_16: int) -> None:
         part.insert(_quarters(start_16), m21_note.Rest(quarterLength=_quarters(end_16 - start_16)))
 
 
+#: Characters XML 1.0 does not allow in a document (its ``Char`` production, section 2.2):
+#: control characters but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 does not allow ("\x01", "\x00"), which
+    would make the whole score unreadable to every MusicXML reader."""
+    return _NOT_XML.sub("", text)
+
+
 def _note(grid_note: GridNote, fifths: int | None, lyric: NoteLyric | None) -> m21_note.Note:
     # Black keys are spelled as flats in flat keys, as sharps otherwise.
     names = _FLAT_NAMES if fifths is not None and fifths < 0 else _SHARP_NAMES
@@ -134,7 +146,9 @@ def _note(grid_note: GridNote, fifths: int | None, lyric: NoteLyric | None) -> m
         quarterLength=_quarters(grid_note.length_16),
     )
     if lyric is not None and lyric.text:
-        sung.lyrics.append(m21_note.Lyric(text=lyric.text, number=1, syllabic=lyric.syllabic))
+        sung.lyrics.append(
+            m21_note.Lyric(text=xml_text(lyric.text), number=1, syllabic=lyric.syllabic)
+        )
     return sung
 
 
