@@ -1,4 +1,5 @@
-"""The theme's spelling kept through the song.
+"""The theme's spelling kept through the song, and the capitals of the names the
+lexicon sings.
 
 The local lyricist's lexicon is written in American spelling, so a theme about "the
 harbour at night" got "the harbour" from the theme and "that harbor" from the lexicon
@@ -76,3 +77,27 @@ def respelled(line: str, spellings: dict[str, str]) -> str:
         return theirs[:1].upper() + theirs[1:] if word[:1].isupper() else theirs
 
     return _WORD.sub(swap, line)
+
+
+_PROPER_NOUNS_TEXT = """
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday christmas easter halloween
+"""
+#: Words that are names and are written with a capital wherever they stand in a line
+#: ("Oh, July", "till Sunday").
+PROPER_NOUNS = frozenset(_PROPER_NOUNS_TEXT.split())
+#: Months that are also everyday words ("we march", "it may"): left as they are.
+_ALSO_COMMON = frozenset({"march", "may"})
+
+
+def with_capitals(line: str) -> str:
+    """``line`` with the months, days and holidays the lexicon sings capitalized
+    ("Oh, july" -> "Oh, July")."""
+
+    def capital(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in PROPER_NOUNS and word not in _ALSO_COMMON:
+            return word[:1].upper() + word[1:]
+        return word
+
+    return _WORD.sub(capital, line)

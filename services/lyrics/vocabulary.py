@@ -76,6 +76,9 @@ _COMMON_ADJECTIVES_TEXT = """
 """
 _COMMON_ADJECTIVES = frozenset(_COMMON_ADJECTIVES_TEXT.split())
 _ANY = frozenset({"any"})
+#: Words after which an "-ing" word is a noun ("a wedding", "my painting").
+_DETERMINERS_TEXT = "a an the my your our his her their this that every"
+_DETERMINERS = frozenset(_DETERMINERS_TEXT.split())
 _SKIPPED_SUFFIXES = ("ly", "ing", "ed")  # adverbs and participles fit none of our slots
 
 
@@ -455,7 +458,8 @@ def theme_content_words(theme: str) -> list[Word]:
         if not token.isascii():
             continue
         is_name = token[:1].isupper() and ((cased and index > 0) or not is_known(token))
-        for word in _theme_words(token, is_name, known):
+        after_determiner = index > 0 and tokens[index - 1].lower() in _DETERMINERS
+        for word in _theme_words(token, is_name, known, after_determiner):
             found.setdefault((word.text, word.part_of_speech), word)
             if word.part_of_speech == "adj" and word.classes == _ANY and index + 1 < len(tokens):
                 following = [
@@ -475,16 +479,25 @@ def theme_content_words(theme: str) -> list[Word]:
     ]
 
 
-def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> list[Word]:
-    """The vocabulary entries of one token of a theme; [] for a word we cannot use."""
+def _theme_words(
+    token: str, is_name: bool, known: dict[str, list[Word]], after_determiner: bool = False
+) -> list[Word]:
+    """The vocabulary entries of one token of a theme; [] for a word we cannot use.
+
+    after_determiner: the token follows "a", "the", "my", ...: an "-ing" word there is
+    a noun ("a wedding"), not a verb ("wed").
+    """
     text = token.lower()
     if text.endswith(("'s", "s'")):
         text = text[:-2] if text.endswith("'s") else text[:-1]
     if len(text) < 3 or "'" in text or text in _SKIPPED:
         return []
-    for option in (text, _singular(text)):
-        if option in known:
-            return [_themed(word) for word in known[option]]
+    if text in known:
+        return [_themed(word) for word in known[text]]
+    # A plural is a plural of a noun: "news" is not the adjective "new".
+    nouns = [word for word in known.get(_singular(text), []) if word.part_of_speech == "noun"]
+    if nouns:
+        return [_themed(word) for word in nouns]
     # A British spelling of a lexicon word ("harbour") is that word; the lines are
     # respelled the theme's way afterwards (services.lyrics.spelling).
     for option in (text, _singular(text)):
@@ -492,16 +505,17 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
         if american in known:
             return [_themed(word) for word in known[american]]
     singular = _singular(text)
-    if text in wordbank.PLACE_NAMES or (
-        is_name and singular == text and not text.endswith(_SKIPPED_SUFFIXES)
-    ):
+    if singular in known:
+        # Not a noun of the lexicon (those were found above): "news" is no plural of "new".
+        singular = text
+    if text in wordbank.PLACE_NAMES or (is_name and not text.endswith(_SKIPPED_SUFFIXES)):
         name = text[:1].upper() + text[1:]
         # A known place is sung as one ("in Paris"); another name as a person's
         # ("Maya sings", "with Maya").
         known_place = text in wordbank.PLACE_NAMES
         classes = frozenset({"city", "place", "name"} if known_place else {"name", "person"})
         return [Word(name, "name", pronounce(name), THEME_WEIGHT, classes, themed=True)]
-    if text.endswith("ing"):
+    if text.endswith("ing") and not after_determiner:
         stem = _verb_stem(text)
         found = [
             _themed(word) for word in known.get(stem or "", []) if word.part_of_speech != "noun"
@@ -519,6 +533,19 @@ def _theme_words(token: str, is_name: bool, known: dict[str, list[Word]]) -> lis
                 )
             ]
         return found
+    if text.endswith("ing") and after_determiner and is_known(text):
+        # "a wedding", "the building": a thing.
+        return [
+            Word(
+                text,
+                "noun",
+                pronounce(text),
+                THEME_WEIGHT,
+                UNKNOWN_NOUN_CLASSES,
+                themed=True,
+                plural=_plural_of(text),
+            )
+        ]
     if text.endswith(_SKIPPED_SUFFIXES):
         return []
     if text.endswith(_ADJECTIVE_SUFFIXES) or text in _COMMON_ADJECTIVES:

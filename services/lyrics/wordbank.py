@@ -310,6 +310,7 @@ _PLACE_NAMES_TEXT = """
     barcelona naples mexico canada spain italy ireland scotland england america africa
     india japan brazil egypt georgia alabama tennessee kentucky louisiana mississippi
     carolina jamaica hawaii alaska
+    mercury venus mars jupiter saturn neptune pluto
 """
 PLACE_NAMES = frozenset(_PLACE_NAMES_TEXT.split())
 

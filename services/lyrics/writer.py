@@ -43,7 +43,7 @@ from services.lyrics.providers import (
     ProviderCallError,
 )
 from services.lyrics.rhyme import count_rhymes, normalize_scheme, rhyme_labels
-from services.lyrics.spelling import respelled, theme_spellings
+from services.lyrics.spelling import respelled, theme_spellings, with_capitals
 from services.lyrics.text import read_user_lyrics, words_of
 from services.lyrics.user_lyrics import fit_user_lyrics
 from services.lyrics.vocabulary import build_vocabulary, theme_content_words
@@ -124,7 +124,7 @@ def write_lyrics(
     # The lexicon spells the American way; a theme's "harbour" stays "harbour".
     spellings = theme_spellings(request.theme)
     raw_lines = [
-        respelled(line.text, spellings)
+        with_capitals(respelled(line.text, spellings))
         for line in lyricist.write(plan, labels, rhyme_with=rhyme_with, avoid_ends=avoided_ends)
     ]
     result = fit_lines(raw_lines, plan, labels, lyricist)

@@ -1,11 +1,14 @@
-"""A theme's British spelling is kept in every line the local lyricist writes."""
+"""A theme's British spelling is kept in every line the local lyricist writes, and the
+names it sings have their capitals."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from services.lyrics.domain import LyricsRequest
-from services.lyrics.spelling import american_form, respelled, theme_spellings
+from services.lyrics.spelling import american_form, respelled, theme_spellings, with_capitals
 from services.lyrics.writer import write_lyrics
 from tests.support.songs import TWINKLE, song
 
@@ -41,3 +44,22 @@ def test_a_song_about_the_harbour_never_spells_it_harbor() -> None:
     ).lower()
     assert "harbour" in sung
     assert "harbor " not in sung + " " and "harbors" not in sung
+
+
+def test_months_days_and_holidays_are_written_with_a_capital() -> None:
+    assert with_capitals("Oh, july, till sunday") == "Oh, July, till Sunday"
+    assert with_capitals("We march in may") == "We march in may"  # also everyday words
+    assert with_capitals("the julyish sky") == "the julyish sky"
+
+
+def test_a_song_that_sings_a_month_writes_it_with_a_capital() -> None:
+    lines = [
+        line.text
+        for seed in range(40)
+        for line in write_lyrics(
+            LyricsRequest(syllables_per_line=(7, 7, 7, 7), theme="july", seed=seed)
+        ).lines
+    ]
+
+    assert any("July" in line for line in lines)
+    assert not any(re.search(r"\bjuly\b", line) for line in lines)

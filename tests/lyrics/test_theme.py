@@ -126,6 +126,19 @@ def test_the_themes_content_words_are_found_with_a_part_of_speech() -> None:
     assert parts("") == set()
 
 
+def test_a_theme_word_is_not_cut_into_another_word() -> None:
+    # QA heard "the mar", "wed" and "new candles" for these.
+    def parts(theme: str) -> set[tuple[str, str]]:
+        return {(word.text, word.part_of_speech) for word in theme_content_words(theme)}
+
+    assert parts("mars") == {("Mars", "name")}  # a planet, as "Paris" is a city
+    assert ("Mars", "name") in parts("life on Mars")  # a name, though it ends in "s"
+    assert parts("a wedding by the lake") == {("wedding", "noun"), ("lake", "noun")}
+    assert ("painting", "noun") in parts("my painting")
+    assert parts("the news") == {("news", "noun")}  # no plural of the adjective "new"
+    assert ("glass", "noun") in parts("glasses")  # a plural the lexicon lacks still is one
+
+
 def test_a_theme_switches_on_close_associates() -> None:
     assert {"cup", "steam"} <= build_vocabulary("coffee in the morning", "", "").associates
     assert {"station", "whistle"} <= build_vocabulary("trains", "", "").associates
