@@ -11,7 +11,7 @@ from services.common.errors import grpc_errors
 from services.common.server import ServiceSpec, cancellation_of
 from services.common.settings import Settings
 from services.lyrics.domain import LyricsRequest
-from services.lyrics.writer import provider_health, write_lyrics
+from services.lyrics.writer import check_request, provider_health, write_lyrics
 from services.lyrics.writer import warm_up as lyrics_warm_up
 
 
@@ -40,6 +40,9 @@ class LyricsServicer(lyrics_pb2_grpc.LyricsServiceServicer):
     def WriteLyrics(
         self, request: lyrics_pb2.WriteLyricsRequest, context: grpc.ServicerContext
     ) -> music_pb2.Lyrics:
+        if request.validate_only:
+            check_request(request_from_proto(request), self._settings)
+            return music_pb2.Lyrics()
         return lyrics_to_proto(
             write_lyrics(
                 request_from_proto(request), self._settings, cancelled=cancellation_of(context)

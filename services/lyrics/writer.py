@@ -55,6 +55,7 @@ __all__ = [
     "LyricsInputError",
     "LyricsRequest",
     "ProviderStatus",
+    "check_request",
     "provider_health",
     "write_lyrics",
 ]
@@ -93,13 +94,9 @@ def write_lyrics(
     chain = _llm_chain(request.provider or settings.lyrics_default_provider, settings)
     if request.user_lyrics.strip():
         return _sing_user_lyrics(request, plan, labels, seed, chain)
+    _check_local_only(request, chain)
     rhyme_with = _rhyme_word(request.rhyme_with)
     avoided_ends = _avoided_ends(request.avoid_end_words)
-    for name, given in (("rhyme_with", rhyme_with), ("avoid_end_words", avoided_ends)):
-        if given and chain:
-            raise LyricsInputError(
-                f"{name} is taken by the local lyricist only: ask for provider 'local'"
-            )
     lyricist = LocalLyricist(
         build_vocabulary(request.theme, request.mood, request.genre), _draws(seed, request)
     )
@@ -359,6 +356,33 @@ def _call(
     except ProviderCallError as error:
         attempts = f" after {policy.attempts} attempts" if error.retryable else ""
         raise ProviderUnavailableError(provider.name, error.message + attempts) from error
+
+
+def check_request(request: LyricsRequest, settings: Settings | None = None) -> None:
+    """Raises LyricsInputError for whatever ``write_lyrics`` would refuse without looking
+    at the notes: the language, sizes, rhyme scheme, provider (unknown or not
+    configured), options only the local lyricist takes, and the user's words as text
+    (characters that cannot be sung). The notes may be missing."""
+    settings = settings or get_settings()
+    _check(request, settings)
+    chain = _llm_chain(request.provider or settings.lyrics_default_provider, settings)
+    if request.user_lyrics.strip():
+        read_user_lyrics(request.user_lyrics)
+    else:
+        _check_local_only(request, chain)
+
+
+def _check_local_only(request: LyricsRequest, chain: Sequence[LLMProvider]) -> None:
+    """Raises LyricsInputError for an option only the local lyricist takes, given with
+    an LLM provider."""
+    for name, given in (
+        ("rhyme_with", _rhyme_word(request.rhyme_with)),
+        ("avoid_end_words", _avoided_ends(request.avoid_end_words)),
+    ):
+        if given and chain:
+            raise LyricsInputError(
+                f"{name} is taken by the local lyricist only: ask for provider 'local'"
+            )
 
 
 def _check(request: LyricsRequest, settings: Settings) -> None:

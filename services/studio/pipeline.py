@@ -22,6 +22,7 @@ the phrases that differ (it keeps the phrases it sang recently).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -60,7 +61,9 @@ from services.studio.revision import (
     same_song,
 )
 from services.studio.takes import TakeStore, new_take_id
-from services.studio.voice_check import VoiceList, check_voice
+from services.studio.voice_check import VoiceList, check_transpose, check_voice
+
+log = logging.getLogger(__name__)
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
 STAGE_SECONDS = Histogram(
@@ -78,9 +81,10 @@ STAGE_SPAN = {
 }
 #: How often a stage in flight looks whether its caller went away, in seconds.
 _CANCEL_CHECK_S = 0.05
-#: How long the studio waits for the synth's voice list before letting the synth check
-#: a take's voice itself.
+#: How long the studio waits for the synth's voice list, or the lyrics service's check of
+#: the options, before letting them check the take themselves later.
 VOICE_LIST_TIMEOUT_S = 2.0
+OPTIONS_CHECK_TIMEOUT_S = 2.0
 
 Events = Iterator[studio_pb2.MelodyToVocalsResponse]
 TimeRemaining = Callable[[], float | None]
@@ -154,10 +158,10 @@ def progress(stage: str, fraction_of_stage: float) -> studio_pb2.MelodyToVocalsR
 
 
 def _lyrics_request(
-    melody: music_pb2.Melody, options: studio_pb2.VocalsOptions
+    melody: music_pb2.Melody | None, options: studio_pb2.VocalsOptions
 ) -> lyrics_pb2.WriteLyricsRequest:
-    """New words for ``melody`` as a take's options ask for them (theme, mood, genre,
-    rhyme scheme, provider)."""
+    """New words for ``melody`` (None: no notes, for a check) as a take's options ask
+    for them (theme, mood, genre, rhyme scheme, provider)."""
     return lyrics_pb2.WriteLyricsRequest(
         melody=melody,
         theme=options.theme,
@@ -207,6 +211,8 @@ class VocalsPipeline:
         # Nothing is sent before the melody: a bad upload or option still fails with a
         # plain status (HTTP 400) instead of ending a stream that has already begun.
         self._check_voice(options.synth_engine, options.voice)
+        check_transpose(options.transpose_semitones)
+        self._check_words(options)
         melody = self._transcribe(job, audio, options.pitch_engine)
         # What the recording itself told (very quiet, cut short, channels that cancel)
         # is the take's to show, as the lyrics' and the synth's warnings are.
@@ -382,6 +388,21 @@ class VocalsPipeline:
         voices = self._voices.voices()
         if voices is not None:
             check_voice(voices, engine, voice_id)
+
+    def _check_words(self, options: studio_pb2.VocalsOptions) -> None:
+        """Raises InvalidInputError for options the lyrics service refuses without notes
+        (rhyme scheme, provider, sizes, the user's words as text), asked with
+        ``validate_only``; passes when it cannot be asked (it refuses them itself later)."""
+        request = _lyrics_request(None, options)
+        request.user_lyrics = options.user_lyrics
+        request.validate_only = True
+        try:
+            self._stubs.lyrics.WriteLyrics(request, timeout=OPTIONS_CHECK_TIMEOUT_S)
+        except grpc.RpcError as error:
+            if error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+                details = error.details() or "the lyrics options were refused"
+                raise InvalidInputError(details) from None
+            log.info("lyrics options not checked up front: %s", error.code())
 
     def _transcribe(self, job: _Job, audio: bytes, pitch_engine: str) -> music_pb2.Melody:
         began = time.perf_counter()

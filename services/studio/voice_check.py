@@ -1,4 +1,4 @@
-"""A take's voice and synth engine, checked before any work starts.
+"""A take's voice, synth engine and transposition, checked before any work starts.
 
 The synth refuses an unknown voice itself, but only when the take reaches it: after the
 transcription and the lyrics, when a streaming call has already answered 200. The
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import grpc
 from expertmusic.synth.v1 import synth_pb2
 
-from services.common.errors import InvalidInputError
+from services.common.errors import InvalidInputError, PreconditionError
 
 #: The engine a take with no ``synth_engine`` is sung with (the synth's default).
 DEFAULT_ENGINE = "local"
@@ -23,26 +23,58 @@ DEFAULT_ENGINE = "local"
 AUTO_VOICE = "auto"
 #: How long a voice list is trusted: voices change only when the synth is redeployed.
 VOICES_TTL_S = 60.0
+#: The furthest a take may be transposed, in semitones either way (the synth's
+#: ``SingOptions.transpose_semitones``: -24..24).
+MAX_TRANSPOSE_SEMITONES = 24
+
+
+def check_transpose(semitones: int) -> None:
+    """Raises InvalidInputError for a transposition the synth would refuse."""
+    if abs(semitones) > MAX_TRANSPOSE_SEMITONES:
+        raise InvalidInputError(
+            f"transpose_semitones must be within -{MAX_TRANSPOSE_SEMITONES}.."
+            f"{MAX_TRANSPOSE_SEMITONES}, not {semitones}"
+        )
 
 
 def check_voice(voices: Sequence[synth_pb2.Voice], engine: str, voice_id: str) -> None:
-    """Raises InvalidInputError, naming the valid choices, when ``engine`` is no engine
-    of ``voices`` or ``voice_id`` no voice of it ("" is the engine's default; "auto"
-    lets a local take choose)."""
+    """Checks a take's engine and voice against the synth's ``voices``.
+
+    "" and "auto" are the engine's default voice (a local take chooses one by its notes).
+
+    Raises:
+        InvalidInputError: ``engine`` is no engine of ``voices``, or ``voice_id`` no
+            voice of it (the message names the valid ones, or the engine the voice is of).
+        PreconditionError: the voice (or the engine's default) cannot sing on this
+            server now (a Replicate engine without its token); the synth's reason.
+    """
     engine = engine or DEFAULT_ENGINE
     engines = list(dict.fromkeys(voice.engine for voice in voices))
     if engine not in engines:
         raise InvalidInputError(
             f"unknown synth engine {engine!r}; choose one of: {', '.join(engines)}"
         )
-    if not voice_id or (voice_id == AUTO_VOICE and engine == DEFAULT_ENGINE):
+    own = [voice for voice in voices if voice.engine == engine]
+    if voice_id in ("", AUTO_VOICE):
+        if not any(voice.available for voice in own):
+            raise PreconditionError(
+                f"synth engine '{engine}' cannot sing here: {own[0].unavailable_reason}"
+            )
         return
-    ids = [voice.voice_id for voice in voices if voice.engine == engine]
-    if voice_id not in ids:
-        valid = sorted(ids) + ([AUTO_VOICE] if engine == DEFAULT_ENGINE else [])
+    chosen = next((voice for voice in own if voice.voice_id == voice_id), None)
+    if chosen is None:
+        elsewhere = next((voice.engine for voice in voices if voice.voice_id == voice_id), None)
+        if elsewhere is not None:
+            raise InvalidInputError(
+                f"voice '{voice_id}' is a voice of synth engine '{elsewhere}', not "
+                f"'{engine}': ask for synth_engine={elsewhere}"
+            )
+        valid = [*sorted(voice.voice_id for voice in own), AUTO_VOICE]
         raise InvalidInputError(
             f"unknown voice '{voice_id}' for engine '{engine}'; valid voices: {', '.join(valid)}"
         )
+    if not chosen.available:
+        raise PreconditionError(f"voice '{voice_id}' cannot sing here: {chosen.unavailable_reason}")
 
 
 class VoiceList:

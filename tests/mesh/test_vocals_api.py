@@ -250,20 +250,30 @@ def test_streaming_failure_after_the_first_event_arrives_as_a_final_error_event(
     assert events[-1]["error"]["code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
 
 
-def test_streaming_with_an_unknown_voice_fails_before_the_stream_with_a_status(
-    mesh: Mesh, hum_wav: bytes
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("voice=pavarotti", "unknown voice 'pavarotti' for engine 'local'; valid voices: "),
+        ("rhyme_scheme=QQ1", "rhyme scheme"),
+        ("lyrics_provider=anthropic", "provider 'anthropic' is not configured"),
+        ("transpose_semitones=25", "transpose_semitones must be within -24..24, not 25"),
+        ("synth_engine=bark", "synth engine 'bark' cannot sing here: "),
+    ],
+)
+def test_streaming_with_a_bad_option_fails_before_the_stream_with_a_status(
+    mesh: Mesh, hum_wav: bytes, query: str, message: str
 ) -> None:
+    # Checked before the recording is transcribed: a 400, not a 200 stream ending in an
+    # error event.
     status, _, body = http(
         mesh,
         "POST",
-        "/v1/melody-to-vocals:stream?voice=pavarotti",
+        f"/v1/melody-to-vocals:stream?{query}",
         body=hum_wav,
         headers={"Content-Type": "audio/wav"},
     )
     assert status == 400
-    assert json.loads(body)["message"].startswith(
-        "unknown voice 'pavarotti' for engine 'local'; valid voices: "
-    )
+    assert message in json.loads(body)["message"]
 
 
 def test_streaming_bad_upload_fails_before_the_stream_with_a_status(mesh: Mesh) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -21,12 +22,12 @@ from services.common.artifacts import LocalArtifactStore
 from services.common.audio import encode_wav
 from services.common.cancellation import WorkCancelledError
 from services.common.convert import lyrics_to_proto
-from services.common.errors import InvalidInputError, UnavailableError
+from services.common.errors import InvalidInputError, PreconditionError, UnavailableError
 from services.common.settings import Settings
 from services.lyrics.pronunciation import rhymes_with
 from services.lyrics.server import request_from_proto
 from services.lyrics.text import words_of
-from services.lyrics.writer import write_lyrics
+from services.lyrics.writer import check_request, write_lyrics
 from services.studio.pipeline import StageStubs, VocalsPipeline
 from services.studio.takes import TakeStore
 
@@ -118,9 +119,13 @@ class FakeLyrics:
 
     def __init__(self) -> None:
         self.requests: list[lyrics_pb2.WriteLyricsRequest] = []
+        self.checks: list[lyrics_pb2.WriteLyricsRequest] = []  # validate_only requests
         self.WriteLyrics = Unary(self._write)
 
     def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+        if request.validate_only:
+            self.checks.append(request)
+            return music_pb2.Lyrics()
         self.requests.append(request)
         if not request.user_lyrics:
             return one_syllable_per_note(request.melody, "la")
@@ -150,8 +155,11 @@ class RealLyrics:
         self.WriteLyrics = Unary(self._write)
 
     def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
-        self.requests.append(request)
         try:
+            if request.validate_only:
+                check_request(request_from_proto(request), Settings())
+                return music_pb2.Lyrics()
+            self.requests.append(request)
             return lyrics_to_proto(write_lyrics(request_from_proto(request), Settings()))
         except ValueError as refused:
             raise Failed(grpc.StatusCode.INVALID_ARGUMENT, str(refused)) from None
@@ -178,7 +186,15 @@ class FakeSynth:
         if not self.reachable:
             raise Failed(grpc.StatusCode.UNAVAILABLE, "connection refused")
         return synth_pb2.ListVoicesResponse(
-            voices=[synth_pb2.Voice(voice_id=v, engine=e) for v, e in self.VOICES]
+            voices=[
+                synth_pb2.Voice(
+                    voice_id=v,
+                    engine=e,
+                    available=e == "local",
+                    unavailable_reason="" if e == "local" else "REPLICATE_API_TOKEN is not set",
+                )
+                for v, e in self.VOICES
+            ]
         )
 
     def Sing(
@@ -589,11 +605,57 @@ def test_an_unknown_voice_is_refused_before_the_recording_is_transcribed(
         next(
             pipeline.run(RECORDING, studio_pb2.VocalsOptions(synth_engine="vocaloid"), no_deadline)
         )
-    with pytest.raises(InvalidInputError, match=r"^unknown voice 'auto' for engine 'bark'"):
+    with pytest.raises(
+        PreconditionError,
+        match=r"^synth engine 'bark' cannot sing here: REPLICATE_API_TOKEN is not set",
+    ):
         options = studio_pb2.VocalsOptions(synth_engine="bark", voice="auto")
         next(pipeline.run(RECORDING, options, no_deadline))
 
     assert stages[0].calls == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (studio_pb2.VocalsOptions(rhyme_scheme="QQ1"), "rhyme scheme"),
+        (studio_pb2.VocalsOptions(lyrics_provider="nonsense"), "unknown provider 'nonsense'"),
+        (studio_pb2.VocalsOptions(lyrics_provider="anthropic"), "not configured"),
+        (studio_pb2.VocalsOptions(mood="m" * 61), "the mood may have at most 60 characters"),
+        (studio_pb2.VocalsOptions(user_lyrics="Привет"), "a word that cannot be sung: 'Привет'"),
+        (studio_pb2.VocalsOptions(transpose_semitones=25), "within -24..24, not 25"),
+    ],
+)
+def test_options_the_lyricist_or_synth_would_refuse_are_refused_before_transcription(
+    tmp_path: Path, options: studio_pb2.VocalsOptions, message: str
+) -> None:
+    # QA: each was refused only after 5-8 s of transcription, a streaming call then
+    # answering 200 and ending with an error event.
+    pitch = FakePitch()
+    pipeline = pipeline_on(tmp_path, (pitch, RealLyrics(), FakeSynth()), Readiness())  # type: ignore[arg-type]
+
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        next(pipeline.run(RECORDING, options, no_deadline))
+    assert pitch.calls == 0
+
+
+class UncheckingLyrics(FakeLyrics):
+    """A lyrics service that cannot answer a check (an older version, or one too slow)."""
+
+    def _write(self, request: lyrics_pb2.WriteLyricsRequest, timeout: float) -> Any:
+        if request.validate_only:
+            raise Failed(grpc.StatusCode.UNIMPLEMENTED, "validate_only")
+        return super()._write(request, timeout)
+
+
+def test_a_lyrics_service_that_cannot_check_the_options_leaves_them_to_the_lyrics_stage(
+    tmp_path: Path,
+) -> None:
+    lyrics = UncheckingLyrics()
+    pipeline = pipeline_on(tmp_path, (FakePitch(), lyrics, FakeSynth()), Readiness())
+
+    final_take(pipeline.run(RECORDING, studio_pb2.VocalsOptions(), no_deadline))
+    assert len(lyrics.requests) == 1
 
 
 def test_a_revision_to_an_unknown_voice_is_refused_before_its_first_event(

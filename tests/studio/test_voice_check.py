@@ -7,23 +7,39 @@ import grpc
 import pytest
 from expertmusic.synth.v1 import synth_pb2
 
-from services.common.errors import InvalidInputError
+from services.common.errors import InvalidInputError, PreconditionError
 from services.studio.voice_check import VoiceList, check_voice
 
 VOICES = [
-    synth_pb2.Voice(voice_id="joe", engine="local"),
-    synth_pb2.Voice(voice_id="slt", engine="local"),
-    synth_pb2.Voice(voice_id="bark", engine="bark"),
+    synth_pb2.Voice(voice_id="joe", engine="local", available=True),
+    synth_pb2.Voice(voice_id="slt", engine="local", available=True),
+    synth_pb2.Voice(voice_id="bark-speaker-6", engine="bark", available=True),
+]
+#: The same, on a server without Replicate's token.
+WITHOUT_REPLICATE = [
+    *VOICES[:2],
+    synth_pb2.Voice(
+        voice_id="bark-speaker-6",
+        engine="bark",
+        available=False,
+        unavailable_reason="REPLICATE_API_TOKEN is not set",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("engine", "voice_id"),
-    [("", ""), ("", "joe"), ("local", "auto"), ("", "auto"), ("bark", "bark"), ("bark", "")],
+    [
+        ("", ""),
+        ("", "joe"),
+        ("local", "auto"),
+        ("", "auto"),
+        ("bark", "bark-speaker-6"),
+        ("bark", ""),
+        ("bark", "auto"),
+    ],
 )
-def test_a_voice_of_the_engine_its_default_and_auto_for_local_pass(
-    engine: str, voice_id: str
-) -> None:
+def test_a_voice_of_the_engine_its_default_and_auto_pass(engine: str, voice_id: str) -> None:
     check_voice(VOICES, engine, voice_id)
 
 
@@ -36,11 +52,27 @@ def test_an_unknown_voice_is_refused_naming_the_engines_voices() -> None:
     )
 
 
-def test_a_voice_of_another_engine_and_auto_outside_local_are_refused() -> None:
-    with pytest.raises(InvalidInputError, match=r"for engine 'bark'; valid voices: bark$"):
+def test_a_voice_of_another_engine_is_refused_naming_its_engine() -> None:
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^voice 'joe' is a voice of synth engine 'local', not 'bark': ask for "
+        r"synth_engine=local$",
+    ):
         check_voice(VOICES, "bark", "joe")
-    with pytest.raises(InvalidInputError, match=r"unknown voice 'auto' for engine 'bark'"):
-        check_voice(VOICES, "bark", "auto")
+    with pytest.raises(InvalidInputError, match=r"ask for synth_engine=bark$"):
+        check_voice(VOICES, "", "bark-speaker-6")
+
+
+def test_an_engine_or_voice_that_cannot_sing_here_is_refused_with_the_synths_reason() -> None:
+    for voice_id in ("", "auto"):
+        with pytest.raises(
+            PreconditionError,
+            match=r"^synth engine 'bark' cannot sing here: REPLICATE_API_TOKEN is not set$",
+        ):
+            check_voice(WITHOUT_REPLICATE, "bark", voice_id)
+    with pytest.raises(PreconditionError, match=r"^voice 'bark-speaker-6' cannot sing here"):
+        check_voice(WITHOUT_REPLICATE, "bark", "bark-speaker-6")
+    check_voice(WITHOUT_REPLICATE, "", "joe")
 
 
 def test_an_unknown_engine_is_refused_naming_the_engines() -> None:
