@@ -268,6 +268,7 @@ class VocalsPipeline:
         parent = self._takes.load(request.take_id, owner=owner)
         if request.options.voice:
             self._check_voice(parent.options.synth_engine, request.options.voice)
+        check_transpose(request.options.transpose_semitones)
         recording, _ = self._takes.recording(parent.take_id)
         old_melody = melody_from_proto(parent.melody)
         old_lyrics = lyrics_from_proto(parent.lyrics)

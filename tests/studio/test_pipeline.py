@@ -667,6 +667,10 @@ def test_a_revision_to_an_unknown_voice_is_refused_before_its_first_event(
 
     with pytest.raises(InvalidInputError, match=r"^unknown voice 'jo' for engine 'local'"):
         next(pipeline.revise(request, no_deadline))
+    request.options.voice = ""
+    request.options.transpose_semitones = -30
+    with pytest.raises(InvalidInputError, match=r"within -24..24, not -30$"):
+        next(pipeline.revise(request, no_deadline))
     assert len(stages[2].requests) == 1
 
 
