@@ -189,11 +189,12 @@ def _avoided_ends(words: Sequence[str]) -> frozenset[str]:
 
 
 def _draws(seed: int, request: LyricsRequest) -> random.Random:
-    """The local lyricist's random source: the seed, with the mood and genre mixed in,
-    so that a melancholy ballad and a cheerful pop song on one seed draw differently
-    (their words differ by the vocabulary too). A string seed is hashed with SHA-512,
-    the same in every process, whatever PYTHONHASHSEED."""
-    style = " ".join(f"{request.mood}|{request.genre}".lower().split())
+    """The local lyricist's random source: the seed, with the theme, mood and genre
+    mixed in, so that a melancholy ballad and a cheerful pop song on one seed draw
+    differently (their words differ by the vocabulary too), and so do two themes whose
+    words the lexicon lacks ("chess" and "a job interview" sang the same song). A string
+    seed is hashed with SHA-512, the same in every process, whatever PYTHONHASHSEED."""
+    style = " ".join(f"{request.theme}|{request.mood}|{request.genre}".lower().split())
     return random.Random(f"{seed}|{style}")
 
 

@@ -126,6 +126,16 @@ def test_the_themes_content_words_are_found_with_a_part_of_speech() -> None:
     assert parts("") == set()
 
 
+def test_two_themes_the_lexicon_has_no_words_for_still_get_different_songs() -> None:
+    # QA: on one seed "chess" sang the song of "a wedding", "pizza" that of "tacos".
+    def song(theme: str) -> str:
+        return write_lyrics(
+            LyricsRequest(syllables_per_line=(7, 7, 7, 7), theme=theme, seed=7), LOCAL
+        ).text
+
+    assert len({song(theme) for theme in ("chess", "a job interview", "pizza", "tacos")}) == 4
+
+
 def test_a_theme_word_is_not_cut_into_another_word() -> None:
     # QA heard "the mar", "wed" and "new candles" for these.
     def parts(theme: str) -> set[tuple[str, str]]:
