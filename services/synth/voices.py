@@ -292,11 +292,17 @@ def all_voices() -> list[VoiceInfo]:
     return [voice.info for voice in LOCAL_VOICES.values()] + list(REPLICATE_VOICES.values())
 
 
+#: Why a Replicate voice cannot sing on a server without Replicate's token.
+REPLICATE_NOT_CONFIGURED = (
+    "it runs on Replicate, which is not configured on this server (set REPLICATE_API_TOKEN)"
+)
+
+
 def unavailable_reason(info: VoiceInfo, *, replicate_configured: bool) -> str | None:
     """Why ``info`` cannot sing on this server now, or None (for ListVoices)."""
     if info.engine is Engine.LOCAL:
         return LOCAL_VOICES[info.voice_id].unavailable_reason()
-    return None if replicate_configured else "REPLICATE_API_TOKEN is not set"
+    return None if replicate_configured else REPLICATE_NOT_CONFIGURED
 
 
 def voice_info(engine: Engine, voice_id: str) -> VoiceInfo:
