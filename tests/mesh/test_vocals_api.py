@@ -19,7 +19,7 @@ from services.synth.engines import festival
 from tests.support.encoding import encode
 from tests.support.hums import C_MAJOR_PITCHES, C_MAJOR_SCALE_WITH_REST, synthesize_hum
 from tests.support.mesh import Mesh
-from tests.support.rest import http
+from tests.support.rest import http, post_audio
 
 SAMPLE_RATE_HZ = 22_050
 
@@ -237,13 +237,7 @@ def test_streaming_failure_after_the_first_event_arrives_as_a_final_error_event(
     # Words for far more notes than the hum has: only the lyrics stage, after the
     # melody was sent, can tell.
     words = "+".join(["la"] * 200)
-    status, _, body = http(
-        mesh,
-        "POST",
-        f"/v1/melody-to-vocals:stream?user_lyrics={words}",
-        body=hum_wav,
-        headers={"Content-Type": "audio/wav"},
-    )
+    status, _, body = post_audio(mesh, f"/v1/melody-to-vocals:stream?user_lyrics={words}", hum_wav)
     assert status == 200  # the melody was already on its way when the lyrics refused
     events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
     assert next(iter(events[0])) == "melody"
@@ -265,13 +259,7 @@ def test_streaming_with_a_bad_option_fails_before_the_stream_with_a_status(
 ) -> None:
     # Checked before the recording is transcribed: a 400, not a 200 stream ending in an
     # error event.
-    status, _, body = http(
-        mesh,
-        "POST",
-        f"/v1/melody-to-vocals:stream?{query}",
-        body=hum_wav,
-        headers={"Content-Type": "audio/wav"},
-    )
+    status, _, body = post_audio(mesh, f"/v1/melody-to-vocals:stream?{query}", hum_wav)
     assert status == 400
     assert message in json.loads(body)["message"]
 

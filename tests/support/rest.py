@@ -41,3 +41,10 @@ def post_json(mesh: Mesh, path: str, payload: dict[str, Any]) -> tuple[int, Any]
         body=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
     )
+
+
+def post_audio(
+    mesh: Mesh, path: str, audio: bytes, content_type: str = "audio/wav"
+) -> tuple[int, dict[str, str], bytes]:
+    """POSTs ``audio`` as the raw body of ``path``: the status, headers and body."""
+    return http(mesh, "POST", path, body=audio, headers={"Content-Type": content_type})
