@@ -126,6 +126,20 @@ def test_the_themes_content_words_are_found_with_a_part_of_speech() -> None:
     assert parts("") == set()
 
 
+def test_a_theme_noun_the_lexicon_lacks_is_sung_in_many_of_its_songs() -> None:
+    # QA: "pizza", "a blender" and "homework" were sung in none of 20 songs each, and the
+    # warning blamed the notes. Now in about half (measured 41 of 80 on 2026-12-02).
+    themes = {"pizza": "pizza", "a blender": "blender", "chess": "chess", "homework": "homework"}
+    sung = [
+        word in words_of(write_lyrics(LyricsRequest(melody=melody_of([7, 7, 8, 6]), theme=theme,
+                                                   seed=seed), LOCAL).text)
+        for theme, word in themes.items()
+        for seed in range(20)
+    ]  # fmt: skip
+
+    assert sum(sung) >= 0.3 * len(sung)
+
+
 def test_two_themes_the_lexicon_has_no_words_for_still_get_different_songs() -> None:
     # QA: on one seed "chess" sang the song of "a wedding", "pizza" that of "tacos".
     def song(theme: str) -> str:
