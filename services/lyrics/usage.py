@@ -31,6 +31,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 #: The learned factors, written by ``python -m bench.word_usage --write``.
@@ -62,6 +63,7 @@ class UsagePrior:
 
 #: The prior with no effect (every factor 1).
 NEUTRAL_PRIOR = UsagePrior()
+#: Priors set by ``overridden``, innermost last.
 _override: list[UsagePrior] = []
 
 
@@ -87,16 +89,15 @@ def load_prior(path: Path = USAGE_PATH) -> UsagePrior:
     return UsagePrior(factors)
 
 
-_stored: list[UsagePrior] = []
+@cache
+def _stored_prior() -> UsagePrior:
+    return load_prior()
 
 
 def current_prior() -> UsagePrior:
-    """The prior the lyricist uses: the stored one, or the one ``overridden`` set."""
-    if _override:
-        return _override[-1]
-    if not _stored:
-        _stored.append(load_prior())
-    return _stored[0]
+    """The prior the lyricist uses: the stored one (read once), or the one
+    ``overridden`` set."""
+    return _override[-1] if _override else _stored_prior()
 
 
 @contextmanager
