@@ -20,11 +20,11 @@ CONTENT_DISPOSITION_KEY = "content-disposition"
 MAX_STEM_CHARS = 80
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._ ()',-]+")
+#: Typographic apostrophes as the ASCII one ("Zoë’s" -> "Zoe's").
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'"})
 #: Unicode categories never kept in a name: controls, format characters (a right-to-left
 #: override that turns "txt.exe" around, zero-width spaces, the BOM), private use,
 #: surrogates and line or paragraph separators.
-#: Typographic apostrophes as the ASCII one ("Zoë’s" -> "Zoe's").
-_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'"})
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 
 
@@ -44,8 +44,9 @@ def content_disposition(name: str, *, inline: bool = False) -> tuple[tuple[str, 
     ``file_name``): saved as an attachment, or shown in place (``inline``: audio a page
     plays) and saved under that name."""
     kind = "inline" if inline else "attachment"
-    value = f'{kind}; filename="{_plain(name)}"'
-    if _plain(name) != name:
+    plain = _plain(name)
+    value = f'{kind}; filename="{plain}"'
+    if plain != name:
         value += f"; filename*=UTF-8''{quote(name, safe='')}"
     return ((CONTENT_DISPOSITION_KEY, value),)
 

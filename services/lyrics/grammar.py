@@ -531,7 +531,7 @@ def _choose_nouns(
     """A noun for every noun slot, and the slots whose noun is sung in the plural."""
     candidates_of: dict[int, list[Word]] = {}
     nouns: dict[int, Word] = {}
-    core_texts = {word.text for word in vocabulary.core_words}
+    core_texts = vocabulary.core_texts
     tasted: set[str] = set()  # nouns from outside the palette
     for index, slot in enumerate(slots):
         if slot.kind not in NOUN_KINDS:
@@ -700,7 +700,7 @@ def _tier(
         if rng.random() < UNIVERSAL_REACH_SHARE:
             tiers[3][:] = universal
         else:
-            tiers[3][:] = [noun for noun in tiers[3] if noun not in universal]
+            tiers[3][:] = [noun for noun in tiers[3] if noun.classes.isdisjoint(UNIVERSAL_CLASSES)]
     elif not reaching and (universal or any(tiers[:3])):
         tiers[3][:] = universal
     present = [

@@ -185,16 +185,22 @@ class Vocabulary:
         "quiet" and "wander", another "gentle" and "drift"), and songs on one theme in
         their images, instead of every song drawing the same likeliest ones.
         """
-        core = {word.text for word in self.core_words}
         scenes = self.associates | self.leaning
-        song = Vocabulary((), whole=self, salt=rng.getrandbits(32))
+        # The song's draws, before its words are known: its taste and its usage factors.
+        song = Vocabulary(
+            (),
+            core_words=self.core_words,
+            associates=self.associates,
+            usage=usage,
+            whole=self,
+            salt=rng.getrandbits(32),
+        )
         kept = []
         for word in self.all_words:
-            if word.text in core:
+            if word.text in self.core_texts:
                 kept.append(word)
-            # A word of the theme's own scenes is not damped (see ``usage_factor``).
             elif rng.random() < (scene_share if word.text in scenes else share) * (
-                1.0 if word.text in self.associates else usage.factor(word.text)
+                song.usage_factor(word.text)
             ):
                 # Each song has its own taste: a word likely in one song is less so in
                 # the next.

@@ -94,9 +94,7 @@ def write_lyrics(
     chain = _llm_chain(request.provider or settings.lyrics_default_provider, settings)
     if request.user_lyrics.strip():
         return _sing_user_lyrics(request, plan, labels, seed, chain)
-    _check_local_only(request, chain)
-    rhyme_with = _rhyme_word(request.rhyme_with)
-    avoided_ends = _avoided_ends(request.avoid_end_words)
+    rhyme_with, avoided_ends = _local_only_options(request, chain)
     lyricist = LocalLyricist(
         build_vocabulary(request.theme, request.mood, request.genre), _draws(seed, request)
     )
@@ -370,20 +368,23 @@ def check_request(request: LyricsRequest, settings: Settings | None = None) -> N
     if request.user_lyrics.strip():
         read_user_lyrics(request.user_lyrics)
     else:
-        _check_local_only(request, chain)
+        _local_only_options(request, chain)
 
 
-def _check_local_only(request: LyricsRequest, chain: Sequence[LLMProvider]) -> None:
-    """Raises LyricsInputError for an option only the local lyricist takes, given with
-    an LLM provider."""
-    for name, given in (
-        ("rhyme_with", _rhyme_word(request.rhyme_with)),
-        ("avoid_end_words", _avoided_ends(request.avoid_end_words)),
-    ):
+def _local_only_options(
+    request: LyricsRequest, chain: Sequence[LLMProvider]
+) -> tuple[str, frozenset[str]]:
+    """The options only the local lyricist takes, read: (``rhyme_with``, the words no
+    line may end on, each as said). Raises LyricsInputError for one given with an LLM
+    provider (or not readable: see ``_rhyme_word``, ``_avoided_ends``)."""
+    rhyme_with = _rhyme_word(request.rhyme_with)
+    avoided_ends = _avoided_ends(request.avoid_end_words)
+    for name, given in (("rhyme_with", rhyme_with), ("avoid_end_words", avoided_ends)):
         if given and chain:
             raise LyricsInputError(
                 f"{name} is taken by the local lyricist only: ask for provider 'local'"
             )
+    return rhyme_with, avoided_ends
 
 
 def _check(request: LyricsRequest, settings: Settings) -> None:

@@ -104,8 +104,9 @@ def melody_to_musicxml(
     _insert_rest(part, cursor_16, bars_end_16(cursor_16))
 
     score = stream.Score()
-    if xml_text(title):
-        score.metadata = m21_metadata.Metadata(title=xml_text(title))
+    title = xml_text(title)
+    if title:
+        score.metadata = m21_metadata.Metadata(title=title)
     score.insert(0, part)
     # As music21's own writer does: bars and ties first, then the exporter splits what
     # no single note value can hold (3.75 quarters) into tied notes.
