@@ -323,6 +323,11 @@ def _gateway_local_routes(no_buffering: dict[str, Any], keys: bool) -> list[dict
     ]
 
 
+def _reading_method() -> dict[str, Any]:
+    """A route header match for GET and HEAD (a HEAD is answered as its GET, bodiless)."""
+    return {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
+
+
 def _browser_redirect_routes(protobuf_services: dict[str, str]) -> list[dict[str, Any]]:
     """`GET /` from a browser (it asks for text/html) goes to the web studio; API clients
     asking for JSON (or anything else) keep getting the seed's banner.
@@ -338,7 +343,16 @@ def _browser_redirect_routes(protobuf_services: dict[str, str]) -> list[dict[str
                 "path": "/",
                 "headers": [{"name": "accept", "string_match": {"contains": "text/html"}}],
             },
-            "redirect": {"path_redirect": WEB_PAGE_PATH},
+            # 302, not Envoy's default 301: a browser keeps a permanent redirect for
+            # good, and `/` is the API's too.
+            "redirect": {"path_redirect": WEB_PAGE_PATH, "response_code": "FOUND"},
+            # The API's answer at `/` (the banner) differs: caches keep them apart.
+            "response_headers_to_add": [
+                {
+                    "header": {"key": "vary", "value": "Accept"},
+                    "append_action": "APPEND_IF_EXISTS_OR_ADD",
+                }
+            ],
             "typed_per_filter_config": {
                 "envoy.filters.http.grpc_json_transcoder": {
                     "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
@@ -589,7 +603,7 @@ def envoy_config(
             {
                 "match": {
                     "path": path,
-                    "headers": [{"name": ":method", "string_match": {"exact": "GET"}}],
+                    "headers": [_reading_method()],
                 },
                 "route": {"cluster": FRONT_SERVICE, "timeout": route_timeout},
                 "typed_per_filter_config": _disabled(API_KEY_FILTER_NAME),
@@ -601,8 +615,7 @@ def envoy_config(
         if WEB_SERVICE in protobuf_services.values():
             routes += [
                 {
-                    "match": match
-                    | {"headers": [{"name": ":method", "string_match": {"exact": "GET"}}]},
+                    "match": match | {"headers": [_reading_method()]},
                     "route": {"cluster": WEB_SERVICE, "timeout": route_timeout},
                     "typed_per_filter_config": _disabled(API_KEY_FILTER_NAME),
                 }

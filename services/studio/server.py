@@ -42,6 +42,8 @@ from services.studio.takes import TakeStore, take_score
 logger = logging.getLogger(__name__)
 
 SERVICE_BANNER = "Expert Music AI"
+#: Response metadata that the gateway passes on as the HTTP header of the same name.
+VARY_HEADER = "vary"
 
 
 class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
@@ -77,6 +79,9 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
     def GetServiceInfo(
         self, request: studio_pb2.GetServiceInfoRequest, context: grpc.ServicerContext
     ) -> studio_pb2.GetServiceInfoResponse:
+        # The gateway sends a browser asking for HTML at `/` to the studio page instead:
+        # a cache must keep the two answers apart.
+        context.send_initial_metadata(((VARY_HEADER, "Accept"),))
         return studio_pb2.GetServiceInfoResponse(
             service=SERVICE_BANNER, version=self._settings.version, status="running"
         )

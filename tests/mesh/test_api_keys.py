@@ -76,6 +76,9 @@ def test_calls_need_a_key_and_probes_do_not(keyed_mesh: Mesh, hum_wav: bytes) ->
     assert extract(keyed_mesh, hum_wav, {"x-api-key": ALICE_KEY}) == 200
     assert extract(keyed_mesh, hum_wav, {"Authorization": f"Bearer {BOB_KEY}"}) == 200
     assert http(keyed_mesh, "GET", "/health")[0] == 200
+    # An uptime monitor sends HEAD.
+    for path in ("/", "/health"):
+        assert http(keyed_mesh, "HEAD", path)[0] == 200, path
     with grpc.insecure_channel(keyed_mesh.gateway_target) as channel:
         response = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(), timeout=5

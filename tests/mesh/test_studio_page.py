@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import urllib.parse
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from http.client import HTTPConnection, HTTPResponse
 from pathlib import Path
 
 import numpy as np
@@ -312,6 +314,42 @@ def test_a_browser_opening_the_gateway_is_sent_to_the_studio(
     assert status == 200 and reply["service"] == "Expert Music AI"
 
 
+def _unfollowed(mesh: Mesh, method: str, path: str, accept: str) -> HTTPResponse:
+    """The gateway's own answer, a redirect not followed."""
+    connection = HTTPConnection(urllib.parse.urlsplit(mesh.base_url).netloc, timeout=30)
+    connection.request(method, path, headers={"Accept": accept})
+    reply = connection.getresponse()
+    reply.read()
+    connection.close()
+    return reply
+
+
+def test_the_answer_at_the_root_varies_with_what_the_caller_accepts(mesh: Mesh) -> None:
+    """A browser is sent to the studio, an API client gets the banner: a cache between
+    them must not hand one the other's answer."""
+    page = _unfollowed(mesh, "GET", "/", "text/html,application/xhtml+xml,*/*;q=0.8")
+    assert page.status == 302 and page.getheader("location", "").endswith("/studio")
+    banner = _unfollowed(mesh, "GET", "/", "application/json")
+    assert banner.status == 200
+    for reply in (page, banner):
+        assert "accept" in reply.getheader("vary", "").lower()
+
+
+def test_a_head_request_gets_the_headers_of_its_get_without_a_body(mesh: Mesh) -> None:
+    """A link checker or an uptime monitor sends HEAD, not GET."""
+    for path, media_type in (
+        ("/", "application/json"),
+        ("/studio", "text/html; charset=utf-8"),
+        ("/studio/js/main.js", "text/javascript; charset=utf-8"),
+    ):
+        status, headers, body = http(mesh, "HEAD", path)
+        assert status == 200, path
+        assert headers["content-type"] == media_type, path
+        assert body == b"", path
+    status, _, body = http(mesh, "HEAD", "/studio/no-such-file.js")
+    assert status == 404 and body == b""
+
+
 def test_the_studio_files_come_through_the_gateway_with_their_types(mesh: Mesh) -> None:
     for path, file, media_type in (
         ("/studio", "index.html", "text/html; charset=utf-8"),
@@ -524,6 +562,8 @@ def keyed_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
 def test_the_page_asks_a_keyed_gateway_for_a_key_once_and_says_when_it_is_refused(
     keyed_mesh: Mesh, browser: webdriver.Chrome
 ) -> None:
+    for path in ("/studio", "/studio/js/main.js"):  # open to a link checker's HEAD too
+        assert http(keyed_mesh, "HEAD", path)[0] == 200, path
     browser.get(keyed_mesh.base_url + "/studio")
     dialog = browser.find_element(By.ID, "key-dialog")
     wait_for(browser, lambda d: dialog.is_displayed(), 15, "the key to be asked for")
