@@ -269,7 +269,7 @@ class VocalsPipeline:
         if request.options.voice:
             self._check_voice(parent.options.synth_engine, request.options.voice)
         check_transpose(request.options.transpose_semitones)
-        recording, _ = self._takes.recording(parent.take_id)
+        recording, _ = self._takes.recording(parent)
         old_melody = melody_from_proto(parent.melody)
         old_lyrics = lyrics_from_proto(parent.lyrics)
 

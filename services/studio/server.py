@@ -218,7 +218,7 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         self, request: studio_pb2.GetTakeAudioRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
         take = self._takes.load(request.take_id, client_name(context))
-        data, media_type = self._takes.audio(request.take_id, request.format)
+        data, media_type = self._takes.audio(take, request.format)
         extension = request.format or "wav"
         context.send_initial_metadata(
             content_disposition(file_name(_take_title(take), extension, "take"), inline=True)
@@ -248,7 +248,7 @@ class StudioServicer(studio_pb2_grpc.StudioServiceServicer):
         self, request: studio_pb2.GetTakeRecordingRequest, context: grpc.ServicerContext
     ) -> httpbody_pb2.HttpBody:
         take = self._takes.load(request.take_id, client_name(context))
-        data, media_type = self._takes.recording(request.take_id)
+        data, media_type = self._takes.recording(take)
         extension = next(
             (name for name, known in AUDIO_MEDIA_TYPES.items() if known == media_type), "bin"
         )

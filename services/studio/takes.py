@@ -65,13 +65,11 @@ class TakeStore:
         key = f"{TAKES_PREFIX}{checked_take_id(take_id)}/{RECORDING_FILE}"
         self._artifacts.put(key, recording, sniff_media_type(recording))
 
-    def recording(self, take_id: str) -> tuple[bytes, str]:
-        """The recording a take was made from, as (bytes, media type).
-
-        Raises NotFoundError for an unknown or expired take.
-        """
-        self.load(take_id)  # not found / expired
-        data = self._artifacts.get(f"{TAKES_PREFIX}{take_id}/{RECORDING_FILE}")
+    def recording(self, take: studio_pb2.Take) -> tuple[bytes, str]:
+        """The recording a take was made from, as (bytes, media type); ``take`` is a
+        record from :meth:`load`, which checked that it is there, the caller's and not
+        expired."""
+        data = self._artifacts.get(f"{TAKES_PREFIX}{take.take_id}/{RECORDING_FILE}")
         return data, sniff_media_type(data)
 
     def save_record(self, take: studio_pb2.Take) -> studio_pb2.Take:
@@ -110,16 +108,19 @@ class TakeStore:
         self.load(take_id, owner)
         return self._artifacts.delete_prefix(f"{TAKES_PREFIX}{take_id}/")
 
-    def audio(self, take_id: str, file_format: str = "wav") -> tuple[bytes, str]:
-        """The take's audio as (bytes, media type), converted to ``file_format``."""
+    def audio(self, take: studio_pb2.Take, file_format: str = "wav") -> tuple[bytes, str]:
+        """The take's audio as (bytes, media type), converted to ``file_format``; ``take``
+        is a record from :meth:`load` (see :meth:`recording`).
+
+        Raises InvalidInputError for a format that is not offered.
+        """
         file_format = file_format or "wav"
         if file_format not in TAKE_AUDIO_FORMATS:
             raise InvalidInputError(
                 f"format {file_format!r} is not offered; choose one of: "
                 + ", ".join(TAKE_AUDIO_FORMATS)
             )
-        self.load(take_id)  # not found / expired
-        wav = self._artifacts.get(f"{TAKES_PREFIX}{take_id}/vocals.wav")
+        wav = self._artifacts.get(f"{TAKES_PREFIX}{take.take_id}/vocals.wav")
         if file_format == "wav":
             return wav, AUDIO_MEDIA_TYPES["wav"]
         samples, sample_rate_hz = soundfile.read(io.BytesIO(wav), dtype="float32")

@@ -621,8 +621,12 @@ def test_the_limit_of_takes_a_minute_is_told_with_the_time_to_wait(
     open_studio(browser, keyed_mesh.base_url)
     message = browser.find_element(By.ID, "make-message")
 
-    # The minute's one take (it fails: this mesh has no pitch service).
+    # The minute's one take (it fails: this mesh has no pitch service). While the notes
+    # are looked for (1 s here), the bar moves instead of standing at nothing.
     choose_file(browser, hum)
+    bar = browser.find_element(By.ID, "progress-bar")
+    assert browser.execute_script("return arguments[0].matches(':indeterminate')", bar)
+    assert "finding the notes" in browser.find_element(By.ID, "progress-label").text
     wait_for(browser, lambda d: message.text, TAKE_TIMEOUT_S, "the first take to end")
     assert browser.find_element(By.ID, "sing").is_enabled()  # the recording is kept
 

@@ -52,9 +52,9 @@ def test_a_saved_take_loads_back_with_its_audio_in_either_format(tmp_path: Path)
     store = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60)
     take = saved_take(store)
     assert store.load(take.take_id) == take
-    wav, media_type = store.audio(take.take_id)
+    wav, media_type = store.audio(take)
     assert (wav, media_type) == (WAV, "audio/wav")
-    flac, media_type = store.audio(take.take_id, "flac")
+    flac, media_type = store.audio(take, "flac")
     assert media_type == "audio/flac"
     assert soundfile.info(io.BytesIO(flac)).frames == soundfile.info(io.BytesIO(WAV)).frames
 
@@ -66,8 +66,8 @@ def test_a_flac_recording_is_served_as_the_same_type_as_flac_audio(tmp_path: Pat
     soundfile.write(flac_recording, soundfile.read(io.BytesIO(WAV))[0], 8000, format="FLAC")
     store.save_recording(take.take_id, flac_recording.getvalue())
 
-    _, recording_type = store.recording(take.take_id)
-    _, audio_type = store.audio(take.take_id, "flac")
+    _, recording_type = store.recording(take)
+    _, audio_type = store.audio(take, "flac")
     assert recording_type == audio_type == "audio/flac"
 
 
@@ -105,4 +105,4 @@ def test_unknown_take_and_unknown_format_are_clear(tmp_path: Path) -> None:
         store.load(new_take_id())
     take = saved_take(store)
     with pytest.raises(InvalidInputError, match="wav, flac"):
-        store.audio(take.take_id, "mp3")
+        store.audio(take, "mp3")

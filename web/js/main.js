@@ -17,7 +17,9 @@ const ARROW_STEP_S = 0.05;
 /** Takes the page looks through for the other takes of a recording. */
 const FAMILY_SEARCH_PAGES = 3;
 const STAGE_TEXT = {
-  upload: "Sending the recording…",
+  // Nothing comes back until the notes are found (a bad upload still gets a plain
+  // error), so sending and finding the notes are one step to the person waiting.
+  upload: "Sending the recording and finding the notes…",
   pitch: "Finding the notes…",
   lyrics: "Writing the words…",
   synth: "Singing…",
@@ -456,8 +458,14 @@ function setBusy(area, busy) {
   document.body.classList.toggle("busy", busy);
 }
 
+/** Shows `fraction` (0-1) done, or, for null, work whose share is unknown (a moving bar). */
 function setProgress(area, fraction, text) {
-  $(area === "make" ? "progress-bar" : "edit-progress-bar").value = fraction;
+  const bar = $(area === "make" ? "progress-bar" : "edit-progress-bar");
+  if (fraction === null) {
+    bar.removeAttribute("value");
+  } else {
+    bar.value = fraction;
+  }
   if (area === "make" && text) {
     $("progress-label").textContent = text;
   }
@@ -475,7 +483,9 @@ async function runJob({ area, path, init, context, recording = null, parent = nu
   clearMessage(area);
   setBusy(area, true);
   showStage(area, "");
-  setProgress(area, 0, STAGE_TEXT.upload);
+  // No event tells how far the upload and the transcription are: a moving bar, not a
+  // bar stuck at nothing, until the first one comes.
+  setProgress(area, null, STAGE_TEXT.upload);
   const previousVocal = transport.buffers.vocal;
   performance.mark("studio:take-requested");
   const decoder = new WavStreamDecoder();
