@@ -346,6 +346,17 @@ HEAD_FRAMES: tuple[Frame, ...] = tuple(
         head=True,
     )
 )
+#: Heads that hold a thing, only for a line that must sing a theme word: few clauses
+#: end on a thing, and a line's last word must rhyme, so a theme's own object ("the
+#: skateboard park", "a blender at midnight") was sung in one song in ten.
+THEME_HEAD_FRAMES: tuple[Frame, ...] = tuple(
+    _frames(
+        """
+        PP:object|paper|thing | 1
+        """,
+        head=True,
+    )
+)
 
 
 @cache

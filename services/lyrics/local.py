@@ -87,6 +87,10 @@ CONTENT_DENSITY_SCORE = 0.8
 HOOK_ENDING_SCORE = 1.0
 
 
+#: Heads only a line that must hold a theme word may open with (see grammar).
+_THEME_HEADS = frozenset(grammar.THEME_HEAD_FRAMES)
+
+
 @dataclass(frozen=True)
 class ComposedLine:
     """A written line: its words, its clauses and the word it ends on."""
@@ -158,7 +162,7 @@ class LocalLyricist:
                 * mood_factor(frame.moods, vocabulary.moods)
                 * FIXED_WORD_FACTOR**frame.fixed_words,
             )
-            for frame in (*grammar.FRAMES, *grammar.HEAD_FRAMES)
+            for frame in (*grammar.FRAMES, *grammar.HEAD_FRAMES, *grammar.THEME_HEAD_FRAMES)
             if self._has_words_of(frame)
         ]
 
@@ -676,11 +680,14 @@ class LocalLyricist:
         unplaced: bool = False,
         imperative: bool = True,
     ) -> Clause | None:
+        # Only the theme's own words, not its scenes', may open a line held in hand.
+        own_words = bool(wanted) and wanted <= {text.lower() for text in self._core}
         fitting = [
             (frame, weight)
             for frame, lengths, weight in self._frames
             if length in lengths
             and frame.role in roles
+            and (own_words or frame not in _THEME_HEADS)
             and not (unplaced and frame.has_place)
             and (imperative or not (frame.imperative and frame.placed))
         ]

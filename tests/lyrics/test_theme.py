@@ -140,6 +140,27 @@ def test_a_theme_noun_the_lexicon_lacks_is_sung_in_many_of_its_songs() -> None:
     assert sum(sung) >= 0.3 * len(sung)
 
 
+def test_the_thing_a_theme_is_about_is_sung_not_only_its_easier_words() -> None:
+    # QA: in "the skateboard park" the song sang "park", in "pizza night with friends"
+    # "night" and "friend": the thing itself was sung in 8 of 80 songs (few clauses end
+    # on a thing, and a line's last word must rhyme). A line may now open holding it
+    # ("With the skateboard, ..."): 44 of 80 on 2026-12-02.
+    themes = {
+        "the skateboard park": "skateboard",
+        "a blender at midnight": "blender",
+        "my grandfather's harmonica": "harmonica",
+        "pizza night with friends": "pizza",
+    }
+    sung = [
+        word in words_of(write_lyrics(LyricsRequest(melody=melody_of([7, 7, 8, 6]), theme=theme,
+                                                   seed=seed), LOCAL).text)
+        for theme, word in themes.items()
+        for seed in range(20)
+    ]  # fmt: skip
+
+    assert sum(sung) >= 0.3 * len(sung)
+
+
 def test_two_themes_the_lexicon_has_no_words_for_still_get_different_songs() -> None:
     # QA: on one seed "chess" sang the song of "a wedding", "pizza" that of "tacos".
     def song(theme: str) -> str:
