@@ -87,6 +87,8 @@ CONTENT_DENSITY_SCORE = 0.8
 HOOK_ENDING_SCORE = 1.0
 
 
+#: Noun classes of a thing one holds (see ``grammar.THEME_HEAD_FRAMES``).
+_HELD_CLASSES = frozenset({"object", "paper", "thing"})
 #: Heads only a line that must hold a theme word may open with (see grammar).
 _THEME_HEADS = frozenset(grammar.THEME_HEAD_FRAMES)
 
@@ -371,7 +373,8 @@ class LocalLyricist:
         """The words line ``index`` must hold, most wanted first (each a set, one word of
         which will do; () for a free line).
 
-        The first line holds a name of the theme, else one of its words; until one of
+        The first line holds a name of the theme, else a thing it is about, else one of
+        its words; until one of
         them is sung, so does every later line. Then every other line holds a theme
         word not yet sung ("coffee", then "morning"), and a line holds a word of the
         theme or its scenes (one not sung yet, if it can) while fewer than half the
@@ -383,9 +386,17 @@ class LocalLyricist:
             for word in self.vocabulary.core_words
             if word.part_of_speech == "name"
         )
+        # The thing a theme is about ("skateboard" in "the skateboard park", "pizza" in
+        # "pizza night with friends") first: sung last, it would lose to the words that
+        # end lines easily ("park", "night").
+        things = frozenset(
+            word.text.lower()
+            for word in self.vocabulary.core_words
+            if word.part_of_speech == "noun" and not word.classes.isdisjoint(_HELD_CLASSES)
+        )
         themed = core | self._scene
         if index == 0 or (core and core.isdisjoint(sung)):
-            return tuple(option for option in (names, core, themed) if option)
+            return tuple(option for option in (names, things, core, themed) if option)
         unsung = core - sung
         if unsung and index % 2 == 0:
             return tuple(option for option in (unsung, themed) if option)
