@@ -126,16 +126,22 @@ def test_the_themes_content_words_are_found_with_a_part_of_speech() -> None:
     assert parts("") == set()
 
 
+def songs_singing(themes: dict[str, str], syllables: list[int], seeds: int) -> list[bool]:
+    """Per theme (-> the word to listen for) and seed 0..``seeds``-1, whether the local
+    lyricist's song on a melody of lines of these ``syllables`` sings the word."""
+    return [
+        word in words_of(write_lyrics(LyricsRequest(melody=melody_of(syllables), theme=theme,
+                                                   seed=seed), LOCAL).text)
+        for theme, word in themes.items()
+        for seed in range(seeds)
+    ]  # fmt: skip
+
+
 def test_a_theme_noun_the_lexicon_lacks_is_sung_in_many_of_its_songs() -> None:
     # QA: "pizza", "a blender" and "homework" were sung in none of 20 songs each, and the
     # warning blamed the notes. Now in about half (measured 41 of 80 on 2026-12-02).
     themes = {"pizza": "pizza", "a blender": "blender", "chess": "chess", "homework": "homework"}
-    sung = [
-        word in words_of(write_lyrics(LyricsRequest(melody=melody_of([7, 7, 8, 6]), theme=theme,
-                                                   seed=seed), LOCAL).text)
-        for theme, word in themes.items()
-        for seed in range(20)
-    ]  # fmt: skip
+    sung = songs_singing(themes, [7, 7, 8, 6], seeds=20)
 
     assert sum(sung) >= 0.3 * len(sung)
 
@@ -152,18 +158,9 @@ def test_the_thing_a_theme_is_about_is_sung_not_only_its_easier_words() -> None:
         "my grandfather's harmonica": "harmonica",
         "pizza night with friends": "pizza",
     }
-    sung = [
-        word in words_of(write_lyrics(LyricsRequest(melody=melody_of([7, 7, 8, 6]), theme=theme,
-                                                   seed=seed), LOCAL).text)
-        for theme, word in themes.items()
-        for seed in range(20)
-    ]  # fmt: skip
-    two_lines = [
-        word in words_of(write_lyrics(LyricsRequest(melody=melody_of([7, 7]), theme=theme,
-                                                   seed=seed), LOCAL).text)
-        for theme, word in list(themes.items())[::3]  # the skateboard, the pizza
-        for seed in range(10)
-    ]  # fmt: skip
+    sung = songs_singing(themes, [7, 7, 8, 6], seeds=20)
+    # The skateboard and the pizza, on a hum of two phrases.
+    two_lines = songs_singing(dict(list(themes.items())[::3]), [7, 7], seeds=10)
 
     assert sum(sung) >= 0.5 * len(sung)
     assert sum(two_lines) >= 0.5 * len(two_lines)
