@@ -418,6 +418,16 @@ def _expand(pattern: str) -> tuple[Slot, ...]:
     return tuple(slots)
 
 
+#: The noun classes a theme head holds: a theme noun of one of them is a thing.
+HELD_CLASSES: frozenset[str] = frozenset(
+    name
+    for frame in THEME_HEAD_FRAMES
+    for slot in frame.slots
+    if slot.kind in NOUN_KINDS
+    for name in slot.classes
+)
+
+
 @dataclass(frozen=True)
 class _Option:
     text: str

@@ -87,8 +87,6 @@ CONTENT_DENSITY_SCORE = 0.8
 HOOK_ENDING_SCORE = 1.0
 
 
-#: Noun classes of a thing one holds (see ``grammar.THEME_HEAD_FRAMES``).
-_HELD_CLASSES = frozenset({"object", "paper", "thing"})
 #: Heads only a line that must hold a theme word may open with (see grammar).
 _THEME_HEADS = frozenset(grammar.THEME_HEAD_FRAMES)
 
@@ -153,6 +151,13 @@ class LocalLyricist:
         self._one_clause = False  # the line being written may not be split
         self._frames_used: dict[str, int] = {}
         self._core = {word.text for word in vocabulary.core_words}
+        self._core_lower = frozenset(text.lower() for text in self._core)
+        # The things the theme is about ("skateboard" in "the skateboard park").
+        self._things = frozenset(
+            word.text.lower()
+            for word in vocabulary.core_words
+            if word.part_of_speech == "noun" and not word.classes.isdisjoint(grammar.HELD_CLASSES)
+        )
         self._scene = set(vocabulary.associates)
         self._themed_texts = {text.lower() for text in self._core | self._scene}
         sizes = tuple((pos, vocabulary.sizes(pos)) for pos in ("noun", "adj", "verb", "tverb"))
@@ -380,23 +385,18 @@ class LocalLyricist:
         theme or its scenes (one not sung yet, if it can) while fewer than half the
         lines so far held one.
         """
-        core = frozenset(word.text.lower() for word in self.vocabulary.core_words)
+        core = self._core_lower
         names = frozenset(
             word.text.lower()
             for word in self.vocabulary.core_words
             if word.part_of_speech == "name"
         )
-        # The thing a theme is about ("skateboard" in "the skateboard park", "pizza" in
-        # "pizza night with friends") first: sung last, it would lose to the words that
-        # end lines easily ("park", "night").
-        things = frozenset(
-            word.text.lower()
-            for word in self.vocabulary.core_words
-            if word.part_of_speech == "noun" and not word.classes.isdisjoint(_HELD_CLASSES)
-        )
         themed = core | self._scene
         if index == 0 or (core and core.isdisjoint(sung)):
-            return tuple(option for option in (names, things, core, themed) if option)
+            # The thing a theme is about ("skateboard" in "the skateboard park", "pizza"
+            # in "pizza night with friends") first: sung last, it would lose to the
+            # words that end lines easily ("park", "night").
+            return tuple(option for option in (names, self._things, core, themed) if option)
         unsung = core - sung
         if unsung and index % 2 == 0:
             return tuple(option for option in (unsung, themed) if option)
@@ -692,7 +692,7 @@ class LocalLyricist:
         imperative: bool = True,
     ) -> Clause | None:
         # Only the theme's own words, not its scenes', may open a line held in hand.
-        own_words = bool(wanted) and wanted <= {text.lower() for text in self._core}
+        own_words = bool(wanted) and wanted <= self._core_lower
         fitting = [
             (frame, weight)
             for frame, lengths, weight in self._frames
