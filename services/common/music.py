@@ -122,16 +122,27 @@ class Melody:
         return self.notes[phrase.first_note_index : phrase.first_note_index + phrase.note_count]
 
 
-#: The fastest tempo a melody may state, in beats a minute (a melody's tempo goes into
-#: its exports; faster than this is no tempo a person sings at).
+#: The fastest and slowest tempos a melody may state, in beats a minute (a melody's tempo
+#: goes into its exports; outside these is no tempo a person sings at, and a MIDI file
+#: cannot hold a beat longer than 16.8 s, i.e. slower than 3.6 beats a minute).
 MAX_TEMPO_BPM = 400.0
+MIN_TEMPO_BPM = 10.0
+
+
+def stated_tempo_bpm(tempo_bpm: float) -> float:
+    """``tempo_bpm`` brought within MIN_TEMPO_BPM..MAX_TEMPO_BPM; 0 (not known) stays 0.
+    For tempos we compute (a take sung faster or slower), not for a caller's."""
+    if tempo_bpm <= 0:
+        return 0.0
+    return min(MAX_TEMPO_BPM, max(MIN_TEMPO_BPM, tempo_bpm))
 
 
 def melody_number_problem(melody: Melody) -> str | None:
     """What a person is told about the first number of a melody sent by a caller that
-    no melody can have (NaN or infinite anywhere; a tempo outside 0..MAX_TEMPO_BPM, 0
-    meaning not known; a negative duration), naming where it is; None when all are
-    sound. Notes and phrases are counted from 1."""
+    no melody can have (NaN or infinite anywhere; a tempo outside
+    MIN_TEMPO_BPM..MAX_TEMPO_BPM other than 0, which means not known; a negative
+    duration), naming where it is; None when all are sound. Notes and phrases are
+    counted from 1."""
     for index, note in enumerate(melody.notes):
         message = non_finite_message(note, index + 1)
         if message is not None:
@@ -146,10 +157,13 @@ def melody_number_problem(melody: Melody) -> str | None:
             f"the melody has duration_s {melody.duration_s!r}; it must be a finite number "
             "of seconds, 0 or more"
         )
-    if not (math.isfinite(melody.tempo_bpm) and 0 <= melody.tempo_bpm <= MAX_TEMPO_BPM):
+    if not (
+        math.isfinite(melody.tempo_bpm)
+        and (melody.tempo_bpm == 0 or MIN_TEMPO_BPM <= melody.tempo_bpm <= MAX_TEMPO_BPM)
+    ):
         return (
-            f"the melody has tempo_bpm {melody.tempo_bpm!r}; a tempo is 0 (not known) or up "
-            f"to {MAX_TEMPO_BPM:g} beats a minute"
+            f"the melody has tempo_bpm {melody.tempo_bpm!r}; a tempo is 0 (not known) or "
+            f"from {MIN_TEMPO_BPM:g} to {MAX_TEMPO_BPM:g} beats a minute"
         )
     if not math.isfinite(melody.key.confidence):
         return f"the melody's key has confidence {melody.key.confidence!r}; it must be finite"

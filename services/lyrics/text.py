@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from services.common.letters import is_latin, unsayable_message
 from services.lyrics.errors import LyricsInputError
 from services.lyrics.pronunciation import in_dictionary, is_known
 
@@ -131,7 +132,18 @@ SYMBOL_WORDS = {"&": "and", "@": "at", "+": "plus", "=": "equals", "#": "number"
 #: Letter names as cmudict spells them ("a." is EY1, "w." is "double-u").
 _LETTER_KEY = "{}."
 
-_LETTER = r"(?:[^\W\d_][\u0300-\u036f]*)"
+#: Characters that are numbers but not digits (Unicode categories No and Nl, in the
+#: Basic Multilingual Plane): vulgar fractions "½", superscripts "²", Roman numerals
+#: "Ⅻ", circled numbers "①". Python's \w takes them for letters.
+_NUMERALS = re.escape(
+    "".join(
+        character
+        for character in map(chr, range(0x10000))
+        if unicodedata.category(character) in ("No", "Nl")
+        and unicodedata.numeric(character, None) is not None
+    )
+)
+_LETTER = rf"(?:(?![{_NUMERALS}])[^\W\d_][\u0300-\u036f]*)"
 _JOINERS = re.escape(APOSTROPHES + HYPHENS)
 _WORD = rf"{_LETTER}+(?:[{_JOINERS}]{_LETTER}+)*"
 _AMPM = r"(?P<{0}>[AaPp])\.?\s?[Mm]\.?(?![^\W\d_])"
@@ -152,6 +164,7 @@ _TOKENS = re.compile(
             r"(?P<decimal>(?<![\d.])\d+\.\d+(?![\d.]))",
             r"(?P<fraction>(?<![\d/])(?P<numerator>\d+)/(?P<denominator>\d+)(?![\d/]))",
             r"(?P<decade>(?<![\w'’])['’]?(?P<decade_digits>\d{2}|\d{4})['’]?s(?![^\W\d_]))",
+            rf"(?P<numeral>[{_NUMERALS}]+)",
             r"(?P<number>(?P<sign>(?<![\w\d])[-−](?=\d))?(?P<digits>\d{1,3}(?:,\d{3})+(?!\d)|\d+))",
             r"(?P<dotted>(?i:e\.g\.|i\.e\.|w/o|w/)(?!\w))",
             r"(?P<initials>(?:[^\W\d_]\.){2,})",
@@ -167,13 +180,7 @@ class UnpronounceableError(LyricsInputError):
 
     def __init__(self, words: list[str]) -> None:
         self.words = words
-        named = ", ".join(f"'{word}'" for word in words[:5])
-        more = f" and {len(words) - 5} more" if len(words) > 5 else ""
-        super().__init__(
-            f"the lyrics contain {'a word' if len(words) == 1 else 'words'} that cannot be "
-            f"sung: {named}{more}. Only English can be sung so far, in Latin letters "
-            "(accents are fine); write such words as they sound in English"
-        )
+        super().__init__(unsayable_message(words))
 
 
 @dataclass(frozen=True)
@@ -325,7 +332,7 @@ def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> I
         token = match.group(0)
         if kind == "wordtoken":
             word = match.group("word")
-            if not _is_latin(word):
+            if not is_latin(word):
                 unpronounceable.append(word)
                 continue
             spoken = _abbreviation(word, match.group("period"), following)
@@ -348,7 +355,7 @@ def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> I
             previous_word = word
             continue
         if kind == "initials":
-            if not _is_latin(token):
+            if not is_latin(token):
                 unpronounceable.append(token)
                 continue
             yield from _letters(token, match)
@@ -363,22 +370,22 @@ def _sung_words(line: str, warnings: list[str], unpronounceable: list[str]) -> I
     _note_unsung(line[position:], warnings)
 
 
+#: Punctuation that marks phrasing and is never sung, so dropping it needs no warning.
+_PHRASING = frozenset(",.;:!?¡¿…'\"()[]{}/-–—‐‑‒―‘’‚‛“”„‟«»‹›")
+
+
 def _note_unsung(gap: str, warnings: list[str]) -> None:
-    """Warn about symbols in text that is not sung (punctuation and spaces need none)."""
+    """Warn about symbols in text that is not sung ("@", "*", "℃"; phrasing punctuation
+    and spaces need none)."""
     symbols = "".join(
         character
         for character in gap
-        if unicodedata.category(character)[0] in "SC" or unicodedata.category(character) == "Mn"
+        if not character.isspace()
+        and character not in _PHRASING
+        and (unicodedata.category(character)[0] in "SCP" or unicodedata.category(character) == "Mn")
     ).strip()
     if symbols:
         warnings.append(f"'{symbols}' is not a word and is not sung")
-
-
-def _is_latin(word: str) -> bool:
-    for character in unicodedata.normalize("NFKC", word):
-        if character.isalpha() and not unicodedata.name(character, "").startswith("LATIN"):
-            return False
-    return True
 
 
 def _lookup(text: str) -> str:
@@ -569,6 +576,8 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
         return _decade(match.group("decade_digits"))
     if kind == "fraction":
         return _fraction(int(match.group("numerator")), int(match.group("denominator")))
+    if kind == "numeral":
+        return numeral(match.group(0))
     if kind == "number":
         sign = "minus " if match.group("sign") else ""
         return sign + number(match.group("digits"), previous_word)
@@ -577,6 +586,26 @@ def _say(match: re.Match[str], previous_word: str) -> str | None:
     if kind == "symbolword":
         return SYMBOL_WORDS[match.group(0)]
     return None
+
+
+def numeral(text: str) -> str | None:
+    """Number characters that are not digits, as said: "½" -> "one half", "²³" ->
+    "twenty-three" (superscript and circled digits read as digits), "Ⅻ" -> "twelve";
+    None when one has no value said in words."""
+    compatible = [unicodedata.normalize("NFKC", character) for character in text]
+    if all(form.isdigit() and form.isascii() for form in compatible):
+        return number("".join(compatible))
+    said: list[str] = []
+    for character, form in zip(text, compatible, strict=True):
+        top, slash, bottom = form.partition("\u2044")  # FRACTION SLASH: "1⁄2"
+        value = unicodedata.numeric(character)
+        if slash and top.isdigit() and bottom.isdigit():
+            said.append(_fraction(int(top), int(bottom)))
+        elif value == int(value) and value >= 0:
+            said.append(cardinal(str(int(value))))
+        else:
+            return None
+    return " ".join(said)
 
 
 def _decade(digits_text: str) -> str:

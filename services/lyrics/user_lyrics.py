@@ -32,7 +32,7 @@ from services.lyrics.errors import LyricsInputError
 from services.lyrics.plan import LinePlan, SyllablePlan
 from services.lyrics.pronunciation import Pronunciation, pronounce
 from services.lyrics.syllables import fit_pronunciations, spell_syllables
-from services.lyrics.text import SungWord, UserText
+from services.lyrics.text import SungWord, UserLine, UserText
 
 #: Vowels sung long (diphthongs and tense vowels): good places to hold a note.
 LONG_VOWELS = frozenset(["AA", "AO", "AW", "AY", "ER", "EY", "IY", "OW", "OY", "UW"])
@@ -80,7 +80,7 @@ def fit_user_lyrics(
         LyricsInputError: a line (or the whole text) has more syllables than its notes,
             saying how many do not fit and where; or fewer words than phrases.
     """
-    tokens_by_line = [_tokens(line.words, number) for number, line in enumerate(text.lines)]
+    tokens_by_line = [_tokens(line, number) for number, line in enumerate(text.lines)]
     warnings: list[str] = []
     if len(text.lines) == len(plan.lines):
         groups = [
@@ -108,10 +108,15 @@ def fit_user_lyrics(
     return tuple(lines), warnings
 
 
-def _tokens(words: Sequence[SungWord], line_number: int) -> list[_Token]:
+def _tokens(line: UserLine, line_number: int) -> list[_Token]:
+    """The line's sung words in groups that no line break may split: the words said
+    for one piece of text written without a space ("5km" is "five kilometers", "1e6"
+    "one e six"), which a line shows whole."""
     tokens: list[list[SungWord]] = []
-    for word in words:
-        if tokens and (tokens[-1][0].start, tokens[-1][0].end) == (word.start, word.end):
+    for word in line.words:
+        if tokens and not any(
+            character.isspace() for character in line.text[tokens[-1][-1].end : word.start]
+        ):
             tokens[-1].append(word)
         else:
             tokens.append([word])

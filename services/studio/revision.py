@@ -29,6 +29,7 @@ from services.common.music import (
     Phrase,
     Syllable,
     melody_number_problem,
+    stated_tempo_bpm,
 )
 from services.common.phrases import MIN_REST_S, group_phrases, phrases_of_runs
 
@@ -449,7 +450,7 @@ def at_tempo(melody: Melody, tempo_scale: float, *, max_duration_s: float) -> Me
             for phrase in melody.phrases
         ],
         duration_s=duration_s,
-        tempo_bpm=melody.tempo_bpm * tempo_scale,
+        tempo_bpm=stated_tempo_bpm(melody.tempo_bpm * tempo_scale),
         contour=None,
         engine=EDITED_ENGINE,
     )

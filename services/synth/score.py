@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from services.common.letters import is_sayable, unsayable_message
 from services.common.music import (
     Melody,
     Note,
@@ -282,9 +283,14 @@ def _check_syllables(syllables: list[Syllable], note_count: int) -> None:
     if not syllables:
         raise SynthInputError("the lyrics are empty: give one syllable per note")
     expected_note = 0
+    unsayable: list[str] = []
     for i, syllable in enumerate(syllables):
         if not syllable.text.strip() and not syllable.phonemes:
             raise SynthInputError(f"syllable {i + 1} has neither text nor phonemes")
+        # A syllable without phonemes is said from its spelling, which only works for
+        # Latin letters and digits: Festival fails on others, piper spells them out.
+        if not syllable.phonemes and not is_sayable(syllable.text):
+            unsayable.append(syllable.text.strip())
         if syllable.note_count < 1:
             raise SynthInputError(
                 f"syllable {i + 1} ('{syllable.text}') spans {syllable.note_count} notes; "
@@ -300,6 +306,10 @@ def _check_syllables(syllables: list[Syllable], note_count: int) -> None:
                 "syllables must cover the notes in order, each note exactly once"
             )
         expected_note += syllable.note_count
+    if unsayable:
+        raise SynthInputError(
+            unsayable_message(list(dict.fromkeys(unsayable))) + ", or give their ARPAbet phonemes"
+        )
     if expected_note != note_count:
         raise SynthInputError(
             f"{len(syllables)} syllable(s) cover {expected_note} note(s) but the melody has "

@@ -44,8 +44,12 @@ def test_a_sound_melody_has_no_problem() -> None:
         ),
         ({"duration_s": math.nan}, "the melody has duration_s nan"),
         ({"duration_s": -1.0}, "the melody has duration_s -1.0"),
-        ({"tempo_bpm": -1.0}, "the melody has tempo_bpm -1.0; a tempo is 0 (not known) or up"),
+        ({"tempo_bpm": -1.0}, "the melody has tempo_bpm -1.0; a tempo is 0 (not known) or from"),
         ({"tempo_bpm": 401.0}, "the melody has tempo_bpm 401.0"),
+        (
+            {"tempo_bpm": 0.001},
+            "the melody has tempo_bpm 0.001; a tempo is 0 (not known) or from 10",
+        ),
         ({"tempo_bpm": math.nan}, "the melody has tempo_bpm nan"),
         ({"key": KeyEstimate("C", "major", math.nan)}, "the melody's key has confidence nan"),
     ],

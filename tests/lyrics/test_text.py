@@ -182,6 +182,47 @@ def test_emoji_and_symbols_are_not_sung_and_are_named() -> None:
     assert "'♪' is not a word and is not sung" in text.warnings
 
 
+@pytest.mark.parametrize(
+    ("written", "said", "told"),
+    [
+        ("naïve ½ cup", "naïve one half cup", "'½' is sung as 'one half'"),
+        ("¾ of the way", "three quarters of the way", "'¾' is sung as 'three quarters'"),
+        ("Ⅻ o’clock", "twelve o’clock", "'Ⅻ' is sung as 'twelve'"),
+        ("²³ times", "twenty three times", "'²³' is sung as 'twenty-three'"),
+        ("x²", "x two", "'²' is sung as 'two'"),
+        ("track ⑤", "track five", "'⑤' is sung as 'five'"),
+    ],
+)
+def test_number_characters_that_are_not_digits_are_said_as_numbers(
+    written: str, said: str, told: str
+) -> None:
+    """Python reads "½" and "²" as letters; guessing a pronunciation for them sang junk."""
+    text = read_user_lyrics(written)
+    assert " ".join(w.text for w in text.lines[0].words).replace("- ", " ") == said
+    assert told in text.warnings
+
+
+@pytest.mark.parametrize(
+    ("written", "symbol"), [("@home tonight", "@"), ("me@home", "@"), ("a*b", "*")]
+)
+def test_a_symbol_inside_a_word_is_named_when_it_is_not_sung(written: str, symbol: str) -> None:
+    assert f"'{symbol}' is not a word and is not sung" in read_user_lyrics(written).warnings
+
+
+def test_phrasing_punctuation_is_dropped_without_a_warning() -> None:
+    text = read_user_lyrics('hello, world! (yes) "no" - love—hate… ok?')
+    assert [w.text for w in text.lines[0].words] == [
+        "hello",
+        "world",
+        "yes",
+        "no",
+        "love",
+        "hate",
+        "ok",
+    ]
+    assert text.warnings == ()
+
+
 def test_decomposed_accents_are_the_same_letters() -> None:
     assert sung("Zoe\u0308") == ["Zoë"]
 

@@ -74,6 +74,26 @@ def test_numbers_fill_notes_as_spoken_words() -> None:
     assert "'2024' is sung as 'twenty twenty-four'" in warnings
 
 
+@pytest.mark.parametrize(
+    ("text", "unbroken"),
+    [
+        ("run 5km now", "5km"),
+        ("sing 1e6 times, friend", "1e6"),
+        ("the barbed-wire fence", "barbed-wire"),
+    ],
+)
+def test_text_written_without_a_space_is_never_split_over_two_lines(
+    text: str, unbroken: str
+) -> None:
+    """The words said for "5km" ("five kilometers") stay on one line, which shows it whole."""
+    lyrics = write_lyrics(
+        LyricsRequest(syllables_per_line=(3, 8), user_lyrics=text, provider="local"), SETTINGS
+    )
+    shown = [line.text for line in lyrics.lines]
+    assert sum(unbroken in line for line in shown) == 1, shown
+    assert " ".join(shown).split() == text.split()
+
+
 def test_too_many_syllables_for_a_phrase_are_counted_and_named() -> None:
     with pytest.raises(LyricsInputError, match=r"the line .* 4 syllables \(ë’s crème brû lée\)"):
         sing([3], "Don’t touch Zoë’s crème brûlée")

@@ -8,6 +8,7 @@ path traversal, odd text, oversized and deeply nested JSON, broken multipart bod
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -72,6 +73,26 @@ def zipped(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
 
 def lyrics_json(**fields: object) -> bytes:
     return json.dumps({"syllablePlan": {"syllablesPerLine": [6]}, **fields}).encode()
+
+
+def sung_words_json(words: tuple[str, ...], voice: str) -> bytes:
+    """A sing request with these syllables (no phonemes) on as many notes."""
+    notes = [{"onset_s": 0.5 * i, "duration_s": 0.5, "midi_pitch": 60} for i in range(len(words))]
+    syllables = [{"text": word, "note_index": index} for index, word in enumerate(words)]
+    return json.dumps(
+        {
+            "melody": {"notes": notes},
+            "voice": voice,
+            "lyrics": {"lines": [{"syllables": syllables}]},
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def score_json(tempo_bpm: float, score_format: str) -> bytes:
+    """A score export of one note at this tempo."""
+    melody = {"notes": [{"onset_s": 0, "duration_s": 1, "midi_pitch": 60}], "tempo_bpm": tempo_bpm}
+    return json.dumps({"format": score_format, "melody": melody}).encode()
 
 
 @dataclass(frozen=True)
@@ -381,6 +402,28 @@ CASES: dict[str, Case] = {
         (400,),
         "note 1 has confidence nan",
     ),
+    **{
+        f"sung words in {script}, voice {voice}": Case(
+            "/v1/vocals:sing",
+            "application/json",
+            functools.partial(sung_words_json, words, voice),
+            (400,),
+            f"cannot be sung: '{words[0]}'",
+        )
+        for script, words in (("Cyrillic", ("привет", "мир")), ("emoji", ("😀", "😀")))
+        for voice in ("slt", "joe")
+    },
+    **{
+        f"score at {tempo_bpm} beats a minute, {score_format}": Case(
+            "/v1/scores:export",
+            "application/json",
+            functools.partial(score_json, tempo_bpm, score_format),
+            (400,),
+            "a tempo is 0 \\(not known\\) or from 10 to 400 beats a minute",
+        )
+        for tempo_bpm in (0.001, 0.5)
+        for score_format in ("midi", "musicxml", "ustx")
+    },
     "lyrics of emoji only": Case(
         LYRICS, "application/json", lambda: lyrics_json(userLyrics="🎵🎶 ❤️"), (400,), "no words"
     ),

@@ -366,6 +366,25 @@ def test_the_studio_files_come_through_the_gateway_with_their_types(mesh: Mesh) 
     assert json.loads(body)["code"] == 5
 
 
+def test_a_shared_link_with_a_query_string_still_opens_the_page(mesh: Mesh) -> None:
+    """Links pick up parameters the page does not read: a newsletter's utm_source, a
+    social network's fbclid, a cache-busting ?v=2 on a file."""
+    for path, file in (
+        ("/studio?utm_source=newsletter&utm_medium=email", "index.html"),
+        ("/studio/?fbclid=IwAR0abc", "index.html"),
+        ("/studio/js/main.js?v=2", "js/main.js"),
+    ):
+        status, _, body = http(mesh, "GET", path)
+        assert status == 200, (path, body[:200])
+        assert body == (REPO_ROOT / "web" / file).read_bytes(), path
+    # The query is dropped, not read: it cannot name another file.
+    status, _, body = http(mesh, "GET", "/studio/index.html?path=js/main.js")
+    assert body == (REPO_ROOT / "web" / "index.html").read_bytes()
+    # The API still refuses a parameter it does not know.
+    status, _, body = http(mesh, "GET", "/v1/voices?colour=red")
+    assert status == 400 and "unknown query parameter 'colour'" in json.loads(body)["message"]
+
+
 class _PageMarkup(HTMLParser):
     """Collects what a strict Content-Security-Policy would block in a page."""
 

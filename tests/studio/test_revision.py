@@ -13,6 +13,7 @@ from services.common.music import LyricLine, Lyrics, Melody, Note, Phrase, Sylla
 from services.studio.revision import (
     EDITED_ENGINE,
     USER_PROVIDER,
+    at_tempo,
     checked_lyrics,
     checked_melody,
     line_on_phrase,
@@ -96,11 +97,25 @@ def test_numbers_that_are_not_finite_are_refused_naming_the_note_and_field(
         checked_melody(Melody([note], [], 1.0, "edited"), max_duration_s=MAX_S)
 
 
-@pytest.mark.parametrize("tempo_bpm", [math.nan, math.inf, -1.0, 1000.0])
+@pytest.mark.parametrize("tempo_bpm", [math.nan, math.inf, -1.0, 1000.0, 1e-300, 0.001, 9.9])
 def test_a_tempo_that_no_score_can_state_is_refused(tempo_bpm: float) -> None:
     melody = Melody([Note(0.0, 0.5, 60)], [], 1.0, "edited", tempo_bpm=tempo_bpm)
-    with pytest.raises(InvalidInputError, match="a tempo is 0 \\(not known\\) or up to 400"):
+    with pytest.raises(InvalidInputError, match="a tempo is 0 \\(not known\\) or from 10 to 400"):
         checked_melody(melody, max_duration_s=MAX_S)
+
+
+@pytest.mark.parametrize(
+    ("tempo_bpm", "tempo_scale", "stated_after_twice_bpm"),
+    [(100.0, 0.5, 25.0), (40.0, 0.25, 10.0), (240.0, 4.0, 400.0), (0.0, 0.25, 0.0)],
+)
+def test_a_take_sung_slower_or_faster_again_and_again_keeps_a_tempo_a_score_can_state(
+    tempo_bpm: float, tempo_scale: float, stated_after_twice_bpm: float
+) -> None:
+    melody = replace(two_phrase_melody(), tempo_bpm=tempo_bpm)
+    once = at_tempo(melody, tempo_scale, max_duration_s=MAX_S)
+    twice = at_tempo(once, tempo_scale, max_duration_s=MAX_S)
+    assert twice.tempo_bpm == stated_after_twice_bpm
+    checked_melody(twice, max_duration_s=MAX_S)  # still a melody a caller may send back
 
 
 def test_notes_that_touch_end_to_start_are_not_an_overlap() -> None:

@@ -63,6 +63,29 @@ def test_syllables_out_of_order_name_the_note() -> None:
         _score(_three_notes(60, 62, 64), syllables)
 
 
+@pytest.mark.parametrize(
+    ("texts", "named"),
+    [(("при", "вет", "мир"), "'при', 'вет', 'мир'"), (("😀", "東", "la"), "'😀', '東'")],
+)
+def test_syllables_no_voice_can_say_from_their_spelling_are_refused_by_name(
+    texts: tuple[str, ...], named: str
+) -> None:
+    """Festival failed on them (a 500); piper spelled them out letter by letter."""
+    syllables = [Syllable(text, index) for index, text in enumerate(texts)]
+    with pytest.raises(SynthInputError, match=f"cannot be sung: {named}.*ARPAbet phonemes"):
+        _score(_three_notes(60, 62, 64), syllables)
+
+
+def test_any_spelling_is_sung_when_its_phonemes_are_given() -> None:
+    syllables = [Syllable(text, index, phonemes=("M", "IY1")) for index, text in enumerate("😀東-")]
+    assert _score(_three_notes(60, 62, 64), syllables).phrases
+
+
+def test_latin_letters_with_accents_and_digits_are_said_from_their_spelling() -> None:
+    syllables = [Syllable(text, index) for index, text in enumerate(("Zoë", "naïve", "2"))]
+    assert _score(_three_notes(60, 62, 64), syllables).phrases
+
+
 @pytest.mark.parametrize("midi_pitch", [0, 127])
 def test_absurd_pitches_are_refused(midi_pitch: int) -> None:
     with pytest.raises(SynthInputError, match=f"MIDI pitch {midi_pitch}, outside"):
