@@ -136,6 +136,7 @@ def decode_audio(
                 "upload interrupted?)"
             )
         raise AudioDecodeError("the audio has no samples")
+    broken_warning = _non_finite_warning(channels)
     samples, mix_warning = downmix_to_mono(np.nan_to_num(channels, copy=False))
     del channels
     if target_sample_rate_hz is not None and target_sample_rate_hz != sample_rate_hz:
@@ -146,7 +147,30 @@ def decode_audio(
         samples=samples,
         sample_rate_hz=sample_rate_hz,
         format_name=format_name,
-        warnings=tuple(warning for warning in (cut_warning, mix_warning) if warning),
+        warnings=tuple(
+            warning for warning in (cut_warning, broken_warning, mix_warning) if warning
+        ),
+    )
+
+
+def _non_finite_warning(channels: Float32Array) -> str | None:
+    """What a person is told about samples that are not numbers (NaN or infinite: a
+    float WAV written by broken software), which are read as silence.
+
+    Raises AudioDecodeError when no sample is a number.
+    """
+    broken = int(np.count_nonzero(~np.isfinite(channels)))
+    if broken == 0:
+        return None
+    if broken == channels.size:
+        raise AudioDecodeError(
+            "none of the audio's samples is a number (all are NaN or infinite): the file "
+            "is damaged; export the recording again"
+        )
+    share = broken / channels.size
+    return (
+        f"{broken} of the audio's {channels.size} samples ({share:.1%}) are not numbers "
+        "(NaN or infinite) and were read as silence: the file is damaged"
     )
 
 

@@ -29,7 +29,7 @@ from services.common.errors import InvalidInputError, NotFoundError
 from services.common.media_types import AUDIO_MEDIA_TYPES, sniff_media_type
 from services.common.music import Melody, Syllable
 
-TAKE_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+TAKE_ID_PATTERN = re.compile(r"^[0-9a-fA-F]{32}$")
 TAKES_PREFIX = "takes/"
 #: The formats a take's sung audio is offered in (``/audio?format=``).
 TAKE_AUDIO_FORMATS = ("wav", "flac")
@@ -44,10 +44,11 @@ def new_take_id() -> str:
 
 
 def checked_take_id(take_id: str) -> str:
-    """The id if it is well-formed; ids are also artifact keys, so nothing else gets in."""
+    """The id, in lower case (as it is stored), if it is well-formed: 32 hexadecimal
+    digits in either case. Ids are also artifact keys, so nothing else gets in."""
     if not TAKE_ID_PATTERN.fullmatch(take_id):
         raise InvalidInputError(f"{take_id[:64]!r} is not a take id (32 hexadecimal characters)")
-    return take_id
+    return take_id.lower()
 
 
 class TakeStore:
@@ -105,8 +106,8 @@ class TakeStore:
     def delete(self, take_id: str, owner: str | None = None) -> int:
         """Deletes every file of the take (record, sung audio, recording, anything else
         stored under it); returns how many. Raises NotFoundError as :meth:`load` does."""
-        self.load(take_id, owner)
-        return self._artifacts.delete_prefix(f"{TAKES_PREFIX}{take_id}/")
+        take = self.load(take_id, owner)
+        return self._artifacts.delete_prefix(f"{TAKES_PREFIX}{take.take_id}/")
 
     def audio(self, take: studio_pb2.Take, file_format: str = "wav") -> tuple[bytes, str]:
         """The take's audio as (bytes, media type), converted to ``file_format``; ``take``

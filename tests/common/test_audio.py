@@ -417,3 +417,14 @@ def test_an_m4a_cut_short_before_its_index_says_it_is_probably_cut_short():
     assert b"moov" in whole[len(whole) * 6 // 10 :]  # a recorder's layout: the index last
     with pytest.raises(AudioDecodeError, match=r"has no index .* so it is probably cut short"):
         decode_audio(whole[: len(whole) * 6 // 10])
+
+
+def test_a_file_whose_samples_are_all_nan_is_refused_as_damaged() -> None:
+    data = encode_wav(np.zeros(100, dtype=np.float32), 16_000)
+    buffer = io.BytesIO()
+    soundfile.write(
+        buffer, np.full(1600, np.nan, dtype=np.float32), 16_000, subtype="FLOAT", format="WAV"
+    )
+    with pytest.raises(AudioDecodeError, match="none of the audio's samples is a number"):
+        decode_audio(buffer.getvalue())
+    assert decode_audio(data).warnings == ()

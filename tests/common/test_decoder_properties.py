@@ -57,11 +57,20 @@ def test_a_wav_of_any_rate_and_channel_count_keeps_its_length_and_rate(
 
 @settings(max_examples=40, deadline=None)
 @given(specials=st.lists(st.sampled_from([np.nan, np.inf, -np.inf, 1e30]), min_size=1))
-def test_nan_and_infinite_float_samples_come_out_finite(specials: list[float]) -> None:
+def test_nan_and_infinite_float_samples_come_out_finite_and_are_counted_in_a_warning(
+    specials: list[float],
+) -> None:
     samples = np.concatenate([np.linspace(-0.5, 0.5, 100), np.array(specials)])
     decoded = decode_audio(wav_bytes(samples.astype(np.float32), 16_000, "FLOAT"))
     assert decoded.samples.size == samples.size
     assert np.all(np.isfinite(decoded.samples)) and np.all(np.abs(decoded.samples) <= 1.0)
+    broken = sum(not np.isfinite(value) for value in specials)
+    told = [warning for warning in decoded.warnings if "NaN or infinite" in warning]
+    if broken:  # said, with how many
+        assert len(told) == 1
+        assert told[0].startswith(f"{broken} of the audio's {samples.size} samples")
+    else:
+        assert told == []
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

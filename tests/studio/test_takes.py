@@ -99,6 +99,17 @@ def test_malformed_take_ids_are_refused_before_touching_storage(
         TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60).load(take_id)
 
 
+def test_a_take_id_in_upper_case_names_the_same_take(tmp_path: Path) -> None:
+    """Hexadecimal is hexadecimal in either case (a person may copy an id from a log
+    that upper-cases it)."""
+    store = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60)
+    take = saved_take(store)
+    assert store.load(take.take_id.upper()) == take
+    assert store.delete(take.take_id.upper()) == 2
+    with pytest.raises(NotFoundError):
+        store.load(take.take_id)
+
+
 def test_unknown_take_and_unknown_format_are_clear(tmp_path: Path) -> None:
     store = TakeStore(LocalArtifactStore(tmp_path), time_to_live_s=60)
     with pytest.raises(NotFoundError, match="no take"):
