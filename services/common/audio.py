@@ -285,17 +285,22 @@ def _decode_channels(
 
 def _cut_short_warning(decoded_s: float, stated_s: float | None, broke_off: bool) -> str | None:
     if stated_s is not None and stated_s - decoded_s > CUT_SHORT_TOLERANCE_S:
+        held = _duration_text(decoded_s)
         return (
-            f"the file is cut short: its header promises {stated_s:.1f} s of audio but it "
-            f"holds {decoded_s:.1f} s (was the upload interrupted?); the {decoded_s:.1f} s "
-            "there were used"
+            f"the file is cut short: its header promises {_duration_text(stated_s)} of audio "
+            f"but it holds {held} (was the upload interrupted?); the {held} there were used"
         )
     if broke_off:
         return (
-            f"the file breaks off after {decoded_s:.1f} s (it is damaged or cut short); "
-            "the audio up to there was used"
+            f"the file breaks off after {_duration_text(decoded_s)} (it is damaged or cut "
+            "short); the audio up to there was used"
         )
     return None
+
+
+def _duration_text(seconds: float) -> str:
+    """ "33.2 s", or "22 ms" under a second (where tenths of a second would say 0.0 s)."""
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
 
 
 def _wav_stated_duration_s(data: bytes) -> float | None:

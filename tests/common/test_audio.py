@@ -255,6 +255,17 @@ def test_a_file_cut_short_gives_the_audio_it_holds_and_says_it_is_cut_short(file
     assert _dominant_frequency_hz(decoded) == pytest.approx(TONE_HZ, rel=0.01)
 
 
+def test_a_file_cut_short_under_a_second_says_how_much_it_holds_in_milliseconds():
+    whole = encode(_tone(4.0), 22_050, "wav")
+
+    decoded = decode_audio(whole[:1000])  # 478 samples at 22.05 kHz: 21.7 ms
+
+    assert decoded.warnings[0].startswith(
+        "the file is cut short: its header promises 4.0 s of audio but it holds 21 ms "
+        "(was the upload interrupted?); the 21 ms there were used"
+    )
+
+
 @pytest.mark.parametrize("file_format", ["wav", "flac", "mp3", "ogg", "webm", "m4a"])
 def test_a_whole_file_has_no_cut_short_warning(file_format):
     assert decode_audio(encode(_tone(4.0), 22_050, file_format)).warnings == ()
