@@ -313,7 +313,12 @@ def _decoded_entity(match: re.Match[str], warnings: list[str]) -> str:
     entity = match.group(0)
     decoded = html.unescape(entity)
     if decoded != entity:
-        warnings.append(f"the HTML entity '{entity}' was read as '{decoded}'")
+        shown = (
+            f"U+{ord(decoded):04X} {unicodedata.name(decoded, 'CONTROL CHARACTER')}"
+            if len(decoded) == 1 and (decoded.isspace() or not decoded.isprintable())
+            else f"'{decoded}'"
+        )
+        warnings.append(f"the HTML entity '{entity}' was read as {shown}")
     return decoded
 
 

@@ -167,6 +167,11 @@ def test_html_entities_are_decoded_and_named() -> None:
     assert "the HTML entity '&#232;' was read as 'è'" in text.warnings
 
 
+def test_an_html_entity_for_an_invisible_character_is_named_not_shown() -> None:
+    text = read_user_lyrics("hold&nbsp;on")
+    assert "the HTML entity '&nbsp;' was read as U+00A0 NO-BREAK SPACE" in text.warnings
+
+
 def test_invisible_characters_are_removed_and_named() -> None:
     text = read_user_lyrics("Zo\u200bë\u200f’s \ufeffsong\u00ad")
     assert [w.text for w in text.lines[0].words] == ["Zoë’s", "song"]
