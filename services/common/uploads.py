@@ -54,8 +54,16 @@ def read_streamed_upload(
     for index, message in enumerate(messages):
         kind = message.WhichOneof("payload")
         if kind == options_field:
+            if options is not None:
+                raise InvalidInputError(
+                    f"the stream has a second options message (message {index + 1}): send "
+                    "the options once, in the first message"
+                )
             if index != 0:
-                raise InvalidInputError("the options must be the first message of the stream")
+                raise InvalidInputError(
+                    f"the options came in message {index + 1}, after audio: send them in "
+                    "the first message of the stream"
+                )
             options = getattr(message, options_field)
         elif kind == chunk_field:
             chunk = getattr(message, chunk_field)
