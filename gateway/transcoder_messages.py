@@ -27,8 +27,10 @@ own 400s do not use these sentences and pass unchanged); nothing else is buffere
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 
 #: What a value of each protobuf scalar type must be, as the message says it.
@@ -182,9 +184,55 @@ local function reworded(text)
   return text
 end
 
+-- The HTTP methods a REST path answers ("POST"; "GET, HEAD"), or nil for a path no
+-- endpoint has.
+local function methods_of(path)
+  local found = {}
+  local listed = {}
+  for _, route in ipairs(ROUTES) do
+    if string.find(path, route[1]) ~= nil then
+      for method in string.gmatch(route[2], "[A-Z]+") do
+        if not found[method] then
+          found[method] = true
+          table.insert(listed, method)
+        end
+      end
+    end
+  end
+  if #listed == 0 then
+    return nil
+  end
+  table.sort(listed)
+  return table.concat(listed, ", ")
+end
+
+-- The transcoder answers a path called with a method it does not take as it answers a
+-- path that does not exist (404, "Could not resolve /v1/lyrics:write to a method."):
+-- a 405 that says which methods the path takes is what the caller needs.
+local function wrong_method(handle, body)
+  local text = body:getBytes(0, body:length())
+  local path = string.match(text, [[Could not resolve (.-) to a method%.]])
+  if path == nil then
+    return
+  end
+  path = string.gsub(path, "%?.*$", "")
+  local methods = methods_of(path)
+  if methods == nil then
+    return
+  end
+  -- Headers taken before the body was read are out of scope now: take them again.
+  local headers = handle:headers()
+  headers:replace(":status", "405")
+  headers:replace("allow", methods)
+  local message = path .. " is called with " .. string.gsub(methods, ", ", " or ")
+    .. ", not with this method"
+  body:setBytes('{"code":12,"message":"' .. message .. '"}')
+end
+
 function envoy_on_response(handle)
   local headers = handle:headers()
-  if headers:get(":status") ~= "400" then
+  local status = headers:get(":status")
+  if status ~= "400" and status ~= "404" then
     return
   end
   local content_type = headers:get("content-type")
@@ -193,6 +241,10 @@ function envoy_on_response(handle)
   end
   local body = handle:body()
   if body == nil then
+    return
+  end
+  if status == "404" then
+    wrong_method(handle, body)
     return
   end
   local text = body:getBytes(0, body:length())
@@ -258,9 +310,48 @@ def repeated_message_fields(descriptor_set: descriptor_pb2.FileDescriptorSet) ->
     )
 
 
+def rest_routes(
+    descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]
+) -> dict[str, list[str]]:
+    """Each REST path template of ``services``' methods (their ``google.api.http`` rules
+    and additional bindings) -> the HTTP methods it answers, sorted:
+    ``"/v1/takes/{take_id}:revise" -> ["POST"]``."""
+    wanted = set(services)
+    routes: dict[str, set[str]] = {}
+    for file in descriptor_set.file:
+        for service in file.service:
+            if f"{file.package}.{service.name}" not in wanted:
+                continue
+            for method in service.method:
+                if not method.options.HasExtension(annotations_pb2.http):
+                    continue
+                rule = method.options.Extensions[annotations_pb2.http]
+                for binding in (rule, *rule.additional_bindings):
+                    kind = binding.WhichOneof("pattern")
+                    if kind == "custom":
+                        verb, path = binding.custom.kind, binding.custom.path
+                    elif kind is not None:
+                        verb, path = kind.upper(), getattr(binding, kind)
+                    else:
+                        continue
+                    routes.setdefault(path, set()).add(verb)
+    return {path: sorted(verbs) for path, verbs in sorted(routes.items())}
+
+
+def lua_pattern(template: str) -> str:
+    """A REST path template as an anchored Lua pattern: ``{name}`` is one path segment,
+    ``{name=**}`` any rest of the path, every other character itself."""
+    pattern = ""
+    for literal, variable in re.findall(r"([^{]*)(\{[^}]*\})?", template):
+        pattern += re.sub(r"([^\w/])", r"%\1", literal)
+        if variable:
+            pattern += ".*" if variable.endswith("=**}") else "[^/:]+"
+    return f"^{pattern}$"
+
+
 def lua_source(descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]) -> str:
-    """The Lua filter's code: the tables of kinds, fields and list fields, then the
-    rewording."""
+    """The Lua filter's code: the tables of kinds, fields, list fields and REST routes,
+    then the rewording."""
     kinds = ",\n".join(f'  ["{name}"] = "{kind}"' for name, kind in sorted(KIND_OF_TYPE.items()))
     fields = ",\n".join(
         f'  ["{message}"] = "{", ".join(names)}"'
@@ -270,7 +361,11 @@ def lua_source(descriptor_set: descriptor_pb2.FileDescriptorSet, services: Itera
     repeated = ",\n".join(
         f'  ["{name}"] = true' for name in repeated_message_fields(descriptor_set)
     )
+    routes = ",\n".join(
+        f'  {{"{lua_pattern(path)}", "{", ".join(methods)}"}}'
+        for path, methods in rest_routes(descriptor_set, services).items()
+    )
     return (
         f"local KINDS = {{\n{kinds}\n}}\nlocal FIELDS = {{\n{fields}\n}}\n"
-        f"local REPEATED = {{\n{repeated}\n}}\n{_LUA_BODY}"
+        f"local REPEATED = {{\n{repeated}\n}}\nlocal ROUTES = {{\n{routes}\n}}\n{_LUA_BODY}"
     )

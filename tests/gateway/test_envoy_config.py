@@ -122,6 +122,28 @@ def test_an_unknown_rest_path_is_a_json_404_with_the_security_headers(
     assert "server" not in headers and not any(name.startswith("x-envoy") for name in headers)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/v1/lyrics:write", "POST"),
+        ("PUT", "/v1/takes/0123456789abcdef0123456789abcdef:revise", "POST"),
+        ("POST", "/v1/voices?engine=local", "GET"),
+        ("POST", "/v1/models/abc", "DELETE, GET"),
+    ],
+)
+def test_a_path_called_with_the_wrong_method_is_a_405_naming_the_right_ones(
+    open_envoy: LoneEnvoy, method: str, path: str, allowed: str
+) -> None:
+    status, headers, body = call(open_envoy, method, path)
+    assert status == 405
+    assert headers["allow"] == allowed
+    answer = json.loads(body)
+    assert answer["code"] == 12
+    assert answer["message"] == (
+        f"{path.split('?')[0]} is called with {allowed.replace(', ', ' or ')}, not with this method"
+    )
+
+
 def test_a_service_that_is_down_is_named_over_rest_and_grpc(open_envoy: LoneEnvoy) -> None:
     status, _headers, body = call(open_envoy, "GET", "/v1/voices")
     assert status == 503
