@@ -206,6 +206,23 @@ local function methods_of(path)
   return table.concat(listed, ", ")
 end
 
+-- HEAD asks for a GET's headers without its body (link checkers, download managers);
+-- the transcoder maps only the methods the contract binds, so a HEAD on a path that
+-- takes GET goes on as a GET. Envoy sends no body back to a HEAD request, whatever the
+-- answer holds.
+function envoy_on_request(handle)
+  local headers = handle:headers()
+  if headers:get(":method") ~= "HEAD" then
+    return
+  end
+  local path = string.gsub(headers:get(":path"), "%?.*$", "")
+  local methods = methods_of(path)
+  if methods ~= nil and string.find(methods, "GET", 1, true) ~= nil
+      and string.find(methods, "HEAD", 1, true) == nil then
+    headers:replace(":method", "GET")
+  end
+end
+
 -- The transcoder answers a path called with a method it does not take as it answers a
 -- path that does not exist (404, "Could not resolve /v1/lyrics:write to a method."):
 -- a 405 that says which methods the path takes is what the caller needs.

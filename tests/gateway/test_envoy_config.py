@@ -144,6 +144,15 @@ def test_a_path_called_with_the_wrong_method_is_a_405_naming_the_right_ones(
     )
 
 
+def test_head_on_a_path_that_takes_get_is_answered_as_its_get_without_a_body(
+    open_envoy: LoneEnvoy,
+) -> None:
+    # The synth is down here: the HEAD reached it as a GET (a 503), not a 404.
+    status, headers, body = call(open_envoy, "HEAD", "/v1/voices")
+    assert (status, body) == (503, b"")
+    assert headers["content-type"] == "application/json"
+
+
 def test_a_service_that_is_down_is_named_over_rest_and_grpc(open_envoy: LoneEnvoy) -> None:
     status, _headers, body = call(open_envoy, "GET", "/v1/voices")
     assert status == 503

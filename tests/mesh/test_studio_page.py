@@ -341,6 +341,7 @@ def test_a_head_request_gets_the_headers_of_its_get_without_a_body(mesh: Mesh) -
         ("/", "application/json"),
         ("/studio", "text/html; charset=utf-8"),
         ("/studio/js/main.js", "text/javascript; charset=utf-8"),
+        ("/v1/voices", "application/json"),  # any path that takes GET
     ):
         status, headers, body = http(mesh, "HEAD", path)
         assert status == 200, path
