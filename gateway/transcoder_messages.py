@@ -28,7 +28,7 @@ own 400s do not use these sentences and pass unchanged); nothing else is buffere
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
@@ -283,24 +283,30 @@ def request_fields(
         for file in descriptor_set.file
         for message in file.message_type
     }
-    wanted = set(services)
     fields: dict[str, list[str]] = {}
+    for method in _methods(descriptor_set, services):
+        name = method.input_type.lstrip(".")
+        message = messages.get(name)
+        if message is None:
+            continue
+        fields[name] = sorted(
+            field.name
+            for field in message.field
+            if field.type != descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE
+            and field.label != descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED
+        )
+    return fields
+
+
+def _methods(
+    descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]
+) -> Iterator[descriptor_pb2.MethodDescriptorProto]:
+    """The methods of ``services`` (full names) in the descriptor set."""
+    wanted = set(services)
     for file in descriptor_set.file:
         for service in file.service:
-            if f"{file.package}.{service.name}" not in wanted:
-                continue
-            for method in service.method:
-                name = method.input_type.lstrip(".")
-                message = messages.get(name)
-                if message is None:
-                    continue
-                fields[name] = sorted(
-                    field.name
-                    for field in message.field
-                    if field.type != descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE
-                    and field.label != descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED
-                )
-    return fields
+            if f"{file.package}.{service.name}" in wanted:
+                yield from service.method
 
 
 def repeated_message_fields(descriptor_set: descriptor_pb2.FileDescriptorSet) -> list[str]:
@@ -333,25 +339,20 @@ def rest_routes(
     """Each REST path template of ``services``' methods (their ``google.api.http`` rules
     and additional bindings) -> the HTTP methods it answers, sorted:
     ``"/v1/takes/{take_id}:revise" -> ["POST"]``."""
-    wanted = set(services)
     routes: dict[str, set[str]] = {}
-    for file in descriptor_set.file:
-        for service in file.service:
-            if f"{file.package}.{service.name}" not in wanted:
+    for method in _methods(descriptor_set, services):
+        if not method.options.HasExtension(annotations_pb2.http):
+            continue
+        rule = method.options.Extensions[annotations_pb2.http]
+        for binding in (rule, *rule.additional_bindings):
+            kind = binding.WhichOneof("pattern")
+            if kind == "custom":
+                verb, path = binding.custom.kind, binding.custom.path
+            elif kind is not None:
+                verb, path = kind.upper(), getattr(binding, kind)
+            else:
                 continue
-            for method in service.method:
-                if not method.options.HasExtension(annotations_pb2.http):
-                    continue
-                rule = method.options.Extensions[annotations_pb2.http]
-                for binding in (rule, *rule.additional_bindings):
-                    kind = binding.WhichOneof("pattern")
-                    if kind == "custom":
-                        verb, path = binding.custom.kind, binding.custom.path
-                    elif kind is not None:
-                        verb, path = kind.upper(), getattr(binding, kind)
-                    else:
-                        continue
-                    routes.setdefault(path, set()).add(verb)
+            routes.setdefault(path, set()).add(verb)
     return {path: sorted(verbs) for path, verbs in sorted(routes.items())}
 
 
