@@ -54,8 +54,6 @@ WEB_PAGE_PATH = "/studio"
 #: REST paths that answer without a key: what probes and load balancers call (and the
 #: studio page's files, under WEB_PAGE_PATH).
 OPEN_REST_PATHS = ("/", "/health")
-#: The filter that drops a query string from a request for the studio page.
-PAGE_QUERY_FILTER_NAME = "expertmusic.page_query"
 #: The gateway's own gRPC server (health, reflection) as Envoy knows it.
 LOCAL_CLUSTER = "gateway_local"
 ADMIN_CLUSTER = "envoy_admin"
@@ -556,36 +554,6 @@ def _metrics_listener(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _page_query_lua() -> str:
-    """Lua that drops the query string of a request for the studio page or its files.
-
-    Links to the page pick up parameters the page does not read (``?utm_source=...``,
-    ``?fbclid=...``, a cache-busting ``?v=2``), and the transcoder refuses unknown query
-    parameters (as it should for the API), which would answer a shared link with a 400.
-    The filter runs before the transcoder; routes match on the path alone, so the route
-    is the same with or without the query.
-    """
-    return f"""
-function envoy_on_request(handle)
-  local headers = handle:headers()
-  local method = headers:get(":method")
-  if method ~= "GET" and method ~= "HEAD" then
-    return
-  end
-  local path = headers:get(":path")
-  local query = string.find(path, "?", 1, true)
-  if query == nil then
-    return
-  end
-  local page = string.sub(path, 1, query - 1)
-  local folder = "{WEB_PAGE_PATH}/"
-  if page == "{WEB_PAGE_PATH}" or string.sub(page, 1, string.len(folder)) == folder then
-    headers:replace(":path", page)
-  end
-end
-"""
-
-
 def envoy_config(
     settings: Settings,
     descriptor_path: Path = DEFAULT_DESCRIPTOR_PATH,
@@ -756,20 +724,14 @@ def envoy_config(
             },
         },
         {
-            "name": PAGE_QUERY_FILTER_NAME,
-            "typed_config": {
-                "@type": HTTP_FILTER_TYPES["lua"],
-                "default_source_code": {"inline_string": _page_query_lua()},
-            },
-        },
-        {
-            # Before the transcoder, so that its refusals pass through on their way out.
+            # Before the transcoder, so that its refusals pass through on their way out
+            # and the requests it reads are the ones it should (see transcoder_messages).
             "name": "envoy.filters.http.lua",
             "typed_config": {
                 "@type": HTTP_FILTER_TYPES["lua"],
                 "default_source_code": {
                     "inline_string": transcoder_messages.lua_source(
-                        _descriptor_set(descriptor_path), protobuf_services
+                        _descriptor_set(descriptor_path), protobuf_services, WEB_PAGE_PATH
                     )
                 },
             },

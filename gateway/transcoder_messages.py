@@ -21,8 +21,18 @@ sends (``gateway.config._local_reply_config`` gives them their JSON shape):
   the transcoder's echo of the body)
 
 The fields each request takes come from the descriptor set the transcoder reads, so
-the list is the contract's. Only 400 answers with a JSON body are read (the services'
-own 400s do not use these sentences and pass unchanged); nothing else is buffered.
+the list is the contract's. Only 400 and 404 answers with a JSON body are read (the
+services' own 400s do not use these sentences and pass unchanged); nothing else is
+buffered.
+
+The same filter, with the REST routes of the contract's ``google.api.http`` rules:
+
+- answers a path called with a method it does not take (which the transcoder answers
+  as a path that does not exist, 404 "Could not resolve ... to a method.") with a 405,
+  an ``allow`` header and ``/v1/lyrics:write is called with POST, not with this method``;
+- passes a HEAD on a path that takes GET on as that GET (Envoy sends no body back);
+- drops the query string of a request for the studio page or its files, which links
+  pick up (``?utm_source=...``) and the transcoder would refuse.
 """
 
 from __future__ import annotations
@@ -206,20 +216,32 @@ local function methods_of(path)
   return table.concat(listed, ", ")
 end
 
--- HEAD asks for a GET's headers without its body (link checkers, download managers);
--- the transcoder maps only the methods the contract binds, so a HEAD on a path that
--- takes GET goes on as a GET. Envoy sends no body back to a HEAD request, whatever the
--- answer holds.
+-- Before the transcoder reads a request:
+-- - HEAD asks for a GET's headers without its body (link checkers, download managers);
+--   the transcoder maps only the methods the contract binds, so a HEAD on a path that
+--   takes GET goes on as a GET. Envoy sends no body back to a HEAD request, whatever
+--   the answer holds.
+-- - Links to the studio page pick up query parameters the page does not read
+--   ("?utm_source=...", "?fbclid=...", a cache-busting "?v=2"), which the transcoder
+--   would refuse as unknown, as it should for the API: the page's requests lose their
+--   query. Routes match on the path alone, so the route stays the same.
 function envoy_on_request(handle)
   local headers = handle:headers()
-  if headers:get(":method") ~= "HEAD" then
+  local method = headers:get(":method")
+  if method ~= "GET" and method ~= "HEAD" then
     return
   end
-  local path = string.gsub(headers:get(":path"), "%?.*$", "")
-  local methods = methods_of(path)
-  if methods ~= nil and string.find(methods, "GET", 1, true) ~= nil
-      and string.find(methods, "HEAD", 1, true) == nil then
-    headers:replace(":method", "GET")
+  local full_path = headers:get(":path")
+  local path = string.gsub(full_path, "%?.*$", "")
+  if path ~= full_path and (path == PAGE or string.sub(path, 1, #PAGE + 1) == PAGE .. "/") then
+    headers:replace(":path", path)
+  end
+  if method == "HEAD" then
+    local methods = methods_of(path)
+    if methods ~= nil and string.find(methods, "GET", 1, true) ~= nil
+        and string.find(methods, "HEAD", 1, true) == nil then
+      headers:replace(":method", "GET")
+    end
   end
 end
 
@@ -367,9 +389,13 @@ def lua_pattern(template: str) -> str:
     return f"^{pattern}$"
 
 
-def lua_source(descriptor_set: descriptor_pb2.FileDescriptorSet, services: Iterable[str]) -> str:
+def lua_source(
+    descriptor_set: descriptor_pb2.FileDescriptorSet,
+    services: Iterable[str],
+    page_path: str = "/studio",
+) -> str:
     """The Lua filter's code: the tables of kinds, fields, list fields and REST routes,
-    then the rewording."""
+    the path of the studio page, then the functions."""
     kinds = ",\n".join(f'  ["{name}"] = "{kind}"' for name, kind in sorted(KIND_OF_TYPE.items()))
     fields = ",\n".join(
         f'  ["{message}"] = "{", ".join(names)}"'
@@ -385,5 +411,6 @@ def lua_source(descriptor_set: descriptor_pb2.FileDescriptorSet, services: Itera
     )
     return (
         f"local KINDS = {{\n{kinds}\n}}\nlocal FIELDS = {{\n{fields}\n}}\n"
-        f"local REPEATED = {{\n{repeated}\n}}\nlocal ROUTES = {{\n{routes}\n}}\n{_LUA_BODY}"
+        f"local REPEATED = {{\n{repeated}\n}}\nlocal ROUTES = {{\n{routes}\n}}\n"
+        f'local PAGE = "{page_path}"\n{_LUA_BODY}'
     )
