@@ -21,15 +21,14 @@ sends (``gateway.config._local_reply_config`` gives them their JSON shape):
   the transcoder's echo of the body)
 
 The fields each request takes come from the descriptor set the transcoder reads, so
-the list is the contract's. Only 400 and 404 answers with a JSON body are read (the
-services' own 400s do not use these sentences and pass unchanged); nothing else is
-buffered.
+the list is the contract's. Only 400 answers with a JSON body are read (the services'
+own 400s do not use these sentences and pass unchanged); nothing else is buffered.
 
 The same filter, with the REST routes of the contract's ``google.api.http`` rules:
 
 - answers a path called with a method it does not take (which the transcoder answers
   as a path that does not exist, 404 "Could not resolve ... to a method.") with a 405,
-  an ``allow`` header and ``/v1/lyrics:write is called with POST, not with this method``;
+  an ``allow`` header and ``/v1/lyrics:write is called with POST, not with GET``;
 - passes a HEAD on a path that takes GET on as that GET (Envoy sends no body back);
 - drops the query string of a request for the studio page or its files, which links
   pick up (``?utm_source=...``) and the transcoder would refuse.
@@ -194,84 +193,71 @@ local function reworded(text)
   return text
 end
 
--- The HTTP methods a REST path answers ("POST"; "GET, HEAD"), or nil for a path no
+-- The HTTP methods the contract binds to a REST path, as a set, or nil for a path no
 -- endpoint has.
-local function methods_of(path)
-  local found = {}
-  local listed = {}
+local function bound_methods(path)
+  local found = nil
   for _, route in ipairs(ROUTES) do
     if string.find(path, route[1]) ~= nil then
+      found = found or {}
       for method in string.gmatch(route[2], "[A-Z]+") do
-        if not found[method] then
-          found[method] = true
-          table.insert(listed, method)
-        end
+        found[method] = true
       end
     end
   end
-  if #listed == 0 then
-    return nil
-  end
-  table.sort(listed)
-  return table.concat(listed, ", ")
+  return found
 end
 
 -- Before the transcoder reads a request:
+-- - a path called with a method it does not take is answered 405 here, with ``allow``
+--   (the transcoder would answer it as a path that does not exist: 404, "Could not
+--   resolve /v1/lyrics:write to a method.");
 -- - HEAD asks for a GET's headers without its body (link checkers, download managers);
 --   the transcoder maps only the methods the contract binds, so a HEAD on a path that
 --   takes GET goes on as a GET. Envoy sends no body back to a HEAD request, whatever
---   the answer holds.
--- - Links to the studio page pick up query parameters the page does not read
+--   the answer holds;
+-- - links to the studio page pick up query parameters the page does not read
 --   ("?utm_source=...", "?fbclid=...", a cache-busting "?v=2"), which the transcoder
 --   would refuse as unknown, as it should for the API: the page's requests lose their
 --   query. Routes match on the path alone, so the route stays the same.
 function envoy_on_request(handle)
   local headers = handle:headers()
   local method = headers:get(":method")
-  if method ~= "GET" and method ~= "HEAD" then
-    return
-  end
   local full_path = headers:get(":path")
   local path = string.gsub(full_path, "%?.*$", "")
-  if path ~= full_path and (path == PAGE or string.sub(path, 1, #PAGE + 1) == PAGE .. "/") then
-    headers:replace(":path", path)
-  end
-  if method == "HEAD" then
-    local methods = methods_of(path)
-    if methods ~= nil and string.find(methods, "GET", 1, true) ~= nil
-        and string.find(methods, "HEAD", 1, true) == nil then
+  local bound = bound_methods(path)
+  if bound ~= nil and not bound[method] and method ~= "OPTIONS" then
+    if method == "HEAD" and bound["GET"] then
       headers:replace(":method", "GET")
+    else
+      local allowed = {}
+      for name, _ in pairs(bound) do
+        table.insert(allowed, name)
+      end
+      if bound["GET"] and not bound["HEAD"] then
+        table.insert(allowed, "HEAD")
+      end
+      table.sort(allowed)
+      -- The gateway's local replies are JSON of a code and this message (see
+      -- gateway.config._local_reply_config).
+      local message = ""
+      if method ~= "HEAD" then
+        message = path .. " is called with " .. table.concat(allowed, " or ")
+          .. ", not with " .. method
+      end
+      handle:respond({[":status"] = "405", ["allow"] = table.concat(allowed, ", ")}, message)
+      return
     end
   end
-end
-
--- The transcoder answers a path called with a method it does not take as it answers a
--- path that does not exist (404, "Could not resolve /v1/lyrics:write to a method."):
--- a 405 that says which methods the path takes is what the caller needs.
-local function wrong_method(handle, body)
-  local text = body:getBytes(0, body:length())
-  local path = string.match(text, [[Could not resolve (.-) to a method%.]])
-  if path == nil then
-    return
+  if (method == "GET" or method == "HEAD") and path ~= full_path
+      and (path == PAGE or string.sub(path, 1, #PAGE + 1) == PAGE .. "/") then
+    headers:replace(":path", path)
   end
-  path = string.gsub(path, "%?.*$", "")
-  local methods = methods_of(path)
-  if methods == nil then
-    return
-  end
-  -- Headers taken before the body was read are out of scope now: take them again.
-  local headers = handle:headers()
-  headers:replace(":status", "405")
-  headers:replace("allow", methods)
-  local message = path .. " is called with " .. string.gsub(methods, ", ", " or ")
-    .. ", not with this method"
-  body:setBytes('{"code":12,"message":"' .. message .. '"}')
 end
 
 function envoy_on_response(handle)
   local headers = handle:headers()
-  local status = headers:get(":status")
-  if status ~= "400" and status ~= "404" then
+  if headers:get(":status") ~= "400" then
     return
   end
   local content_type = headers:get("content-type")
@@ -280,10 +266,6 @@ function envoy_on_response(handle)
   end
   local body = handle:body()
   if body == nil then
-    return
-  end
-  if status == "404" then
-    wrong_method(handle, body)
     return
   end
   local text = body:getBytes(0, body:length())

@@ -127,8 +127,8 @@ def test_an_unknown_rest_path_is_a_json_404_with_the_security_headers(
     [
         ("GET", "/v1/lyrics:write", "POST"),
         ("PUT", "/v1/takes/0123456789abcdef0123456789abcdef:revise", "POST"),
-        ("POST", "/v1/voices?engine=local", "GET"),
-        ("POST", "/v1/models/abc", "DELETE, GET"),
+        ("POST", "/v1/voices?engine=local", "GET, HEAD"),  # HEAD works wherever GET does
+        ("POST", "/v1/models/abc", "DELETE, GET, HEAD"),
     ],
 )
 def test_a_path_called_with_the_wrong_method_is_a_405_naming_the_right_ones(
@@ -140,8 +140,13 @@ def test_a_path_called_with_the_wrong_method_is_a_405_naming_the_right_ones(
     answer = json.loads(body)
     assert answer["code"] == 12
     assert answer["message"] == (
-        f"{path.split('?')[0]} is called with {allowed.replace(', ', ' or ')}, not with this method"
+        f"{path.split('?')[0]} is called with {allowed.replace(', ', ' or ')}, not with {method}"
     )
+
+
+def test_head_on_a_path_that_takes_no_get_is_a_405_without_a_body(open_envoy: LoneEnvoy) -> None:
+    status, headers, body = call(open_envoy, "HEAD", "/v1/lyrics:write")
+    assert (status, headers["allow"], body) == (405, "POST", b"")
 
 
 def test_head_on_a_path_that_takes_get_is_answered_as_its_get_without_a_body(

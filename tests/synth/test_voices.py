@@ -170,3 +170,19 @@ def test_festival_sings_words_it_syllabifies_itself() -> None:
     ]
     events = list(sing(SingRequest(melody, syllables, voice_id="festival")))
     assert any(getattr(event, "data", b"") for event in events)
+
+
+@pytest.mark.skipif(festival.unavailable_reason() is not None, reason="Festival not installed")
+@pytest.mark.parametrize("voice_id", ["festival", "slt"])
+@pytest.mark.parametrize("texts", [("при", "вет"), ("你", "好"), ("🎵", "-")])
+def test_festival_voices_sing_any_spelling_whose_phonemes_are_given(
+    voice_id: str, texts: tuple[str, str]
+) -> None:
+    """Festival fails on letters it cannot read; a word with phonemes needs no reading."""
+    melody = Melody([Note(0.0, 0.5, 60), Note(0.5, 0.5, 62)], [], 1.0, "t")
+    syllables = [
+        Syllable(texts[0], 0, phonemes=("P", "R", "IY1")),
+        Syllable(texts[1], 1, phonemes=("V", "EH1", "T")),
+    ]
+    events = list(sing(SingRequest(melody, syllables, voice_id=voice_id)))
+    assert any(getattr(event, "data", b"") for event in events)

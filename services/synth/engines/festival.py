@@ -224,20 +224,40 @@ def _word_text(word: list[ScoreSyllable]) -> str:
     return "".join(s.text.strip().rstrip("-") for s in word)
 
 
+def _said_text(word: list[ScoreSyllable], index: int) -> str:
+    """The token Festival is given for a word: its text; or, for a word whose every
+    syllable has ARPAbet but whose spelling is no plain word ("при", "東", "😀"), a
+    stand-in of letters ("emword" and the word's index in letters) that the phrase's
+    lexicon entry says with those phonemes: Festival fails on letters it cannot read,
+    and a word with phonemes needs no reading."""
+    text = _word_text(word)
+    if _PLAIN_WORD.match(text.lower()) or not all(s.arpabet for s in word):
+        return text
+    letters = ""
+    while True:
+        index, digit = divmod(index, 26)
+        letters += chr(ord("a") + digit)
+        if index == 0:
+            return f"emword{letters}"
+
+
 def phrase_text(phrase: PhraseScore) -> str:
     """The phrase's words as a Scheme string literal, one token per word."""
-    return scheme_string(" ".join(_word_text(word) for word in phrase.words()))
+    return scheme_string(
+        " ".join(_said_text(word, index) for index, word in enumerate(phrase.words()))
+    )
 
 
 def lexicon_scheme(phrase: PhraseScore) -> str:
     """Festival lexicon entries that make it say each word with our syllables.
 
-    Only for words whose every syllable has ARPAbet and whose text is a plain word
-    (Festival looks words up in lower case); the others keep Festival's pronunciation.
+    Only for words whose every syllable has ARPAbet (said as a stand-in when their text
+    is no plain word, see ``_said_text``; Festival looks words up in lower case); the
+    others keep Festival's pronunciation.
     """
     entries = []
-    for word in phrase.words():
-        text = _word_text(word).lower()
+    for index, word in enumerate(phrase.words()):
+        text = _said_text(word, index).lower()
         if not _PLAIN_WORD.match(text) or not all(s.arpabet for s in word):
             continue
         syllables = []
