@@ -26,15 +26,19 @@ def is_latin(word: str) -> bool:
 
 def is_sayable(text: str) -> bool:
     """Whether a voice can say ``text`` from its spelling alone: it has a Latin letter
-    or a digit and no other letters ("love", "Zoë's", "2": True; "привет", "😀", "-":
-    False)."""
+    or a digit 0-9 and no other letters or digits ("love", "Zoë's", "2": True;
+    "привет", "😀", "-", "١٢": False)."""
     normalized = unicodedata.normalize("NFKC", text)
     has_sound = any(
-        character.isdecimal() or unicodedata.name(character, "").startswith("LATIN")
+        (character.isdecimal() and character.isascii())
+        or unicodedata.name(character, "").startswith("LATIN")
         for character in normalized
         if character.isalnum()
     )
-    return has_sound and is_latin(normalized)
+    other_digits = any(
+        character.isdecimal() and not character.isascii() for character in normalized
+    )
+    return has_sound and not other_digits and is_latin(normalized)
 
 
 def unsayable_message(words: list[str]) -> str:

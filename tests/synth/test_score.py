@@ -65,7 +65,11 @@ def test_syllables_out_of_order_name_the_note() -> None:
 
 @pytest.mark.parametrize(
     ("texts", "named"),
-    [(("при", "вет", "мир"), "'при', 'вет', 'мир'"), (("😀", "東", "la"), "'😀', '東'")],
+    [
+        (("при", "вет", "мир"), "'при', 'вет', 'мир'"),
+        (("😀", "東", "la"), "'😀', '東'"),
+        (("١٢", "la", "-"), "'١٢', '-'"),
+    ],
 )
 def test_syllables_no_voice_can_say_from_their_spelling_are_refused_by_name(
     texts: tuple[str, ...], named: str
