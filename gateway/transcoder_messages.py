@@ -374,10 +374,10 @@ def lua_pattern(template: str) -> str:
 def lua_source(
     descriptor_set: descriptor_pb2.FileDescriptorSet,
     services: Iterable[str],
-    page_path: str = "/studio",
+    page_path: str,
 ) -> str:
     """The Lua filter's code: the tables of kinds, fields, list fields and REST routes,
-    the path of the studio page, then the functions."""
+    the path of the studio page (``gateway.config.WEB_PAGE_PATH``), then the functions."""
     kinds = ",\n".join(f'  ["{name}"] = "{kind}"' for name, kind in sorted(KIND_OF_TYPE.items()))
     fields = ",\n".join(
         f'  ["{message}"] = "{", ".join(names)}"'

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
+from gateway.config import WEB_PAGE_PATH
 from gateway.transcoder_messages import (
     lua_pattern,
     lua_source,
@@ -32,7 +33,7 @@ def test_a_requests_query_parameters_are_its_scalar_fields() -> None:
 
 
 def test_the_filter_knows_every_scalar_type_and_the_requests_it_serves() -> None:
-    source = lua_source(descriptor_set(), [STUDIO])
+    source = lua_source(descriptor_set(), [STUDIO], WEB_PAGE_PATH)
     assert '["UINT32"] = "a whole number from 0 to 4294967295"' in source
     assert '["expertmusic.studio.v1.CreateTakeRequest"] = "genre, ' in source
     assert "function envoy_on_response(handle)" in source
@@ -43,7 +44,7 @@ def test_the_filter_knows_which_fields_are_lists_of_objects_and_maps_are_not() -
 
     assert {"notes", "lines", "syllables", "phrases"} <= set(repeated)
     assert "line_texts" not in repeated  # a map, declared as repeated entries
-    assert '["notes"] = true' in lua_source(descriptor_set(), [STUDIO])
+    assert '["notes"] = true' in lua_source(descriptor_set(), [STUDIO], WEB_PAGE_PATH)
 
 
 def test_the_rest_routes_and_their_methods_come_from_the_http_rules() -> None:
